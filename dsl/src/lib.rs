@@ -1,0 +1,5 @@
+//! Front end of the machine spec language.
+pub mod ast;
+pub mod diagnostic;
+pub mod parse;
+pub mod span;
