@@ -1,12 +1,14 @@
+//! Scratch: check a spec file and print diagnostics.
 fn main() {
-    let path = std::env::args().nth(1).unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    let sources = vec![meerkat_dsl::span::Source::new(path.clone(), text.clone())];
-    match meerkat_dsl::parse::parse(&text, meerkat_dsl::span::SourceId(0)) {
-        Ok(f) => println!("ok: {} items", f.items.len()),
-        Err(d) => {
-            let d: meerkat_dsl::diagnostic::Diagnostics = d.into_iter().collect();
-            print!("{}", d.render(&sources, Default::default()));
+    let path = std::env::args().nth(1).unwrap_or_default();
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    match meerkat_dsl::check_source(path, text) {
+        Ok(p) => {
+            print!("{}", p.render_warnings(Default::default()));
+            for m in &p.machines {
+                println!("ok: {} ({} transitions)", m.name, m.transitions.len());
+            }
         }
+        Err(e) => print!("{}", e.render(Default::default())),
     }
 }

@@ -255,11 +255,8 @@ impl Diagnostics {
 
     /// Renders every diagnostic against its source: rustc-style, `width` columns wide, with or without colour.
     pub fn render(&self, sources: &[Source], options: RenderOptions) -> String {
-        let mut out = String::new();
-        for diagnostic in &self.items {
-            out.push_str(&render(diagnostic, sources, options));
-        }
-        out
+        let rendered: Vec<String> = self.items.iter().map(|d| render(d, sources, options)).collect();
+        rendered.join("\n")
     }
 }
 
@@ -354,13 +351,12 @@ impl fmt::Debug for Report<'_> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.source {
-            Some(source) => {
-                let (line, col) = source.line_col(self.diagnostic.primary.span.start);
-                write!(f, "{} (at {}:{line}:{col})", self.diagnostic.message, source.name)
-            }
-            None => f.write_str(&self.diagnostic.message),
-        }
+        // The rustc-style headline `error[E0102]: message`; the snippet header below it carries file:line:col.
+        let kind = match self.diagnostic.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{kind}[{}]: {}", self.diagnostic.code, self.diagnostic.message)
     }
 }
 
@@ -389,10 +385,6 @@ impl miette::SourceCode for NamedText<'_> {
 }
 
 impl miette::Diagnostic for Report<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.diagnostic.code.as_str()))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diagnostic.severity() {
             Severity::Error => miette::Severity::Error,

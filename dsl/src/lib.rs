@@ -1,5 +1,25 @@
-//! Front end of the machine spec language.
+//! Front end of the machine spec language: the pest grammar, the spanned AST, the type checker and analyses
+//! that turn spec files into [`CheckedMachine`]s, the diagnostics they report, and the reference interpreter.
+//!
+//! This crate knows nothing about Rust syntax or tokio and does no file IO: it takes source text with a
+//! display name and returns checked machines or diagnostics.
+//!
+//! ```
+//! let package = meerkat_dsl::check_source(
+//!     "door.machine",
+//!     "machine Door { phases { initial Closed, Open } input Push on Push from Closed -> Open }",
+//! )
+//! .expect("the spec checks");
+//! assert_eq!(package.machines[0].name, "Door");
+//! ```
+
 pub mod ast;
+pub mod check;
 pub mod diagnostic;
+pub mod ir;
 pub mod parse;
 pub mod span;
+
+pub use check::{CheckError, CheckedMachine, CheckedPackage, check_package, check_source};
+pub use diagnostic::{Code, Diagnostic, Diagnostics, RenderOptions, Severity};
+pub use span::{Source, SourceId, Span};

@@ -1,0 +1,375 @@
+//! Transition checking: triggers, names, `from` clauses (expanded to phase lists), targets, guards and bodies,
+//! plus the structural rules that need only one transition or one (phase, trigger) pair at a time: exits from
+//! terminal phases, duplicate sources, empty sources, duplicate `otherwise`, and `pure` inputs that change state.
+
+use std::collections::HashMap;
+
+use crate::ast::{self, Dispatch, SourceItem};
+use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::{self, PhaseId, TransitionId, Trigger, Type};
+use crate::span::Span;
+
+use super::declare::{MachineChecker, Node};
+use super::expr::{Body, Ctx};
+use super::names::{suggest, with_suggestion};
+
+impl MachineChecker<'_> {
+    pub(crate) fn check_transitions(&mut self) {
+        let decls: Vec<&ast::TransitionDecl> = self
+            .ast
+            .items
+            .iter()
+            .filter_map(|i| if let ast::MachineItem::Transition(t) = i { Some(t) } else { None })
+            .collect();
+
+        // Transitions per trigger, to enforce names where a trigger has several.
+        let mut per_trigger: HashMap<&str, Vec<&ast::TransitionDecl>> = HashMap::new();
+        for decl in &decls {
+            per_trigger.entry(decl.trigger.name.as_str()).or_default().push(decl);
+        }
+
+        for decl in decls {
+            let trigger = self.resolve_trigger(&decl.trigger);
+            let mut name_required = false;
+            let name = match &decl.name {
+                Some(name) => name.clone(),
+                None => {
+                    let siblings = per_trigger.get(decl.trigger.name.as_str()).map_or(1, Vec::len);
+                    if siblings > 1 {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::TransitionNameRequired,
+                                self.source,
+                                format!("`{}` has {siblings} transitions, so each needs a name", decl.trigger.name),
+                                Label::new(decl.header_span, "unnamed transition"),
+                            )
+                            .with_help(format!(
+                                "name it: `transition SomeName on {} from ...`; errors and traces use the name",
+                                decl.trigger.name
+                            )),
+                        );
+                        name_required = true;
+                    }
+                    decl.trigger.clone()
+                }
+            };
+            let id = TransitionId(self.m.transitions.len() as u32);
+            // An unnamed sibling already has its error; declaring its stand-in name would only add a duplicate.
+            if !name_required {
+                if self.transitions.contains(&name.name) {
+                    self.transitions.declare(&name, id, self.source, &mut self.diags);
+                    continue;
+                }
+                self.transitions.declare(&name, id, self.source, &mut self.diags);
+            }
+            let sources = self.resolve_sources(&decl.sources);
+            let target = match &decl.target {
+                ast::Target::Stay(_) => Some(None),
+                ast::Target::Phase(ident) => self.resolve_phase(ident).map(Some),
+            };
+            let Some(trigger) = trigger else { continue };
+
+            let mut body = Body::new(Ctx::Transition(trigger), Node::Other);
+            let mut guards = Vec::new();
+            let mut otherwise = false;
+            match &decl.dispatch {
+                Dispatch::Always => {}
+                Dispatch::Otherwise(_) => otherwise = true,
+                Dispatch::When(conditions) => {
+                    for condition in conditions {
+                        if let Ok(expr) = self.check_expr(&mut body, condition, Some(&Type::Bool)) {
+                            let label = guard_label(&expr, condition.span.text(self.text), &self.m);
+                            guards.push(ir::GuardCheck { label, expr, span: condition.span });
+                        }
+                    }
+                }
+            }
+            let stmts = decl.body.as_ref().map(|b| self.check_block(&mut body, b)).unwrap_or_default();
+
+            let (Some(sources), Some(target)) = (sources, target) else { continue };
+            self.check_terminal_exits(decl, &sources, target);
+            self.check_pure(decl, trigger, target, &stmts);
+            self.m.transitions.push(ir::Transition {
+                name: name.name.clone(),
+                docs: decl.docs.text(),
+                trigger,
+                sources,
+                target,
+                guards,
+                otherwise,
+                body: stmts,
+                locals: body.locals,
+                header_span: decl.header_span,
+                span: decl.span,
+            });
+        }
+        self.check_duplicate_otherwise();
+    }
+
+    fn resolve_trigger(&mut self, ident: &ast::Ident) -> Option<Trigger> {
+        if let Some(trigger) = self.triggers.get(&ident.name) {
+            return Some(trigger);
+        }
+        let suggestion = suggest(&ident.name, self.triggers.names());
+        let fallback = if self.effects.contains(&ident.name) {
+            Some(format!("`{}` is an effect; transitions are triggered by inputs and signals", ident.name))
+        } else {
+            Some(format!("declare it: `input {}` or `signal {}`", ident.name, ident.name))
+        };
+        let d = Diagnostic::new(
+            Code::UnknownTrigger,
+            self.source,
+            format!("no input or signal named `{}`", ident.name),
+            Label::new(ident.span, "unknown trigger"),
+        );
+        self.diags.push(with_suggestion(d, suggestion, fallback));
+        None
+    }
+
+    pub(crate) fn resolve_phase(&mut self, ident: &ast::Ident) -> Option<PhaseId> {
+        if let Some(id) = self.phases.get(&ident.name) {
+            return Some(id);
+        }
+        let suggestion = suggest(&ident.name, self.phases.names());
+        let d = Diagnostic::new(
+            Code::UnknownPhase,
+            self.source,
+            format!("no phase named `{}`", ident.name),
+            Label::new(ident.span, "unknown phase"),
+        );
+        let phases: Vec<&str> = self.phases.names().collect();
+        let fallback = Some(format!("the phases are: {}", phases.join(", ")));
+        self.diags.push(with_suggestion(d, suggestion, fallback));
+        None
+    }
+
+    /// Expands a `from` clause to phase ids in declaration order.
+    fn resolve_sources(&mut self, sources: &ast::Sources) -> Option<Vec<PhaseId>> {
+        let mut selected: Vec<Option<Span>> = vec![None; self.m.phases.len()];
+        let mut any_span: Option<Span> = None;
+        let mut ok = true;
+        for item in &sources.items {
+            match item {
+                SourceItem::Any(span) => {
+                    if let Some(first) = any_span {
+                        self.duplicate_source(*span, first, "`any` is listed twice");
+                        ok = false;
+                        continue;
+                    }
+                    any_span = Some(*span);
+                    let non_terminal: Vec<(usize, String)> = self
+                        .m
+                        .phases
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| !p.terminal)
+                        .map(|(i, p)| (i, p.name.clone()))
+                        .collect();
+                    for (index, name) in non_terminal {
+                        {
+                            if let Some(first) = selected[index] {
+                                let message = format!("`any` includes `{name}`, which is already listed");
+                                self.duplicate_source(*span, first, &message);
+                                ok = false;
+                            }
+                            selected[index] = Some(*span);
+                        }
+                    }
+                }
+                SourceItem::Phase(ident) => {
+                    let Some(id) = self.resolve_phase(ident) else {
+                        ok = false;
+                        continue;
+                    };
+                    if let Some(first) = selected[id.index()] {
+                        let message = if Some(first) == any_span {
+                            format!("`{}` is already included by `any`", ident.name)
+                        } else {
+                            format!("`{}` is listed twice", ident.name)
+                        };
+                        self.duplicate_source(ident.span, first, &message);
+                        ok = false;
+                        continue;
+                    }
+                    selected[id.index()] = Some(ident.span);
+                }
+            }
+        }
+        for ident in &sources.except {
+            let Some(id) = self.resolve_phase(ident) else {
+                ok = false;
+                continue;
+            };
+            if selected[id.index()].is_none() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateSource,
+                        self.source,
+                        format!("`except {}` removes a phase that is not selected", ident.name),
+                        Label::new(ident.span, "not among the sources"),
+                    )
+                    .with_help("remove it from the `except` list"),
+                );
+                ok = false;
+            }
+            selected[id.index()] = None;
+        }
+        if !ok {
+            return None;
+        }
+        let phases: Vec<PhaseId> =
+            selected.iter().enumerate().filter(|(_, s)| s.is_some()).map(|(i, _)| PhaseId(i as u32)).collect();
+        if phases.is_empty() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::EmptySources,
+                    self.source,
+                    "this `from` clause selects no phase",
+                    Label::new(sources.span, "no source phase left"),
+                )
+                .with_help("list at least one phase the transition can fire from"),
+            );
+            return None;
+        }
+        Some(phases)
+    }
+
+    fn duplicate_source(&mut self, span: Span, first: Span, message: &str) {
+        let mut d = Diagnostic::new(Code::DuplicateSource, self.source, message.to_string(), Label::new(span, "listed again"));
+        if first != span {
+            d = d.with_label(first, "first listed here");
+        }
+        self.diags.push(d.with_help("list each source phase once"));
+    }
+
+    fn check_terminal_exits(&mut self, decl: &ast::TransitionDecl, sources: &[PhaseId], target: Option<PhaseId>) {
+        let Some(target) = target else { return };
+        for source in sources {
+            let phase = &self.m.phases[source.index()];
+            if phase.terminal && *source != target {
+                let target_span = match &decl.target {
+                    ast::Target::Phase(ident) => ident.span,
+                    ast::Target::Stay(span) => *span,
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::TerminalExit,
+                        self.source,
+                        format!(
+                            "transition leaves terminal phase `{}` for `{}`",
+                            phase.name, self.m.phases[target.index()].name
+                        ),
+                        Label::new(decl.sources.span, format!("`{}` is terminal", phase.name)),
+                    )
+                    .with_label(target_span, "leads out of it")
+                    .with_label(phase.span, "declared terminal here")
+                    .with_help(format!(
+                        "nothing leaves a terminal phase; drop `{}` from the sources, or make it `-> stay`",
+                        phase.name
+                    )),
+                );
+            }
+        }
+    }
+
+    /// A `pure` input's transitions may only read state and emit: no assignment and no phase change.
+    fn check_pure(&mut self, decl: &ast::TransitionDecl, trigger: Trigger, target: Option<PhaseId>, body: &[ir::Stmt]) {
+        let Trigger::Input(input) = trigger else { return };
+        if !self.m.inputs[input.index()].pure_ {
+            return;
+        }
+        let input_name = self.m.inputs[input.index()].name.clone();
+        if target.is_some() {
+            let span = match &decl.target {
+                ast::Target::Phase(ident) => ident.span,
+                ast::Target::Stay(span) => *span,
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::PureInputChangesState,
+                    self.source,
+                    format!("`{input_name}` is `pure`, but this transition changes the phase"),
+                    Label::new(span, "changes the phase"),
+                )
+                .with_help("transitions of a pure input use `-> stay`"),
+            );
+        }
+        let mut writes = Vec::new();
+        collect_writes(body, &mut writes);
+        for span in writes {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::PureInputChangesState,
+                    self.source,
+                    format!("`{input_name}` is `pure`, but this transition changes the state"),
+                    Label::new(span, "writes state"),
+                )
+                .with_help("a pure input only reads state and emits effects; remove `pure` or the write"),
+            );
+        }
+    }
+
+    fn check_duplicate_otherwise(&mut self) {
+        let mut seen: HashMap<(PhaseId, Trigger), usize> = HashMap::new();
+        let mut reports = Vec::new();
+        for (index, transition) in self.m.transitions.iter().enumerate() {
+            if !transition.otherwise {
+                continue;
+            }
+            for phase in &transition.sources {
+                if let Some(first) = seen.insert((*phase, transition.trigger), index) {
+                    reports.push((first, index, *phase));
+                }
+            }
+        }
+        for (first, second, phase) in reports {
+            let a = &self.m.transitions[first];
+            let b = &self.m.transitions[second];
+            self.diags.push(
+                Diagnostic::new(
+                    Code::DuplicateOtherwise,
+                    self.source,
+                    format!(
+                        "`{}` and `{}` are both `otherwise` for `{}` in phase `{}`",
+                        a.name,
+                        b.name,
+                        self.m.trigger(a.trigger).name,
+                        self.m.phases[phase.index()].name
+                    ),
+                    Label::new(b.header_span, "second fallback"),
+                )
+                .with_label(a.header_span, "first fallback")
+                .with_help("at most one transition per phase and trigger may be the fallback; give the other a `when` clause"),
+            );
+        }
+    }
+}
+
+/// Spans of every statement that writes state, recursively.
+fn collect_writes(stmts: &[ir::Stmt], out: &mut Vec<Span>) {
+    for stmt in stmts {
+        match &stmt.kind {
+            ir::StmtKind::Assign { .. } | ir::StmtKind::Compound { .. } | ir::StmtKind::Collection { .. } => {
+                out.push(stmt.span)
+            }
+            ir::StmtKind::If { then, else_, .. } | ir::StmtKind::IfLet { then, else_, .. } => {
+                collect_writes(then, out);
+                collect_writes(else_, out);
+            }
+            ir::StmtKind::Let { .. } | ir::StmtKind::Emit { .. } => {}
+        }
+    }
+}
+
+/// How a guard condition is named in errors: a named guard by its name (`!name` when negated), anything else by
+/// its source text with whitespace collapsed.
+fn guard_label(expr: &ir::Expr, text: &str, machine: &ir::Machine) -> String {
+    match &expr.kind {
+        ir::ExprKind::Guard(id) => machine.guards[id.index()].name.clone(),
+        ir::ExprKind::Not(inner) => match &inner.kind {
+            ir::ExprKind::Guard(id) => format!("!{}", machine.guards[id.index()].name),
+            _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
+        },
+        _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}

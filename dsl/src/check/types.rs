@@ -1,0 +1,129 @@
+//! Resolving written types (`Map<String, Option<Lease>>`) to [`Type`]s, and rejecting types that contain
+//! themselves without a collection in between (they would have infinite size).
+
+use crate::ast::TypeExpr;
+use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::{Type, TypeId, TypeKind};
+
+use super::declare::MachineChecker;
+use super::names::{suggest, with_suggestion};
+
+/// Built-in type names, with their number of type arguments.
+pub(crate) const BUILTIN_TYPES: &[(&str, usize)] =
+    &[("bool", 0), ("u64", 0), ("String", 0), ("Phase", 0), ("Option", 1), ("Set", 1), ("Seq", 1), ("Map", 2)];
+
+impl MachineChecker<'_> {
+    /// Resolves a written type, reporting unknown names and wrong argument counts.
+    pub(crate) fn resolve_type(&mut self, ty: &TypeExpr) -> Option<Type> {
+        let name = ty.name.name.as_str();
+        let expected_args = BUILTIN_TYPES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a);
+        let arity = expected_args.unwrap_or(0);
+        if ty.args.len() != arity && (expected_args.is_some() || self.types.contains(name)) {
+            let plural = if arity == 1 { "" } else { "s" };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TypeArguments,
+                    self.source,
+                    format!("`{name}` takes {arity} type argument{plural} but {} were given", ty.args.len()),
+                    Label::new(ty.span, format!("expected {arity} type argument{plural}")),
+                )
+                .with_help(match name {
+                    "Option" | "Set" | "Seq" => format!("write `{name}<T>`"),
+                    "Map" => "write `Map<K, V>`".to_string(),
+                    _ => format!("write `{name}` without type arguments"),
+                }),
+            );
+            return None;
+        }
+        let args: Vec<Type> = ty.args.iter().map(|a| self.resolve_type(a)).collect::<Option<_>>()?;
+        let mut args = args.into_iter();
+        let mut next = || args.next().map(Box::new);
+        Some(match name {
+            "bool" => Type::Bool,
+            "u64" => Type::U64,
+            "String" => Type::String,
+            "Phase" => Type::Phase,
+            "Option" => Type::Option(next()?),
+            "Set" => Type::Set(next()?),
+            "Seq" => Type::Seq(next()?),
+            "Map" => {
+                let key = next()?;
+                Type::Map(key, next()?)
+            }
+            _ => match self.types.get(name) {
+                Some(id) => Type::Named(id),
+                None => {
+                    let candidates: Vec<String> = BUILTIN_TYPES
+                        .iter()
+                        .map(|(n, _)| (*n).to_string())
+                        .chain(self.types.names().map(str::to_string))
+                        .collect();
+                    let suggestion = suggest(name, candidates.iter().map(String::as_str));
+                    let d = Diagnostic::new(
+                        Code::UnknownType,
+                        self.source,
+                        format!("unknown type `{name}`"),
+                        Label::new(ty.name.span, "not a declared or built-in type"),
+                    );
+                    self.diags.push(with_suggestion(
+                        d,
+                        suggestion,
+                        Some(format!(
+                            "declare it in this machine (`enum {name} {{ ... }}`, `record {name} {{ ... }}` or \
+                             `newtype {name}(...)`), or use a built-in type: bool, u64, String, Option, Set, Seq, Map"
+                        )),
+                    ));
+                    return None;
+                }
+            },
+        })
+    }
+
+    /// Reports records and newtypes that contain themselves other than through a `Set`, `Seq` or `Map`.
+    pub(crate) fn check_recursive_types(&mut self) {
+        for index in 0..self.m.types.len() {
+            let id = TypeId(index as u32);
+            let mut path = Vec::new();
+            if self.reaches_inline(id, id, &mut path) {
+                let decl = &self.m.types[index];
+                let through: Vec<String> = path.iter().map(|t: &TypeId| self.m.types[t.index()].name.clone()).collect();
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::RecursiveType,
+                        self.source,
+                        format!("type `{}` contains itself", decl.name),
+                        Label::new(decl.span, "has infinite size"),
+                    )
+                    .with_note(format!("cycle: {} -> {}", decl.name, through.join(" -> ")))
+                    .with_help("put the recursive part inside a `Seq`, `Set` or `Map`"),
+                );
+            }
+        }
+    }
+
+    /// Whether `from` holds `target` inline (directly, in a record field, a newtype or an `Option`).
+    fn reaches_inline(&self, from: TypeId, target: TypeId, path: &mut Vec<TypeId>) -> bool {
+        if path.len() > self.m.types.len() {
+            return false;
+        }
+        let inline_children: Vec<&Type> = match &self.m.types[from.index()].kind {
+            TypeKind::Enum { .. } => Vec::new(),
+            TypeKind::Record { fields } => fields.iter().map(|f| &f.ty).collect(),
+            TypeKind::Newtype { inner } => vec![inner],
+        };
+        for child in inline_children {
+            let mut ty = child;
+            while let Type::Option(inner) = ty {
+                ty = inner;
+            }
+            if let Type::Named(next) = ty {
+                path.push(*next);
+                if *next == target || self.reaches_inline(*next, target, path) {
+                    return true;
+                }
+                path.pop();
+            }
+        }
+        false
+    }
+}
