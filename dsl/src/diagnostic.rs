@@ -301,11 +301,8 @@ impl Default for RenderOptions {
 pub fn render(diagnostic: &Diagnostic, sources: &[Source], options: RenderOptions) -> String {
     let source = usize::try_from(diagnostic.source.0).ok().and_then(|i| sources.get(i));
     let report = Report { diagnostic, source, named: source.map(NamedText) };
-    let theme = if options.colour {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
+    let theme =
+        if options.colour { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false)

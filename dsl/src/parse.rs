@@ -124,8 +124,7 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
     } else {
         format!("expected {}, found {found_text}", join_or(&expected))
     };
-    let mut diagnostic =
-        Diagnostic::new(Code::Syntax, source, message, Label::new(found_span, "unexpected here"));
+    let mut diagnostic = Diagnostic::new(Code::Syntax, source, message, Label::new(found_span, "unexpected here"));
     if let Some(help) = syntax_hint(&expected, &found) {
         diagnostic = diagnostic.with_help(help);
     }
@@ -204,19 +203,55 @@ fn normalise_expected(expected: &mut Vec<String>) {
     expected.dedup();
     // Operators and keywords that can continue any expression are noise when the user plainly stopped early.
     let continuations = [
-        "`||`", "`&&`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`+`", "`-`", "`*`", "`/`", "`%`", "`.`",
-        "an operator", "`!`", "`::`", "`(`", "`[`",
+        "`||`",
+        "`&&`",
+        "`==`",
+        "`!=`",
+        "`<`",
+        "`<=`",
+        "`>`",
+        "`>=`",
+        "`+`",
+        "`-`",
+        "`*`",
+        "`/`",
+        "`%`",
+        "`.`",
+        "an operator",
+        "`!`",
+        "`::`",
+        "`(`",
+        "`[`",
     ];
     if expected.len() > 6 {
         expected.retain(|e| !continuations.contains(&e.as_str()));
     }
     if expected.iter().any(|e| e == "an expression") {
-        let starts = ["`(`", "`[`", "`!`", "`if`", "`match`", "`true`", "`false`", "`None`", "`Some`", "a name",
-            "a number", "a string", "`|`"];
+        let starts = [
+            "`(`", "`[`", "`!`", "`if`", "`match`", "`true`", "`false`", "`None`", "`Some`", "a name", "a number",
+            "a string", "`|`",
+        ];
         expected.retain(|e| !starts.contains(&e.as_str()));
     }
-    let item_starts = ["`enum`", "`record`", "`newtype`", "`phases`", "`state`", "`input`", "`signal`", "`effect`",
-        "`internal`", "`pure`", "`fn`", "`guard`", "`invariant`", "`transition`", "`on`", "`model`", "`///`"];
+    let item_starts = [
+        "`enum`",
+        "`record`",
+        "`newtype`",
+        "`phases`",
+        "`state`",
+        "`input`",
+        "`signal`",
+        "`effect`",
+        "`internal`",
+        "`pure`",
+        "`fn`",
+        "`guard`",
+        "`invariant`",
+        "`transition`",
+        "`on`",
+        "`model`",
+        "`///`",
+    ];
     let listed_starts = expected.iter().filter(|e| item_starts.contains(&e.as_str())).count();
     if listed_starts >= 4 || expected.iter().any(|e| e == "a machine item") {
         expected.retain(|e| !item_starts.contains(&e.as_str()) && e != "a machine item");
@@ -637,9 +672,7 @@ impl Lower<'_> {
                         Rule::block => else_ = Some(self.block(part)),
                         Rule::if_stmt => {
                             let nested_span = span_of(&part);
-                            else_ = self
-                                .stmt(part)
-                                .map(|stmt| Block { stmts: vec![stmt], span: nested_span });
+                            else_ = self.stmt(part).map(|stmt| Block { stmts: vec![stmt], span: nested_span });
                         }
                         _ => {}
                     }
@@ -922,7 +955,8 @@ impl Lower<'_> {
                             e = Expr { kind: ExprKind::Method { recv: Box::new(e), method, args }, span: s };
                         }
                         Rule::field_access => {
-                            let field = op.into_inner().next().map(|p| self.ident(p)).unwrap_or_else(|| missing(op_span));
+                            let field =
+                                op.into_inner().next().map(|p| self.ident(p)).unwrap_or_else(|| missing(op_span));
                             let s = e.span.to(op_span);
                             e = Expr { kind: ExprKind::Field(Box::new(e), field), span: s };
                         }

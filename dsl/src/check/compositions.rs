@@ -86,7 +86,10 @@ fn check_route(
         .position(|m| m.name == route.to_message.name)
         .map(|i| Trigger::Input(ir::InputId(i as u32)))
         .or_else(|| {
-            b.signals.iter().position(|m| m.name == route.to_message.name).map(|i| Trigger::Signal(ir::SignalId(i as u32)))
+            b.signals
+                .iter()
+                .position(|m| m.name == route.to_message.name)
+                .map(|i| Trigger::Signal(ir::SignalId(i as u32)))
         });
     let Some(target) = target else {
         let names = b.inputs.iter().chain(&b.signals).map(|m| m.name.as_str());
@@ -127,7 +130,15 @@ fn check_route(
                     if compatible(a, from_ty, b, &target_field.ty) {
                         Some(RouteValue::EffectField(index as u32))
                     } else {
-                        diags.push(route_mismatch(a, from_ty, b, &target_field.ty, &target_field.name, route.span, source));
+                        diags.push(route_mismatch(
+                            a,
+                            from_ty,
+                            b,
+                            &target_field.ty,
+                            &target_field.name,
+                            route.span,
+                            source,
+                        ));
                         None
                     }
                 }

@@ -4,8 +4,8 @@
 use crate::ast::{self, MachineItem, MessageKind, PhaseKind};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::ir::{
-    self, EffectId, FieldId, GuardId, HelperId, InputId, InvariantId, PhaseId, SignalId, TransitionId, Trigger,
-    Type, TypeId, TypeKind,
+    self, EffectId, FieldId, GuardId, HelperId, InputId, InvariantId, PhaseId, SignalId, TransitionId, Trigger, Type,
+    TypeId, TypeKind,
 };
 use crate::span::{SourceId, Span};
 
@@ -375,7 +375,12 @@ impl<'a> MachineChecker<'a> {
                 }
                 seen.declare(&field.name, fields.len() as u32, self.source, &mut self.diags);
                 let ty = self.resolve_type(&field.ty).unwrap_or(Type::Bool);
-                fields.push(ir::MessageField { name: field.name.name.clone(), docs: field.docs.text(), ty, default: None });
+                fields.push(ir::MessageField {
+                    name: field.name.name.clone(),
+                    docs: field.docs.text(),
+                    ty,
+                    default: None,
+                });
             }
             let ir_message = ir::Message {
                 name: message.name.name.clone(),

@@ -291,7 +291,8 @@ impl MachineChecker<'_> {
                 return Ok(found.remove(0));
             }
             if found.len() > 1 {
-                let owners: Vec<String> = found.iter().map(|e| format!("`{}::{name}`", self.m.type_name(&e.ty))).collect();
+                let owners: Vec<String> =
+                    found.iter().map(|e| format!("`{}::{name}`", self.m.type_name(&e.ty))).collect();
                 return Err(self.error_help(
                     Code::UnknownName,
                     span,
@@ -562,7 +563,10 @@ impl MachineChecker<'_> {
                     format!("missing field{} {} in `{}`", plural(missing.len()), quoted(&missing), name.name),
                     Label::new(span, "not every field has a value"),
                 )
-                .with_help(format!("add {}", missing.iter().map(|m| format!("`{m}: ...`")).collect::<Vec<_>>().join(", "))),
+                .with_help(format!(
+                    "add {}",
+                    missing.iter().map(|m| format!("`{m}: ...`")).collect::<Vec<_>>().join(", ")
+                )),
             );
             return Err(Reported);
         }
@@ -607,9 +611,7 @@ impl MachineChecker<'_> {
             };
             if items.is_empty() {
                 return match (key_hint, value_hint) {
-                    (Some(k), Some(v)) => {
-                        Ok(expr(K::MapLit(Vec::new()), Type::Map(Box::new(k), Box::new(v)), span))
-                    }
+                    (Some(k), Some(v)) => Ok(expr(K::MapLit(Vec::new()), Type::Map(Box::new(k), Box::new(v)), span)),
                     _ => Err(self.error_help(
                         Code::CannotInfer,
                         span,
@@ -697,7 +699,9 @@ impl MachineChecker<'_> {
                     || self.values.contains(name)
                     || match body.ctx {
                         Ctx::Helper(id) => self.m.helpers[id.index()].params.iter().any(|(p, _)| p == name),
-                        Ctx::Transition(t) => self.m.trigger(t).fields.iter().any(|f| f.name == name) || name == "source",
+                        Ctx::Transition(t) => {
+                            self.m.trigger(t).fields.iter().any(|f| f.name == name) || name == "source"
+                        }
                         _ => false,
                     };
                 !bound
@@ -751,7 +755,8 @@ impl MachineChecker<'_> {
         let value = self.check_expr(body, e, None)?;
         if value.ty != Type::U64 {
             let found = self.m.type_name(&value.ty);
-            let what = if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) { "compares" } else { "works on" };
+            let what =
+                if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) { "compares" } else { "works on" };
             self.diags.push(
                 Diagnostic::new(
                     Code::InvalidOperand,
@@ -817,7 +822,11 @@ impl MachineChecker<'_> {
                         format!("record `{record}` has no field `{}`", field.name),
                         Label::new(field.span, "unknown field"),
                     );
-                    self.diags.push(with_suggestion(d, suggestion, Some(format!("its fields are: {}", names.join(", ")))));
+                    self.diags.push(with_suggestion(
+                        d,
+                        suggestion,
+                        Some(format!("its fields are: {}", names.join(", "))),
+                    ));
                     return Err(Reported);
                 }
                 TypeKind::Newtype { .. } if field.name == "0" => return Ok(Projection::NewtypeInner),
@@ -1016,12 +1025,12 @@ impl MachineChecker<'_> {
         else_: &ast::Expr,
         expected: Option<&Type>,
     ) -> (Checked<ir::Expr>, Checked<ir::Expr>) {
-        let (first, second) = if expected.is_none() && self.needs_context(body, then) && !self.needs_context(body, else_)
-        {
-            (else_, then)
-        } else {
-            (then, else_)
-        };
+        let (first, second) =
+            if expected.is_none() && self.needs_context(body, then) && !self.needs_context(body, else_) {
+                (else_, then)
+            } else {
+                (then, else_)
+            };
         let a = self.check_expr(body, first, expected);
         let hint = expected.cloned().or_else(|| a.as_ref().ok().map(|v| v.ty.clone()));
         let b = self.check_expr(body, second, hint.as_ref());
@@ -1192,7 +1201,11 @@ impl MachineChecker<'_> {
                             format!("enum `{}` has no variant `{}`", decl.name, name.name),
                             Label::new(name.span, "unknown variant"),
                         );
-                        self.diags.push(with_suggestion(d, suggestion, Some(format!("its variants are: {}", names.join(", ")))));
+                        self.diags.push(with_suggestion(
+                            d,
+                            suggestion,
+                            Some(format!("its variants are: {}", names.join(", "))),
+                        ));
                         Err(Reported)
                     }
                 }
@@ -1234,8 +1247,24 @@ fn builtin_signature(ty: &Type, name: &str) -> Option<(Builtin, Vec<Type>, Type)
 /// The method names a type offers, for suggestions.
 fn methods_of(ty: &Type) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = [
-        "is_some", "is_none", "unwrap_or", "contains", "len", "is_empty", "contains_key", "get", "keys", "values",
-        "first", "last", "union", "intersection", "difference", "is_subset", "min", "max",
+        "is_some",
+        "is_none",
+        "unwrap_or",
+        "contains",
+        "len",
+        "is_empty",
+        "contains_key",
+        "get",
+        "keys",
+        "values",
+        "first",
+        "last",
+        "union",
+        "intersection",
+        "difference",
+        "is_subset",
+        "min",
+        "max",
     ]
     .into_iter()
     .filter(|n| builtin_signature(ty, n).is_some())

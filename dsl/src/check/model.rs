@@ -95,12 +95,20 @@ impl MachineChecker<'_> {
                     "u64" => Type::U64,
                     "String" => Type::String,
                     name => match self.types.get(name) {
-                        Some(id) if matches!(self.m.types[id.index()].kind, TypeKind::Newtype { .. }) => Type::Named(id),
+                        Some(id) if matches!(self.m.types[id.index()].kind, TypeKind::Newtype { .. }) => {
+                            Type::Named(id)
+                        }
                         _ => {
                             let candidates: Vec<String> = ["u64", "String"]
                                 .into_iter()
                                 .map(str::to_string)
-                                .chain(self.m.types.iter().filter(|t| matches!(t.kind, TypeKind::Newtype { .. })).map(|t| t.name.clone()))
+                                .chain(
+                                    self.m
+                                        .types
+                                        .iter()
+                                        .filter(|t| matches!(t.kind, TypeKind::Newtype { .. }))
+                                        .map(|t| t.name.clone()),
+                                )
                                 .collect();
                             let suggestion = suggest(name, candidates.iter().map(String::as_str));
                             let d = Diagnostic::new(
@@ -176,7 +184,11 @@ impl MachineChecker<'_> {
                         Diagnostic::new(
                             Code::InvalidDomain,
                             self.source,
-                            if lo > hi { "this range is empty".to_string() } else { "this range has more than 64 values".to_string() },
+                            if lo > hi {
+                                "this range is empty".to_string()
+                            } else {
+                                "this range has more than 64 values".to_string()
+                            },
                             Label::new(*span, "range"),
                         )
                         .with_help("a model domain is a handful of representative values, such as `0..=3`"),

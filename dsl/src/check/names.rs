@@ -89,7 +89,11 @@ pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a s
 }
 
 /// Adds "did you mean" help to a diagnostic when a suggestion exists, or `fallback` help otherwise.
-pub(crate) fn with_suggestion(diagnostic: Diagnostic, suggestion: Option<String>, fallback: Option<String>) -> Diagnostic {
+pub(crate) fn with_suggestion(
+    diagnostic: Diagnostic,
+    suggestion: Option<String>,
+    fallback: Option<String>,
+) -> Diagnostic {
     match (suggestion, fallback) {
         (Some(s), _) => diagnostic.with_help(format!("did you mean `{s}`?")),
         (None, Some(f)) => diagnostic.with_help(f),

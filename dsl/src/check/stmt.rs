@@ -98,7 +98,9 @@ impl MachineChecker<'_> {
             Some(Value::Guard(_)) => return Err(self.not_assignable(root, "guards are conditions, not state")),
             None => {
                 if let Some(what) = shadowing {
-                    return Err(self.not_assignable(root, &format!("`{}` is {what}; only state can be assigned", root.name)));
+                    return Err(
+                        self.not_assignable(root, &format!("`{}` is {what}; only state can be assigned", root.name))
+                    );
                 }
                 let names: Vec<String> = self.m.fields.iter().map(|f| f.name.clone()).collect();
                 let suggestion = suggest(&root.name, names.iter().map(String::as_str));
@@ -182,7 +184,12 @@ impl MachineChecker<'_> {
             self.diags.push(Diagnostic::new(
                 Code::ArgumentCount,
                 self.source,
-                format!("`{name}` takes {} argument{} but {} were given", params.len(), plural(params.len()), args.len()),
+                format!(
+                    "`{name}` takes {} argument{} but {} were given",
+                    params.len(),
+                    plural(params.len()),
+                    args.len()
+                ),
                 Label::new(span, format!("expected {} argument{}", params.len(), plural(params.len()))),
             ));
             return Err(Reported);

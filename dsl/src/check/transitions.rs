@@ -235,7 +235,8 @@ impl MachineChecker<'_> {
     }
 
     fn duplicate_source(&mut self, span: Span, first: Span, message: &str) {
-        let mut d = Diagnostic::new(Code::DuplicateSource, self.source, message.to_string(), Label::new(span, "listed again"));
+        let mut d =
+            Diagnostic::new(Code::DuplicateSource, self.source, message.to_string(), Label::new(span, "listed again"));
         if first != span {
             d = d.with_label(first, "first listed here");
         }
@@ -257,7 +258,8 @@ impl MachineChecker<'_> {
                         self.source,
                         format!(
                             "transition leaves terminal phase `{}` for `{}`",
-                            phase.name, self.m.phases[target.index()].name
+                            phase.name,
+                            self.m.phases[target.index()].name
                         ),
                         Label::new(decl.sources.span, format!("`{}` is terminal", phase.name)),
                     )
@@ -339,7 +341,9 @@ impl MachineChecker<'_> {
                     Label::new(b.header_span, "second fallback"),
                 )
                 .with_label(a.header_span, "first fallback")
-                .with_help("at most one transition per phase and trigger may be the fallback; give the other a `when` clause"),
+                .with_help(
+                    "at most one transition per phase and trigger may be the fallback; give the other a `when` clause",
+                ),
             );
         }
     }
