@@ -1,1 +1,23 @@
-//! Back ends of the machine spec language.
+//! Back ends of the machine spec language: each takes a [`meerkat_dsl::CheckedMachine`] and returns text.
+//!
+//! - [`generate_rust`]: the Rust kernel of a machine (data types plus a compiled `match`), formatted with
+//!   `prettyplease`;
+//! - [`diagram`], [`reference`], [`schema`]: the Mermaid diagram, the Markdown reference page and the JSON
+//!   Schema, gathered per package by [`artifacts()`];
+//! - [`Config`]: the prost-build-style front end for `build.rs` files, which checks spec files as one package and
+//!   writes each machine's kernel into `OUT_DIR`.
+//!
+//! Generation is pure and cannot fail: a checked machine has passed every check. Only [`Config::compile`] touches
+//! the file system.
+
+pub mod artifacts;
+mod config;
+pub mod diagram;
+pub mod reference;
+pub mod render;
+pub mod rust;
+pub mod schema;
+
+pub use artifacts::artifacts;
+pub use config::{Config, Error};
+pub use rust::{RustOptions, generate_rust};

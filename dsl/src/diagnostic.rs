@@ -71,6 +71,7 @@ codes! {
     ArgumentCount = "E0114", Error, "a call passes the wrong number of arguments";
     TransitionNameRequired = "E0115", Error, "several transitions share a trigger but some have no name";
     UnknownMachine = "E0116", Error, "a composition names a machine that is not in the package";
+    ReservedName = "E0117", Error, "a name is reserved: it would clash with generated code or is not a usable identifier";
 
     TypeMismatch = "E0201", Error, "an expression has a different type than its position requires";
     InvalidOperand = "E0202", Error, "an operator is applied to a type it does not support";
@@ -82,6 +83,8 @@ codes! {
     NotConstant = "E0209", Error, "an initial value or model domain value reads state, payload or helpers";
     MissingInitialValue = "E0210", Error, "a state field has no initial value";
     RecursiveType = "E0211", Error, "a record or newtype contains itself";
+    ConstantFails = "E0212", Error, "a constant (an initial value or a model domain value) fails to evaluate";
+    InvalidMapKey = "E0213", Error, "a map key type is not a scalar (bool, u64, String, Phase, an enum, or a newtype of one)";
 
     TerminalExit = "E0301", Error, "a transition leaves a terminal phase";
     OverlappingGuards = "E0302", Error, "two transitions can fire for the same phase and trigger";

@@ -13,6 +13,12 @@
 //!   from. `emit` evaluates its payload where it stands. After the body every invariant is checked.
 //! - All or nothing: an arithmetic overflow, division by zero, ambiguity, or broken invariant rejects the input,
 //!   and the state is left exactly as it was, with no effects.
+//! - Evaluation order, where it is observable through errors: every non-`otherwise` candidate's guards are
+//!   evaluated (left to right, stopping at the first false one) before the outcome is decided, so an overflow in
+//!   a later candidate rejects the input even when earlier ones passed; method arguments are evaluated eagerly,
+//!   as in Rust (`o.unwrap_or(1 / 0)` fails even when `o` is `Some`); `all` stops at the first false element,
+//!   `any` at the first true one, `count` evaluates every element; an invariant that fails to evaluate does not
+//!   hold; a map literal with a repeated key keeps the last value.
 
 pub use crate::ast::BinOp;
 use crate::span::{SourceId, Span};

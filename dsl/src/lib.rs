@@ -16,6 +16,8 @@
 pub mod ast;
 pub mod check;
 pub mod diagnostic;
+pub mod explore;
+pub mod interp;
 pub mod ir;
 pub mod parse;
 pub mod span;

@@ -27,7 +27,8 @@ use grammar::{Rule, SpecParser};
 pub fn parse(text: &str, source: SourceId) -> Result<File, Vec<Diagnostic>> {
     match SpecParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
-            let mut lower = Lower { source, text, diagnostics: Vec::new() };
+            let mut lower =
+                Lower { source, text, diagnostics: Vec::new(), nesting: 0, statement_nesting: 0, deep_reported: false };
             let file = pairs.next().map(|pair| lower.file(pair)).unwrap_or(File { items: Vec::new() });
             if lower.diagnostics.is_empty() { Ok(file) } else { Err(lower.diagnostics) }
         }
@@ -85,7 +86,24 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    // pest stops, rather than overflow its stack, on input nested thousands of levels deep.
+    if let pest::error::ErrorVariant::CustomError { message } = &error.variant {
+        if message.contains("limit reached") {
+            let at = skip_trivia(text, pos);
+            return Diagnostic::new(
+                Code::Syntax,
+                source,
+                "the text nests too deeply to parse",
+                Label::new(Span::new(offset + at, offset + at), "the parser gave up here"),
+            )
+            .with_help(format!(
+                "expressions and `if` statements may nest at most {MAX_NESTING} levels; split them up with `let` \
+                 bindings, named guards or helpers"
+            ));
+        }
+    }
     let mut expected: Vec<String> = Vec::new();
+    let mut in_string = false;
     // The detailed attempts sit at the farthest position any alternative reached, which is where the user's
     // text actually went wrong; pest's own `positives` can lag behind at an earlier, still-open expression.
     let attempts = error.parse_attempts().filter(|a| a.max_position >= pos);
@@ -102,9 +120,14 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
                 }
             }
         }
+        // The rule of each attempt says which kind of token was wanted. Only the leaf rules are described: a
+        // larger rule (`param`, `target`) may have failed halfway through, where naming it would mislead.
         for stack in attempts.call_stacks() {
-            if let Some(described) = stack.parent.and_then(describe_rule) {
-                expected.push(described.to_string());
+            for rule in [stack.deepest.get_rule().copied(), stack.parent].into_iter().flatten() {
+                in_string |= matches!(rule, Rule::string | Rule::string_inner);
+                if let Some(described) = describe_leaf_rule(rule) {
+                    expected.push(described.to_string());
+                }
             }
         }
     } else if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
@@ -113,6 +136,40 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
                 expected.push(described.to_string());
             }
         }
+    }
+    // A name was expected right after a reserved word: the parser read the word as a keyword and then looked
+    // for more name characters. Report the reserved word itself, which is what the user has to change.
+    if expected.iter().any(|e| e == "a name") {
+        if let Some(word) = reserved_word_before(text, pos) {
+            let start = pos - word.len();
+            return Diagnostic::new(
+                Code::Syntax,
+                source,
+                format!("expected a name, found reserved word `{word}`"),
+                Label::new(Span::new(offset + start, offset + pos), "reserved word"),
+            )
+            .with_help(format!("`{word}` is a reserved word and cannot be used as a name; choose another name"));
+        }
+    }
+    // The text stopped inside a string literal: it runs to the end of its line without a closing quote.
+    if in_string && matches!(text.as_bytes().get(pos), None | Some(b'\n' | b'\r')) {
+        if let Some(open) = text.get(..pos).and_then(|before| before.rfind('"')) {
+            return Diagnostic::new(
+                Code::Syntax,
+                source,
+                "unterminated string literal",
+                Label::new(Span::new(offset + open, offset + pos), "this string has no closing `\"`"),
+            )
+            .with_help("close the string with `\"` on the same line; write `\\n` for a line break inside it");
+        }
+    }
+    // Right after a name or a number, pest also wanted more of its characters; that is never the mistake.
+    if text
+        .get(..pos)
+        .and_then(|before| before.chars().next_back())
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        expected.retain(|e| e != "a name" && e != "a number");
     }
     let pos = skip_trivia(text, pos);
     normalise_expected(&mut expected);
@@ -125,18 +182,71 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
         format!("expected {}, found {found_text}", join_or(&expected))
     };
     let mut diagnostic = Diagnostic::new(Code::Syntax, source, message, Label::new(found_span, "unexpected here"));
+    // A missing `;` at the end of a line is noticed only at the next line's first token; point at the line the
+    // `;` belongs to as well.
+    if expected.iter().any(|e| e == "`;`") && !found.is_empty() {
+        let before = text.get(..pos).unwrap_or("");
+        let previous_end = content_end(before);
+        if previous_end > 0 && before[previous_end..].contains('\n') {
+            diagnostic = diagnostic.with_label(Span::new(offset + previous_end, offset + previous_end), "add `;` here");
+        }
+    }
     if let Some(help) = syntax_hint(&expected, &found) {
         diagnostic = diagnostic.with_help(help);
     }
     diagnostic
 }
 
+/// The reserved words: keywords of the grammar that cannot be names.
+const RESERVED_WORDS: &[&str] = &[
+    "machine",
+    "enum",
+    "fn",
+    "guard",
+    "invariant",
+    "transition",
+    "on",
+    "from",
+    "any",
+    "except",
+    "stay",
+    "when",
+    "otherwise",
+    "let",
+    "if",
+    "else",
+    "match",
+    "emit",
+    "true",
+    "false",
+    "None",
+    "Some",
+];
+
+/// The reserved word that ends exactly at `pos`, if the text there is one whole word.
+fn reserved_word_before(text: &str, pos: usize) -> Option<&'static str> {
+    let before = text.get(..pos)?;
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    RESERVED_WORDS.iter().copied().find(|word| {
+        before.ends_with(word) && !before[..pos - word.len()].chars().next_back().is_some_and(is_name_char)
+    })
+}
+
 /// Describes a literal token pest expected, or `None` for tokens users never need to see (comments).
 fn describe_token(token: &str) -> Option<String> {
     match token {
         "//" | "///" | "////" | "/*" | "*/" | "\n" | " " | "\t" | "\r" | "\\" | "\"" => None,
-        _ if token.chars().all(|c| c.is_ascii_alphabetic() || c == '_') => Some(format!("`{token}`")),
         _ => Some(format!("`{token}`")),
+    }
+}
+
+/// Describes the leaf rules whose failure means "this kind of token was not there".
+fn describe_leaf_rule(rule: Rule) -> Option<&'static str> {
+    match rule {
+        Rule::ident => Some("a name"),
+        Rule::int => Some("a number"),
+        Rule::string | Rule::string_inner => Some("a string"),
+        _ => None,
     }
 }
 
@@ -148,18 +258,12 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::string | Rule::string_inner => "a string",
         Rule::type_expr => "a type",
         Rule::expr
-        | Rule::or_expr
-        | Rule::and_expr
-        | Rule::cmp_expr
-        | Rule::add_expr
-        | Rule::mul_expr
         | Rule::unary
         | Rule::postfix
         | Rule::paren
         | Rule::some_expr
         | Rule::bracket_lit
-        | Rule::record_lit
-        | Rule::call
+        | Rule::named
         | Rule::path
         | Rule::if_expr
         | Rule::match_expr
@@ -186,7 +290,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::block => "a block",
         Rule::let_stmt | Rule::emit_stmt | Rule::if_stmt | Rule::call_stmt | Rule::assign_stmt => "a statement",
         Rule::assign_op => "`=`",
-        Rule::cmp_op | Rule::add_op | Rule::mul_op => "an operator",
+        Rule::infix_op => "an operator",
         Rule::pattern | Rule::some_pattern => "a pattern",
         Rule::match_arm => "a match arm",
         Rule::closure => "a closure",
@@ -201,6 +305,36 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
 fn normalise_expected(expected: &mut Vec<String>) {
     expected.sort();
     expected.dedup();
+    let has = |expected: &[String], s: &str| expected.iter().any(|e| e == s);
+    // Every skip of whitespace looks for a `/` that starts a comment. A `/` is a real suggestion only as the
+    // division operator, which comes with `*` and `%`.
+    if !has(expected, "`*`") {
+        expected.retain(|e| e != "`/`");
+    }
+    // Only an expression can start with `(` as well as `None`; only a pattern starts with `None` but not `(`.
+    let expression_starts = [
+        "`(`", "`[`", "`!`", "`if`", "`match`", "`true`", "`false`", "`None`", "`Some`", "a name", "a number",
+        "a string", "`|`",
+    ];
+    if has(expected, "`None`") && has(expected, "`(`") || has(expected, "an expression") {
+        expected.retain(|e| !expression_starts.contains(&e.as_str()));
+        expected.push("an expression".to_string());
+    } else if has(expected, "`None`") && has(expected, "`Some`") || has(expected, "a pattern") {
+        let pattern_starts = ["`None`", "`Some`", "`true`", "`false`", "a name"];
+        expected.retain(|e| !pattern_starts.contains(&e.as_str()));
+        expected.push("a pattern".to_string());
+    }
+    if has(expected, "`stay`") && has(expected, "a name") {
+        expected.retain(|e| e != "`stay`" && e != "a name");
+        expected.push("a phase name or `stay`".to_string());
+    }
+    if has(expected, "`any`") && has(expected, "a name") {
+        expected.retain(|e| e != "`any`" && e != "a name");
+        expected.push("a phase name or `any`".to_string());
+    }
+    // `_` is where a name or a number's digit group may continue, or a wildcard pattern; it is never the useful
+    // thing to suggest (patterns are described as a whole above).
+    expected.retain(|e| e != "`_`");
     // Operators and keywords that can continue any expression are noise when the user plainly stopped early.
     let continuations = [
         "`||`",
@@ -226,13 +360,6 @@ fn normalise_expected(expected: &mut Vec<String>) {
     if expected.len() > 6 {
         expected.retain(|e| !continuations.contains(&e.as_str()));
     }
-    if expected.iter().any(|e| e == "an expression") {
-        let starts = [
-            "`(`", "`[`", "`!`", "`if`", "`match`", "`true`", "`false`", "`None`", "`Some`", "a name", "a number",
-            "a string", "`|`",
-        ];
-        expected.retain(|e| !starts.contains(&e.as_str()));
-    }
     let item_starts = [
         "`enum`",
         "`record`",
@@ -253,10 +380,12 @@ fn normalise_expected(expected: &mut Vec<String>) {
         "`///`",
     ];
     let listed_starts = expected.iter().filter(|e| item_starts.contains(&e.as_str())).count();
-    if listed_starts >= 4 || expected.iter().any(|e| e == "a machine item") {
+    if listed_starts >= 4 || has(expected, "a machine item") {
         expected.retain(|e| !item_starts.contains(&e.as_str()) && e != "a machine item");
         expected.push("a machine item".to_string());
     }
+    expected.sort();
+    expected.dedup();
     if expected.len() > 8 {
         expected.truncate(8);
         expected.push("...".to_string());
@@ -317,11 +446,23 @@ fn syntax_hint(expected: &[String], found: &str) -> Option<String> {
     if has("`->`") {
         return Some("a transition names its target after `->`: a phase, or `stay`".into());
     }
-    if has("`;`") && !found.is_empty() {
+    if ["==", "!=", "<", "<=", ">", ">="].contains(&found) {
+        return Some("comparisons do not chain: write `a < b && b < c`".into());
+    }
+    if has("`;`") && !has("a machine item") && !found.is_empty() {
         return Some("statements end with `;` (the last one in a block may omit it)".into());
     }
     if found == "=" && has("`:`") {
         return Some("record fields are written `name: value`".into());
+    }
+    if found == "=" && !has("`=`") {
+        return Some("`=` assigns, in a transition body; to compare two values write `==`".into());
+    }
+    if found == ".." && has("`..=`") {
+        return Some("ranges include their end and are written `low..=high`".into());
+    }
+    if found.chars().next().is_some_and(|c| !c.is_ascii()) {
+        return Some("names are made of ASCII letters, digits and `_`, and do not start with a digit".into());
     }
     None
 }
@@ -331,11 +472,79 @@ struct Lower<'t> {
     source: SourceId,
     text: &'t str,
     diagnostics: Vec<Diagnostic>,
+    /// How many expressions enclose the one being lowered.
+    nesting: usize,
+    /// How many `if` statements enclose the statement being lowered.
+    statement_nesting: usize,
+    /// Whether the outermost expression being lowered already has its "nests too deeply" error.
+    deep_reported: bool,
 }
 
+/// How deeply expressions and `if` statements may nest, counted in tree levels (a chain `a && b && c` is two).
+/// Checking, the analyses, the interpreter and code generation all recurse over the tree, so the limit keeps each
+/// of them within a small stack whatever the input; hand-written specs stay far below it.
+const MAX_NESTING: usize = 100;
+
+/// The span of a pair, without trailing whitespace and comments. A rule that ends in an optional part (`";"?`,
+/// `block?`) keeps the whitespace pest skipped while looking for it, which would stretch labels over the next lines.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let text = s.as_str();
+    if !text.ends_with(|c: char| c.is_whitespace()) {
+        return Span::new(s.start(), s.end());
+    }
+    Span::new(s.start(), s.start() + content_end(text))
+}
+
+/// The end of the last character of `text` that is neither whitespace nor part of an ordinary comment.
+fn content_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // Block comments nest, as in the grammar.
+                let mut depth = 0usize;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        depth = depth.saturating_sub(1);
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'"' => {
+                // A string literal, escapes included; it cannot span lines.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                end = i;
+            }
+            _ => {
+                i += 1;
+                end = i;
+            }
+        }
+    }
+    // Stepping over escapes may land inside a multi-byte character; spans must sit on character boundaries.
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    end
 }
 
 impl Lower<'_> {
@@ -351,8 +560,22 @@ impl Lower<'_> {
         File { items }
     }
 
-    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: span_of(&pair) }
+    /// A name; a reserved word in a name's place is reported here (the grammar accepts it as a name).
+    fn ident(&mut self, pair: Pair<'_, Rule>) -> Ident {
+        let span = span_of(&pair);
+        let name = pair.as_str();
+        if pair.as_rule() == Rule::ident && RESERVED_WORDS.contains(&name) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::Syntax,
+                    self.source,
+                    format!("expected a name, found reserved word `{name}`"),
+                    Label::new(span, "reserved word"),
+                )
+                .with_help(format!("`{name}` is a reserved word and cannot be used as a name; choose another name")),
+            );
+        }
+        Ident { name: name.to_string(), span }
     }
 
     fn docs(&self, pair: Pair<'_, Rule>) -> Docs {
@@ -662,36 +885,29 @@ impl Lower<'_> {
                 StmtKind::Emit { effect, fields, fields_span }
             }
             Rule::if_stmt => {
-                let mut cond = None;
-                let mut then = None;
-                let mut else_ = None;
-                for part in pair.into_inner() {
-                    match part.as_rule() {
-                        Rule::condition => cond = Some(self.condition(part)),
-                        Rule::block if then.is_none() => then = Some(self.block(part)),
-                        Rule::block => else_ = Some(self.block(part)),
-                        Rule::if_stmt => {
-                            let nested_span = span_of(&part);
-                            else_ = self.stmt(part).map(|stmt| Block { stmts: vec![stmt], span: nested_span });
-                        }
-                        _ => {}
-                    }
+                if self.statement_nesting >= MAX_NESTING {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            self.source,
+                            format!("`if` statements nest more than {MAX_NESTING} levels deep"),
+                            Label::new(Span::new(span.start, span.start), "too deep here"),
+                        )
+                        .with_help("split the body up, or move conditions into named guards"),
+                    );
+                    return None;
                 }
-                StmtKind::If {
-                    cond: cond.unwrap_or_else(|| Condition { pattern: None, expr: missing_expr(span) }),
-                    then: then.unwrap_or(Block { stmts: Vec::new(), span }),
-                    else_,
-                }
+                self.statement_nesting += 1;
+                let kind = self.if_stmt(pair, span);
+                self.statement_nesting -= 1;
+                kind
             }
             Rule::call_stmt => {
                 let mut inner = pair.into_inner();
                 let mut place = inner.next().map(|p| self.place(p)).unwrap_or_else(|| missing_place(span));
                 let args = inner.map(|a| self.expr(a)).collect();
                 // The grammar reads `a.b.insert` as one place; its last segment is the operation.
-                let method = place.path.pop().unwrap_or_else(|| {
-                    let root = place.root.clone();
-                    root
-                });
+                let method = place.path.pop().unwrap_or_else(|| place.root.clone());
                 StmtKind::Call { place, method, args }
             }
             Rule::assign_stmt => {
@@ -710,6 +926,30 @@ impl Lower<'_> {
             _ => return None,
         };
         Some(Stmt { kind, span })
+    }
+
+    /// `if cond { .. } else if .. else { .. }`; an `else if` is lowered as an `else` block holding one `if`.
+    fn if_stmt(&mut self, pair: Pair<'_, Rule>, span: Span) -> StmtKind {
+        let mut cond = None;
+        let mut then = None;
+        let mut else_ = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::condition => cond = Some(self.condition(part)),
+                Rule::block if then.is_none() => then = Some(self.block(part)),
+                Rule::block => else_ = Some(self.block(part)),
+                Rule::if_stmt => {
+                    let nested_span = span_of(&part);
+                    else_ = self.stmt(part).map(|stmt| Block { stmts: vec![stmt], span: nested_span });
+                }
+                _ => {}
+            }
+        }
+        StmtKind::If {
+            cond: cond.unwrap_or_else(|| Condition { pattern: None, expr: missing_expr(span) }),
+            then: then.unwrap_or(Block { stmts: Vec::new(), span }),
+            else_,
+        }
     }
 
     fn place(&mut self, pair: Pair<'_, Rule>) -> Place {
@@ -915,16 +1155,51 @@ impl Lower<'_> {
         out
     }
 
+    /// Lowers an expression. The outermost call of an expression also checks the depth of the finished tree.
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let pair = skip_wrappers(pair);
+        let span = span_of(&pair);
+        let outermost = self.nesting == 0;
+        if outermost {
+            self.deep_reported = false;
+        }
+        if self.nesting >= MAX_NESTING {
+            self.too_deep(span);
+            return missing_expr(span);
+        }
+        self.nesting += 1;
+        let e = self.expr_node(pair);
+        self.nesting -= 1;
+        if outermost {
+            if let Some(deep) = first_too_deep(&e) {
+                self.too_deep(deep);
+                return missing_expr(e.span);
+            }
+        }
+        e
+    }
+
+    /// Reports, once per outermost expression, that an expression nests beyond [`MAX_NESTING`].
+    fn too_deep(&mut self, span: Span) {
+        if self.deep_reported {
+            return;
+        }
+        self.deep_reported = true;
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::Syntax,
+                self.source,
+                format!("this expression nests more than {MAX_NESTING} levels deep"),
+                Label::new(Span::new(span.start, span.start), "too deep here"),
+            )
+            .with_help("split it up with `let` bindings, named guards or helpers"),
+        );
+    }
+
+    fn expr_node(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = span_of(&pair);
         match pair.as_rule() {
-            Rule::expr => match pair.into_inner().next() {
-                Some(inner) => self.expr(inner),
-                None => missing_expr(span),
-            },
-            Rule::or_expr | Rule::and_expr | Rule::add_expr | Rule::mul_expr | Rule::cmp_expr => {
-                self.binary_chain(pair)
-            }
+            Rule::expr => self.binary_chain(pair),
             Rule::unary => {
                 let mut nots = Vec::new();
                 let mut operand = None;
@@ -934,6 +1209,10 @@ impl Lower<'_> {
                         _ => operand = Some(self.expr(part)),
                     }
                 }
+                if nots.len() > MAX_NESTING {
+                    self.too_deep(span);
+                    return missing_expr(span);
+                }
                 let mut e = operand.unwrap_or_else(|| missing_expr(span));
                 for not_span in nots.into_iter().rev() {
                     let s = not_span.to(e.span);
@@ -942,6 +1221,10 @@ impl Lower<'_> {
                 e
             }
             Rule::postfix => {
+                if pair.clone().into_inner().count() > MAX_NESTING {
+                    self.too_deep(span);
+                    return missing_expr(span);
+                }
                 let mut inner = pair.into_inner();
                 let mut e = inner.next().map(|p| self.expr(p)).unwrap_or_else(|| missing_expr(span));
                 for op in inner {
@@ -995,25 +1278,24 @@ impl Lower<'_> {
                 }
                 Expr { kind: ExprKind::Bracket { items, empty_map }, span }
             }
-            Rule::record_lit => {
+            Rule::named => {
                 let mut inner = pair.into_inner();
                 let name = inner.next().map(|p| self.ident(p)).unwrap_or_else(|| missing(span));
-                let fields = inner.map(|f| self.record_field(f, span)).collect();
-                Expr { kind: ExprKind::Record(name, fields), span }
-            }
-            Rule::call => {
-                let mut inner = pair.into_inner();
-                let name = inner.next().map(|p| self.ident(p)).unwrap_or_else(|| missing(span));
-                let args = inner.map(|a| self.expr(a)).collect();
-                Expr { kind: ExprKind::Call(name, args), span }
-            }
-            Rule::path => {
-                let mut parts: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
-                match (parts.pop(), parts.pop()) {
-                    (Some(last), Some(first)) => Expr { kind: ExprKind::Path(first, last), span },
-                    (Some(only), None) => Expr { kind: ExprKind::Name(only), span },
-                    _ => missing_expr(span),
-                }
+                let kind = match inner.next() {
+                    None => ExprKind::Name(name),
+                    Some(tail) => match tail.as_rule() {
+                        Rule::record_body => {
+                            ExprKind::Record(name, tail.into_inner().map(|f| self.record_field(f, span)).collect())
+                        }
+                        Rule::call_args => ExprKind::Call(name, tail.into_inner().map(|a| self.expr(a)).collect()),
+                        _ => {
+                            let variant =
+                                tail.into_inner().next().map(|p| self.ident(p)).unwrap_or_else(|| missing(span));
+                            ExprKind::Path(name, variant)
+                        }
+                    },
+                };
+                Expr { kind, span }
             }
             Rule::if_expr => {
                 let mut cond = None;
@@ -1070,58 +1352,162 @@ impl Lower<'_> {
         }
     }
 
-    /// Folds `a op b op c` left-associatively (comparisons have at most one operator).
+    /// Builds the tree of `a op b op c ...` with the operators' precedence, all left-associative; reports a chained
+    /// comparison (`a < b < c`), which has no meaning here.
     fn binary_chain(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = span_of(&pair);
-        let fixed_op = match pair.as_rule() {
-            Rule::or_expr => Some(BinOp::Or),
-            Rule::and_expr => Some(BinOp::And),
-            _ => None,
-        };
-        let mut inner = pair.into_inner();
-        let mut lhs = inner.next().map(|p| self.expr(p)).unwrap_or_else(|| missing_expr(span));
-        let mut pending: Option<(BinOp, Span)> = None;
-        for part in inner {
-            match part.as_rule() {
-                Rule::cmp_op | Rule::add_op | Rule::mul_op => {
-                    let op = match part.as_str() {
-                        "==" => BinOp::Eq,
-                        "!=" => BinOp::Ne,
-                        "<" => BinOp::Lt,
-                        "<=" => BinOp::Le,
-                        ">" => BinOp::Gt,
-                        ">=" => BinOp::Ge,
-                        "+" => BinOp::Add,
-                        "-" => BinOp::Sub,
-                        "*" => BinOp::Mul,
-                        "/" => BinOp::Div,
-                        _ => BinOp::Rem,
-                    };
-                    pending = Some((op, span_of(&part)));
+        // Operands and operators alternate.
+        if pair.clone().into_inner().count() > 2 * MAX_NESTING {
+            self.too_deep(span);
+            return missing_expr(span);
+        }
+        let mut operands: Vec<Expr> = Vec::new();
+        let mut operators: Vec<(BinOp, Span)> = Vec::new();
+        for part in pair.into_inner() {
+            if part.as_rule() != Rule::infix_op {
+                let operand = self.expr(part);
+                operands.push(operand);
+                continue;
+            }
+            let op = match part.as_str() {
+                "||" => BinOp::Or,
+                "&&" => BinOp::And,
+                "==" => BinOp::Eq,
+                "!=" => BinOp::Ne,
+                "<" => BinOp::Lt,
+                "<=" => BinOp::Le,
+                ">" => BinOp::Gt,
+                ">=" => BinOp::Ge,
+                "+" => BinOp::Add,
+                "-" => BinOp::Sub,
+                "*" => BinOp::Mul,
+                "/" => BinOp::Div,
+                _ => BinOp::Rem,
+            };
+            let op_span = span_of(&part);
+            // Reduce what binds at least as tightly (left associativity) before pushing the new operator.
+            while let Some(&(top, top_span)) = operators.last() {
+                if precedence(top) < precedence(op) {
+                    break;
                 }
-                _ => {
-                    let rhs = self.expr(part);
-                    let (op, op_span) = match (pending.take(), fixed_op) {
-                        (Some(p), _) => p,
-                        (None, Some(op)) => {
-                            // `||`/`&&` are literal tokens, not pairs: the operator lies between the operands.
-                            let between = Span::new(lhs.span.end, rhs.span.start);
-                            let text = between.text(self.text);
-                            let offset = text.find(op.as_str()).unwrap_or(0);
-                            (op, Span::new(between.start + offset, between.start + offset + 2))
-                        }
-                        (None, None) => (BinOp::Eq, Span::new(lhs.span.end, rhs.span.start)),
-                    };
-                    let s = lhs.span.to(rhs.span);
-                    lhs = Expr {
-                        kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) },
-                        span: s,
-                    };
+                if precedence(top) == COMPARISON && precedence(op) == COMPARISON {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            self.source,
+                            "comparison operators cannot be chained",
+                            Label::new(op_span, "second comparison"),
+                        )
+                        .with_label(top_span, "first comparison")
+                        .with_help("write `a < b && b < c`, or use parentheses if a `bool` is meant to be compared"),
+                    );
+                }
+                operators.pop();
+                reduce(&mut operands, top, top_span);
+            }
+            operators.push((op, op_span));
+        }
+        while let Some((op, op_span)) = operators.pop() {
+            reduce(&mut operands, op, op_span);
+        }
+        operands.pop().unwrap_or_else(|| missing_expr(span))
+    }
+}
+
+/// Skips the grammar rules that hold a single child (`expr` > `unary` > `postfix` around a lone primary), so
+/// lowering recurses once per level of the tree rather than once per grammar rule.
+fn skip_wrappers(mut pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    loop {
+        let wrapper = matches!(pair.as_rule(), Rule::expr | Rule::unary | Rule::postfix);
+        if !wrapper {
+            return pair;
+        }
+        let mut inner = pair.clone().into_inner();
+        match (inner.next(), inner.next()) {
+            (Some(only), None) => pair = only,
+            _ => return pair,
+        }
+    }
+}
+
+/// The span of the first node deeper than [`MAX_NESTING`] levels in an expression tree, found without recursion.
+fn first_too_deep(root: &Expr) -> Option<Span> {
+    let mut stack: Vec<(&Expr, usize)> = vec![(root, 1)];
+    while let Some((e, depth)) = stack.pop() {
+        if depth > MAX_NESTING {
+            return Some(e.span);
+        }
+        let next = depth + 1;
+        match &e.kind {
+            ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Str(_)
+            | ExprKind::None
+            | ExprKind::Name(_)
+            | ExprKind::Path(..) => {}
+            ExprKind::Some(inner) | ExprKind::Not(inner) | ExprKind::Paren(inner) | ExprKind::Field(inner, _) => {
+                stack.push((inner, next));
+            }
+            ExprKind::Call(_, args) => stack.extend(args.iter().map(|a| (a, next))),
+            ExprKind::Record(_, fields) => stack.extend(fields.iter().map(|(_, v)| (v, next))),
+            ExprKind::Bracket { items, .. } => {
+                for (key, value) in items {
+                    stack.push((key, next));
+                    stack.extend(value.iter().map(|v| (v, next)));
                 }
             }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                stack.push((lhs, next));
+                stack.push((rhs, next));
+            }
+            ExprKind::Method { recv, args, .. } => {
+                stack.push((recv, next));
+                for arg in args {
+                    match arg {
+                        Arg::Expr(a) => stack.push((a, next)),
+                        Arg::Closure { body, .. } => stack.push((body, next)),
+                    }
+                }
+            }
+            ExprKind::If { cond, then, else_ } => {
+                stack.push((&cond.expr, next));
+                stack.push((then, next));
+                stack.push((else_, next));
+            }
+            ExprKind::Match { scrutinee, arms } => {
+                stack.push((scrutinee, next));
+                stack.extend(arms.iter().map(|arm| (&arm.body, next)));
+            }
         }
-        lhs
     }
+    None
+}
+
+/// The precedence of comparisons, which do not chain.
+const COMPARISON: u8 = 3;
+
+/// How tightly a binary operator binds: higher binds tighter.
+fn precedence(op: BinOp) -> u8 {
+    match op {
+        BinOp::Or => 1,
+        BinOp::And => 2,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => COMPARISON,
+        BinOp::Add | BinOp::Sub => 4,
+        BinOp::Mul | BinOp::Div | BinOp::Rem => 5,
+    }
+}
+
+/// Replaces the two topmost operands by their combination with `op`.
+fn reduce(operands: &mut Vec<Expr>, op: BinOp, op_span: Span) {
+    let rhs = operands.pop();
+    let lhs = operands.pop();
+    let (lhs, rhs) = match (lhs, rhs) {
+        (Some(lhs), Some(rhs)) => (lhs, rhs),
+        // The grammar alternates operands and operators, so both are there; keep whatever is left regardless.
+        (lhs, rhs) => (lhs.unwrap_or_else(|| missing_expr(op_span)), rhs.unwrap_or_else(|| missing_expr(op_span))),
+    };
+    let span = lhs.span.to(rhs.span);
+    operands.push(Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span });
 }
 
 fn missing(span: Span) -> Ident {
@@ -1138,4 +1524,58 @@ fn missing_expr(span: Span) -> Expr {
 
 fn missing_place(span: Span) -> Place {
     Place { root: missing(span), path: Vec::new(), span }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic, reason = "a test fails loudly on a spec that does not parse")]
+mod tests {
+    use super::*;
+
+    /// The expression of `invariant i = <text>`, printed with explicit parentheses.
+    fn shape(text: &str) -> String {
+        fn show(e: &Expr) -> String {
+            match &e.kind {
+                ExprKind::Binary { op, lhs, rhs, .. } => format!("({} {} {})", show(lhs), op.as_str(), show(rhs)),
+                ExprKind::Not(inner) => format!("!{}", show(inner)),
+                ExprKind::Paren(inner) => show(inner),
+                ExprKind::Name(n) => n.name.clone(),
+                ExprKind::Int(n) => n.to_string(),
+                other => format!("{other:?}"),
+            }
+        }
+        let spec = format!("machine M {{ phases {{ initial A }} invariant i = {text} }}");
+        let file = parse(&spec, SourceId(0)).unwrap_or_else(|d| panic!("{text}: {d:?}"));
+        let Some(TopItem::Machine(machine)) = file.items.first() else { panic!("no machine") };
+        let Some(MachineItem::Invariant(invariant)) = machine.items.get(1) else { panic!("no invariant") };
+        show(&invariant.expr)
+    }
+
+    #[test]
+    fn operators_bind_by_precedence_and_associate_left() {
+        assert_eq!(shape("a || b && c"), "(a || (b && c))");
+        assert_eq!(shape("a && b || c"), "((a && b) || c)");
+        assert_eq!(shape("a == b + c * d"), "(a == (b + (c * d)))");
+        assert_eq!(shape("a - b - c"), "((a - b) - c)");
+        assert_eq!(shape("a / b * c % d"), "(((a / b) * c) % d)");
+        assert_eq!(shape("a + b < c * d && !e || f != g"), "((((a + b) < (c * d)) && !e) || (f != g))");
+        assert_eq!(shape("(a || b) && c"), "((a || b) && c)");
+        assert_eq!(shape("a < (b < c)"), "(a < (b < c))");
+    }
+
+    #[test]
+    fn comparisons_do_not_chain() {
+        let spec = "machine M { phases { initial A } invariant i = a < b <= c }";
+        let errors = parse(spec, SourceId(0)).err().unwrap_or_default();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].message, "comparison operators cannot be chained");
+        assert_eq!(errors[0].primary.span.text(spec), "<=");
+    }
+
+    #[test]
+    fn spans_do_not_cover_trailing_whitespace_or_comments() {
+        let text = "a = 1 // note\n  /* block /* nested */ */ \n";
+        assert_eq!(content_end(text), 5);
+        assert_eq!(content_end("\"x // y\"  "), 8);
+        assert_eq!(content_end("   "), 0);
+    }
 }

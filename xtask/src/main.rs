@@ -1,2 +1,63 @@
-//! Project automation.
-fn main() {}
+//! Project automation, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`), in the style of
+//! rust-analyzer's xtask: plain Rust instead of shell scripts, so it works the same on every machine.
+//!
+//! - `check [FILES...] [--uncovered]`: check spec files and print their diagnostics (default: every
+//!   `machines/*.machine`, as one package);
+//! - `regen [--check]`: write (or, with `--check`, compare) the artifacts in `machines/generated/`;
+//! - `verify [MACHINE...]`: bounded model checking over the reference interpreter;
+//! - `all`: check, regen, verify, then run the runtime example: the one command that shows everything working.
+//!
+//! Every command exits with status 1 on a failure and prints why; none panics on bad input.
+
+// A command-line tool reports on stdout and stderr by design.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod all;
+mod check;
+mod project;
+mod regen;
+mod sync;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Project automation for the machine spec compiler.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check spec files and print their diagnostics.
+    Check(check::Args),
+    /// Write the generated artifacts into machines/generated/ (with --check: only compare).
+    Regen(regen::Args),
+    /// Model-check machines: explore every input sequence up to a depth over the reference interpreter.
+    Verify(verify::Args),
+    /// Check, regenerate, verify, then run the runtime example: the main job, in one command.
+    All,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let output = project::Output::detect();
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args, output),
+        Command::Regen(args) => regen::run(&args, output),
+        Command::Verify(args) => verify::run(&args, output),
+        Command::All => all::run(output),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("{} {error:#}", output.error_label());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -54,6 +54,8 @@ pub(crate) struct MachineChecker<'a> {
     pub(crate) helper_sigs: Vec<Option<(Vec<Type>, Type)>>,
     /// Dependency edges between helpers and guards: (from, to, where the reference is written).
     pub(crate) calls: Vec<(Node, Node, Span)>,
+    /// Map key types met while resolving types, checked once every declared type is complete.
+    pub(crate) map_keys: Vec<(Type, Span)>,
     /// The machine being built.
     pub(crate) m: ir::Machine,
 }
@@ -82,6 +84,7 @@ impl<'a> MachineChecker<'a> {
             transitions: Namespace::new("transition"),
             helper_sigs: Vec::new(),
             calls: Vec::new(),
+            map_keys: Vec::new(),
             m: ir::Machine {
                 name: ast.name.name.clone(),
                 docs: ast.docs.text(),
@@ -110,6 +113,7 @@ impl<'a> MachineChecker<'a> {
     }
 
     fn run(&mut self) {
+        self.check_reserved_names();
         self.declare_phases();
         self.declare_types();
         self.declare_state();
@@ -125,6 +129,7 @@ impl<'a> MachineChecker<'a> {
         self.report_helper_cycles();
         self.check_transitions();
         self.check_model();
+        self.check_map_keys();
     }
 
     fn declare_phases(&mut self) {
@@ -293,6 +298,23 @@ impl<'a> MachineChecker<'a> {
         self.check_recursive_types();
     }
 
+    /// Constants carry no locals table in the IR, so a constant may not bind any (closures, `let`, patterns).
+    pub(crate) fn constant_without_locals(&mut self, body: &Body, span: Span) -> bool {
+        if body.locals.is_empty() {
+            return true;
+        }
+        self.diags.push(
+            Diagnostic::new(
+                Code::NotConstant,
+                self.source,
+                "a constant cannot bind names",
+                Label::new(span, "uses a closure or a pattern binding"),
+            )
+            .with_help("write the value out: constants are literals and constructors"),
+        );
+        false
+    }
+
     pub(crate) fn default_not_allowed(&mut self, span: Span, what: &str) {
         self.diags.push(
             Diagnostic::new(
@@ -354,7 +376,7 @@ impl<'a> MachineChecker<'a> {
                                 Code::InvalidModifier,
                                 self.source,
                                 format!("`{modifier}` applies to inputs only"),
-                                Label::new(span, format!("`{modifier}` on a {}", kind_name(message.kind))),
+                                Label::new(span, format!("`{modifier}` on {}", with_article(message.kind))),
                             )
                             .with_help(format!("remove `{modifier}`")),
                         );
@@ -500,7 +522,9 @@ impl<'a> MachineChecker<'a> {
             let ty = self.m.fields[id.index()].ty.clone();
             let mut body = Body::new(Ctx::Const, Node::Other);
             if let Ok(expr) = self.check_expr(&mut body, init, Some(&ty)) {
-                self.m.fields[id.index()].init = expr;
+                if self.constant_without_locals(&body, init.span) {
+                    self.m.fields[id.index()].init = expr;
+                }
             }
         }
     }
@@ -523,6 +547,9 @@ impl<'a> MachineChecker<'a> {
                 };
                 let ty = self.m.effects[id.index()].fields[index].ty.clone();
                 let mut body = Body::new(Ctx::Machine, Node::Other);
+                // A default that fails to check still counts as written, so `emit`s that rely on it do not add
+                // a second, misleading "missing field" error.
+                self.m.effects[id.index()].fields[index].default = Some(placeholder(default.span));
                 if let Ok(expr) = self.check_expr(&mut body, default, Some(&ty)) {
                     if !body.locals.is_empty() {
                         // Defaults are copied into each emit, whose body has its own locals; closures inside a
@@ -591,6 +618,91 @@ impl<'a> MachineChecker<'a> {
     }
 }
 
+/// Names that no declaration may use: they are not identifiers in generated Rust (`self`, `Self`, `super`,
+/// `crate`, `_`).
+const UNUSABLE_NAMES: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// Suffixes of the items generated for a machine `M` (`MState`, `MPhase`, ...); a declared type with one of these
+/// names would clash with generated code.
+pub(crate) const GENERATED_SUFFIXES: &[&str] = &[
+    "State",
+    "Phase",
+    "Input",
+    "Signal",
+    "Effect",
+    "Effects",
+    "Authority",
+    "AuthoritySnapshot",
+    "Mutator",
+    "Transition",
+    "TransitionError",
+    "GuardRejections",
+];
+
+impl MachineChecker<'_> {
+    /// Reports declarations whose names cannot be used in generated code.
+    fn check_reserved_names(&mut self) {
+        let machine = self.ast.name.name.clone();
+        let mut reserved: Vec<(ast::Ident, String)> = Vec::new();
+        let mut unusable = |ident: &ast::Ident| {
+            if UNUSABLE_NAMES.contains(&ident.name.as_str()) {
+                reserved.push((ident.clone(), format!("`{}` is not usable as a name", ident.name)));
+            }
+        };
+        unusable(&self.ast.name);
+        for item in &self.ast.items {
+            match item {
+                MachineItem::Enum(e) => {
+                    unusable(&e.name);
+                    e.variants.iter().for_each(|v| unusable(&v.name));
+                }
+                MachineItem::Record(r) => {
+                    unusable(&r.name);
+                    r.fields.iter().for_each(|f| unusable(&f.name));
+                }
+                MachineItem::Newtype(n) => unusable(&n.name),
+                MachineItem::Phases(p) => {
+                    p.field.iter().for_each(&mut unusable);
+                    p.phases.iter().for_each(|ph| unusable(&ph.name));
+                }
+                MachineItem::State(s) => s.fields.iter().for_each(|f| unusable(&f.name)),
+                MachineItem::Message(m) => {
+                    unusable(&m.name);
+                    m.fields.iter().for_each(|f| unusable(&f.name));
+                }
+                MachineItem::Helper(h) => {
+                    unusable(&h.name);
+                    h.params.iter().for_each(|p| unusable(&p.name));
+                }
+                MachineItem::Guard(g) => unusable(&g.name),
+                MachineItem::Invariant(i) => unusable(&i.name),
+                MachineItem::Transition(t) => t.name.iter().for_each(&mut unusable),
+                MachineItem::Model(_) => {}
+            }
+        }
+        for item in &self.ast.items {
+            let name = match item {
+                MachineItem::Enum(e) => &e.name,
+                MachineItem::Record(r) => &r.name,
+                MachineItem::Newtype(n) => &n.name,
+                _ => continue,
+            };
+            if let Some(suffix) = GENERATED_SUFFIXES.iter().find(|s| name.name == format!("{machine}{s}")) {
+                reserved.push((
+                    name.clone(),
+                    format!("`{}` is the name of the generated `{suffix}` type of machine `{machine}`", name.name),
+                ));
+            }
+        }
+        for (ident, message) in reserved {
+            self.diags.push(
+                Diagnostic::new(Code::ReservedName, self.source, message, Label::new(ident.span, "reserved name"))
+                    .with_help("choose another name"),
+            );
+        }
+    }
+}
+
 /// A stand-in expression for IR slots whose real value failed to check (the IR is then never handed out).
 pub(crate) fn placeholder(span: Span) -> ir::Expr {
     ir::Expr { kind: ir::ExprKind::Bool(false), ty: Type::Bool, span }
@@ -602,5 +714,14 @@ pub(crate) fn kind_name(kind: MessageKind) -> &'static str {
         MessageKind::Input => "input",
         MessageKind::Signal => "signal",
         MessageKind::Effect => "effect",
+    }
+}
+
+/// `an input`, `a signal` or `an effect`.
+pub(crate) fn with_article(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Input => "an input",
+        MessageKind::Signal => "a signal",
+        MessageKind::Effect => "an effect",
     }
 }

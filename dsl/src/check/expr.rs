@@ -102,7 +102,7 @@ impl MachineChecker<'_> {
             Code::TypeMismatch,
             self.source,
             format!("expected `{want_name}`, found `{found_name}`"),
-            Label::new(span, format!("this is a `{found_name}`")),
+            Label::new(span, format!("this has type `{found_name}`")),
         );
         d = match (want, found) {
             (Type::Option(inner), f) if **inner == *f => d.with_help("wrap the value: `Some(...)`"),
@@ -328,21 +328,27 @@ impl MachineChecker<'_> {
             }
             _ => {}
         }
-        let suggestion = suggest(name, candidates.iter().map(String::as_str));
+        let mut suggestion = suggest(name, candidates.iter().map(String::as_str));
         let fallback = if self.helpers.contains(name) {
             Some(format!("`{name}` is a helper: call it with `{name}(...)`"))
-        } else if body.ctx == Ctx::Machine
-            && self.m.inputs.iter().chain(&self.m.signals).any(|m| m.fields.iter().any(|f| f.name == name))
-        {
+        } else if body.ctx == Ctx::Machine && self.is_payload_field(name) {
             Some(format!(
-                "`{name}` is a payload field; guards, invariants and defaults cannot read payloads: write the \
-                 condition in the transition's `when` clause"
+                "`{name}` is a payload field, and only transitions read payloads: named guards, invariants and \
+                 effect defaults see the state alone"
+            ))
+        } else if matches!(body.ctx, Ctx::Helper(_)) && self.is_payload_field(name) {
+            Some(format!(
+                "`{name}` is a payload field; a helper reads its parameters and the state: pass it as an argument"
             ))
         } else if body.ctx == Ctx::Const && self.values.contains(name) {
             Some("initial values cannot read state".to_string())
         } else {
             None
         };
+        if fallback.is_some() {
+            // The name exists, just not here: saying so beats a "did you mean" for some other, similar name.
+            suggestion = None;
+        }
         let d = Diagnostic::new(
             Code::UnknownName,
             self.source,
@@ -351,6 +357,11 @@ impl MachineChecker<'_> {
         );
         self.diags.push(with_suggestion(d, suggestion, fallback));
         Reported
+    }
+
+    /// Whether some input or signal has a payload field of this name.
+    fn is_payload_field(&self, name: &str) -> bool {
+        self.m.inputs.iter().chain(&self.m.signals).any(|m| m.fields.iter().any(|f| f.name == name))
     }
 
     fn resolve_path(&mut self, ty: &ast::Ident, variant: &ast::Ident, span: Span) -> Checked<ir::Expr> {
@@ -762,7 +773,7 @@ impl MachineChecker<'_> {
                     Code::InvalidOperand,
                     self.source,
                     format!("`{}` {what} `u64` values, found `{found}`", op.as_str()),
-                    Label::new(e.span, format!("this is a `{found}`")),
+                    Label::new(e.span, format!("this has type `{found}`")),
                 )
                 .with_label(op_span, "operator"),
             );

@@ -215,8 +215,8 @@ impl MachineChecker<'_> {
                 for item in items {
                     let mut body = Body::new(Ctx::Const, Node::Other);
                     match self.check_expr(&mut body, item, Some(ty)) {
-                        Ok(v) => out.push(v),
-                        Err(_) => ok = false,
+                        Ok(v) if self.constant_without_locals(&body, item.span) => out.push(v),
+                        _ => ok = false,
                     }
                 }
                 ok.then_some(out)

@@ -34,7 +34,7 @@ impl<Id: Copy> Namespace<Id> {
                     Label::new(name.span, "declared again here"),
                 )
                 .with_label(*first, "first declared here")
-                .with_help(format!("rename or remove one of the two {}s", self.what)),
+                .with_help(format!("rename or remove one of the two declarations of `{}`", name.name)),
             );
             return;
         }
@@ -74,7 +74,8 @@ pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a s
         let score = if candidate.to_lowercase() == lower {
             1.0
         } else {
-            let distance = strsim::levenshtein(name, candidate);
+            // Optimal string alignment counts a swap of two neighbouring letters (`cuont`) as one edit.
+            let distance = strsim::osa_distance(name, candidate);
             let allowed = (name.len().max(candidate.len()) / 3).max(1);
             if distance > allowed {
                 continue;
@@ -111,5 +112,6 @@ mod tests {
         assert_eq!(suggest("Idel", ["Idle", "Running"]), Some("Idle".into()));
         assert_eq!(suggest("idle", ["Idle"]), Some("Idle".into()));
         assert_eq!(suggest("xyz", ["session_id", "phase"]), None);
+        assert_eq!(suggest("cuont", ["count", "phase"]), Some("count".into()), "a swap is one edit");
     }
 }

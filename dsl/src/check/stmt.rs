@@ -46,7 +46,7 @@ impl MachineChecker<'_> {
                                     Code::InvalidOperand,
                                     self.source,
                                     format!("`{token}` works on `u64` values, found `{found}`"),
-                                    Label::new(place.span, format!("this is a `{found}`")),
+                                    Label::new(place.span, format!("this has type `{found}`")),
                                 )
                                 .with_label(*op_span, "operator"),
                             );
@@ -83,7 +83,12 @@ impl MachineChecker<'_> {
 
     /// Resolves an assignment target: a state field, then record-field or `.0` projections.
     fn check_place(&mut self, body: &mut Body, place: &ast::Place) -> Checked<ir::Place> {
-        let root = &place.root;
+        // `self.x = ...` writes the state field `x`, as `self.x` reads it; a bare `x` on the left already means
+        // state, so `self.` only makes the intent explicit next to a shadowing payload field.
+        let (root, segments) = match place.path.split_first() {
+            Some((first, rest)) if place.root.name == "self" && body.lookup("self").is_none() => (first, rest),
+            _ => (&place.root, place.path.as_slice()),
+        };
         let shadowing = body.lookup(&root.name).map(|_| "a local binding").or_else(|| match body.ctx {
             Ctx::Transition(t) if self.m.trigger(t).fields.iter().any(|f| f.name == root.name) => {
                 Some("a payload field")
@@ -116,7 +121,7 @@ impl MachineChecker<'_> {
         };
         let mut ty = self.m.fields[field.index()].ty.clone();
         let mut path = Vec::new();
-        for segment in &place.path {
+        for segment in segments {
             let projection = self.projection(&ty, segment)?;
             ty = self.projected_type(&ty, projection);
             path.push(projection);

@@ -252,6 +252,11 @@ impl MachineChecker<'_> {
                     ast::Target::Phase(ident) => ident.span,
                     ast::Target::Stay(span) => *span,
                 };
+                // `any` never includes a terminal phase, so the phase is named in the `from` clause: point there.
+                let listed = decl.sources.items.iter().find_map(|item| match item {
+                    SourceItem::Phase(ident) if ident.name == phase.name => Some(ident.span),
+                    _ => None,
+                });
                 self.diags.push(
                     Diagnostic::new(
                         Code::TerminalExit,
@@ -261,7 +266,7 @@ impl MachineChecker<'_> {
                             phase.name,
                             self.m.phases[target.index()].name
                         ),
-                        Label::new(decl.sources.span, format!("`{}` is terminal", phase.name)),
+                        Label::new(listed.unwrap_or(decl.sources.span), format!("`{}` is terminal", phase.name)),
                     )
                     .with_label(target_span, "leads out of it")
                     .with_label(phase.span, "declared terminal here")

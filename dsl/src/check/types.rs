@@ -48,6 +48,9 @@ impl MachineChecker<'_> {
             "Seq" => Type::Seq(next()?),
             "Map" => {
                 let key = next()?;
+                if let Some(key_expr) = ty.args.first() {
+                    self.map_keys.push(((*key).clone(), key_expr.span));
+                }
                 Type::Map(key, next()?)
             }
             _ => match self.types.get(name) {
@@ -77,6 +80,40 @@ impl MachineChecker<'_> {
                 }
             },
         })
+    }
+
+    /// Reports map key types that are not scalars. Keys are restricted so that every state serializes to JSON
+    /// (whose object keys are strings) and reads naturally in diagnostics and generated docs.
+    pub(crate) fn check_map_keys(&mut self) {
+        for (key, span) in std::mem::take(&mut self.map_keys) {
+            if !self.is_scalar_key(&key, 0) {
+                let name = self.m.type_name(&key);
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::InvalidMapKey,
+                        self.source,
+                        format!("`{name}` cannot be a map key"),
+                        Label::new(span, "not a scalar type"),
+                    )
+                    .with_help(
+                        "map keys are bool, u64, String, Phase, enums, or newtypes of those; key the map by an id \
+                         (for example a newtype) and keep the compound value in the map's values",
+                    ),
+                );
+            }
+        }
+    }
+
+    fn is_scalar_key(&self, ty: &Type, depth: usize) -> bool {
+        match ty {
+            Type::Bool | Type::U64 | Type::String | Type::Phase => true,
+            Type::Named(id) => match self.m.types.get(id.index()).map(|t| &t.kind) {
+                Some(TypeKind::Enum { .. }) => true,
+                Some(TypeKind::Newtype { inner }) => depth < 8 && self.is_scalar_key(inner, depth + 1),
+                _ => false,
+            },
+            _ => false,
+        }
     }
 
     /// Reports records and newtypes that contain themselves other than through a `Set`, `Seq` or `Map`.

@@ -1,0 +1,481 @@
+//! Facts about a checked machine that shape the generated code: which expressions can fail (checked arithmetic,
+//! directly or through helpers and guards), which helpers and guards are used at all, how many effects one
+//! transition can emit, how many guarded candidates one (phase, trigger) pair can have, and how often a body
+//! reads each binding (a binding read once can be moved instead of cloned).
+
+use std::collections::BTreeMap;
+
+use meerkat_dsl::ir::{
+    self, ExprKind, LocalId, Machine, PhaseId, Stmt, StmtKind, TransitionId, Trigger, Type, TypeKind,
+};
+
+/// Machine-wide facts, computed once per generation.
+#[derive(Debug)]
+pub(crate) struct Facts {
+    /// Per helper: can a call fail?
+    pub(crate) helper_fallible: Vec<bool>,
+    /// Per named guard: can evaluating it fail?
+    pub(crate) guard_fallible: Vec<bool>,
+    /// Per helper: is it reachable from generated code?
+    pub(crate) helper_used: Vec<bool>,
+    /// Per named guard: is it reachable from generated code?
+    pub(crate) guard_used: Vec<bool>,
+    /// Per invariant: can evaluating it fail?
+    pub(crate) invariant_fallible: Vec<bool>,
+    /// The most effects one firing can emit.
+    pub(crate) max_emits: usize,
+    /// The most guarded (non-`otherwise`) candidates of one (phase, trigger) pair.
+    pub(crate) max_guarded: usize,
+    /// Per declared type: is it `Copy`?
+    pub(crate) type_copy: Vec<bool>,
+}
+
+impl Facts {
+    pub(crate) fn new(m: &Machine) -> Self {
+        let mut facts = Facts {
+            helper_fallible: vec![false; m.helpers.len()],
+            guard_fallible: vec![false; m.guards.len()],
+            helper_used: vec![false; m.helpers.len()],
+            guard_used: vec![false; m.guards.len()],
+            invariant_fallible: Vec::new(),
+            max_emits: 0,
+            max_guarded: 0,
+            type_copy: Vec::new(),
+        };
+        facts.type_copy = (0..m.types.len()).map(|i| named_copy(m, i, 0)).collect();
+
+        // Helpers and guards form a DAG (the checker rejects cycles); a fixpoint over it is simple and total.
+        loop {
+            let mut changed = false;
+            for (i, h) in m.helpers.iter().enumerate() {
+                let f = facts.expr_fallible(&h.body);
+                if f && !facts.helper_fallible[i] {
+                    facts.helper_fallible[i] = true;
+                    changed = true;
+                }
+            }
+            for (i, g) in m.guards.iter().enumerate() {
+                let f = facts.expr_fallible(&g.expr);
+                if f && !facts.guard_fallible[i] {
+                    facts.guard_fallible[i] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        facts.invariant_fallible = m.invariants.iter().map(|inv| facts.expr_fallible(&inv.expr)).collect();
+
+        // Reachability of helpers and guards from everything that is generated.
+        let mut roots: Vec<&ir::Expr> = Vec::new();
+        for inv in &m.invariants {
+            roots.push(&inv.expr);
+        }
+        for t in &m.transitions {
+            for g in &t.guards {
+                roots.push(&g.expr);
+            }
+            visit_stmts(&t.body, &mut |e| roots.push(e));
+        }
+        for f in &m.fields {
+            roots.push(&f.init);
+        }
+        let mut stack: Vec<&ir::Expr> = roots;
+        while let Some(e) = stack.pop() {
+            visit_expr(e, &mut |sub| match &sub.kind {
+                ExprKind::Call(h, _) => {
+                    if let Some(used) = facts.helper_used.get_mut(h.index()) {
+                        if !*used {
+                            *used = true;
+                            if let Some(helper) = m.helpers.get(h.index()) {
+                                stack.push(&helper.body);
+                            }
+                        }
+                    }
+                }
+                ExprKind::Guard(g) => {
+                    if let Some(used) = facts.guard_used.get_mut(g.index()) {
+                        if !*used {
+                            *used = true;
+                            if let Some(guard) = m.guards.get(g.index()) {
+                                stack.push(&guard.expr);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            });
+        }
+
+        facts.max_emits = m.transitions.iter().map(|t| max_emits(&t.body)).max().unwrap_or(0);
+        facts.max_guarded = m
+            .phase_ids()
+            .flat_map(|p| m.triggers().map(move |t| (p, t)))
+            .map(|(p, t)| m.candidates(p, t).filter(|c| !m.transitions[c.index()].otherwise).count())
+            .max()
+            .unwrap_or(0);
+        facts
+    }
+
+    /// Whether evaluating `e` can fail (overflow, underflow, division by zero), directly or in a call.
+    pub(crate) fn expr_fallible(&self, e: &ir::Expr) -> bool {
+        let mut fallible = false;
+        visit_expr(e, &mut |sub| match &sub.kind {
+            ExprKind::Binary(op, _, b) if is_arith(*op) && !divides_by_nonzero_constant(*op, b) => fallible = true,
+            ExprKind::Call(h, _) => fallible |= self.helper_fallible.get(h.index()).copied().unwrap_or(false),
+            ExprKind::Guard(g) => fallible |= self.guard_fallible.get(g.index()).copied().unwrap_or(false),
+            _ => {}
+        });
+        fallible
+    }
+
+    /// Whether running a statement can fail.
+    pub(crate) fn stmt_fallible(&self, s: &Stmt) -> bool {
+        match &s.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => self.expr_fallible(value),
+            StmtKind::Compound { .. } => true,
+            StmtKind::Collection { args, .. } => args.iter().any(|a| self.expr_fallible(a)),
+            StmtKind::If { cond, then, else_ } => {
+                self.expr_fallible(cond)
+                    || then.iter().any(|s| self.stmt_fallible(s))
+                    || else_.iter().any(|s| self.stmt_fallible(s))
+            }
+            StmtKind::IfLet { scrutinee, then, else_, .. } => {
+                self.expr_fallible(scrutinee)
+                    || then.iter().any(|s| self.stmt_fallible(s))
+                    || else_.iter().any(|s| self.stmt_fallible(s))
+            }
+            StmtKind::Emit { fields, .. } => fields.iter().any(|f| self.expr_fallible(f)),
+        }
+    }
+
+    /// Whether values of `ty` are `Copy` in generated code.
+    pub(crate) fn is_copy(&self, ty: &Type) -> bool {
+        match ty {
+            Type::Bool | Type::U64 | Type::Phase => true,
+            Type::String | Type::Set(_) | Type::Map(_, _) | Type::Seq(_) => false,
+            Type::Option(inner) => self.is_copy(inner),
+            Type::Named(id) => self.type_copy.get(id.index()).copied().unwrap_or(false),
+        }
+    }
+}
+
+/// Whether a declared type is `Copy`: enums always, records and newtypes when everything inside is. Types cannot
+/// contain themselves without a collection in between (the checker rejects that), and collections are never
+/// `Copy`, so the recursion ends; the depth bound only guards against a malformed IR.
+fn named_copy(m: &Machine, index: usize, depth: usize) -> bool {
+    if depth > m.types.len() {
+        return false;
+    }
+    let Some(decl) = m.types.get(index) else { return false };
+    let ty_copy = |ty: &Type| ty_copy(m, ty, depth + 1);
+    match &decl.kind {
+        TypeKind::Enum { .. } => true,
+        TypeKind::Record { fields } => fields.iter().all(|f| ty_copy(&f.ty)),
+        TypeKind::Newtype { inner } => ty_copy(inner),
+    }
+}
+
+fn ty_copy(m: &Machine, ty: &Type, depth: usize) -> bool {
+    match ty {
+        Type::Bool | Type::U64 | Type::Phase => true,
+        Type::String | Type::Set(_) | Type::Map(_, _) | Type::Seq(_) => false,
+        Type::Option(inner) => ty_copy(m, inner, depth),
+        Type::Named(id) => named_copy(m, id.index(), depth),
+    }
+}
+
+/// Whether `_ op b` is a division or remainder by a non-zero literal, which cannot fail.
+pub(crate) fn divides_by_nonzero_constant(op: ir::BinOp, b: &ir::Expr) -> bool {
+    matches!(op, ir::BinOp::Div | ir::BinOp::Rem) && matches!(b.kind, ExprKind::U64(n) if n != 0)
+}
+
+/// How many checked operations (and fallible calls) evaluating `e` may go through.
+pub(crate) fn fallible_points(facts: &Facts, e: &ir::Expr) -> usize {
+    let mut points = 0;
+    visit_expr(e, &mut |sub| match &sub.kind {
+        ExprKind::Binary(op, _, b) if is_arith(*op) && !divides_by_nonzero_constant(*op, b) => points += 1,
+        ExprKind::Call(h, _) if facts.helper_fallible.get(h.index()).copied().unwrap_or(false) => points += 1,
+        ExprKind::Guard(g) if facts.guard_fallible.get(g.index()).copied().unwrap_or(false) => points += 1,
+        _ => {}
+    });
+    points
+}
+
+/// Whether a binary operator is checked arithmetic.
+pub(crate) fn is_arith(op: ir::BinOp) -> bool {
+    use ir::BinOp::*;
+    matches!(op, Add | Sub | Mul | Div | Rem)
+}
+
+/// The most `emit`s one run of `stmts` can execute.
+pub(crate) fn max_emits(stmts: &[Stmt]) -> usize {
+    stmts
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Emit { .. } => 1,
+            StmtKind::If { then, else_, .. } | StmtKind::IfLet { then, else_, .. } => {
+                max_emits(then).max(max_emits(else_))
+            }
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Whether `stmts` write state (as opposed to only binding locals and emitting).
+pub(crate) fn writes_state(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        StmtKind::Let { .. } | StmtKind::Emit { .. } => false,
+        StmtKind::Assign { .. } | StmtKind::Compound { .. } | StmtKind::Collection { .. } => true,
+        StmtKind::If { then, else_, .. } | StmtKind::IfLet { then, else_, .. } => {
+            writes_state(then) || writes_state(else_)
+        }
+    })
+}
+
+/// Calls `f` on every expression of `stmts`, outermost first.
+pub(crate) fn visit_stmts<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a ir::Expr)) {
+    for s in stmts {
+        match &s.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } | StmtKind::Compound { value, .. } => {
+                visit_expr(value, f)
+            }
+            StmtKind::Collection { args, .. } => args.iter().for_each(|a| visit_expr(a, f)),
+            StmtKind::If { cond, then, else_ } => {
+                visit_expr(cond, f);
+                visit_stmts(then, f);
+                visit_stmts(else_, f);
+            }
+            StmtKind::IfLet { scrutinee, then, else_, .. } => {
+                visit_expr(scrutinee, f);
+                visit_stmts(then, f);
+                visit_stmts(else_, f);
+            }
+            StmtKind::Emit { fields, .. } => fields.iter().for_each(|e| visit_expr(e, f)),
+        }
+    }
+}
+
+/// Calls `f` on `e` and every subexpression, outermost first.
+pub(crate) fn visit_expr<'a>(e: &'a ir::Expr, f: &mut impl FnMut(&'a ir::Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Bool(_)
+        | ExprKind::U64(_)
+        | ExprKind::Str(_)
+        | ExprKind::None
+        | ExprKind::PhaseLit(_)
+        | ExprKind::Variant(_, _)
+        | ExprKind::Field(_)
+        | ExprKind::Phase
+        | ExprKind::Source
+        | ExprKind::Payload(_)
+        | ExprKind::Local(_)
+        | ExprKind::Param(_)
+        | ExprKind::Guard(_) => {}
+        ExprKind::Some(inner) | ExprKind::Newtype(_, inner) | ExprKind::Project(inner, _) | ExprKind::Not(inner) => {
+            visit_expr(inner, f)
+        }
+        ExprKind::Call(_, args) | ExprKind::Record(_, args) | ExprKind::SeqLit(args) | ExprKind::SetLit(args) => {
+            args.iter().for_each(|a| visit_expr(a, f))
+        }
+        ExprKind::MapLit(entries) => {
+            for (k, v) in entries {
+                visit_expr(k, f);
+                visit_expr(v, f);
+            }
+        }
+        ExprKind::Binary(_, a, b) => {
+            visit_expr(a, f);
+            visit_expr(b, f);
+        }
+        ExprKind::Method(recv, _, args) => {
+            visit_expr(recv, f);
+            args.iter().for_each(|a| visit_expr(a, f));
+        }
+        ExprKind::Quantifier { collection, body, .. } => {
+            visit_expr(collection, f);
+            visit_expr(body, f);
+        }
+        ExprKind::If(c, a, b) => {
+            visit_expr(c, f);
+            visit_expr(a, f);
+            visit_expr(b, f);
+        }
+        ExprKind::IfLet { scrutinee, then, else_, .. } => {
+            visit_expr(scrutinee, f);
+            visit_expr(then, f);
+            visit_expr(else_, f);
+        }
+        ExprKind::Match { scrutinee, arms } => {
+            visit_expr(scrutinee, f);
+            for arm in arms {
+                visit_expr(&arm.body, f);
+            }
+        }
+    }
+}
+
+/// How a body reads a binding: how many places read it, and whether one of them is inside a quantifier (which
+/// runs repeatedly, so the binding cannot be moved there).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Uses {
+    pub(crate) count: usize,
+    pub(crate) in_loop: bool,
+}
+
+impl Uses {
+    /// Whether the single read may move the value.
+    pub(crate) fn movable(self) -> bool {
+        self.count == 1 && !self.in_loop
+    }
+}
+
+/// Reads of locals and payload fields in a body.
+#[derive(Debug, Default)]
+pub(crate) struct UseCounts {
+    pub(crate) locals: BTreeMap<LocalId, Uses>,
+    pub(crate) payload: BTreeMap<u32, Uses>,
+    pub(crate) params: BTreeMap<u32, Uses>,
+    pub(crate) source: bool,
+}
+
+impl UseCounts {
+    pub(crate) fn of_stmts(stmts: &[Stmt]) -> Self {
+        let mut counts = UseCounts::default();
+        for s in stmts {
+            counts.add_stmt(s);
+        }
+        counts
+    }
+
+    pub(crate) fn of_exprs<'a>(exprs: impl IntoIterator<Item = &'a ir::Expr>) -> Self {
+        let mut counts = UseCounts::default();
+        for e in exprs {
+            counts.add_expr(e, false);
+        }
+        counts
+    }
+
+    fn add_stmt(&mut self, s: &Stmt) {
+        match &s.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } | StmtKind::Compound { value, .. } => {
+                self.add_expr(value, false)
+            }
+            StmtKind::Collection { args, .. } => args.iter().for_each(|a| self.add_expr(a, false)),
+            StmtKind::If { cond, then, else_ } => {
+                self.add_expr(cond, false);
+                then.iter().chain(else_).for_each(|s| self.add_stmt(s));
+            }
+            StmtKind::IfLet { scrutinee, then, else_, .. } => {
+                self.add_expr(scrutinee, false);
+                then.iter().chain(else_).for_each(|s| self.add_stmt(s));
+            }
+            StmtKind::Emit { fields, .. } => fields.iter().for_each(|e| self.add_expr(e, false)),
+        }
+    }
+
+    fn add_expr(&mut self, e: &ir::Expr, in_loop: bool) {
+        let bump = |u: &mut Uses| {
+            u.count += 1;
+            u.in_loop |= in_loop;
+        };
+        match &e.kind {
+            ExprKind::Local(id) => bump(self.locals.entry(*id).or_default()),
+            ExprKind::Payload(i) => bump(self.payload.entry(*i).or_default()),
+            ExprKind::Param(i) => bump(self.params.entry(*i).or_default()),
+            ExprKind::Source => self.source = true,
+            ExprKind::Quantifier { collection, body, .. } => {
+                self.add_expr(collection, in_loop);
+                self.add_expr(body, true);
+                return;
+            }
+            _ => {}
+        }
+        // Children other than quantifier bodies run at most once per evaluation of `e`.
+        match &e.kind {
+            ExprKind::Quantifier { .. } => {}
+            _ => {
+                let mut children: Vec<&ir::Expr> = Vec::new();
+                direct_children(e, &mut children);
+                for child in children {
+                    self.add_expr(child, in_loop);
+                }
+            }
+        }
+    }
+
+    /// Uses of a local.
+    pub(crate) fn local(&self, id: LocalId) -> Uses {
+        self.locals.get(&id).copied().unwrap_or_default()
+    }
+
+    /// Uses of a payload field.
+    pub(crate) fn payload(&self, index: u32) -> Uses {
+        self.payload.get(&index).copied().unwrap_or_default()
+    }
+
+    /// Uses of a helper parameter.
+    pub(crate) fn param(&self, index: u32) -> Uses {
+        self.params.get(&index).copied().unwrap_or_default()
+    }
+}
+
+fn direct_children<'a>(e: &'a ir::Expr, out: &mut Vec<&'a ir::Expr>) {
+    match &e.kind {
+        ExprKind::Some(inner) | ExprKind::Newtype(_, inner) | ExprKind::Project(inner, _) | ExprKind::Not(inner) => {
+            out.push(inner)
+        }
+        ExprKind::Call(_, args) | ExprKind::Record(_, args) | ExprKind::SeqLit(args) | ExprKind::SetLit(args) => {
+            out.extend(args)
+        }
+        ExprKind::MapLit(entries) => {
+            for (k, v) in entries {
+                out.push(k);
+                out.push(v);
+            }
+        }
+        ExprKind::Binary(_, a, b) => {
+            out.push(a);
+            out.push(b);
+        }
+        ExprKind::Method(recv, _, args) => {
+            out.push(recv);
+            out.extend(args);
+        }
+        ExprKind::Quantifier { collection, body, .. } => {
+            out.push(collection);
+            out.push(body);
+        }
+        ExprKind::If(c, a, b) => {
+            out.push(c);
+            out.push(a);
+            out.push(b);
+        }
+        ExprKind::IfLet { scrutinee, then, else_, .. } => {
+            out.push(scrutinee);
+            out.push(then);
+            out.push(else_);
+        }
+        ExprKind::Match { scrutinee, arms } => {
+            out.push(scrutinee);
+            out.extend(arms.iter().map(|a| &a.body));
+        }
+        _ => {}
+    }
+}
+
+/// The phases that share one candidate list for a trigger, in phase order: phases with the same candidates
+/// dispatch through one `match` arm.
+pub(crate) fn dispatch_groups(m: &Machine, trigger: Trigger) -> Vec<(Vec<PhaseId>, Vec<TransitionId>)> {
+    let mut groups: Vec<(Vec<PhaseId>, Vec<TransitionId>)> = Vec::new();
+    for phase in m.phase_ids() {
+        let candidates: Vec<TransitionId> = m.candidates(phase, trigger).collect();
+        match groups.iter_mut().find(|(_, c)| *c == candidates) {
+            Some((phases, _)) => phases.push(phase),
+            None => groups.push((vec![phase], candidates)),
+        }
+    }
+    groups
+}

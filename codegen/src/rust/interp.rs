@@ -1,0 +1,441 @@
+//! Conversions between a kernel's values and the reference interpreter's (`meerkat_dsl::interp`), emitted only
+//! with [`super::RustOptions::interp_conversions`], for differential tests: the state, messages and effects both
+//! ways where tests need them, and kernel errors as interpreter rejections (names mapped back to ids), so a test
+//! can drive a kernel and the interpreter with the same values and compare everything with `==`.
+
+use meerkat_dsl::ir::{Message, Type, TypeKind};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::Gen;
+use super::names;
+
+impl Gen<'_> {
+    pub(crate) fn interp_conversions(&self) -> TokenStream {
+        let m = self.m;
+        let n = &self.n;
+        let (phase, state, input, signal, effect, transition, error) =
+            (&n.phase, &n.state, &n.input, &n.signal, &n.effect, &n.transition, &n.error);
+        let mut out = TokenStream::new();
+
+        // Declared types.
+        for (index, decl) in m.types.iter().enumerate() {
+            let name = self.type_ident(meerkat_dsl::ir::TypeId(index as u32));
+            let id = Literal::u32_unsuffixed(index as u32);
+            let (to, from) = match &decl.kind {
+                TypeKind::Enum { variants } => {
+                    let all = variants.iter().map(|v| {
+                        let v = names::ident(&v.name);
+                        quote!(#name::#v)
+                    });
+                    (
+                        quote!(::meerkat_dsl::interp::Value::Enum(::meerkat_dsl::ir::TypeId(#id), *self as u32)),
+                        quote! {
+                            match value {
+                                ::meerkat_dsl::interp::Value::Enum(ty, variant) if ty.0 == #id => {
+                                    [#(#all),*].get(usize::try_from(*variant).ok()?).copied()
+                                }
+                                _ => None,
+                            }
+                        },
+                    )
+                }
+                TypeKind::Record { fields } => {
+                    let to_fields = fields.iter().map(|f| {
+                        let fname = names::ident(&f.name);
+                        to_value(&quote!(self.#fname), false, &f.ty, 0)
+                    });
+                    let binds: Vec<_> = (0..fields.len()).map(|i| format_ident!("field_{}", i)).collect();
+                    let from_fields = fields.iter().zip(&binds).map(|(f, b)| {
+                        let fname = names::ident(&f.name);
+                        let v = from_value(self, &quote!(#b), &f.ty, 0);
+                        quote!(#fname: #v)
+                    });
+                    (
+                        quote! {
+                            ::meerkat_dsl::interp::Value::Record(
+                                ::meerkat_dsl::ir::TypeId(#id),
+                                ::std::vec::Vec::from([#(#to_fields),*]),
+                            )
+                        },
+                        quote! {
+                            match value {
+                                ::meerkat_dsl::interp::Value::Record(ty, values) if ty.0 == #id => {
+                                    let [#(#binds),*] = values.as_slice() else { return None };
+                                    Some(#name { #(#from_fields),* })
+                                }
+                                _ => None,
+                            }
+                        },
+                    )
+                }
+                TypeKind::Newtype { inner } => {
+                    let to_inner = to_value(&quote!(self.0), false, inner, 0);
+                    let from_inner = from_value(self, &quote!(inner.as_ref()), inner, 0);
+                    (
+                        quote! {
+                            ::meerkat_dsl::interp::Value::Newtype(
+                                ::meerkat_dsl::ir::TypeId(#id),
+                                ::std::boxed::Box::new(#to_inner),
+                            )
+                        },
+                        quote! {
+                            match value {
+                                ::meerkat_dsl::interp::Value::Newtype(ty, inner) if ty.0 == #id => {
+                                    Some(#name(#from_inner))
+                                }
+                                _ => None,
+                            }
+                        },
+                    )
+                }
+            };
+            out.extend(quote! {
+                impl #name {
+                    /// The interpreter's value of this value.
+                    pub fn to_interp(&self) -> ::meerkat_dsl::interp::Value {
+                        #to
+                    }
+
+                    /// This type's value of an interpreter value, if it is one.
+                    pub fn from_interp(value: &::meerkat_dsl::interp::Value) -> ::std::option::Option<Self> {
+                        #from
+                    }
+                }
+            });
+        }
+
+        // The phase.
+        out.extend(quote! {
+            impl #phase {
+                /// The interpreter's id of this phase.
+                pub fn to_interp(self) -> ::meerkat_dsl::ir::PhaseId {
+                    ::meerkat_dsl::ir::PhaseId(self as u32)
+                }
+
+                /// The phase of an interpreter id, if there is one.
+                pub fn from_interp(id: ::meerkat_dsl::ir::PhaseId) -> ::std::option::Option<Self> {
+                    Self::ALL.get(id.index()).copied()
+                }
+            }
+        });
+
+        // The state.
+        let phase_field = &n.phase_field;
+        let to_fields = m.fields.iter().enumerate().map(|(i, f)| {
+            let fname = self.field_ident(i);
+            to_value(&quote!(self.#fname), false, &f.ty, 0)
+        });
+        let binds: Vec<_> = (0..m.fields.len()).map(|i| format_ident!("field_{}", i)).collect();
+        let from_fields = m.fields.iter().enumerate().zip(&binds).map(|((i, f), b)| {
+            let fname = self.field_ident(i);
+            let v = from_value(self, &quote!(#b), &f.ty, 0);
+            quote!(#fname: #v)
+        });
+        out.extend(quote! {
+            impl #state {
+                /// The interpreter's state of this state.
+                pub fn to_interp(&self) -> ::meerkat_dsl::interp::State {
+                    ::meerkat_dsl::interp::State {
+                        phase: self.#phase_field.to_interp(),
+                        fields: ::std::vec::Vec::from([#(#to_fields),*]),
+                    }
+                }
+
+                /// The state of an interpreter state, if it fits this machine.
+                pub fn from_interp(state: &::meerkat_dsl::interp::State) -> ::std::option::Option<Self> {
+                    let [#(#binds),*] = state.fields.as_slice() else { return None };
+                    Some(#state {
+                        #phase_field: #phase::from_interp(state.phase)?,
+                        #(#from_fields),*
+                    })
+                }
+            }
+        });
+
+        // Inputs and signals from interpreter messages; effects to emitted values.
+        out.extend(self.message_from_interp(&m.inputs, input, quote!(Input), quote!(InputId)));
+        out.extend(self.message_from_interp(&m.signals, signal, quote!(Signal), quote!(SignalId)));
+        let effect_arms = m.effects.iter().enumerate().map(|(i, e)| {
+            let name = names::ident(&e.name);
+            let id = Literal::u32_unsuffixed(i as u32);
+            let fnames: Vec<_> = e.fields.iter().map(|f| names::ident(&f.name)).collect();
+            let values = e.fields.iter().zip(&fnames).map(|(f, fname)| to_value(&quote!(#fname), true, &f.ty, 0));
+            let pattern =
+                if e.fields.is_empty() { quote!(#effect::#name) } else { quote!(#effect::#name { #(#fnames),* }) };
+            quote!(#pattern => ::meerkat_dsl::interp::Emitted {
+                effect: ::meerkat_dsl::ir::EffectId(#id),
+                fields: ::std::vec::Vec::from([#(#values),*]),
+            },)
+        });
+        let effect_body =
+            if m.effects.is_empty() { quote!(match *self {}) } else { quote!(match self { #(#effect_arms)* }) };
+        out.extend(quote! {
+            impl #effect {
+                /// The interpreter's emitted value of this effect.
+                pub fn to_interp(&self) -> ::meerkat_dsl::interp::Emitted {
+                    #effect_body
+                }
+            }
+        });
+
+        // Names back to ids, for transitions and errors.
+        let transition_arms = m.transitions.iter().enumerate().map(|(i, t)| {
+            let name = &t.name;
+            let id = Literal::u32_unsuffixed(i as u32);
+            quote!(#name => Some(::meerkat_dsl::ir::TransitionId(#id)),)
+        });
+        let trigger_arms = m
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, msg)| {
+                let name = &msg.name;
+                let id = Literal::u32_unsuffixed(i as u32);
+                quote!(#name => Some(::meerkat_dsl::ir::Trigger::Input(::meerkat_dsl::ir::InputId(#id))),)
+            })
+            .chain(m.signals.iter().enumerate().map(|(i, msg)| {
+                let name = &msg.name;
+                let id = Literal::u32_unsuffixed(i as u32);
+                quote!(#name => Some(::meerkat_dsl::ir::Trigger::Signal(::meerkat_dsl::ir::SignalId(#id))),)
+            }));
+        let invariant_arms = m.invariants.iter().enumerate().map(|(i, inv)| {
+            let name = &inv.name;
+            let id = Literal::u32_unsuffixed(i as u32);
+            quote!(#name => Some(::meerkat_dsl::ir::InvariantId(#id)),)
+        });
+        let lookup = |arms: Vec<TokenStream>| {
+            if arms.is_empty() {
+                quote! {
+                    let _ = name;
+                    None
+                }
+            } else {
+                quote!(match name { #(#arms)* _ => None, })
+            }
+        };
+        let transition_body = lookup(transition_arms.collect());
+        let trigger_body = lookup(trigger_arms.collect());
+        let invariant_body = lookup(invariant_arms.collect());
+        out.extend(quote! {
+            impl #transition {
+                /// The interpreter's account of this transition.
+                pub fn to_interp(&self) -> ::meerkat_dsl::interp::Fired {
+                    ::meerkat_dsl::interp::Fired {
+                        transition: #error::interp_transition(self.transition)
+                            .unwrap_or(::meerkat_dsl::ir::TransitionId(u32::MAX)),
+                        source: self.source.to_interp(),
+                        target: self.target.to_interp(),
+                        effects: self.effects().iter().map(#effect::to_interp).collect(),
+                    }
+                }
+            }
+
+            impl #error {
+                fn interp_transition(name: &str) -> ::std::option::Option<::meerkat_dsl::ir::TransitionId> {
+                    #transition_body
+                }
+
+                fn interp_trigger(name: &str) -> ::std::option::Option<::meerkat_dsl::ir::Trigger> {
+                    #trigger_body
+                }
+
+                fn interp_invariant(name: &str) -> ::std::option::Option<::meerkat_dsl::ir::InvariantId> {
+                    #invariant_body
+                }
+
+                /// The interpreter's rejection for this error (`None` for a recovery error, or names the machine
+                /// does not declare).
+                pub fn to_interp(&self) -> ::std::option::Option<::meerkat_dsl::interp::Rejection> {
+                    use ::meerkat_dsl::interp::Rejection;
+                    Some(match self {
+                        Self::NoMatchingTransition { phase, trigger } => Rejection::NoMatchingTransition {
+                            phase: phase.to_interp(),
+                            trigger: Self::interp_trigger(trigger)?,
+                        },
+                        Self::GuardRejected { phase, trigger, rejections } => Rejection::GuardRejected {
+                            phase: phase.to_interp(),
+                            trigger: Self::interp_trigger(trigger)?,
+                            rejections: rejections
+                                .iter()
+                                .map(|(transition, label)| {
+                                    Some((Self::interp_transition(transition)?, ::std::string::String::from(label)))
+                                })
+                                .collect::<::std::option::Option<::std::vec::Vec<_>>>()?,
+                        },
+                        Self::AmbiguousTransition { phase, trigger, first, second } => Rejection::AmbiguousTransition {
+                            phase: phase.to_interp(),
+                            trigger: Self::interp_trigger(trigger)?,
+                            first: Self::interp_transition(first)?,
+                            second: Self::interp_transition(second)?,
+                        },
+                        Self::ArithmeticOverflow { transition } => Rejection::ArithmeticOverflow {
+                            transition: Self::interp_transition(transition)?,
+                        },
+                        Self::InvariantViolated { transition, invariant } => Rejection::InvariantViolated {
+                            transition: Self::interp_transition(transition)?,
+                            invariant: Self::interp_invariant(invariant)?,
+                        },
+                        Self::RecoveredStateInvariantRejected { .. } => return None,
+                    })
+                }
+
+                /// The interpreter's recovery rejection for a `recover_from_state` error.
+                pub fn to_interp_recovery(&self) -> ::std::option::Option<::meerkat_dsl::interp::RecoveryRejection> {
+                    match self {
+                        Self::RecoveredStateInvariantRejected { invariant } => {
+                            Some(::meerkat_dsl::interp::RecoveryRejection::InvariantRejected {
+                                invariant: Self::interp_invariant(invariant)?,
+                            })
+                        }
+                        _ => None,
+                    }
+                }
+            }
+        });
+        out
+    }
+
+    /// `MInput::from_interp` / `MSignal::from_interp`.
+    fn message_from_interp(
+        &self,
+        messages: &[Message],
+        ty: &proc_macro2::Ident,
+        kind: TokenStream,
+        id_ty: TokenStream,
+    ) -> TokenStream {
+        let arms = messages.iter().enumerate().map(|(i, msg)| {
+            let name = names::ident(&msg.name);
+            let id = Literal::u32_unsuffixed(i as u32);
+            let binds: Vec<_> = (0..msg.fields.len()).map(|k| format_ident!("field_{}", k)).collect();
+            let fields = msg.fields.iter().zip(&binds).map(|(f, b)| {
+                let fname = names::ident(&f.name);
+                let v = from_value(self, &quote!(#b), &f.ty, 0);
+                quote!(#fname: #v)
+            });
+            let value = if msg.fields.is_empty() { quote!(#ty::#name) } else { quote!(#ty::#name { #(#fields),* }) };
+            quote!(#id => {
+                let [#(#binds),*] = message.fields.as_slice() else { return None };
+                Some(#value)
+            })
+        });
+        let body = if messages.is_empty() {
+            quote! {
+                let _ = message;
+                None
+            }
+        } else {
+            quote! {
+                let ::meerkat_dsl::ir::Trigger::#kind(::meerkat_dsl::ir::#id_ty(id)) = message.trigger else {
+                    return None;
+                };
+                match id {
+                    #(#arms)*
+                    _ => None,
+                }
+            }
+        };
+        quote! {
+            impl #ty {
+                /// This machine's message for an interpreter message, if it is one of this kind.
+                pub fn from_interp(message: &::meerkat_dsl::interp::Message) -> ::std::option::Option<Self> {
+                    #body
+                }
+            }
+        }
+    }
+}
+
+/// An expression of type `Value` for `x`: a place of type `T`, or (`is_ref`) an expression of type `&T`.
+fn to_value(x: &TokenStream, is_ref: bool, ty: &Type, depth: usize) -> TokenStream {
+    let v = format_ident!("v{}", depth);
+    let k = format_ident!("k{}", depth);
+    let copied = if is_ref { quote!(*#x) } else { quote!(#x) };
+    match ty {
+        Type::Bool => quote!(::meerkat_dsl::interp::Value::Bool(#copied)),
+        Type::U64 => quote!(::meerkat_dsl::interp::Value::U64(#copied)),
+        Type::String => quote!(::meerkat_dsl::interp::Value::Str(#x.clone())),
+        Type::Phase => quote!(::meerkat_dsl::interp::Value::Phase(#x.to_interp())),
+        Type::Named(_) => quote!(#x.to_interp()),
+        Type::Option(inner) => {
+            let inner = to_value(&quote!(#v), true, inner, depth + 1);
+            quote!(::meerkat_dsl::interp::Value::Option(#x.as_ref().map(|#v| ::std::boxed::Box::new(#inner))))
+        }
+        Type::Set(inner) => {
+            let inner = to_value(&quote!(#v), true, inner, depth + 1);
+            quote!(::meerkat_dsl::interp::Value::Set(#x.iter().map(|#v| #inner).collect()))
+        }
+        Type::Seq(inner) => {
+            let inner = to_value(&quote!(#v), true, inner, depth + 1);
+            quote!(::meerkat_dsl::interp::Value::Seq(#x.iter().map(|#v| #inner).collect()))
+        }
+        Type::Map(kt, vt) => {
+            let key = to_value(&quote!(#k), true, kt, depth + 1);
+            let value = to_value(&quote!(#v), true, vt, depth + 1);
+            quote!(::meerkat_dsl::interp::Value::Map(#x.iter().map(|(#k, #v)| (#key, #value)).collect()))
+        }
+    }
+}
+
+/// An expression of type `T` for `x` (an expression of type `&Value`) that returns `None` from the enclosing
+/// function or closure when the value does not fit.
+fn from_value(g: &Gen<'_>, x: &TokenStream, ty: &Type, depth: usize) -> TokenStream {
+    let v = format_ident!("v{}", depth);
+    let k = format_ident!("k{}", depth);
+    match ty {
+        Type::Bool => quote!(match #x { ::meerkat_dsl::interp::Value::Bool(b) => *b, _ => return None }),
+        Type::U64 => quote!(match #x { ::meerkat_dsl::interp::Value::U64(n) => *n, _ => return None }),
+        Type::String => quote!(match #x { ::meerkat_dsl::interp::Value::Str(s) => s.clone(), _ => return None }),
+        Type::Phase => {
+            let phase = &g.n.phase;
+            quote!(match #x { ::meerkat_dsl::interp::Value::Phase(p) => #phase::from_interp(*p)?, _ => return None })
+        }
+        Type::Named(id) => {
+            let name = g.type_ident(*id);
+            quote!(#name::from_interp(#x)?)
+        }
+        Type::Option(inner) => {
+            let inner = from_value(g, &quote!(#v.as_ref()), inner, depth + 1);
+            quote!(match #x {
+                ::meerkat_dsl::interp::Value::Option(None) => None,
+                ::meerkat_dsl::interp::Value::Option(Some(#v)) => Some(#inner),
+                _ => return None,
+            })
+        }
+        Type::Set(inner) | Type::Seq(inner) => {
+            let (variant, collection) = match ty {
+                Type::Set(_) => (quote!(Set), quote!(::std::collections::BTreeSet<_>)),
+                _ => (quote!(Seq), quote!(::std::vec::Vec<_>)),
+            };
+            let map = match &**inner {
+                // `|v| Some(T::from_interp(v)?)` is just the function.
+                Type::Named(id) => {
+                    let name = g.type_ident(*id);
+                    quote!(#name::from_interp)
+                }
+                _ => {
+                    let inner = from_value(g, &quote!(#v), inner, depth + 1);
+                    quote!(|#v| Some(#inner))
+                }
+            };
+            quote!(match #x {
+                ::meerkat_dsl::interp::Value::#variant(items) => items
+                    .iter()
+                    .map(#map)
+                    .collect::<::std::option::Option<#collection>>()?,
+                _ => return None,
+            })
+        }
+        Type::Map(kt, vt) => {
+            let key = from_value(g, &quote!(#k), kt, depth + 1);
+            let value = from_value(g, &quote!(#v), vt, depth + 1);
+            quote!(match #x {
+                ::meerkat_dsl::interp::Value::Map(entries) => entries
+                    .iter()
+                    .map(|(#k, #v)| Some((#key, #value)))
+                    .collect::<::std::option::Option<::std::collections::BTreeMap<_, _>>>()?,
+                _ => return None,
+            })
+        }
+    }
+}

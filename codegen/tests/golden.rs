@@ -1,0 +1,117 @@
+//! Golden tests of the Rust back end: each `tests/golden/<name>.machine` is generated with the default options
+//! and must equal `tests/golden/<name>.rs` byte for byte. A mismatch fails with a line diff and the command to
+//! accept the new output (`UPDATE_EXPECT=1 cargo test -p meerkat-codegen --test golden`), which is the only way
+//! these files are rewritten. The files double as readable examples of generated kernels.
+
+// Tests report failures by panicking.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use meerkat_codegen::{RustOptions, generate_rust};
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden")
+}
+
+/// The generated source of a golden spec, named as the regen command would name it.
+fn generate(spec: &Path) -> String {
+    let text = std::fs::read_to_string(spec).unwrap_or_else(|e| panic!("cannot read {}: {e}", spec.display()));
+    let name = format!("codegen/tests/golden/{}", spec.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    let package = meerkat_dsl::check_source(name.clone(), text)
+        .unwrap_or_else(|e| panic!("{name} does not check:\n{}", e.render(Default::default())));
+    let options = RustOptions { spec_path: name, ..RustOptions::default() };
+    package.machines.iter().map(|m| generate_rust(m, &options)).collect::<Vec<_>>().join("\n")
+}
+
+/// A short line diff: the first differing lines with some context.
+fn diff(expected: &str, actual: &str) -> String {
+    let e: Vec<&str> = expected.lines().collect();
+    let a: Vec<&str> = actual.lines().collect();
+    let first = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+    let mut out = format!("first difference at line {}:\n", first + 1);
+    for line in e.iter().skip(first).take(8) {
+        out.push_str(&format!("-{line}\n"));
+    }
+    for line in a.iter().skip(first).take(8) {
+        out.push_str(&format!("+{line}\n"));
+    }
+    out
+}
+
+#[test]
+fn generated_kernels_match_golden_files() {
+    let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("tests/golden exists")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "machine"))
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 2, "expected golden specs in {}", golden_dir().display());
+    let mut stale = Vec::new();
+    for spec in specs {
+        let expected_path = spec.with_extension("rs");
+        let actual = generate(&spec);
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if actual == expected {
+            continue;
+        }
+        if update {
+            std::fs::write(&expected_path, &actual).expect("golden file is writable");
+        } else {
+            stale.push(format!("{}:\n{}", expected_path.display(), diff(&expected, &actual)));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "generated code differs from the golden files; if the change is intended, run with UPDATE_EXPECT=1 \
+         (UPDATE_EXPECT=1 cargo test -p meerkat-codegen --test golden)\n\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn generation_is_deterministic() {
+    for name in ["door.machine", "vault.machine"] {
+        let spec = golden_dir().join(name);
+        assert_eq!(generate(&spec), generate(&spec), "{name}");
+    }
+}
+
+// The golden files are real kernels: they compile here, and a short run checks they behave.
+#[allow(dead_code)]
+mod door {
+    include!("golden/door.rs");
+}
+
+#[allow(dead_code)]
+mod vault {
+    include!("golden/vault.rs");
+}
+
+#[test]
+fn golden_kernels_run() {
+    use door::{DoorAuthority, DoorEffect, DoorInput, DoorMutator, DoorPhase, DoorTransitionError};
+
+    let mut door = DoorAuthority::new();
+    let opened = door.apply(DoorInput::Push).expect("a closed, unlocked door opens");
+    assert_eq!(opened.transition_name(), "Opened");
+    assert_eq!(opened.effects(), &[DoorEffect::Moved { phase: DoorPhase::Open, openings: 1 }]);
+    door.apply(DoorInput::Pull).expect("an open door closes");
+    door.apply(DoorInput::Lock).expect("a closed door locks");
+    assert_eq!(door.apply(DoorInput::Push).expect("a locked door rattles").transition_name(), "Rattled");
+    let before = door.state().clone();
+    let error = door.apply(DoorInput::Lock).expect_err("a locked door does not lock again");
+    assert!(matches!(error, DoorTransitionError::GuardRejected { .. }), "{error:?}");
+    assert_eq!(door.state(), &before);
+
+    use vault::{Owner, VaultAuthority, VaultInput, VaultMutator, VaultTransitionError};
+    let mut vault = VaultAuthority::new();
+    let put = |name: &str, amount| VaultInput::Put { name: name.into(), owner: Owner("ann".into()), amount };
+    vault.apply(put("a", 100)).expect("a deposit is stored");
+    let before = vault.state().clone();
+    let error = vault.apply(put("b", u64::MAX)).expect_err("the fee overflows the total");
+    assert_eq!(error, VaultTransitionError::ArithmeticOverflow { transition: "Put" });
+    assert_eq!(vault.state(), &before, "every write of the failed deposit is undone");
+}

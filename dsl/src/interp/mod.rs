@@ -1,0 +1,215 @@
+//! The reference interpreter: runs a checked machine's IR directly. It is the oracle generated kernels are
+//! differentially tested against, and the engine of the model checker, so it implements the execution semantics
+//! of the [`crate::ir`] module doc exactly and favours clarity, then speed.
+//!
+//! Applying a message ([`Interpreter::apply`]):
+//! 0. A message that names no trigger of the machine, or whose payload does not match the trigger's
+//!    declaration, is [`Rejection::InvalidMessage`] before anything is evaluated (a typed kernel cannot get one).
+//! 1. The candidates are the transitions on the message's trigger whose sources contain the current phase, in
+//!    declaration order; none is [`Rejection::NoMatchingTransition`].
+//! 2. The guards of every non-`otherwise` candidate are evaluated against the state before the transition, left
+//!    to right, stopping at the first that does not hold. An evaluation error (overflow, division by zero) in any
+//!    of them is [`Rejection::ArithmeticOverflow`] for that candidate at once — even if two earlier candidates
+//!    already passed, because all guards are evaluated before the outcome is decided.
+//! 3. Exactly one passing candidate fires; two or more is [`Rejection::AmbiguousTransition`] (the first two);
+//!    none fires the `otherwise` candidate, else [`Rejection::GuardRejected`] lists every candidate with the
+//!    label of its first failing guard.
+//! 4. Firing sets the phase to the target (`stay` keeps it), then runs the body statement by statement, each
+//!    seeing the writes before it; `source` reads the phase fired from, `phase` the current (target) phase;
+//!    `emit` evaluates its fields where it stands.
+//! 5. Every invariant is checked in declaration order; one that is false or fails to evaluate is
+//!    [`Rejection::InvariantViolated`].
+//!
+//! Any rejection leaves the state exactly as it was and returns no effects: a transition whose body writes
+//! state works on the state in place after taking one copy to restore.
+//!
+//! Points the IR leaves to the implementation, fixed here (generated kernels must agree):
+//! - `&&` and `||` short-circuit; `if`, `if let` and `match` evaluate only the branch taken.
+//! - A method evaluates its receiver, then its argument, always: `opt.unwrap_or(1 / 0)` fails even when `opt`
+//!   is `Some`. Helper arguments are evaluated left to right before the call.
+//! - `xs.all(p)` stops at the first element (in iteration order: sets and map keys ascending, seqs in order)
+//!   for which `p` is false, `xs.any(p)` at the first for which it is true; `count` evaluates `p` for every
+//!   element. An error in an element that is never reached does not happen.
+//! - A map literal with a repeated key keeps the value written last.
+//! - `seq.get(i)` past the end is `None`; `pop` and `pop_front` on an empty seq do nothing.
+//!
+//! Ids in the IR (transitions, fields, locals) come from the checker and index the machine's vectors; the
+//! interpreter still reads them with `get` wherever a value or message chosen by a caller could hold one, so a
+//! state or message built for another machine is an error value, never a panic.
+
+mod apply;
+mod error;
+mod eval;
+mod value;
+
+pub use error::{InitialStateError, RecoveryRejection, Rejection};
+pub use eval::EvalError;
+pub use value::Value;
+
+use crate::check::CheckedMachine;
+use crate::ir::{self, EffectId, InvariantId, PhaseId, TransitionId, Trigger};
+
+use eval::{Env, Evaluator};
+
+/// A machine's state: its phase and its state fields in declaration order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct State {
+    /// The current phase.
+    pub phase: PhaseId,
+    /// The state fields, indexed by [`ir::FieldId`].
+    pub fields: Vec<Value>,
+}
+
+/// An input or signal with its payload.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Message {
+    /// Which input or signal.
+    pub trigger: Trigger,
+    /// Payload values in the declaration order of the trigger's fields.
+    pub fields: Vec<Value>,
+}
+
+/// An effect a transition emitted.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Emitted {
+    /// Which effect.
+    pub effect: EffectId,
+    /// Payload values in the declaration order of the effect's fields (defaults filled in).
+    pub fields: Vec<Value>,
+}
+
+/// What happened when a message was applied.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Fired {
+    /// The transition that fired.
+    pub transition: TransitionId,
+    /// The phase it fired from.
+    pub source: PhaseId,
+    /// The phase it led to (equal to `source` for `stay`).
+    pub target: PhaseId,
+    /// The effects it emitted, in order.
+    pub effects: Vec<Emitted>,
+}
+
+/// Runs one machine's IR. Cheap to build (one pass over the transitions) and immutable: one interpreter can
+/// serve any number of states, from any number of threads.
+#[derive(Clone, Debug)]
+pub struct Interpreter<'m> {
+    machine: &'m ir::Machine,
+    /// The candidates of each (phase, trigger) pair, at `phase * triggers + trigger_index`.
+    dispatch: Vec<Box<[TransitionId]>>,
+    /// Triggers per phase in `dispatch`: inputs then signals.
+    triggers: usize,
+    /// Per transition: whether its body can write state (if not, rejecting it only needs the phase restored).
+    writes: Vec<bool>,
+}
+
+impl<'m> Interpreter<'m> {
+    /// An interpreter for a machine's IR. A [`CheckedMachine`] derefs to one: `Interpreter::new(&checked)`.
+    pub fn new(machine: &'m ir::Machine) -> Self {
+        let triggers = machine.inputs.len() + machine.signals.len();
+        let mut dispatch = Vec::with_capacity(machine.phases.len() * triggers);
+        for phase in machine.phase_ids() {
+            for trigger in machine.triggers() {
+                dispatch.push(machine.candidates(phase, trigger).collect());
+            }
+        }
+        let writes = machine.transitions.iter().map(|t| apply::writes_state(&t.body)).collect();
+        Interpreter { machine, dispatch, triggers, writes }
+    }
+
+    /// The machine this interpreter runs.
+    pub fn machine(&self) -> &'m ir::Machine {
+        self.machine
+    }
+
+    /// The initial state: the initial phase, and every state field's (constant) initial value.
+    pub fn initial_state(&self) -> Result<State, InitialStateError> {
+        let phase = self.machine.initial_phase;
+        let mut fields = Vec::with_capacity(self.machine.fields.len());
+        for (index, field) in self.machine.fields.iter().enumerate() {
+            let value = Evaluator::new(Env::machine(self.machine, phase, &[]))
+                .eval(&field.init)
+                .map(eval::Val::into_owned)
+                .map_err(|error| InitialStateError { field: ir::FieldId(index as u32), error })?;
+            fields.push(value);
+        }
+        Ok(State { phase, fields })
+    }
+
+    /// The value of a constant expression: a state field's initial value, a model domain value or a route's
+    /// constant. `None` if it fails to evaluate (`u64::MAX + 1`) or reads what a constant cannot (a state field,
+    /// a payload field; the checker never lets a constant do so).
+    pub fn eval_constant(&self, expr: &ir::Expr) -> Option<Value> {
+        Evaluator::new(Env::machine(self.machine, self.machine.initial_phase, &[]))
+            .eval(expr)
+            .ok()
+            .map(eval::Val::into_owned)
+    }
+
+    /// The first invariant, in declaration order, that does not hold in `state`. An invariant that fails to
+    /// evaluate (an overflow) does not hold.
+    pub fn check_invariants(&self, state: &State) -> Result<(), InvariantId> {
+        for index in 0..self.machine.invariants.len() {
+            let id = InvariantId(index as u32);
+            if self.eval_invariant(state, id) != Ok(true) {
+                return Err(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of one invariant in `state`, or why it cannot be evaluated (an unknown id is
+    /// [`EvalError::Malformed`]).
+    pub fn eval_invariant(&self, state: &State, invariant: InvariantId) -> Result<bool, EvalError> {
+        let invariant = self.machine.invariants.get(invariant.index()).ok_or(EvalError::Malformed)?;
+        Evaluator::new(Env::machine(self.machine, state.phase, &state.fields)).eval_bool(&invariant.expr)
+    }
+
+    /// Checks a state restored from storage before it is used: it must fit the machine (a known phase, one value
+    /// of the declared type per field) and satisfy every invariant.
+    pub fn check_recovered(&self, state: &State) -> Result<(), RecoveryRejection> {
+        let machine = self.machine;
+        if state.phase.index() >= machine.phases.len() {
+            return Err(RecoveryRejection::Malformed { reason: format!("there is no phase #{}", state.phase.0) });
+        }
+        if state.fields.len() != machine.fields.len() {
+            return Err(RecoveryRejection::Malformed {
+                reason: format!("expected {} state fields, found {}", machine.fields.len(), state.fields.len()),
+            });
+        }
+        for (field, value) in machine.fields.iter().zip(&state.fields) {
+            if !value::has_type(value, &field.ty, machine) {
+                return Err(RecoveryRejection::Malformed {
+                    reason: format!("state field `{}` is not a `{}`", field.name, machine.type_name(&field.ty)),
+                });
+            }
+        }
+        self.check_invariants(state).map_err(|invariant| RecoveryRejection::InvariantRejected { invariant })
+    }
+
+    /// Applies a message to a state, all or nothing: on success the state has taken the transition and the
+    /// effects are returned; on a rejection the state is exactly as it was.
+    pub fn apply(&self, state: &mut State, message: &Message) -> Result<Fired, Rejection> {
+        self.check_message(message)?;
+        let chosen = self.dispatch(state, message)?;
+        self.fire(state, message, chosen)
+    }
+
+    /// The candidates for a trigger in a phase, in declaration order (empty for unknown ids).
+    fn candidates(&self, phase: PhaseId, trigger: Trigger) -> &[TransitionId] {
+        let trigger_index = match trigger {
+            Trigger::Input(id) if id.index() < self.machine.inputs.len() => id.index(),
+            Trigger::Signal(id) if id.index() < self.machine.signals.len() => self.machine.inputs.len() + id.index(),
+            _ => return &[],
+        };
+        let slot = phase.index().checked_mul(self.triggers).and_then(|base| base.checked_add(trigger_index));
+        slot.and_then(|slot| self.dispatch.get(slot)).map_or(&[], |c| c)
+    }
+}
+
+impl<'m> From<&'m CheckedMachine> for Interpreter<'m> {
+    fn from(machine: &'m CheckedMachine) -> Self {
+        Interpreter::new(machine.ir())
+    }
+}
