@@ -57,10 +57,27 @@ fn run() -> Result<(), String> {
         let text = std::fs::read_to_string(spec).map_err(|e| format!("cannot read `{}`: {e}", spec.display()))?;
         let name = spec.to_string_lossy().replace('\\', "/");
         let package = meerkat_dsl::check_source(name, text).map_err(|e| e.render(Default::default()))?;
-        let written =
-            Config::new().interp_conversions(true).out_dir(&kernel_dir).compile(&[spec]).map_err(|e| e.to_string())?;
+        let mut config = Config::new();
+        config.interp_conversions(true).out_dir(&kernel_dir);
+        // Composition routing code names each kernel where `kernels.rs` includes it.
+        for machine in &package.machines {
+            let module = meerkat_codegen::rust::snake_case(&machine.name);
+            config.machine_path(machine.name.clone(), format!("crate::kernels::{module}"));
+        }
+        let written = config.compile(&[spec]).map_err(|e| e.to_string())?;
+        let (written, composition_files) = written.split_at(package.machines.len().min(written.len()));
+        for (composition, path) in package.compositions.iter().zip(composition_files) {
+            let module = meerkat_codegen::rust::snake_case(&composition.name);
+            let _ = write!(
+                kernels,
+                "\n/// The routing of composition `{name}` (`{spec}`).\npub mod {module} {{\n    include!({path:?});\n}}\n",
+                name = composition.name,
+                spec = spec.display(),
+                path = path.display().to_string(),
+            );
+        }
         let absolute_spec = manifest_dir.join(spec);
-        for (machine, path) in package.machines.iter().zip(written) {
+        for (machine, path) in package.machines.iter().zip(written.iter().cloned()) {
             let module = meerkat_codegen::rust::snake_case(&machine.name);
             if let Some((_, other)) = modules.iter().find(|(m, _)| *m == module) {
                 return Err(format!(

@@ -17,6 +17,7 @@ use std::path::{Component, Path, PathBuf};
 
 use meerkat_dsl::{CheckedMachine, CheckedPackage};
 
+use crate::composition::{CompositionOptions, generate_composition};
 use crate::rust::{RustOptions, generate_rust, snake_case};
 use crate::{diagram, reference, schema};
 
@@ -71,6 +72,23 @@ pub fn artifacts(package: &CheckedPackage, spec_paths: &[PathBuf]) -> BTreeMap<P
             root.insert("$comment".into(), serde_json::Value::String(format!("{header} {regen}")));
         }
         files.insert(dir.join(format!("{stem}.schema.json")), normalise(schema::print(&value)));
+    }
+    for composition in &package.compositions {
+        let spec = match spec_paths.get(composition.source.0 as usize) {
+            Some(path) => slash_path(path),
+            None => package
+                .sources
+                .get(composition.source.0 as usize)
+                .map_or_else(|| "<unknown spec>".to_string(), |s| s.name.clone()),
+        };
+        let options = CompositionOptions {
+            spec_path: spec,
+            regenerate_with: REGEN_COMMAND.to_string(),
+            ..CompositionOptions::default()
+        };
+        let stem = snake_case(&composition.name);
+        let code = generate_composition(package, composition, &options);
+        files.insert(Path::new(GENERATED_DIR).join(format!("{stem}.rs")), normalise(code));
     }
     files
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use meerkat_dsl::{RenderOptions, Source};
 
+use crate::composition::{CompositionOptions, generate_composition};
 use crate::rust::{RustOptions, generate_rust, snake_case};
 
 /// Why [`Config::compile`] failed.
@@ -30,7 +31,7 @@ pub enum Error {
     /// where to write.
     #[error("no output directory: call `Config::out_dir` or run from a build script (OUT_DIR is not set)")]
     NoOutDir,
-    /// Two machines would be written to the same file (their names snake-case alike).
+    /// Two machines or compositions would be written to the same file (their names snake-case alike).
     #[error("machines `{first}` and `{second}` would both be written to `{}`", path.display())]
     FileNameClash {
         /// The shared file.
@@ -78,6 +79,7 @@ impl fmt::Debug for Error {
 #[derive(Clone, Debug)]
 pub struct Config {
     options: RustOptions,
+    composition: CompositionOptions,
     out_dir: Option<PathBuf>,
     rerun_if_changed: bool,
 }
@@ -103,9 +105,26 @@ impl Config {
                     .to_string(),
                 ..RustOptions::default()
             },
+            composition: CompositionOptions {
+                regenerate_with: "cargo build (written by build.rs through meerkat_codegen::Config; edit the spec)"
+                    .to_string(),
+                ..CompositionOptions::default()
+            },
             out_dir: None,
             rerun_if_changed: true,
         }
+    }
+
+    /// The module path where the consuming crate includes a machine's kernel, used by generated composition
+    /// routing code. Default: `crate::<snake_case_name>::dsl`.
+    ///
+    /// ```
+    /// let mut config = meerkat_codegen::Config::new();
+    /// config.machine_path("MeerkatMachine", "crate::meerkat_machine::dsl");
+    /// ```
+    pub fn machine_path(&mut self, machine: impl Into<String>, path: impl Into<String>) -> &mut Self {
+        self.composition.machine_paths.insert(machine.into(), path.into());
+        self
     }
 
     /// Whether kernels check every invariant after each transition (a violation rejects the input). Default
@@ -169,8 +188,9 @@ impl Config {
     }
 
     /// Reads `specs`, checks them as one package (machine names are unique across it), and writes each
-    /// machine's kernel to `<out_dir>/<snake_case_name>.rs`, leaving files whose content is unchanged untouched.
-    /// Returns the paths of the kernels, in package order.
+    /// machine's kernel to `<out_dir>/<snake_case_name>.rs` and each composition's routing code to
+    /// `<out_dir>/<snake_case_composition>.rs`, leaving files whose content is unchanged untouched. Returns the
+    /// paths written, machines first, in package order.
     ///
     /// # Errors
     ///
@@ -227,6 +247,17 @@ impl Config {
             let code = generate_rust(machine, &options);
             write_if_changed(&path, &code)?;
             written.push((path, machine.name.clone()));
+        }
+        for composition in &package.compositions {
+            let path = out_dir.join(format!("{}.rs", snake_case(&composition.name)));
+            if let Some((_, first)) = written.iter().find(|(p, _)| *p == path) {
+                return Err(Error::FileNameClash { path, first: first.clone(), second: composition.name.clone() });
+            }
+            let spec_path =
+                package.sources.get(composition.source.0 as usize).map(|s| s.name.clone()).unwrap_or_default();
+            let options = CompositionOptions { spec_path, ..self.composition.clone() };
+            write_if_changed(&path, &generate_composition(&package, composition, &options))?;
+            written.push((path, composition.name.clone()));
         }
         Ok(written.into_iter().map(|(path, _)| path).collect())
     }

@@ -4,6 +4,8 @@
 //!   `prettyplease`;
 //! - [`diagram`], [`reference`], [`schema`]: the Mermaid diagram, the Markdown reference page and the JSON
 //!   Schema, gathered per package by [`artifacts()`];
+//! - [`generate_composition`]: the routing code of a composition (effects of one machine lifted into inputs or
+//!   signals of another);
 //! - [`Config`]: the prost-build-style front end for `build.rs` files, which checks spec files as one package and
 //!   writes each machine's kernel into `OUT_DIR`.
 //!
@@ -11,6 +13,7 @@
 //! the file system.
 
 pub mod artifacts;
+pub mod composition;
 mod config;
 pub mod diagram;
 pub mod reference;
@@ -19,5 +22,6 @@ pub mod rust;
 pub mod schema;
 
 pub use artifacts::artifacts;
+pub use composition::{CompositionOptions, generate_composition};
 pub use config::{Config, Error};
 pub use rust::{RustOptions, generate_rust};

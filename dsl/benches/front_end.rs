@@ -13,6 +13,7 @@
 
 use std::fmt::Write as _;
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use meerkat_dsl::{RenderOptions, SourceId, check_source};
@@ -45,11 +46,13 @@ fn spec(transitions: usize) -> String {
     s.push_str("        last: Option<String> = None,\n");
     s.push_str("        kind: Kind = Kind::Small,\n    }\n\n");
 
-    s.push_str("    effect Projected { phase: Phase = phase, total: u64 = c0, last: Option<String> = last, kind: Kind = kind }\n");
+    s.push_str("    effect Projected {\n        phase: Phase = phase,\n        total: u64 = c0,\n");
+    s.push_str("        last: Option<String> = last,\n        kind: Kind = kind,\n    }\n");
     s.push_str("    effect Moved { who: String, amount: u64, kind: Kind }\n\n");
 
     s.push_str("    fn fits(amount: u64, used: u64) -> bool { amount + used < 1_000_000 }\n");
-    s.push_str("    fn classify(amount: u64) -> Kind { if amount < 10 { Small } else if amount < 100 { Medium } else { Large } }\n");
+    s.push_str("    fn classify(amount: u64) -> Kind {\n");
+    s.push_str("        if amount < 10 { Small } else if amount < 100 { Medium } else { Large }\n    }\n");
     s.push_str("    fn weight(who: String, amount: u64) -> u64 { who.len() * 2 + amount % 7 }\n\n");
 
     for c in 0..COUNTERS {
@@ -95,13 +98,16 @@ fn spec(transitions: usize) -> String {
         }
     }
     s.push_str("    on Shutdown from any -> Done { emit Projected }\n");
-    s.push_str("\n    model {\n        depth = 4\n        domain u64 = 0..=3\n        domain String = [\"a\", \"b\"]\n    }\n}\n");
+    s.push_str("\n    model {\n        depth = 4\n        domain u64 = 0..=3\n");
+    s.push_str("        domain String = [\"a\", \"b\"]\n    }\n}\n");
     s
 }
 
 fn front_end(c: &mut Criterion) {
     let mut group = c.benchmark_group("front_end");
-    group.sample_size(20);
+    // One iteration takes up to a second at 4,000 transitions: ten samples over ten seconds keep the run short.
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
     for transitions in [500, 1_000, 2_000, 4_000] {
         let text = spec(transitions);
         // A benchmark of the error path would measure something else: the spec must check.

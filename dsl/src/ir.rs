@@ -127,6 +127,27 @@ pub struct Machine {
     pub transitions: Vec<Transition>,
     /// Model-checking bounds.
     pub model: Model,
+    /// The transitions of each trigger, behind [`Machine::candidates`].
+    pub(crate) by_trigger: TriggerIndex,
+}
+
+/// The transitions of each trigger in declaration order, built on first use. Without it, looking up the candidates
+/// of every (phase, trigger) pair — as the interpreter's dispatch table and the analyses do — costs
+/// phases × triggers × transitions, which grows with the square of the machine. It is derived from `transitions`,
+/// which the checker never changes after building the machine, so it is not part of the machine's value.
+#[derive(Clone, Default)]
+pub(crate) struct TriggerIndex(std::sync::OnceLock<std::collections::HashMap<Trigger, Vec<TransitionId>>>);
+
+impl PartialEq for TriggerIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for TriggerIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TriggerIndex")
+    }
 }
 
 impl Machine {
@@ -172,11 +193,18 @@ impl Machine {
 
     /// The transitions that are candidates for `trigger` in `phase`, in declaration order.
     pub fn candidates(&self, phase: PhaseId, trigger: Trigger) -> impl Iterator<Item = TransitionId> + '_ {
-        self.transitions
-            .iter()
-            .enumerate()
-            .filter(move |(_, t)| t.trigger == trigger && t.sources.contains(&phase))
-            .map(|(i, _)| TransitionId(i as u32))
+        let index = self.by_trigger.0.get_or_init(|| {
+            let mut index: std::collections::HashMap<Trigger, Vec<TransitionId>> = std::collections::HashMap::new();
+            for (i, t) in self.transitions.iter().enumerate() {
+                index.entry(t.trigger).or_default().push(TransitionId(i as u32));
+            }
+            index
+        });
+        // The trigger is checked again so that a machine whose transitions were edited after the index was built
+        // can miss candidates but never yield a wrong one.
+        index.get(&trigger).map_or(&[][..], Vec::as_slice).iter().copied().filter(move |id| {
+            self.transitions.get(id.index()).is_some_and(|t| t.trigger == trigger && t.sources.contains(&phase))
+        })
     }
 
     /// A readable name for a type, as the user would write it.

@@ -5,6 +5,11 @@
 //! phase name`), never rule names. When a file does not parse, a lenient form of the grammar skips each broken
 //! machine item to the next line that starts like an item, and each skipped item is re-parsed alone to report its
 //! own precise error, so every broken item of a file is reported in one run.
+//!
+//! Lowering also does three things the grammar leaves out for speed or safety: it applies operator precedence to
+//! the flat operand/operator sequences the grammar reads (and rejects chained comparisons), it rejects reserved
+//! words used as names, and it bounds how deeply expressions and `if` statements nest (`MAX_NESTING`, 100
+//! levels), so that no later pass can run out of stack on a pathological spec.
 
 use pest::Parser as _;
 use pest::iterators::Pair;

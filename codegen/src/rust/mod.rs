@@ -20,7 +20,7 @@ mod dispatch;
 mod expr;
 mod interp;
 mod items;
-mod names;
+pub(crate) mod names;
 
 use meerkat_dsl::CheckedMachine;
 use meerkat_dsl::ir::Machine;

@@ -103,6 +103,7 @@ impl<'a> MachineChecker<'a> {
                 invariants: Vec::new(),
                 transitions: Vec::new(),
                 model: ir::Model::default(),
+                by_trigger: ir::TriggerIndex::default(),
             },
         }
     }
