@@ -7,7 +7,7 @@ use std::process::ExitCode;
 /// The specs compiled into the runtime, checked together as one package. `machines/` holds more specs than the
 /// runtime uses; each is added here when the runtime starts using it (`meerkat.machine` becomes
 /// `meerkat_runtime::meerkat_machine::dsl`).
-const MACHINES: &[&str] = &["../machines/traffic_light.machine"];
+const MACHINES: &[&str] = &["../machines/meerkat.machine", "../machines/traffic_light.machine"];
 
 fn main() -> ExitCode {
     match meerkat_codegen::Config::new().compile(MACHINES) {

@@ -293,7 +293,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::sources => "a source phase",
         Rule::target => "a target phase or `stay`",
         Rule::block => "a block",
-        Rule::let_stmt | Rule::emit_stmt | Rule::if_stmt | Rule::call_stmt | Rule::assign_stmt => "a statement",
+        Rule::let_stmt | Rule::emit_stmt | Rule::if_stmt | Rule::place_stmt => "a statement",
         Rule::assign_op => "`=`",
         Rule::infix_op => "an operator",
         Rule::pattern | Rule::some_pattern => "a pattern",
@@ -907,26 +907,28 @@ impl Lower<'_> {
                 self.statement_nesting -= 1;
                 kind
             }
-            Rule::call_stmt => {
+            Rule::place_stmt => {
                 let mut inner = pair.into_inner();
                 let mut place = inner.next().map(|p| self.place(p)).unwrap_or_else(|| missing_place(span));
-                let args = inner.map(|a| self.expr(a)).collect();
-                // The grammar reads `a.b.insert` as one place; its last segment is the operation.
-                let method = place.path.pop().unwrap_or_else(|| place.root.clone());
-                StmtKind::Call { place, method, args }
-            }
-            Rule::assign_stmt => {
-                let mut inner = pair.into_inner();
-                let place = inner.next().map(|p| self.place(p)).unwrap_or_else(|| missing_place(span));
-                let op_pair = inner.next();
-                let op_span = op_pair.as_ref().map_or(span, span_of);
-                let op = match op_pair.as_ref().map(|p| p.as_str()) {
-                    Some("+=") => AssignOp::Add,
-                    Some("-=") => AssignOp::Sub,
-                    _ => AssignOp::Set,
-                };
-                let value = inner.next().map(|p| self.expr(p)).unwrap_or_else(|| missing_expr(span));
-                StmtKind::Assign { place, op, op_span, value }
+                match inner.peek() {
+                    Some(op_pair) if op_pair.as_rule() == Rule::assign_op => {
+                        let op_span = span_of(&op_pair);
+                        let op = match op_pair.as_str() {
+                            "+=" => AssignOp::Add,
+                            "-=" => AssignOp::Sub,
+                            _ => AssignOp::Set,
+                        };
+                        inner.next();
+                        let value = inner.next().map(|p| self.expr(p)).unwrap_or_else(|| missing_expr(span));
+                        StmtKind::Assign { place, op, op_span, value }
+                    }
+                    _ => {
+                        let args = inner.map(|a| self.expr(a)).collect();
+                        // The grammar reads `a.b.insert` as one place; its last segment is the operation.
+                        let method = place.path.pop().unwrap_or_else(|| place.root.clone());
+                        StmtKind::Call { place, method, args }
+                    }
+                }
             }
             _ => return None,
         };

@@ -1920,37 +1920,3 @@ fn composition_routes_lifecycle_observations_and_interrupts() {
     assert!(matches!(route.target, Trigger::Signal(_)));
     let _: &ir::Route = route;
 }
-
-/// Prints what bounded exploration of the spec covers (`cargo test --release -p meerkat-dsl --test
-/// meerkat_scenarios exploration_report -- --ignored --nocapture`); `MEERKAT_EXPLORE_BUDGET` sets the budget,
-/// `MEERKAT_EXPLORE_SPEC` explores another spec file (to try other model bounds).
-#[test]
-#[ignore]
-fn exploration_report() {
-    let package = match std::env::var("MEERKAT_EXPLORE_SPEC") {
-        Ok(path) => check_package(vec![Source::new(path.clone(), std::fs::read_to_string(&path).unwrap())]).unwrap(),
-        Err(_) => package(),
-    };
-    let budget = std::env::var("MEERKAT_EXPLORE_BUDGET").ok().and_then(|b| b.parse().ok());
-    for machine in &package.machines {
-        let mut bounds = Bounds::default();
-        if let Some(budget) = budget {
-            bounds.max_applications = budget;
-        }
-        let start = std::time::Instant::now();
-        let report = explore(machine, &bounds).unwrap();
-        let never: Vec<&str> =
-            report.never_fired().iter().map(|t| machine.transitions[t.index()].name.as_str()).collect();
-        eprintln!(
-            "{}: {} states, depth {} of {}, {} applications, {} messages per state, exhausted: {}, {:?}; never fired: {never:?}",
-            machine.name,
-            report.states,
-            report.depth_reached,
-            report.depth_bound,
-            report.applications,
-            report.messages.len(),
-            report.exhausted,
-            start.elapsed(),
-        );
-    }
-}

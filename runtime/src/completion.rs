@@ -1,0 +1,128 @@
+//! Completion waiters: a caller that accepts an input with completion gets a [`CompletionHandle`] that resolves
+//! exactly once, with a typed [`CompletionOutcome`], when the kernel records the input as terminal (consumed,
+//! abandoned, cancelled, ...) or when the session goes away first. Each waiter is a oneshot channel, so a second
+//! resolution is impossible by construction; the registry hands each sender out once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::oneshot;
+
+use crate::identifiers::InputId;
+use crate::input::InputAbandonReason;
+
+/// How an input awaited with completion ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompletionOutcome {
+    /// A committed run consumed it.
+    Completed,
+    /// Another input replaced it.
+    Superseded,
+    /// It was folded into an aggregate.
+    Coalesced,
+    /// The run it was staged into was cancelled (interrupt, cancel after boundary).
+    Cancelled,
+    /// It was abandoned for another reason (retire, reset, stop, destroy, attempts exhausted).
+    Abandoned {
+        /// Why.
+        reason: InputAbandonReason,
+    },
+    /// The session left this runtime (unregistered) before the input reached a terminal phase; a persistent
+    /// store still holds it.
+    Terminated {
+        /// Why the waiter was released.
+        reason: String,
+    },
+}
+
+/// The caller's side of one completion waiter.
+#[derive(Debug)]
+pub struct CompletionHandle {
+    input_id: InputId,
+    receiver: oneshot::Receiver<CompletionOutcome>,
+}
+
+impl CompletionHandle {
+    /// The input this handle waits for.
+    pub fn input_id(&self) -> &InputId {
+        &self.input_id
+    }
+
+    /// Waits for the outcome. A registry dropped without resolving (which the runtime never does on purpose)
+    /// reads as `Terminated`.
+    pub async fn wait(self) -> CompletionOutcome {
+        self.receiver.await.unwrap_or_else(|_| CompletionOutcome::Terminated {
+            reason: "completion registry dropped without resolving the waiter".to_owned(),
+        })
+    }
+
+    /// The outcome if it is already known, without waiting.
+    pub fn try_outcome(&mut self) -> Option<CompletionOutcome> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+/// The waiters of one session, by input.
+#[derive(Debug, Default)]
+pub struct CompletionRegistry {
+    waiters: HashMap<InputId, Vec<oneshot::Sender<CompletionOutcome>>>,
+}
+
+/// The registry shared by the shell (which registers and resolves at commit) and the runtime loop.
+pub type SharedCompletionRegistry = Arc<Mutex<CompletionRegistry>>;
+
+impl CompletionRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A new shared, empty registry.
+    pub fn shared() -> SharedCompletionRegistry {
+        Arc::new(Mutex::new(Self::new()))
+    }
+
+    /// Locks a shared registry, recovering from poison (the map stays consistent: every operation is one insert
+    /// or one remove).
+    pub fn lock(registry: &SharedCompletionRegistry) -> MutexGuard<'_, CompletionRegistry> {
+        registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a waiter for `input_id`.
+    pub fn register(&mut self, input_id: InputId) -> CompletionHandle {
+        let (sender, receiver) = oneshot::channel();
+        self.waiters.entry(input_id.clone()).or_default().push(sender);
+        CompletionHandle { input_id, receiver }
+    }
+
+    /// Resolves every waiter of `input_id` (each at most once: the senders leave the registry). Returns how many
+    /// waiters were resolved.
+    pub fn resolve(&mut self, input_id: &InputId, outcome: &CompletionOutcome) -> usize {
+        let Some(senders) = self.waiters.remove(input_id) else {
+            return 0;
+        };
+        let count = senders.len();
+        for sender in senders {
+            // A receiver dropped by its caller no longer wants the outcome; that is not an error.
+            let _ = sender.send(outcome.clone());
+        }
+        count
+    }
+
+    /// Resolves every remaining waiter as `Terminated` (the session is going away).
+    pub fn resolve_all_terminated(&mut self, reason: &str) -> usize {
+        let mut count = 0;
+        for (_, senders) in self.waiters.drain() {
+            for sender in senders {
+                count += 1;
+                let _ = sender.send(CompletionOutcome::Terminated { reason: reason.to_owned() });
+            }
+        }
+        count
+    }
+
+    /// How many inputs have waiters.
+    pub fn pending(&self) -> usize {
+        self.waiters.len()
+    }
+}
