@@ -16,10 +16,10 @@
 //! Text in labels is escaped with Mermaid entity codes (`#lt;`, `#59;`...) so guard conditions cannot break
 //! the syntax, and phase names that are Mermaid keywords get a prefixed id.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use meerkat_dsl::ir::{Machine, PhaseId, Transition};
+use meerkat_dsl::ir::{Machine, PhaseId, Target, Transition};
 
 /// A transition that fires from more phases than this is drawn once, from a pseudo-state that names its sources
 /// (or, for a stay transition, listed in a note), instead of once per source phase.
@@ -66,31 +66,39 @@ pub fn mermaid(machine: &Machine) -> String {
     let mut broad_stays: Vec<&Transition> = Vec::new();
     for transition in &machine.transitions {
         let broad = transition.sources.len() > BROAD;
-        match transition.target {
-            None if broad => broad_stays.push(transition),
-            None => {
+        if matches!(transition.target, Target::Stay) {
+            if broad {
+                broad_stays.push(transition);
+            } else {
                 for source in &transition.sources {
                     loops.entry(*source).or_default().push(stay_label(machine, transition));
                 }
             }
-            Some(target) if broad => {
-                let group = match groups.iter().position(|g| *g == transition.sources.as_slice()) {
-                    Some(group) => group,
-                    None => {
-                        groups.push(&transition.sources);
-                        groups.len() - 1
-                    }
-                };
+            continue;
+        }
+        if broad {
+            let group = match groups.iter().position(|g| *g == transition.sources.as_slice()) {
+                Some(group) => group,
+                None => {
+                    groups.push(&transition.sources);
+                    groups.len() - 1
+                }
+            };
+            let targets: BTreeSet<PhaseId> =
+                transition.sources.iter().flat_map(|s| transition.targets_from(*s)).collect();
+            for target in targets {
                 broad_edges.entry((group, target)).or_default().push(edge_label(machine, transition));
             }
-            Some(target) => {
-                for source in &transition.sources {
-                    if *source == target {
-                        // An explicit `A -> A` re-enters the phase; it is still a self-loop in the picture.
-                        loops.entry(*source).or_default().push(stay_label(machine, transition));
-                    } else {
-                        edges.entry((*source, target)).or_default().push(edge_label(machine, transition));
-                    }
+            continue;
+        }
+        for source in &transition.sources {
+            // A computed target draws an edge to every phase it can produce.
+            for target in transition.targets_from(*source) {
+                if *source == target {
+                    // An explicit `A -> A` re-enters the phase; it is still a self-loop in the picture.
+                    loops.entry(*source).or_default().push(stay_label(machine, transition));
+                } else {
+                    edges.entry((*source, target)).or_default().push(edge_label(machine, transition));
                 }
             }
         }
@@ -151,6 +159,11 @@ fn edge_label(machine: &Machine, transition: &Transition) -> String {
     } else if !transition.guards.is_empty() {
         let guards: Vec<String> = transition.guards.iter().map(|g| escape(&shorten(&g.label))).collect();
         let _ = write!(label, " [{}]", guards.join(", "));
+    }
+    if let Target::Computed { expr, .. } = &transition.target {
+        // One edge per phase the target can produce; the label says how the phase is chosen.
+        let scope = crate::render::Scope::transition(machine, transition);
+        let _ = write!(label, " / {}", escape(&shorten(&crate::render::expr(scope, expr))));
     }
     label
 }

@@ -8,7 +8,7 @@
 //! out. The page is deterministic and has no header: [`crate::artifacts`] adds the "do not edit" comment.
 
 use meerkat_dsl::CheckedMachine;
-use meerkat_dsl::ir::{DomainTarget, Machine, Message, Stmt, StmtKind, Transition, TypeKind};
+use meerkat_dsl::ir::{DomainTarget, Machine, Message, Stmt, StmtKind, Target, Transition, TypeKind};
 
 use crate::diagram;
 use crate::render::{self, Scope};
@@ -347,9 +347,10 @@ fn emits(machine: &Machine, body: &[Stmt], out: &mut Vec<String>) {
 
 fn transition_row(machine: &Machine, transition: &Transition) -> Vec<String> {
     let scope = Scope::transition(machine, transition);
-    let target = match transition.target {
-        Some(target) => code(&machine.phase(target).name),
-        None => "stay".to_string(),
+    let target = match &transition.target {
+        Target::Stay => "stay".to_string(),
+        Target::Phase(target) => code(&machine.phase(*target).name),
+        Target::Computed { expr, .. } => code(&render::expr(scope, expr)),
     };
     let guards = if transition.otherwise {
         "otherwise".to_string()

@@ -336,6 +336,19 @@ pub enum Target {
     Stay(Span),
     /// A phase by name.
     Phase(Ident),
+    /// Any other expression of type `Phase`, computed when the transition fires (`-> return_phase()`).
+    Computed(Expr),
+}
+
+impl Target {
+    /// Where the target was written.
+    pub fn span(&self) -> Span {
+        match self {
+            Target::Stay(span) => *span,
+            Target::Phase(ident) => ident.span,
+            Target::Computed(expr) => expr.span,
+        }
+    }
 }
 
 /// How the transition competes with others on the same phase and trigger.

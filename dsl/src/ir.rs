@@ -8,9 +8,10 @@
 //!   candidate whose guards all hold fires; two or more is an ambiguity (a rejection); none falls back to the
 //!   `otherwise` candidate if there is one, else a guard rejection (or no matching transition when there are no
 //!   candidates at all).
-//! - Firing: the phase is set to the target first (a `stay` keeps it), then the body runs statement by
-//!   statement, each seeing the writes before it; [`ExprKind::Source`] reads the phase the transition fired
-//!   from. `emit` evaluates its payload where it stands. After the body every invariant is checked.
+//! - Firing: the phase is set to the target first (a `stay` keeps it; a computed target is evaluated against
+//!   the pre-state, after the guards), then the body runs statement by statement, each seeing the writes before
+//!   it; [`ExprKind::Source`] reads the phase the transition fired from. `emit` evaluates its payload where it
+//!   stands. After the body every invariant is checked.
 //! - All or nothing: an arithmetic overflow, division by zero, ambiguity, or broken invariant rejects the input,
 //!   and the state is left exactly as it was, with no effects.
 //! - Evaluation order, where it is observable through errors: every non-`otherwise` candidate's guards are
@@ -413,8 +414,8 @@ pub struct Transition {
     pub trigger: Trigger,
     /// The phases it may fire from, in declaration order of the phases.
     pub sources: Vec<PhaseId>,
-    /// The phase it moves to; `None` for `stay`.
-    pub target: Option<PhaseId>,
+    /// The phase it moves to.
+    pub target: Target,
     /// Conditions that must all hold, in the order written.
     pub guards: Vec<GuardCheck>,
     /// Whether it is the `otherwise` fallback of its (phase, trigger) pairs.
@@ -430,10 +431,51 @@ pub struct Transition {
 }
 
 impl Transition {
-    /// The phase the transition leads to from `source`.
-    pub fn target_from(&self, source: PhaseId) -> PhaseId {
-        self.target.unwrap_or(source)
+    /// The phases the transition can lead to when it fires from `source`: the source itself for `stay`, the
+    /// target phase, or every phase a computed target can produce.
+    pub fn targets_from(&self, source: PhaseId) -> Vec<PhaseId> {
+        match &self.target {
+            Target::Stay => vec![source],
+            Target::Phase(phase) => vec![*phase],
+            Target::Computed { possible, .. } => self
+                .sources
+                .iter()
+                .position(|s| *s == source)
+                .and_then(|i| possible.get(i))
+                .cloned()
+                .unwrap_or_default(),
+        }
     }
+
+    /// Whether the transition can change the phase.
+    pub fn can_change_phase(&self) -> bool {
+        match &self.target {
+            Target::Stay => false,
+            Target::Phase(_) => true,
+            Target::Computed { possible, .. } => {
+                self.sources.iter().zip(possible).any(|(source, targets)| targets.iter().any(|t| t != source))
+            }
+        }
+    }
+}
+
+/// Where a transition leads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// `-> stay`: the phase does not change.
+    Stay,
+    /// `-> Phase`: a fixed phase.
+    Phase(PhaseId),
+    /// `-> expr`: a `Phase`-typed expression, evaluated against the pre-state when the transition fires (after
+    /// its guards pass, before its body runs), with the transition's payload and locals in scope.
+    Computed {
+        /// The expression.
+        expr: Expr,
+        /// Per source phase (parallel to [`Transition::sources`]), every phase it can produce there, in
+        /// declaration order. Exact when each branch ends in a phase literal, `source` or `phase`; a branch that
+        /// reads any other phase-typed value counts as every phase (an over-approximation).
+        possible: Vec<Vec<PhaseId>>,
+    },
 }
 
 /// One condition of a transition's `when` clause.

@@ -840,7 +840,14 @@ impl Lower<'_> {
     fn target(&mut self, pair: Pair<'_, Rule>) -> Target {
         let span = span_of(&pair);
         match pair.into_inner().next() {
-            Some(p) if p.as_rule() == Rule::ident => Target::Phase(self.ident(p)),
+            Some(p) if p.as_rule() == Rule::expr => {
+                let expr = self.expr(p);
+                // A bare name is a phase by name; anything else computes the phase.
+                match expr.kind {
+                    ExprKind::Name(ident) => Target::Phase(ident),
+                    _ => Target::Computed(expr),
+                }
+            }
             _ => Target::Stay(span),
         }
     }

@@ -232,3 +232,51 @@ fn otherwise_with_a_competitor_is_fine() {
 }";
     assert_eq!(codes(text), vec![]);
 }
+
+#[test]
+fn computed_targets_feed_reachability_and_terminal_exits() {
+    // `B` is reachable only through the computed target; `C` through no branch.
+    let text = "machine M {
+    phases { initial A, B, C, terminal Done }
+    state { flag: bool = false }
+    input Go
+    input Finish
+    on Go from A -> if flag { A } else { B }
+    transition Finish on Finish from A, B -> Done
+    transition Linger on Finish from Done -> if flag { Done } else { source }
+}";
+    // `Linger` does not leave `Done` (`source` is `Done` there), so there is no E0301; only `C` is reported, as unreachable.
+    let (found, _) = check(text);
+    assert_eq!(found, vec!["W0001 2:28-2:29"]);
+
+    let leaving = "machine M {
+    phases { initial A, terminal Done }
+    state { flag: bool = false }
+    input Go
+    input Again
+    on Go from A -> Done
+    on Again from Done -> if flag { A } else { Done }
+}";
+    let (found, diags) = check(leaving);
+    assert_eq!(found, vec!["E0301 7:19-7:23"]);
+    assert!(diags[0].message.contains("can leave terminal phase `Done` for `A`"), "{}", diags[0].message);
+}
+
+#[test]
+fn computed_targets_are_typed_and_pure_inputs_reject_them() {
+    let not_a_phase = "machine M {
+    phases { initial A, B }
+    state { n: u64 = 0 }
+    input Go
+    on Go from A -> n + 1
+}";
+    assert_eq!(codes(not_a_phase), vec![Code::TypeMismatch]);
+
+    let pure = "machine M {
+    phases { initial A, B }
+    state { flag: bool = false }
+    pure input Peek
+    on Peek from A, B -> if flag { A } else { B }
+}";
+    assert_eq!(codes(pure), vec![Code::PureInputChangesState]);
+}

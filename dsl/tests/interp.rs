@@ -10,9 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use meerkat_dsl::interp::{
     Emitted, EvalError, Fired, Interpreter, Message, RecoveryRejection, Rejection, State, Value,
 };
-use meerkat_dsl::ir::{
-    EffectId, FieldId, InputId, InvariantId, Machine, PhaseId, SignalId, TransitionId, Trigger, TypeId,
-};
+use meerkat_dsl::ir::{EffectId, InputId, InvariantId, Machine, PhaseId, SignalId, TransitionId, Trigger, TypeId};
 use meerkat_dsl::{CheckedPackage, Code, RenderOptions, check_source};
 use proptest::prelude::*;
 
@@ -700,6 +698,38 @@ fn source_is_the_phase_fired_from_and_phase_is_the_target() {
     let fired = run.ok("Go", vec![]);
     assert_eq!(fired.effects[0].fields, vec![c.clone(), c, b(true)]);
     assert_eq!((fired.source, fired.target), (PhaseId(2), PhaseId(2)));
+}
+
+#[test]
+fn computed_targets_read_the_pre_state_and_fail_without_a_trace() {
+    let mut run = Run::new(
+        r#"machine T {
+            phases { initial A, B, C }
+            state { n: u64 = 0, big: u64 = 18446744073709551615 }
+            input Go { to_c: bool }
+            input Spin
+            effect Where { now: Phase }
+            fn after(p: Phase) -> Phase { match p { A => B, B => C, C => A } }
+            /// The target reads `n` before the body writes it, and `phase` is still the source phase there.
+            on Go from A, B, C -> if to_c { C } else if n == 0 { after(phase) } else { A } {
+                n += 1;
+                emit Where { now: phase }
+            }
+            on Spin from any -> if big + n > 0 { A } else { B } { n += 1 }
+        }"#,
+    );
+    let m = run.m();
+    let (a, b_, c) = (phase(m, "A"), phase(m, "B"), phase(m, "C"));
+    let fired = run.ok("Go", vec![b(false)]);
+    assert_eq!((fired.source, fired.target), (a, b_), "n was 0 before the body incremented it");
+    assert_eq!(fired.effects[0].fields, vec![Value::Phase(b_)], "the body sees the target phase");
+    let fired = run.ok("Go", vec![b(true)]);
+    assert_eq!((fired.source, fired.target), (b_, c), "payload fields are in scope");
+    let fired = run.ok("Go", vec![b(false)]);
+    assert_eq!((fired.source, fired.target), (c, a));
+    // An overflow in the target rejects the input before the body runs; `apply` checks the state is unchanged.
+    assert!(matches!(run.apply("Spin", vec![]), Err(Rejection::ArithmeticOverflow { .. })));
+    assert_eq!(run.phase_name(), "A");
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -543,7 +543,7 @@ fn register_prepare_ensure_run_and_commit() {
     );
 
     let fired = session.finish_run("r1", "Committed");
-    assert_eq!(k.transition_name(&fired), "FinishRunToAttached");
+    assert_eq!(k.transition_name(&fired), "FinishRun");
     assert_eq!(session.phase(), "Attached");
     assert_eq!(session.get("current_run_id"), none());
     assert_eq!(session.get("pre_run_phase"), none());
@@ -564,7 +564,7 @@ fn runs_fail_and_cancel_back_to_their_resting_phase() {
         .refuse_guarded("FinishRun", &[("run_id", session.run("r2")), ("outcome", k.en("RunOutcome", "Failed"))]);
     assert!(labels.iter().all(|(_, label)| label == "is_current_run(run_id)"), "{labels:?}");
     let fired = session.finish_run("r1", "Failed");
-    assert_eq!(k.transition_name(&fired), "FinishRunToIdle");
+    assert_eq!(k.transition_name(&fired), "FinishRun");
     assert_eq!(session.phase(), "Idle");
 
     session.begin_run("r2");
@@ -606,7 +606,7 @@ fn stop_is_immediate_without_a_run_and_deferred_with_one() {
     assert_eq!(session.get("runtime_stop_deferred"), b(true));
     assert_eq!(k.effect_field(&fired, "RuntimeStopRequested", "deferred"), b(true));
     let fired = session.finish_run("r1", "Committed");
-    assert_eq!(k.transition_name(&fired), "FinishRunToStopped");
+    assert_eq!(k.transition_name(&fired), "FinishRun");
     assert_eq!(session.phase(), "Stopped");
     assert_eq!(session.get("runtime_stop_deferred"), b(false));
     assert_eq!(k.effect_field(&fired, "RunFinished", "next_phase"), k.ph("Stopped"));
@@ -640,7 +640,7 @@ fn retire_now_or_after_the_run_and_drain_the_queue_while_retired() {
     assert_eq!(session.record_phase("i1"), session.input_phase("Applied"));
     session.ledger("ConsumeInput", "i1");
     let fired = session.finish_run("r1", "Committed");
-    assert_eq!(k.transition_name(&fired), "FinishRunToRetired");
+    assert_eq!(k.transition_name(&fired), "FinishRun");
     assert_eq!(session.phase(), "Retired");
     // Retiring twice is not a transition.
     session.refuse_unmatched("Retire", &[("session_id", session.sid("s1"))]);
@@ -658,7 +658,7 @@ fn retire_now_or_after_the_run_and_drain_the_queue_while_retired() {
     let labels = session.refuse_guarded("Retire", &[("session_id", session.sid("s1"))]);
     assert_eq!(labels, [("RetireAfterRun".to_string(), "!retiring".to_string())]);
     let fired = session.finish_run("r1", "Committed");
-    assert_eq!(k.transition_name(&fired), "FinishRunToRetired");
+    assert_eq!(k.transition_name(&fired), "FinishRun");
 
     // A deferred stop wins over a pending retire.
     let mut session = attached(&k);
@@ -666,7 +666,7 @@ fn retire_now_or_after_the_run_and_drain_the_queue_while_retired() {
     session.with_session("Retire");
     session.stop("operator");
     let fired = session.finish_run("r1", "Committed");
-    assert_eq!(k.transition_name(&fired), "FinishRunToStopped");
+    assert_eq!(k.transition_name(&fired), "FinishRun");
     assert_eq!(session.phase(), "Stopped");
 
     // A stopped session cannot retire.
@@ -682,7 +682,7 @@ fn reset_and_recycle_leave_retired_and_stopped() {
     let mut session = registered(&k);
     session.stop("operator");
     let fired = session.with_session("Reset");
-    assert_eq!(k.transition_name(&fired), "ResetToIdle");
+    assert_eq!(k.transition_name(&fired), "Reset");
     assert_eq!(session.phase(), "Idle");
     assert_eq!(k.effect_field(&fired, "RuntimeRestarted", "mode"), k.en("RestartMode", "Reset"));
 
@@ -690,7 +690,7 @@ fn reset_and_recycle_leave_retired_and_stopped() {
     let mut session = attached(&k);
     session.with_session("Retire");
     let fired = session.with_session("Recycle");
-    assert_eq!(k.transition_name(&fired), "RecycleToAttached");
+    assert_eq!(k.transition_name(&fired), "Recycle");
     assert_eq!(session.phase(), "Attached");
     assert_eq!(k.effect_field(&fired, "RuntimeRestarted", "phase"), k.ph("Attached"));
 
@@ -700,13 +700,7 @@ fn reset_and_recycle_leave_retired_and_stopped() {
     session.ledger("QueueInput", "i1");
     session.stop("operator");
     let labels = session.refuse_guarded("Reset", &[("session_id", session.sid("s1"))]);
-    assert_eq!(
-        labels,
-        [
-            ("ResetToAttached".to_string(), "executor_attached".to_string()),
-            ("ResetToIdle".to_string(), "ledger_quiescent".to_string())
-        ]
-    );
+    assert_eq!(labels, [("Reset".to_string(), "ledger_quiescent".to_string())]);
     let mut recycled = session.clone();
     recycled.with_session("Recycle");
     assert_eq!(recycled.phase(), "Idle");
@@ -850,13 +844,13 @@ fn executor_exit_mid_run_keeps_the_run_and_a_new_claim_attaches_in_place() {
 
     let mut without = session.clone();
     let fired = without.finish_run("r1", "Committed");
-    assert_eq!(k.transition_name(&fired), "FinishRunToIdle");
+    assert_eq!(k.transition_name(&fired), "FinishRun");
 
     let fired = session.ensure_executor();
     assert_eq!(k.transition_name(&fired), "ClaimExecutorInPlace");
     assert_eq!(session.phase(), "Running");
     let fired = session.finish_run("r1", "Committed");
-    assert_eq!(k.transition_name(&fired), "FinishRunToAttached");
+    assert_eq!(k.transition_name(&fired), "FinishRun");
 
     // The loop of an idle attached executor exits: back to Idle.
     let mut session = attached(&k);

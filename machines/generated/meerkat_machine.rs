@@ -1187,11 +1187,11 @@ impl ::std::cmp::Eq for MeerkatMachineEffects {}
 #[derive(Clone, Copy)]
 pub struct MeerkatMachineGuardRejections {
     len: usize,
-    items: [(u16, u16); 4],
+    items: [(u16, u16); 2],
 }
 
 impl MeerkatMachineGuardRejections {
-    const TRANSITIONS: [&'static str; 48] = [
+    const TRANSITIONS: [&'static str; 43] = [
         "ClaimSession",
         "ConfirmSession",
         "ClaimExecutorFromIdle",
@@ -1208,16 +1208,11 @@ impl MeerkatMachineGuardRejections {
         "StopAlreadyApplied",
         "RetireNow",
         "RetireAfterRun",
-        "ResetToAttached",
-        "ResetToIdle",
-        "RecycleToAttached",
-        "RecycleToIdle",
+        "Reset",
+        "Recycle",
         "Destroy",
         "BeginRun",
-        "FinishRunToStopped",
-        "FinishRunToRetired",
-        "FinishRunToAttached",
-        "FinishRunToIdle",
+        "FinishRun",
         "InterruptCurrentRun",
         "SupervisorInterruptsRun",
         "SupervisorInterruptWithoutRun",
@@ -1241,7 +1236,7 @@ impl MeerkatMachineGuardRejections {
         "ClassifyInputTerminality",
         "AuthorizeStoredInputStateSeed",
     ];
-    const LABELS: [&'static str; 42] = [
+    const LABELS: [&'static str; 39] = [
         "is_session(session_id)",
         "!draining",
         "awaiting_executor",
@@ -1255,9 +1250,6 @@ impl MeerkatMachineGuardRejections {
         "!retiring",
         "ledger_quiescent",
         "is_current_run(run_id)",
-        "runtime_stop_deferred",
-        "!runtime_stop_deferred",
-        "retiring",
         "!input_ledger.contains_key(input_id)",
         "input_queueable(input_id)",
         "ledger_phase(input_id) == Some(InputPhase::Queued)",
@@ -1799,6 +1791,27 @@ impl MeerkatMachineState {
             MeerkatMachinePhase::Retired
         } else {
             raw_phase
+        }
+    }
+
+    /// Where a session rests when no run is bound: `Attached` with an executor, `Idle` without.
+    fn helper_resting_phase(&self) -> MeerkatMachinePhase {
+        if self.executor_attached {
+            MeerkatMachinePhase::Attached
+        } else {
+            MeerkatMachinePhase::Idle
+        }
+    }
+
+    /// Where a finishing run leads: a deferred stop applies first; then a run begun from (or retiring into)
+    /// `Retired` returns there; otherwise the session rests.
+    fn helper_run_exit_phase(&self) -> MeerkatMachinePhase {
+        if self.runtime_stop_deferred {
+            MeerkatMachinePhase::Stopped
+        } else if self.pre_run_phase == Some(MeerkatMachinePhase::Retired) {
+            MeerkatMachinePhase::Retired
+        } else {
+            self.helper_resting_phase()
         }
     }
 
@@ -2815,13 +2828,14 @@ impl MeerkatMachineState {
         })
     }
 
-    /// Reset with an attached executor.
+    /// Reset: back to the resting phase the executor allows, once the runtime has abandoned live inputs.
     #[inline]
-    fn fire_reset_to_attached(
+    fn fire_reset(
         &mut self,
         source: MeerkatMachinePhase,
     ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.lifecycle_phase = MeerkatMachinePhase::Attached;
+        let target: MeerkatMachinePhase = self.helper_resting_phase();
+        self.lifecycle_phase = target;
         let effect = MeerkatMachineEffect::RuntimeRestarted {
             mode: RestartMode::Reset,
             phase: self.lifecycle_phase,
@@ -2834,56 +2848,26 @@ impl MeerkatMachineState {
         if let Some(invariant) = self.violated_invariant() {
             self.lifecycle_phase = source;
             return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ResetToAttached",
+                transition: "Reset",
                 invariant,
             });
         }
         ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ResetToAttached",
+            transition: "Reset",
             source,
-            target: MeerkatMachinePhase::Attached,
+            target,
             effects: MeerkatMachineEffects::E2([effect, effect_1]),
         })
     }
 
-    /// Reset without an executor.
+    /// Recycle: back to the resting phase the executor allows; queued work is preserved.
     #[inline]
-    fn fire_reset_to_idle(
+    fn fire_recycle(
         &mut self,
         source: MeerkatMachinePhase,
     ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.lifecycle_phase = MeerkatMachinePhase::Idle;
-        let effect = MeerkatMachineEffect::RuntimeRestarted {
-            mode: RestartMode::Reset,
-            phase: self.lifecycle_phase,
-        };
-        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
-            phase: self.lifecycle_phase,
-            current_run_id: self.current_run_id.clone(),
-            pre_run_phase: self.pre_run_phase,
-        };
-        if let Some(invariant) = self.violated_invariant() {
-            self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ResetToIdle",
-                invariant,
-            });
-        }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ResetToIdle",
-            source,
-            target: MeerkatMachinePhase::Idle,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
-    }
-
-    /// Recycle with an attached executor; queued work is preserved.
-    #[inline]
-    fn fire_recycle_to_attached(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.lifecycle_phase = MeerkatMachinePhase::Attached;
+        let target: MeerkatMachinePhase = self.helper_resting_phase();
+        self.lifecycle_phase = target;
         let effect = MeerkatMachineEffect::RuntimeRestarted {
             mode: RestartMode::Recycle,
             phase: self.lifecycle_phase,
@@ -2896,45 +2880,14 @@ impl MeerkatMachineState {
         if let Some(invariant) = self.violated_invariant() {
             self.lifecycle_phase = source;
             return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "RecycleToAttached",
+                transition: "Recycle",
                 invariant,
             });
         }
         ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "RecycleToAttached",
+            transition: "Recycle",
             source,
-            target: MeerkatMachinePhase::Attached,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
-    }
-
-    /// Recycle without an executor; queued work is preserved.
-    #[inline]
-    fn fire_recycle_to_idle(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.lifecycle_phase = MeerkatMachinePhase::Idle;
-        let effect = MeerkatMachineEffect::RuntimeRestarted {
-            mode: RestartMode::Recycle,
-            phase: self.lifecycle_phase,
-        };
-        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
-            phase: self.lifecycle_phase,
-            current_run_id: self.current_run_id.clone(),
-            pre_run_phase: self.pre_run_phase,
-        };
-        if let Some(invariant) = self.violated_invariant() {
-            self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "RecycleToIdle",
-                invariant,
-            });
-        }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "RecycleToIdle",
-            source,
-            target: MeerkatMachinePhase::Idle,
+            target,
             effects: MeerkatMachineEffects::E2([effect, effect_1]),
         })
     }
@@ -3045,15 +2998,17 @@ impl MeerkatMachineState {
         })
     }
 
-    /// A deferred stop applies when the run finishes.
+    /// Finishing a run (committed, failed or cancelled) returns to where the run leads: a deferred stop applies
+    /// first, then a run begun from (or retiring into) `Retired` returns there, else the resting phase.
     #[inline]
-    fn fire_finish_run_to_stopped(
+    fn fire_finish_run(
         &mut self,
         source: MeerkatMachinePhase,
         run_id: RunId,
         outcome: RunOutcome,
     ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.lifecycle_phase = MeerkatMachinePhase::Stopped;
+        let target: MeerkatMachinePhase = self.helper_run_exit_phase();
+        self.lifecycle_phase = target;
         let undo = self.current_run_id.take();
         let undo_1 = self.pre_run_phase;
         self.pre_run_phase = None;
@@ -3075,131 +3030,14 @@ impl MeerkatMachineState {
             self.current_run_id = undo;
             self.lifecycle_phase = source;
             return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "FinishRunToStopped",
+                transition: "FinishRun",
                 invariant,
             });
         }
         ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "FinishRunToStopped",
+            transition: "FinishRun",
             source,
-            target: MeerkatMachinePhase::Stopped,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
-    }
-
-    /// A run begun from, or retiring into, `Retired` returns there.
-    #[inline]
-    fn fire_finish_run_to_retired(
-        &mut self,
-        source: MeerkatMachinePhase,
-        run_id: RunId,
-        outcome: RunOutcome,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.lifecycle_phase = MeerkatMachinePhase::Retired;
-        let undo = self.current_run_id.take();
-        let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = None;
-        let effect = MeerkatMachineEffect::RunFinished {
-            run_id,
-            outcome,
-            next_phase: self.lifecycle_phase,
-        };
-        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
-            phase: self.lifecycle_phase,
-            current_run_id: self.current_run_id.clone(),
-            pre_run_phase: self.pre_run_phase,
-        };
-        if let Some(invariant) = self.violated_invariant() {
-            self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
-            self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "FinishRunToRetired",
-                invariant,
-            });
-        }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "FinishRunToRetired",
-            source,
-            target: MeerkatMachinePhase::Retired,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
-    }
-
-    /// Otherwise the run returns to `Attached` when an executor is attached...
-    #[inline]
-    fn fire_finish_run_to_attached(
-        &mut self,
-        source: MeerkatMachinePhase,
-        run_id: RunId,
-        outcome: RunOutcome,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.lifecycle_phase = MeerkatMachinePhase::Attached;
-        let undo = self.current_run_id.take();
-        let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = None;
-        let effect = MeerkatMachineEffect::RunFinished {
-            run_id,
-            outcome,
-            next_phase: self.lifecycle_phase,
-        };
-        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
-            phase: self.lifecycle_phase,
-            current_run_id: self.current_run_id.clone(),
-            pre_run_phase: self.pre_run_phase,
-        };
-        if let Some(invariant) = self.violated_invariant() {
-            self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
-            self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "FinishRunToAttached",
-                invariant,
-            });
-        }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "FinishRunToAttached",
-            source,
-            target: MeerkatMachinePhase::Attached,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
-    }
-
-    /// ... and to `Idle` when none is.
-    #[inline]
-    fn fire_finish_run_to_idle(
-        &mut self,
-        source: MeerkatMachinePhase,
-        run_id: RunId,
-        outcome: RunOutcome,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.lifecycle_phase = MeerkatMachinePhase::Idle;
-        let undo = self.current_run_id.take();
-        let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = None;
-        let effect = MeerkatMachineEffect::RunFinished {
-            run_id,
-            outcome,
-            next_phase: self.lifecycle_phase,
-        };
-        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
-            phase: self.lifecycle_phase,
-            current_run_id: self.current_run_id.clone(),
-            pre_run_phase: self.pre_run_phase,
-        };
-        if let Some(invariant) = self.violated_invariant() {
-            self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
-            self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "FinishRunToIdle",
-                invariant,
-            });
-        }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "FinishRunToIdle",
-            source,
-            target: MeerkatMachinePhase::Idle,
+            target,
             effects: MeerkatMachineEffects::E2([effect, effect_1]),
         })
     }
@@ -3989,7 +3827,7 @@ impl MeerkatMachineState {
                             trigger: "RegisterSession",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(1, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(1, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4059,7 +3897,7 @@ impl MeerkatMachineState {
                                     trigger: "PrepareBindings",
                                     rejections: MeerkatMachineGuardRejections {
                                         len: 2,
-                                        items: [(8, label), (9, label_1), (0, 0), (0, 0)],
+                                        items: [(8, label), (9, label_1)],
                                     },
                                 })
                             }
@@ -4097,7 +3935,7 @@ impl MeerkatMachineState {
                             trigger: "EnsureSessionWithExecutor",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(2, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(2, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4114,7 +3952,7 @@ impl MeerkatMachineState {
                             trigger: "EnsureSessionWithExecutor",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(3, rejected_1), (0, 0), (0, 0), (0, 0)],
+                                items: [(3, rejected_1), (0, 0)],
                             },
                         })
                     }
@@ -4140,7 +3978,7 @@ impl MeerkatMachineState {
                             trigger: "BeginUnregisterSession",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(6, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(6, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4174,7 +4012,7 @@ impl MeerkatMachineState {
                             trigger: "UnregisterSession",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(7, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(7, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4204,7 +4042,7 @@ impl MeerkatMachineState {
                             trigger: "SetSilentIntents",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(10, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(10, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4256,7 +4094,7 @@ impl MeerkatMachineState {
                             trigger: "Retire",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(14, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(14, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4273,7 +4111,7 @@ impl MeerkatMachineState {
                             trigger: "Retire",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(15, rejected_1), (0, 0), (0, 0), (0, 0)],
+                                items: [(15, rejected_1), (0, 0)],
                             },
                         })
                     }
@@ -4289,89 +4127,25 @@ impl MeerkatMachineState {
                             trigger: "Reset",
                         })
                     }
-                    MeerkatMachinePhase::Idle => {
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
                         let rejected = if !self.helper_is_session(&session_id) {
                             0
-                        } else if self.executor_attached {
-                            6
                         } else if !self.guard_ledger_quiescent() {
                             11
                         } else {
-                            return self.fire_reset_to_idle(source);
+                            return self.fire_reset(source);
                         };
                         ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
                             phase: source,
                             trigger: "Reset",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(17, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(16, rejected), (0, 0)],
                             },
                         })
-                    }
-                    MeerkatMachinePhase::Attached => {
-                        let rejected_1 = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self.executor_attached {
-                            3
-                        } else if !self.guard_ledger_quiescent() {
-                            11
-                        } else {
-                            return self.fire_reset_to_attached(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Reset",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(16, rejected_1), (0, 0), (0, 0), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Retired | MeerkatMachinePhase::Stopped => {
-                        let rejected_2: ::std::option::Option<u16> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some(0)
-                        } else if !self.executor_attached {
-                            Some(3)
-                        } else if !self.guard_ledger_quiescent() {
-                            Some(11)
-                        } else {
-                            None
-                        };
-                        let rejected_3: ::std::option::Option<u16> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some(0)
-                        } else if self.executor_attached {
-                            Some(6)
-                        } else if !self.guard_ledger_quiescent() {
-                            Some(11)
-                        } else {
-                            None
-                        };
-                        match (rejected_2, rejected_3) {
-                            (None, None) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "Reset",
-                                    first: "ResetToAttached",
-                                    second: "ResetToIdle",
-                                })
-                            }
-                            (None, _) => self.fire_reset_to_attached(source),
-                            (_, None) => self.fire_reset_to_idle(source),
-                            (Some(label), Some(label_1)) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                                    phase: source,
-                                    trigger: "Reset",
-                                    rejections: MeerkatMachineGuardRejections {
-                                        len: 2,
-                                        items: [(16, label), (17, label_1), (0, 0), (0, 0)],
-                                    },
-                                })
-                            }
-                        }
                     }
                 }
             }
@@ -4385,81 +4159,23 @@ impl MeerkatMachineState {
                             trigger: "Recycle",
                         })
                     }
-                    MeerkatMachinePhase::Idle => {
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
                         let rejected = if !self.helper_is_session(&session_id) {
                             0
-                        } else if self.executor_attached {
-                            6
                         } else {
-                            return self.fire_recycle_to_idle(source);
+                            return self.fire_recycle(source);
                         };
                         ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
                             phase: source,
                             trigger: "Recycle",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(19, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(17, rejected), (0, 0)],
                             },
                         })
-                    }
-                    MeerkatMachinePhase::Attached => {
-                        let rejected_1 = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self.executor_attached {
-                            3
-                        } else {
-                            return self.fire_recycle_to_attached(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Recycle",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(18, rejected_1), (0, 0), (0, 0), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Retired | MeerkatMachinePhase::Stopped => {
-                        let rejected_2: ::std::option::Option<u16> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some(0)
-                        } else if !self.executor_attached {
-                            Some(3)
-                        } else {
-                            None
-                        };
-                        let rejected_3: ::std::option::Option<u16> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some(0)
-                        } else if self.executor_attached {
-                            Some(6)
-                        } else {
-                            None
-                        };
-                        match (rejected_2, rejected_3) {
-                            (None, None) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "Recycle",
-                                    first: "RecycleToAttached",
-                                    second: "RecycleToIdle",
-                                })
-                            }
-                            (None, _) => self.fire_recycle_to_attached(source),
-                            (_, None) => self.fire_recycle_to_idle(source),
-                            (Some(label), Some(label_1)) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                                    phase: source,
-                                    trigger: "Recycle",
-                                    rejections: MeerkatMachineGuardRejections {
-                                        len: 2,
-                                        items: [(18, label), (19, label_1), (0, 0), (0, 0)],
-                                    },
-                                })
-                            }
-                        }
                     }
                 }
             }
@@ -4483,7 +4199,7 @@ impl MeerkatMachineState {
                             trigger: "Destroy",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(20, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(18, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4512,7 +4228,7 @@ impl MeerkatMachineState {
                             trigger: "RuntimeExecutorExited",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(5, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(5, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4575,134 +4291,19 @@ impl MeerkatMachineState {
                         })
                     }
                     MeerkatMachinePhase::Running => {
-                        let rejected: ::std::option::Option<u16> = if !self
-                            .helper_is_current_run(&run_id)
-                        {
-                            Some(12)
-                        } else if !self.runtime_stop_deferred {
-                            Some(13)
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            12
                         } else {
-                            None
+                            return self.fire_finish_run(source, run_id, outcome);
                         };
-                        let rejected_1: ::std::option::Option<u16> = if !self
-                            .helper_is_current_run(&run_id)
-                        {
-                            Some(12)
-                        } else if self.runtime_stop_deferred {
-                            Some(14)
-                        } else if !self.guard_retiring() {
-                            Some(15)
-                        } else {
-                            None
-                        };
-                        let rejected_2: ::std::option::Option<u16> = if !self
-                            .helper_is_current_run(&run_id)
-                        {
-                            Some(12)
-                        } else if self.runtime_stop_deferred {
-                            Some(14)
-                        } else if self.guard_retiring() {
-                            Some(10)
-                        } else if !self.executor_attached {
-                            Some(3)
-                        } else {
-                            None
-                        };
-                        let rejected_3: ::std::option::Option<u16> = if !self
-                            .helper_is_current_run(&run_id)
-                        {
-                            Some(12)
-                        } else if self.runtime_stop_deferred {
-                            Some(14)
-                        } else if self.guard_retiring() {
-                            Some(10)
-                        } else if self.executor_attached {
-                            Some(6)
-                        } else {
-                            None
-                        };
-                        match (rejected, rejected_1, rejected_2, rejected_3) {
-                            (None, None, _, _) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "FinishRun",
-                                    first: "FinishRunToStopped",
-                                    second: "FinishRunToRetired",
-                                })
-                            }
-                            (None, _, None, _) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "FinishRun",
-                                    first: "FinishRunToStopped",
-                                    second: "FinishRunToAttached",
-                                })
-                            }
-                            (None, _, _, None) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "FinishRun",
-                                    first: "FinishRunToStopped",
-                                    second: "FinishRunToIdle",
-                                })
-                            }
-                            (_, None, None, _) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "FinishRun",
-                                    first: "FinishRunToRetired",
-                                    second: "FinishRunToAttached",
-                                })
-                            }
-                            (_, None, _, None) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "FinishRun",
-                                    first: "FinishRunToRetired",
-                                    second: "FinishRunToIdle",
-                                })
-                            }
-                            (_, _, None, None) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "FinishRun",
-                                    first: "FinishRunToAttached",
-                                    second: "FinishRunToIdle",
-                                })
-                            }
-                            (None, _, _, _) => {
-                                self.fire_finish_run_to_stopped(source, run_id, outcome)
-                            }
-                            (_, None, _, _) => {
-                                self.fire_finish_run_to_retired(source, run_id, outcome)
-                            }
-                            (_, _, None, _) => {
-                                self.fire_finish_run_to_attached(source, run_id, outcome)
-                            }
-                            (_, _, _, None) => {
-                                self.fire_finish_run_to_idle(source, run_id, outcome)
-                            }
-                            (
-                                Some(label),
-                                Some(label_1),
-                                Some(label_2),
-                                Some(label_3),
-                            ) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                                    phase: source,
-                                    trigger: "FinishRun",
-                                    rejections: MeerkatMachineGuardRejections {
-                                        len: 4,
-                                        items: [
-                                            (22, label),
-                                            (23, label_1),
-                                            (24, label_2),
-                                            (25, label_3),
-                                        ],
-                                    },
-                                })
-                            }
-                        }
+                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
+                            phase: source,
+                            trigger: "FinishRun",
+                            rejections: MeerkatMachineGuardRejections {
+                                len: 1,
+                                items: [(20, rejected), (0, 0)],
+                            },
+                        })
                     }
                 }
             }
@@ -4723,7 +4324,7 @@ impl MeerkatMachineState {
                         let rejected = if self.guard_retiring() {
                             10
                         } else if self.input_ledger.contains_key(&input_id) {
-                            16
+                            13
                         } else {
                             return self.fire_accept_input(source, input_id);
                         };
@@ -4732,7 +4333,7 @@ impl MeerkatMachineState {
                             trigger: "AcceptInput",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(29, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(24, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4747,7 +4348,7 @@ impl MeerkatMachineState {
                     | MeerkatMachinePhase::Retired
                     | MeerkatMachinePhase::Stopped => {
                         let rejected = if !self.helper_input_queueable(&input_id) {
-                            17
+                            14
                         } else {
                             return self.fire_queue_input(source, input_id);
                         };
@@ -4756,7 +4357,7 @@ impl MeerkatMachineState {
                             trigger: "QueueInput",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(30, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(25, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4787,9 +4388,9 @@ impl MeerkatMachineState {
                         } else if self.helper_ledger_phase(&input_id)
                             != Some(InputPhase::Queued)
                         {
-                            18
+                            15
                         } else if !self.helper_attempts_remaining(&input_id) {
-                            19
+                            16
                         } else {
                             return self.fire_stage_input(source, input_id);
                         };
@@ -4798,7 +4399,7 @@ impl MeerkatMachineState {
                             trigger: "StageInput",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(31, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(26, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4823,7 +4424,7 @@ impl MeerkatMachineState {
                         } else if self.helper_ledger_phase(&input_id)
                             != Some(InputPhase::Staged)
                         {
-                            20
+                            17
                         } else {
                             return self
                                 .fire_apply_input(source, input_id, awaits_commit);
@@ -4833,7 +4434,7 @@ impl MeerkatMachineState {
                             trigger: "ApplyInput",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(32, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(27, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4848,7 +4449,7 @@ impl MeerkatMachineState {
                     | MeerkatMachinePhase::Retired
                     | MeerkatMachinePhase::Stopped => {
                         let rejected = if !self.helper_input_applied(&input_id) {
-                            21
+                            18
                         } else {
                             return self.fire_consume_input(source, input_id);
                         };
@@ -4857,7 +4458,7 @@ impl MeerkatMachineState {
                             trigger: "ConsumeInput",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(33, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(28, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4878,11 +4479,11 @@ impl MeerkatMachineState {
                     | MeerkatMachinePhase::Retired
                     | MeerkatMachinePhase::Stopped => {
                         let rejected = if !self.helper_input_pending(&input_id) {
-                            22
+                            19
                         } else if superseded_by == input_id {
-                            23
+                            20
                         } else if !self.input_ledger.contains_key(&superseded_by) {
-                            24
+                            21
                         } else {
                             return self.fire_supersede_input(source, input_id);
                         };
@@ -4891,7 +4492,7 @@ impl MeerkatMachineState {
                             trigger: "SupersedeInput",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(34, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(29, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4912,7 +4513,7 @@ impl MeerkatMachineState {
                     | MeerkatMachinePhase::Retired
                     | MeerkatMachinePhase::Stopped => {
                         let rejected = if !self.helper_input_pending(&input_id) {
-                            22
+                            19
                         } else {
                             return self.fire_coalesce_input(source, input_id);
                         };
@@ -4921,7 +4522,7 @@ impl MeerkatMachineState {
                             trigger: "CoalesceInput",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(35, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(30, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4942,11 +4543,11 @@ impl MeerkatMachineState {
                     | MeerkatMachinePhase::Retired
                     | MeerkatMachinePhase::Stopped => {
                         let rejected = if !self.helper_input_live(&input_id) {
-                            25
+                            22
                         } else if !self
                             .helper_abandon_reason_admissible(&input_id, reason)
                         {
-                            26
+                            23
                         } else {
                             return self.fire_abandon_input(source, input_id, reason);
                         };
@@ -4955,7 +4556,7 @@ impl MeerkatMachineState {
                             trigger: "AbandonInput",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(36, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(31, rejected), (0, 0)],
                             },
                         })
                     }
@@ -4985,7 +4586,7 @@ impl MeerkatMachineState {
                             trigger: "StageVisibilityFilter",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(37, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(32, rejected), (0, 0)],
                             },
                         })
                     }
@@ -5008,7 +4609,7 @@ impl MeerkatMachineState {
                         let rejected = if !self.helper_is_session(&session_id) {
                             0
                         } else if authorities.is_empty() {
-                            27
+                            24
                         } else {
                             return self.fire_request_deferred_tools(source);
                         };
@@ -5017,7 +4618,7 @@ impl MeerkatMachineState {
                             trigger: "RequestDeferredTools",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(38, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(33, rejected), (0, 0)],
                             },
                         })
                     }
@@ -5055,7 +4656,7 @@ impl MeerkatMachineState {
                                 staged_visibility_revision,
                             )
                         {
-                            28
+                            25
                         } else if !self
                             .helper_equal_revision_requires_equal_active_and_staged_input(
                                 active_visibility_revision,
@@ -5066,40 +4667,40 @@ impl MeerkatMachineState {
                                 &staged_requested_deferred_names,
                             )
                         {
-                            29
+                            26
                         } else if !self
                             .helper_active_requested_subset_of_staged_requested(
                                 &active_requested_deferred_names,
                                 &staged_requested_deferred_names,
                             )
                         {
-                            30
+                            27
                         } else if !self
                             .helper_authorities_for_requested(
                                 &active_deferred_authorities,
                                 &active_requested_deferred_names,
                             )
                         {
-                            31
+                            28
                         } else if !self
                             .helper_authorities_for_requested(
                                 &staged_deferred_authorities,
                                 &staged_requested_deferred_names,
                             )
                         {
-                            32
+                            29
                         } else if !self
                             .helper_revision_minted(active_visibility_revision)
                         {
-                            33
+                            30
                         } else if active_visibility_revision
                             < self.active_visibility_revision
                         {
-                            34
+                            31
                         } else if staged_visibility_revision
                             < self.staged_visibility_revision
                         {
-                            35
+                            32
                         } else {
                             return self
                                 .fire_publish_committed_visible_set(
@@ -5119,7 +4720,7 @@ impl MeerkatMachineState {
                             trigger: "PublishCommittedVisibleSet",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(39, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(34, rejected), (0, 0)],
                             },
                         })
                     }
@@ -5179,7 +4780,7 @@ impl MeerkatMachineState {
                         abandon_reason,
                     )
                 {
-                    36
+                    33
                 } else {
                     return self
                         .fire_resolve_input_public_terminal_outcome(
@@ -5194,7 +4795,7 @@ impl MeerkatMachineState {
                     trigger: "ResolveInputPublicTerminalOutcome",
                     rejections: MeerkatMachineGuardRejections {
                         len: 1,
-                        items: [(45, rejected), (0, 0), (0, 0), (0, 0)],
+                        items: [(40, rejected), (0, 0)],
                     },
                 })
             }
@@ -5231,15 +4832,15 @@ impl MeerkatMachineState {
                         abandon_reason,
                     )
                 {
-                    36
+                    33
                 } else if superseded_by.is_some()
                     != (terminal_kind == Some(InputTerminalKind::Superseded))
                 {
-                    37
+                    34
                 } else if aggregate_id.is_some()
                     != (terminal_kind == Some(InputTerminalKind::Coalesced))
                 {
-                    38
+                    35
                 } else if !self
                     .helper_abandon_attempts_consistent(
                         abandon_reason,
@@ -5247,11 +4848,11 @@ impl MeerkatMachineState {
                         attempt_count,
                     )
                 {
-                    39
+                    36
                 } else if attempt_count > self.helper_max_stage_attempts() {
-                    40
+                    37
                 } else if !(boundary_sequence.is_none() || run_id.is_some()) {
-                    41
+                    38
                 } else {
                     return self.fire_authorize_stored_input_state_seed(source, input_id);
                 };
@@ -5260,7 +4861,7 @@ impl MeerkatMachineState {
                     trigger: "AuthorizeStoredInputStateSeed",
                     rejections: MeerkatMachineGuardRejections {
                         len: 1,
-                        items: [(47, rejected), (0, 0), (0, 0), (0, 0)],
+                        items: [(42, rejected), (0, 0)],
                     },
                 })
             }
@@ -5292,7 +4893,7 @@ impl MeerkatMachineState {
                             trigger: "SupervisorInterruptRequested",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(28, rejected), (0, 0), (0, 0), (0, 0)],
+                                items: [(23, rejected), (0, 0)],
                             },
                         })
                     }
@@ -5307,7 +4908,7 @@ impl MeerkatMachineState {
                             trigger: "SupervisorInterruptRequested",
                             rejections: MeerkatMachineGuardRejections {
                                 len: 1,
-                                items: [(27, rejected_1), (0, 0), (0, 0), (0, 0)],
+                                items: [(22, rejected_1), (0, 0)],
                             },
                         })
                     }

@@ -67,8 +67,8 @@ impl Step {
             .copied()
             .filter(|m| {
                 machine.candidates(phase, m.trigger).any(|t| {
-                    let target = machine.transitions[t.index()].target_from(phase);
-                    !machine.phase(target).terminal
+                    let targets = machine.transitions[t.index()].targets_from(phase);
+                    targets.iter().any(|target| !machine.phase(*target).terminal)
                 })
             })
             .collect();

@@ -2,6 +2,8 @@
 //! producer's kernel, lifted by `route_producer_effect`, is a message the consumer's kernel accepts, with every
 //! field converted across the two machines' own types.
 
+#![allow(clippy::expect_used, reason = "a test fails loudly when the routed message is refused")]
+
 use meerkat_tests::kernels::{consumer, pipeline, producer};
 
 #[test]

@@ -76,6 +76,9 @@ impl Facts {
             for g in &t.guards {
                 roots.push(&g.expr);
             }
+            if let ir::Target::Computed { expr, .. } = &t.target {
+                roots.push(expr);
+            }
             visit_stmts(&t.body, &mut |e| roots.push(e));
         }
         for f in &m.fields {
@@ -346,6 +349,15 @@ impl UseCounts {
         let mut counts = UseCounts::default();
         for s in stmts {
             counts.add_stmt(s);
+        }
+        counts
+    }
+
+    /// Uses in a transition: its computed target, if any, and its body.
+    pub(crate) fn of_transition(t: &ir::Transition) -> Self {
+        let mut counts = UseCounts::of_stmts(&t.body);
+        if let ir::Target::Computed { expr, .. } = &t.target {
+            counts.add_expr(expr, false);
         }
         counts
     }

@@ -44,7 +44,7 @@ impl Gen<'_> {
     pub(crate) fn fire_fn(&self, id: TransitionId) -> (TokenStream, Vec<u32>) {
         let Some(t) = self.m.transitions.get(id.index()) else { return (TokenStream::new(), Vec::new()) };
         let trigger = self.m.trigger(t.trigger);
-        let uses = UseCounts::of_stmts(&t.body);
+        let uses = UseCounts::of_transition(t);
         let mut reserved: Vec<&str> = trigger.fields.iter().map(|f| f.name.as_str()).collect();
         reserved.extend(t.locals.iter().map(|l| l.name.as_str()));
         let mut namer = Namer::new(reserved);
@@ -88,17 +88,31 @@ impl Gen<'_> {
         let body_fallible = t.body.iter().any(|s| self.facts.stmt_fallible(s));
         let phase_field = &self.n.phase_field;
         let mut stmts = TokenStream::new();
-        let target = match t.target {
-            Some(p) => {
-                let path = self.phase_path(p);
-                stmts.extend(quote!(self.#phase_field = #path;));
-                if body_fallible || check_invariants {
-                    body.undo.push(Undo { restore: quote!(self.#phase_field = #source;), slot: false });
-                }
-                path
+        let phase_ty = &self.n.phase;
+        // The result's `target` field initializer, and the phase written first (none for `stay`).
+        let (target, write) = match &t.target {
+            ir::Target::Stay => (quote!(target: #source), None),
+            ir::Target::Phase(p) => {
+                let path = self.phase_path(*p);
+                (quote!(target: #path), Some(path))
             }
-            None => quote!(#source),
+            ir::Target::Computed { expr, .. } => {
+                // Computed from the pre-state before anything is written: a failure has nothing to undo.
+                body.fail(&mut cx);
+                let mut pre = TokenStream::new();
+                let value = owned_value(self, &mut cx, expr, &mut pre).ts;
+                let target = cx.namer.fresh("target");
+                stmts.extend(pre);
+                stmts.extend(quote!(let #target: #phase_ty = #value;));
+                (field_init("target", &target), Some(quote!(#target)))
+            }
         };
+        if let Some(value) = write {
+            stmts.extend(quote!(self.#phase_field = #value;));
+            if body_fallible || check_invariants {
+                body.undo.push(Undo { restore: quote!(self.#phase_field = #source;), slot: false });
+            }
+        }
         stmts.extend(body.block(&mut cx, &t.body, check_invariants, false));
         if check_invariants {
             let invariant = cx.namer.fresh("invariant");
@@ -124,7 +138,6 @@ impl Gen<'_> {
         let slots = &body.slots;
         let source_field = field_init("source", &source);
         let transition_ty = &self.n.transition;
-        let phase_ty = &self.n.phase;
         let fire = self.n.fire_fns.get(id.index()).cloned().unwrap_or_else(|| super::names::plain("fire"));
         let docs = Self::docs(t.docs.as_deref(), || format!("Fires `{name}`."));
         let allow_snake = super::names::allow_snake(binding_names.iter().map(String::as_str));
@@ -143,7 +156,7 @@ impl Gen<'_> {
                 ::std::result::Result::Ok(#transition_ty {
                     transition: #name,
                     #source_field,
-                    target: #target,
+                    #target,
                     #effects_field,
                 })
             }

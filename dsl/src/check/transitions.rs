@@ -63,11 +63,13 @@ impl MachineChecker<'_> {
                 self.transitions.declare(&name, id, self.source, &mut self.diags);
             }
             let sources = self.resolve_sources(&decl.sources);
-            let target = match &decl.target {
-                ast::Target::Stay(_) => Some(None),
-                ast::Target::Phase(ident) => self.resolve_phase(ident).map(Some),
+            let Some(trigger) = trigger else {
+                // Still report an unknown target phase; a computed target needs the trigger's payload in scope.
+                if let ast::Target::Phase(ident) = &decl.target {
+                    self.resolve_phase(ident);
+                }
+                continue;
             };
-            let Some(trigger) = trigger else { continue };
 
             let mut body = Body::new(Ctx::Transition(trigger), Node::Other);
             let mut guards = Vec::new();
@@ -84,12 +86,30 @@ impl MachineChecker<'_> {
                     }
                 }
             }
+            // The target is computed after the guards pass and before the body runs, so it sees the guards' scope
+            // and not the body's locals.
+            let target = match &decl.target {
+                ast::Target::Stay(_) => Some(ir::Target::Stay),
+                ast::Target::Phase(ident) => self.resolve_phase(ident).map(ir::Target::Phase),
+                ast::Target::Computed(expr) => self
+                    .check_expr(&mut body, expr, Some(&Type::Phase))
+                    .ok()
+                    .map(|expr| ir::Target::Computed { possible: Vec::new(), expr }),
+            };
             let stmts = decl.body.as_ref().map(|b| self.check_block(&mut body, b)).unwrap_or_default();
 
-            let (Some(sources), Some(target)) = (sources, target) else { continue };
-            self.check_terminal_exits(decl, &sources, target);
-            self.check_pure(decl, trigger, target, &stmts);
-            self.m.transitions.push(ir::Transition {
+            let (Some(sources), Some(mut target)) = (sources, target) else { continue };
+            if let ir::Target::Computed { expr, possible } = &mut target {
+                *possible = sources
+                    .iter()
+                    .map(|source| {
+                        let mut reached = vec![false; self.m.phases.len()];
+                        possible_phases(&self.m, expr, *source, &[], 0, &mut reached);
+                        reached.iter().enumerate().filter(|(_, r)| **r).map(|(i, _)| PhaseId(i as u32)).collect()
+                    })
+                    .collect();
+            }
+            let transition = ir::Transition {
                 name: name.name.clone(),
                 docs: decl.docs.text(),
                 trigger,
@@ -101,7 +121,10 @@ impl MachineChecker<'_> {
                 locals: body.locals,
                 header_span: decl.header_span,
                 span: decl.span,
-            });
+            };
+            self.check_terminal_exits(decl, &transition);
+            self.check_pure(decl, &transition);
+            self.m.transitions.push(transition);
         }
         self.check_duplicate_otherwise();
     }
@@ -243,66 +266,69 @@ impl MachineChecker<'_> {
         self.diags.push(d.with_help("list each source phase once"));
     }
 
-    fn check_terminal_exits(&mut self, decl: &ast::TransitionDecl, sources: &[PhaseId], target: Option<PhaseId>) {
-        let Some(target) = target else { return };
-        for source in sources {
+    fn check_terminal_exits(&mut self, decl: &ast::TransitionDecl, transition: &ir::Transition) {
+        let target_span = decl.target.span();
+        let computed = matches!(transition.target, ir::Target::Computed { .. });
+        for source in &transition.sources {
             let phase = &self.m.phases[source.index()];
-            if phase.terminal && *source != target {
-                let target_span = match &decl.target {
-                    ast::Target::Phase(ident) => ident.span,
-                    ast::Target::Stay(span) => *span,
-                };
-                // `any` never includes a terminal phase, so the phase is named in the `from` clause: point there.
-                let listed = decl.sources.items.iter().find_map(|item| match item {
-                    SourceItem::Phase(ident) if ident.name == phase.name => Some(ident.span),
-                    _ => None,
-                });
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::TerminalExit,
-                        self.source,
-                        format!(
-                            "transition leaves terminal phase `{}` for `{}`",
-                            phase.name,
-                            self.m.phases[target.index()].name
-                        ),
-                        Label::new(listed.unwrap_or(decl.sources.span), format!("`{}` is terminal", phase.name)),
-                    )
-                    .with_label(target_span, "leads out of it")
-                    .with_label(phase.span, "declared terminal here")
-                    .with_help(format!(
-                        "nothing leaves a terminal phase; drop `{}` from the sources, or make it `-> stay`",
-                        phase.name
-                    )),
-                );
+            if !phase.terminal {
+                continue;
             }
+            let Some(exit) = transition.targets_from(*source).into_iter().find(|t| t != source) else { continue };
+            // `any` never includes a terminal phase, so the phase is named in the `from` clause: point there.
+            let listed = decl.sources.items.iter().find_map(|item| match item {
+                SourceItem::Phase(ident) if ident.name == phase.name => Some(ident.span),
+                _ => None,
+            });
+            let exit_name = &self.m.phases[exit.index()].name;
+            let (message, label) = if computed {
+                (
+                    format!("transition can leave terminal phase `{}` for `{exit_name}`", phase.name),
+                    format!("can evaluate to `{exit_name}`"),
+                )
+            } else {
+                (
+                    format!("transition leaves terminal phase `{}` for `{exit_name}`", phase.name),
+                    "leads out of it".into(),
+                )
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TerminalExit,
+                    self.source,
+                    message,
+                    Label::new(listed.unwrap_or(decl.sources.span), format!("`{}` is terminal", phase.name)),
+                )
+                .with_label(target_span, label)
+                .with_label(phase.span, "declared terminal here")
+                .with_help(format!(
+                    "nothing leaves a terminal phase; drop `{}` from the sources, or make it `-> stay`",
+                    phase.name
+                )),
+            );
         }
     }
 
     /// A `pure` input's transitions may only read state and emit: no assignment and no phase change.
-    fn check_pure(&mut self, decl: &ast::TransitionDecl, trigger: Trigger, target: Option<PhaseId>, body: &[ir::Stmt]) {
-        let Trigger::Input(input) = trigger else { return };
+    fn check_pure(&mut self, decl: &ast::TransitionDecl, transition: &ir::Transition) {
+        let Trigger::Input(input) = transition.trigger else { return };
         if !self.m.inputs[input.index()].pure_ {
             return;
         }
         let input_name = self.m.inputs[input.index()].name.clone();
-        if target.is_some() {
-            let span = match &decl.target {
-                ast::Target::Phase(ident) => ident.span,
-                ast::Target::Stay(span) => *span,
-            };
+        if !matches!(transition.target, ir::Target::Stay) {
             self.diags.push(
                 Diagnostic::new(
                     Code::PureInputChangesState,
                     self.source,
                     format!("`{input_name}` is `pure`, but this transition changes the phase"),
-                    Label::new(span, "changes the phase"),
+                    Label::new(decl.target.span(), "changes the phase"),
                 )
                 .with_help("transitions of a pure input use `-> stay`"),
             );
         }
         let mut writes = Vec::new();
-        collect_writes(body, &mut writes);
+        collect_writes(&transition.body, &mut writes);
         for span in writes {
             self.diags.push(
                 Diagnostic::new(
@@ -351,6 +377,50 @@ impl MachineChecker<'_> {
                 ),
             );
         }
+    }
+}
+
+/// Marks in `out` every phase a `Phase`-typed expression can produce when its transition fires from `source`:
+/// the literals at the leaves of its `if`, `match` and helper bodies, `source` for `source` and `phase` (the
+/// pre-state), and every phase for any other read (a field, a payload, an `unwrap_or`). `args` holds the
+/// possible phases of a helper's arguments.
+fn possible_phases(
+    m: &ir::Machine,
+    expr: &ir::Expr,
+    source: PhaseId,
+    args: &[Vec<bool>],
+    depth: usize,
+    out: &mut [bool],
+) {
+    use ir::ExprKind as K;
+    match &expr.kind {
+        K::PhaseLit(id) => out[id.index()] = true,
+        K::Source | K::Phase => out[source.index()] = true,
+        K::If(_, then, else_) | K::IfLet { then, else_, .. } => {
+            possible_phases(m, then, source, args, depth, out);
+            possible_phases(m, else_, source, args, depth, out);
+        }
+        K::Match { arms, .. } => arms.iter().for_each(|arm| possible_phases(m, &arm.body, source, args, depth, out)),
+        K::Param(index) => match args.get(*index as usize) {
+            Some(arg) => out.iter_mut().zip(arg).for_each(|(o, a)| *o |= *a),
+            None => out.iter_mut().for_each(|o| *o = true),
+        },
+        // A chain of calls deeper than the number of helpers is a cycle, already an error: give up on precision.
+        K::Call(..) if depth > m.helpers.len() => out.iter_mut().for_each(|o| *o = true),
+        K::Call(helper, call_args) => {
+            let arg_phases: Vec<Vec<bool>> = call_args
+                .iter()
+                .map(|arg| {
+                    let mut phases = vec![false; out.len()];
+                    if arg.ty == Type::Phase {
+                        possible_phases(m, arg, source, args, depth, &mut phases);
+                    }
+                    phases
+                })
+                .collect();
+            possible_phases(m, &m.helpers[helper.index()].body, source, &arg_phases, depth + 1, out);
+        }
+        _ => out.iter_mut().for_each(|o| *o = true),
     }
 }
 

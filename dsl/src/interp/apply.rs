@@ -6,7 +6,7 @@
 //! machine's transitions, and guard indices from enumerating a transition's guards; indexing the machine's
 //! vectors with them cannot go out of bounds.
 
-use crate::ir::{self, BinOp, CollectionOp, Expr, Place, Projection, Stmt, StmtKind, Transition, TransitionId};
+use crate::ir::{self, BinOp, CollectionOp, Expr, Place, Projection, Stmt, StmtKind, Target, Transition, TransitionId};
 
 use super::eval::{self, Env, EvalError, Evaluator};
 use super::value::{Value, has_type};
@@ -86,10 +86,6 @@ impl Interpreter<'_> {
     pub(super) fn fire(&self, state: &mut State, message: &Message, id: TransitionId) -> Result<Fired, Rejection> {
         let transition = &self.machine.transitions[id.index()];
         let source = state.phase;
-        let target = transition.target_from(source);
-        // A body that cannot write state can only have changed the phase; anything else needs a full copy.
-        let backup = if self.writes[id.index()] { Some(state.clone()) } else { None };
-        state.phase = target;
         let mut run = Run {
             machine: self.machine,
             payload: &message.fields,
@@ -97,6 +93,19 @@ impl Interpreter<'_> {
             locals: vec![None; transition.locals.len()],
             effects: Vec::new(),
         };
+        let target = match &transition.target {
+            Target::Stay => source,
+            Target::Phase(phase) => *phase,
+            // Evaluated against the pre-state, before anything is written: a failure leaves nothing to undo.
+            Target::Computed { expr, .. } => match run.eval(state, expr) {
+                Ok(Value::Phase(phase)) => phase,
+                Ok(_) => return Err(Rejection::from_eval(id, EvalError::Malformed)),
+                Err(error) => return Err(Rejection::from_eval(id, error)),
+            },
+        };
+        // A body that cannot write state can only have changed the phase; anything else needs a full copy.
+        let backup = if self.writes[id.index()] { Some(state.clone()) } else { None };
+        state.phase = target;
         let outcome =
             run.block(state, &transition.body).map_err(|error| Rejection::from_eval(id, error)).and_then(|()| {
                 self.check_invariants(state)

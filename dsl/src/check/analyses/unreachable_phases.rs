@@ -21,11 +21,12 @@ pub(crate) fn reachable(machine: &Machine) -> Vec<bool> {
             if !transition.sources.contains(&phase) {
                 continue;
             }
-            let target = transition.target_from(phase);
-            if let Some(seen) = reached.get_mut(target.index()) {
-                if !*seen {
-                    *seen = true;
-                    work.push(target);
+            for target in transition.targets_from(phase) {
+                if let Some(seen) = reached.get_mut(target.index()) {
+                    if !*seen {
+                        *seen = true;
+                        work.push(target);
+                    }
                 }
             }
         }
@@ -50,7 +51,11 @@ pub(crate) fn unreachable_phases(machine: &Machine) -> Vec<Diagnostic> {
             Label::new(phase.span, "never entered"),
         );
         // Transitions into it exist but only fire from phases that are unreachable themselves.
-        let into: Vec<_> = machine.transitions.iter().filter(|t| t.target == Some(id)).collect();
+        let into: Vec<_> = machine
+            .transitions
+            .iter()
+            .filter(|t| t.sources.iter().any(|s| *s != id && t.targets_from(*s).contains(&id)))
+            .collect();
         for transition in &into {
             let sources: Vec<String> =
                 transition.sources.iter().map(|s| format!("`{}`", machine.phase(*s).name)).collect();

@@ -261,6 +261,9 @@ impl Uses {
             for check in &transition.guards {
                 uses.expr(&check.expr);
             }
+            if let crate::ir::Target::Computed { expr, .. } = &transition.target {
+                uses.expr(expr);
+            }
             uses.stmts(&transition.body);
             for local in &transition.locals {
                 uses.ty(&local.ty);
