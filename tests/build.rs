@@ -1,7 +1,7 @@
 //! Compiles the test specs into kernels for the compile, behaviour and differential tests, and the benchmark
 //! machine twice more for `benches/kernel.rs`.
 //!
-//! - Every `../dsl/test_data/ok/*.machine`, every `specs/*.machine` and `../machines/traffic_light.machine`
+//! - Every `../dsl/test_data/ok/*.machine`, every `specs/*.machine` and the small machines of `../machines/`
 //!   (sorted), each checked as its own package, with interpreter conversions on, into `$OUT_DIR/kernels/`.
 //! - `$OUT_DIR/kernels.rs`: one module per machine including its kernel, plus its `Kernel` impl
 //!   (`kernel_impl!`, defined in `src/lib.rs`).
@@ -19,7 +19,8 @@ use meerkat_codegen::Config;
 
 /// Spec folders whose every `.machine` file is compiled, and single files.
 const SPEC_DIRS: &[&str] = &["../dsl/test_data/ok", "specs"];
-const SPEC_FILES: &[&str] = &["../machines/traffic_light.machine"];
+const SPEC_FILES: &[&str] =
+    &["../machines/traffic_light.machine", "../machines/job_lease.machine", "../machines/turn_admission.machine"];
 const BENCH_SPEC: &str = "specs/bank.machine";
 
 fn main() -> ExitCode {
