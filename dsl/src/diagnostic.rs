@@ -393,10 +393,10 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let mut parts: Vec<String> = self.diagnostic.notes.iter().map(|n| format!("note: {n}")).collect();
-        if let Some(help) = &self.diagnostic.help {
-            parts.push(help.clone());
-        }
+        // miette has one trailing text block, which it opens with `help: `. The help comes first so that prefix
+        // names it; each note follows on its own line as `note: ...`. Without a help the notes stand alone.
+        let notes = self.diagnostic.notes.iter().map(|n| format!("note: {n}"));
+        let parts: Vec<String> = self.diagnostic.help.iter().cloned().chain(notes).collect();
         if parts.is_empty() { None } else { Some(Box::new(parts.join("\n"))) }
     }
 
