@@ -85,6 +85,7 @@ codes! {
     RecursiveType = "E0211", Error, "a record or newtype contains itself";
     ConstantFails = "E0212", Error, "a constant (an initial value or a model domain value) fails to evaluate";
     InvalidMapKey = "E0213", Error, "a map key type is not a scalar (bool, u64, String, Phase, an enum, or a newtype of one)";
+    BindingShadowsVariant = "E0214", Error, "a `Some(name)` pattern binds a name that is a variant or phase of the value's type";
 
     TerminalExit = "E0301", Error, "a transition leaves a terminal phase";
     OverlappingGuards = "E0302", Error, "two transitions can fire for the same phase and trigger";

@@ -446,17 +446,6 @@ impl Transition {
                 .unwrap_or_default(),
         }
     }
-
-    /// Whether the transition can change the phase.
-    pub fn can_change_phase(&self) -> bool {
-        match &self.target {
-            Target::Stay => false,
-            Target::Phase(_) => true,
-            Target::Computed { possible, .. } => {
-                self.sources.iter().zip(possible).any(|(source, targets)| targets.iter().any(|t| t != source))
-            }
-        }
-    }
 }
 
 /// Where a transition leads.

@@ -1165,6 +1165,9 @@ impl MachineChecker<'_> {
             (ast::PatternKind::Wildcard, _) => Ok(ir::Pattern::Wildcard),
             (ast::PatternKind::None, Type::Option(_)) => Ok(ir::Pattern::None),
             (ast::PatternKind::Some(binding), Type::Option(inner)) => {
+                if let Some(b) = binding {
+                    self.check_binding_is_not_a_variant(b, inner)?;
+                }
                 Ok(ir::Pattern::Some(binding.as_ref().map(|b| body.bind(&b.name, (**inner).clone()))))
             }
             (ast::PatternKind::None | ast::PatternKind::Some(_), _) => Err(mismatch(self, "an `Option`")),
@@ -1223,6 +1226,37 @@ impl MachineChecker<'_> {
             }
             (ast::PatternKind::Variant(..), _) => Err(mismatch(self, "an enum variant")),
         }
+    }
+}
+
+impl MachineChecker<'_> {
+    /// `Some(Retired)` binds a new name `Retired`; it does not test for the phase `Retired`. A binding named
+    /// after a variant or phase of the value's type is almost always that mistake, so it is an error (E0214).
+    fn check_binding_is_not_a_variant(&mut self, binding: &ast::Ident, inner: &Type) -> Checked<()> {
+        let what = match inner {
+            Type::Phase if self.phases.get(&binding.name).is_some() => format!("the phase `{}`", binding.name),
+            Type::Named(tid) => match &self.m.types[tid.index()].kind {
+                TypeKind::Enum { variants } if variants.iter().any(|v| v.name == binding.name) => {
+                    format!("`{}::{}`", self.m.types[tid.index()].name, binding.name)
+                }
+                _ => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        let name = &binding.name;
+        self.diags.push(
+            Diagnostic::new(
+                Code::BindingShadowsVariant,
+                self.source,
+                format!("`Some({name})` binds a new name `{name}`; it does not match {what}"),
+                Label::new(binding.span, "binds a new name"),
+            )
+            .with_help(format!(
+                "to test for it, compare the whole value: `value == Some({name})`; to bind the inner value, \
+                 choose another name: `Some(inner)`"
+            )),
+        );
+        Err(Reported)
     }
 }
 
