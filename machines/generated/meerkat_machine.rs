@@ -1263,7 +1263,7 @@ impl MeerkatMachineGuardRejections {
         "abandon_reason_admissible(input_id, reason)",
         "!authorities.is_empty()",
         "active_not_behind_staged(active_visibility_revision, staged_visibility_revision)",
-        "equal_revision_requires_equal_active_and_staged_input( active_visibility_revision, staged_visibility_revision, active_filter, staged_filter, active_requested_deferred_names, staged_requested_deferred_names, )",
+        "equal_revision_requires_equal_active_and_staged_input(active_visibility_revision, staged_visibility_revision, active_filter, staged_filter, active_requested_deferred_names, staged_requested_deferred_names,)",
         "active_requested_subset_of_staged_requested(active_requested_deferred_names, staged_requested_deferred_names)",
         "authorities_for_requested(active_deferred_authorities, active_requested_deferred_names)",
         "authorities_for_requested(staged_deferred_authorities, staged_requested_deferred_names)",

@@ -441,14 +441,55 @@ fn collect_writes(stmts: &[ir::Stmt], out: &mut Vec<Span>) {
 }
 
 /// How a guard condition is named in errors: a named guard by its name (`!name` when negated), anything else by
-/// its source text with whitespace collapsed.
+/// its source text on one line ([`normalized_source`]).
 fn guard_label(expr: &ir::Expr, text: &str, machine: &ir::Machine) -> String {
     match &expr.kind {
         ir::ExprKind::Guard(id) => machine.guards[id.index()].name.clone(),
         ir::ExprKind::Not(inner) => match &inner.kind {
             ir::ExprKind::Guard(id) => format!("!{}", machine.guards[id.index()].name),
-            _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
+            _ => normalized_source(text),
         },
-        _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
+        _ => normalized_source(text),
+    }
+}
+
+/// Source text on one line, spaced the way the language reference writes it: each run of whitespace becomes one
+/// space, and none is kept just inside brackets or before a comma (`f( a ,\n b )` becomes `f(a, b)`). String
+/// literals are kept as written.
+fn normalized_source(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut pending_space = false;
+    for c in text.trim().chars() {
+        if in_string {
+            out.push(c);
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if pending_space && !matches!(c, ')' | ']' | ',') && !out.ends_with(['(', '[']) {
+            out.push(' ');
+        }
+        pending_space = false;
+        in_string = c == '"';
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalized_source;
+
+    #[test]
+    fn guard_labels_are_spaced_like_the_reference() {
+        assert_eq!(normalized_source("is_current_run( run_id )"), "is_current_run(run_id)");
+        assert_eq!(normalized_source("f(a ,\n    b)  &&  xs[ 0 ]"), "f(a, b) && xs[0]");
+        assert_eq!(normalized_source("name  ==  \"a  ( b \\\" )\""), "name == \"a  ( b \\\" )\"");
     }
 }
