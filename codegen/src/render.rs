@@ -198,25 +198,6 @@ pub fn pattern(scope: Scope<'_>, pattern: &Pattern) -> String {
     }
 }
 
-/// A string literal with the language's escapes (`\n \t \r \0 \\ \"`).
-pub fn string_literal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn write_list(out: &mut String, scope: Scope<'_>, items: &[Expr]) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -234,7 +215,7 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
     match &e.kind {
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ExprKind::U64(n) => out.push_str(&n.to_string()),
-        ExprKind::Str(s) => out.push_str(&string_literal(s)),
+        ExprKind::Str(s) => out.push_str(&meerkat_dsl::parse::string_literal(s)),
         ExprKind::None => out.push_str("None"),
         ExprKind::Some(inner) => {
             out.push_str("Some(");

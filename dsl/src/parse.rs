@@ -202,6 +202,26 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
     diagnostic
 }
 
+/// `text` as a string literal of the language, quoted, with the escapes the parser reads back
+/// (`\n \t \r \0 \\ \"`).
+pub fn string_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The reserved words: keywords of the grammar that cannot be names.
 const RESERVED_WORDS: &[&str] = &[
     "machine",
@@ -1562,6 +1582,19 @@ mod tests {
         let Some(TopItem::Machine(machine)) = file.items.first() else { panic!("no machine") };
         let Some(MachineItem::Invariant(invariant)) = machine.items.get(1) else { panic!("no invariant") };
         show(&invariant.expr)
+    }
+
+    #[test]
+    fn string_literals_read_back_as_written() {
+        for text in ["", "plain", "tab\tand\nnewline", "quote \" and backslash \\", "nul \0 cr \r", "héllo"] {
+            let spec =
+                format!("machine M {{ phases {{ initial A }} state {{ s: String = {} }} }}", string_literal(text));
+            let file = parse(&spec, SourceId(0)).unwrap_or_else(|d| panic!("{spec}: {d:?}"));
+            let Some(TopItem::Machine(machine)) = file.items.first() else { panic!("no machine") };
+            let Some(MachineItem::State(state)) = machine.items.get(1) else { panic!("no state block in {spec}") };
+            let init = state.fields.first().and_then(|f| f.default.as_ref()).map(|e| &e.kind);
+            assert!(matches!(init, Some(ExprKind::Str(read)) if read == text), "{spec} read back as {init:?}");
+        }
     }
 
     #[test]

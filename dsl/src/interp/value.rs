@@ -81,7 +81,7 @@ impl Value {
             Value::U64(n) => {
                 let _ = write!(out, "{n}");
             }
-            Value::Str(s) => render_str(s, out),
+            Value::Str(s) => out.push_str(&crate::parse::string_literal(s)),
             Value::Phase(id) => {
                 out.push_str("Phase::");
                 out.push_str(machine.phases.get(id.index()).map_or("?", |p| p.name.as_str()));
@@ -152,23 +152,6 @@ fn render_list<'v>(items: impl Iterator<Item = &'v Value>, machine: &ir::Machine
         item.render_into(machine, out);
     }
     out.push(']');
-}
-
-/// A string literal with the escapes the grammar knows (`\n \t \r \0 \\ \"`).
-fn render_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Whether `value` is a value of type `ty` in `machine`, all the way down.
