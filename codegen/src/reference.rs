@@ -8,6 +8,7 @@
 //! out. The page is deterministic and has no header: [`crate::artifacts`] adds the "do not edit" comment.
 
 use meerkat_dsl::CheckedMachine;
+use meerkat_dsl::ir::visit::walk_stmts;
 use meerkat_dsl::ir::{DomainTarget, Machine, Message, Stmt, StmtKind, Target, Transition, TypeKind};
 
 use crate::diagram;
@@ -328,21 +329,14 @@ fn conditions(page: &mut Page, machine: &Machine) {
 
 /// The effects a body may emit, in order of first appearance.
 fn emits(machine: &Machine, body: &[Stmt], out: &mut Vec<String>) {
-    for stmt in body {
-        match &stmt.kind {
-            StmtKind::Emit { effect, .. } => {
-                let name = machine.effects.get(effect.index()).map_or("?", |e| e.name.as_str()).to_string();
-                if !out.contains(&name) {
-                    out.push(name);
-                }
+    walk_stmts(body, &mut |stmt| {
+        if let StmtKind::Emit { effect, .. } = &stmt.kind {
+            let name = machine.effects.get(effect.index()).map_or("?", |e| e.name.as_str()).to_string();
+            if !out.contains(&name) {
+                out.push(name);
             }
-            StmtKind::If { then, else_, .. } | StmtKind::IfLet { then, else_, .. } => {
-                emits(machine, then, out);
-                emits(machine, else_, out);
-            }
-            _ => {}
         }
-    }
+    });
 }
 
 fn transition_row(machine: &Machine, transition: &Transition) -> Vec<String> {

@@ -2,24 +2,52 @@
 //! expanded to a phase list. This is what back ends read (`meerkat-codegen`, the interpreter, the model
 //! checker); they never look at the AST and never need to handle an unresolved or ill-typed construct.
 //!
-//! Semantics that back ends must agree on:
-//! - Dispatch: for the current phase and a trigger, the candidates are the transitions whose `sources` contain
-//!   the phase. Guards are evaluated against the state before the transition. Exactly one non-`otherwise`
-//!   candidate whose guards all hold fires; two or more is an ambiguity (a rejection); none falls back to the
-//!   `otherwise` candidate if there is one, else a guard rejection (or no matching transition when there are no
-//!   candidates at all).
-//! - Firing: the phase is set to the target first (a `stay` keeps it; a computed target is evaluated against
-//!   the pre-state, after the guards), then the body runs statement by statement, each seeing the writes before
-//!   it; [`ExprKind::Source`] reads the phase the transition fired from. `emit` evaluates its payload where it
-//!   stands. After the body every invariant is checked.
-//! - All or nothing: an arithmetic overflow, division by zero, ambiguity, or broken invariant rejects the input,
-//!   and the state is left exactly as it was, with no effects.
-//! - Evaluation order, where it is observable through errors: every non-`otherwise` candidate's guards are
-//!   evaluated (left to right, stopping at the first false one) before the outcome is decided, so an overflow in
-//!   a later candidate rejects the input even when earlier ones passed; method arguments are evaluated eagerly,
-//!   as in Rust (`o.unwrap_or(1 / 0)` fails even when `o` is `Some`); `all` stops at the first false element,
-//!   `any` at the first true one, `count` evaluates every element; an invariant that fails to evaluate does not
-//!   hold; a map literal with a repeated key keeps the last value.
+//! # Execution semantics
+//!
+//! This is the one statement of what a machine does; the reference interpreter ([`crate::interp`]) and the
+//! generated kernel (`meerkat-codegen`'s Rust back end) both implement it, and differential property tests hold
+//! them to each other. The language reference (`docs/language.md`) explains the same rules to spec authors.
+//!
+//! **Initial state.** The phase is the initial phase; each state field holds its (constant) initial value.
+//!
+//! **Applying an input or signal.**
+//! 1. The candidates are the transitions on the trigger whose `sources` contain the current phase, in declaration
+//!    order. No candidate is a `NoMatchingTransition` rejection.
+//! 2. The guards of every non-`otherwise` candidate are evaluated against the state before the transition, left
+//!    to right, stopping at the first that does not hold. An evaluation error (overflow, division by zero) in any
+//!    of them rejects the input at once (`ArithmeticOverflow` for that candidate), even when earlier candidates
+//!    already passed: every guard list is evaluated before the outcome is decided.
+//! 3. Exactly one passing candidate fires. Two or more is an `AmbiguousTransition` naming the first two. None
+//!    fires the `otherwise` candidate if there is one, else it is a `GuardRejected` that lists every candidate
+//!    with the label of its first failing guard ([`GuardCheck::label`]).
+//! 4. Firing sets the phase to the target (`stay` keeps it; a computed target is evaluated against the pre-state,
+//!    after the guards, and an evaluation error rejects the input), then runs the body statement by statement,
+//!    each seeing the writes before it. [`ExprKind::Source`] reads the phase fired from; [`ExprKind::Phase`] the
+//!    current phase, which is already the target. `emit` evaluates its fields, defaults included, where it
+//!    stands; effects are collected in order.
+//! 5. Every invariant is checked in declaration order; one that is false or fails to evaluate is an
+//!    `InvariantViolated` rejection.
+//!
+//! **All or nothing.** Any rejection (in dispatch, in the body, in the invariants) leaves the state exactly as it
+//! was and emits nothing.
+//!
+//! **Recovery.** A state restored from storage must fit the machine and satisfy every invariant; the first that
+//! does not hold, in declaration order, rejects it.
+//!
+//! **Evaluation details**, where the order is observable through errors:
+//! - `&&` and `||` short-circuit; `if`, `if let` and `match` evaluate only the branch taken.
+//! - A method evaluates its receiver, then its arguments, always, as in Rust: `o.unwrap_or(1 / 0)` fails even
+//!   when `o` is `Some`. Helper arguments are evaluated left to right before the call.
+//! - `xs.all(p)` stops at the first element for which `p` is false, `xs.any(p)` at the first for which it is
+//!   true; `count` evaluates `p` for every element. Sets and map keys are visited in ascending order, sequences
+//!   in order. An error in an element that is never reached does not happen.
+//! - Arithmetic is checked `u64`: overflow, underflow and division by zero are evaluation errors.
+//! - A map literal with a repeated key keeps the value written last.
+//! - `seq.get(i)` past the end is `None`; `pop` and `pop_front` on an empty sequence do nothing.
+//!
+//! [`visit`] is the one walker over this IR.
+
+pub mod visit;
 
 pub use crate::ast::BinOp;
 use crate::span::{SourceId, Span};
@@ -414,8 +442,13 @@ pub struct Transition {
     pub trigger: Trigger,
     /// The phases it may fire from, in declaration order of the phases.
     pub sources: Vec<PhaseId>,
+    /// Parallel to `sources`: where each source was selected, its name in the `from` clause or the `any` that
+    /// includes it.
+    pub source_spans: Vec<Span>,
     /// The phase it moves to.
     pub target: Target,
+    /// The target as written: `stay`, a phase name, or the computed expression.
+    pub target_span: Span,
     /// Conditions that must all hold, in the order written.
     pub guards: Vec<GuardCheck>,
     /// Whether it is the `otherwise` fallback of its (phase, trigger) pairs.

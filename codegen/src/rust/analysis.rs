@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use meerkat_dsl::ir::visit::{for_each_child, for_each_stmt_expr, nested_stmts, walk_expr, walk_stmt_exprs, walk_stmts};
 use meerkat_dsl::ir::{
     self, ExprKind, LocalId, Machine, PhaseId, Stmt, StmtKind, TransitionId, Trigger, Type, TypeKind,
 };
@@ -79,14 +80,14 @@ impl Facts {
             if let ir::Target::Computed { expr, .. } = &t.target {
                 roots.push(expr);
             }
-            visit_stmts(&t.body, &mut |e| roots.push(e));
+            walk_stmt_exprs(&t.body, &mut |e| roots.push(e));
         }
         for f in &m.fields {
             roots.push(&f.init);
         }
         let mut stack: Vec<&ir::Expr> = roots;
         while let Some(e) = stack.pop() {
-            visit_expr(e, &mut |sub| match &sub.kind {
+            walk_expr(e, &mut |sub| match &sub.kind {
                 ExprKind::Call(h, _) => {
                     if let Some(used) = facts.helper_used.get_mut(h.index()) {
                         if !*used {
@@ -124,7 +125,7 @@ impl Facts {
     /// Whether evaluating `e` can fail (overflow, underflow, division by zero), directly or in a call.
     pub(crate) fn expr_fallible(&self, e: &ir::Expr) -> bool {
         let mut fallible = false;
-        visit_expr(e, &mut |sub| match &sub.kind {
+        walk_expr(e, &mut |sub| match &sub.kind {
             ExprKind::Binary(op, _, b) if is_arith(*op) && !divides_by_nonzero_constant(*op, b) => fallible = true,
             ExprKind::Call(h, _) => fallible |= self.helper_fallible.get(h.index()).copied().unwrap_or(false),
             ExprKind::Guard(g) => fallible |= self.guard_fallible.get(g.index()).copied().unwrap_or(false),
@@ -133,24 +134,15 @@ impl Facts {
         fallible
     }
 
-    /// Whether running a statement can fail.
+    /// Whether running a statement can fail: a compound assignment (checked), or a fallible expression in it
+    /// or in the statements of its branches.
     pub(crate) fn stmt_fallible(&self, s: &Stmt) -> bool {
-        match &s.kind {
-            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => self.expr_fallible(value),
-            StmtKind::Compound { .. } => true,
-            StmtKind::Collection { args, .. } => args.iter().any(|a| self.expr_fallible(a)),
-            StmtKind::If { cond, then, else_ } => {
-                self.expr_fallible(cond)
-                    || then.iter().any(|s| self.stmt_fallible(s))
-                    || else_.iter().any(|s| self.stmt_fallible(s))
-            }
-            StmtKind::IfLet { scrutinee, then, else_, .. } => {
-                self.expr_fallible(scrutinee)
-                    || then.iter().any(|s| self.stmt_fallible(s))
-                    || else_.iter().any(|s| self.stmt_fallible(s))
-            }
-            StmtKind::Emit { fields, .. } => fields.iter().any(|f| self.expr_fallible(f)),
-        }
+        let mut fallible = false;
+        walk_stmts(std::slice::from_ref(s), &mut |s| {
+            fallible |= matches!(s.kind, StmtKind::Compound { .. });
+            for_each_stmt_expr(s, |e| fallible |= self.expr_fallible(e));
+        });
+        fallible
     }
 
     /// Whether values of `ty` are `Copy` in generated code.
@@ -197,7 +189,7 @@ pub(crate) fn divides_by_nonzero_constant(op: ir::BinOp, b: &ir::Expr) -> bool {
 /// How many checked operations (and fallible calls) evaluating `e` may go through.
 pub(crate) fn fallible_points(facts: &Facts, e: &ir::Expr) -> usize {
     let mut points = 0;
-    visit_expr(e, &mut |sub| match &sub.kind {
+    walk_expr(e, &mut |sub| match &sub.kind {
         ExprKind::Binary(op, _, b) if is_arith(*op) && !divides_by_nonzero_constant(*op, b) => points += 1,
         ExprKind::Call(h, _) if facts.helper_fallible.get(h.index()).copied().unwrap_or(false) => points += 1,
         ExprKind::Guard(g) if facts.guard_fallible.get(g.index()).copied().unwrap_or(false) => points += 1,
@@ -224,100 +216,6 @@ pub(crate) fn max_emits(stmts: &[Stmt]) -> usize {
             _ => 0,
         })
         .sum()
-}
-
-/// Whether `stmts` write state (as opposed to only binding locals and emitting).
-pub(crate) fn writes_state(stmts: &[Stmt]) -> bool {
-    stmts.iter().any(|s| match &s.kind {
-        StmtKind::Let { .. } | StmtKind::Emit { .. } => false,
-        StmtKind::Assign { .. } | StmtKind::Compound { .. } | StmtKind::Collection { .. } => true,
-        StmtKind::If { then, else_, .. } | StmtKind::IfLet { then, else_, .. } => {
-            writes_state(then) || writes_state(else_)
-        }
-    })
-}
-
-/// Calls `f` on every expression of `stmts`, outermost first.
-pub(crate) fn visit_stmts<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a ir::Expr)) {
-    for s in stmts {
-        match &s.kind {
-            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } | StmtKind::Compound { value, .. } => {
-                visit_expr(value, f)
-            }
-            StmtKind::Collection { args, .. } => args.iter().for_each(|a| visit_expr(a, f)),
-            StmtKind::If { cond, then, else_ } => {
-                visit_expr(cond, f);
-                visit_stmts(then, f);
-                visit_stmts(else_, f);
-            }
-            StmtKind::IfLet { scrutinee, then, else_, .. } => {
-                visit_expr(scrutinee, f);
-                visit_stmts(then, f);
-                visit_stmts(else_, f);
-            }
-            StmtKind::Emit { fields, .. } => fields.iter().for_each(|e| visit_expr(e, f)),
-        }
-    }
-}
-
-/// Calls `f` on `e` and every subexpression, outermost first.
-pub(crate) fn visit_expr<'a>(e: &'a ir::Expr, f: &mut impl FnMut(&'a ir::Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Bool(_)
-        | ExprKind::U64(_)
-        | ExprKind::Str(_)
-        | ExprKind::None
-        | ExprKind::PhaseLit(_)
-        | ExprKind::Variant(_, _)
-        | ExprKind::Field(_)
-        | ExprKind::Phase
-        | ExprKind::Source
-        | ExprKind::Payload(_)
-        | ExprKind::Local(_)
-        | ExprKind::Param(_)
-        | ExprKind::Guard(_) => {}
-        ExprKind::Some(inner) | ExprKind::Newtype(_, inner) | ExprKind::Project(inner, _) | ExprKind::Not(inner) => {
-            visit_expr(inner, f)
-        }
-        ExprKind::Call(_, args) | ExprKind::Record(_, args) | ExprKind::SeqLit(args) | ExprKind::SetLit(args) => {
-            args.iter().for_each(|a| visit_expr(a, f))
-        }
-        ExprKind::MapLit(entries) => {
-            for (k, v) in entries {
-                visit_expr(k, f);
-                visit_expr(v, f);
-            }
-        }
-        ExprKind::Binary(_, a, b) => {
-            visit_expr(a, f);
-            visit_expr(b, f);
-        }
-        ExprKind::Method(recv, _, args) => {
-            visit_expr(recv, f);
-            args.iter().for_each(|a| visit_expr(a, f));
-        }
-        ExprKind::Quantifier { collection, body, .. } => {
-            visit_expr(collection, f);
-            visit_expr(body, f);
-        }
-        ExprKind::If(c, a, b) => {
-            visit_expr(c, f);
-            visit_expr(a, f);
-            visit_expr(b, f);
-        }
-        ExprKind::IfLet { scrutinee, then, else_, .. } => {
-            visit_expr(scrutinee, f);
-            visit_expr(then, f);
-            visit_expr(else_, f);
-        }
-        ExprKind::Match { scrutinee, arms } => {
-            visit_expr(scrutinee, f);
-            for arm in arms {
-                visit_expr(&arm.body, f);
-            }
-        }
-    }
 }
 
 /// How a body reads a binding: how many places read it, and whether one of them is inside a quantifier (which
@@ -371,20 +269,9 @@ impl UseCounts {
     }
 
     fn add_stmt(&mut self, s: &Stmt) {
-        match &s.kind {
-            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } | StmtKind::Compound { value, .. } => {
-                self.add_expr(value, false)
-            }
-            StmtKind::Collection { args, .. } => args.iter().for_each(|a| self.add_expr(a, false)),
-            StmtKind::If { cond, then, else_ } => {
-                self.add_expr(cond, false);
-                then.iter().chain(else_).for_each(|s| self.add_stmt(s));
-            }
-            StmtKind::IfLet { scrutinee, then, else_, .. } => {
-                self.add_expr(scrutinee, false);
-                then.iter().chain(else_).for_each(|s| self.add_stmt(s));
-            }
-            StmtKind::Emit { fields, .. } => fields.iter().for_each(|e| self.add_expr(e, false)),
+        for_each_stmt_expr(s, |e| self.add_expr(e, false));
+        for branch in nested_stmts(s) {
+            branch.iter().for_each(|s| self.add_stmt(s));
         }
     }
 
@@ -406,16 +293,7 @@ impl UseCounts {
             _ => {}
         }
         // Children other than quantifier bodies run at most once per evaluation of `e`.
-        match &e.kind {
-            ExprKind::Quantifier { .. } => {}
-            _ => {
-                let mut children: Vec<&ir::Expr> = Vec::new();
-                direct_children(e, &mut children);
-                for child in children {
-                    self.add_expr(child, in_loop);
-                }
-            }
-        }
+        for_each_child(e, |child| self.add_expr(child, in_loop));
     }
 
     /// Uses of a local.
@@ -431,50 +309,6 @@ impl UseCounts {
     /// Uses of a helper parameter.
     pub(crate) fn param(&self, index: u32) -> Uses {
         self.params.get(&index).copied().unwrap_or_default()
-    }
-}
-
-fn direct_children<'a>(e: &'a ir::Expr, out: &mut Vec<&'a ir::Expr>) {
-    match &e.kind {
-        ExprKind::Some(inner) | ExprKind::Newtype(_, inner) | ExprKind::Project(inner, _) | ExprKind::Not(inner) => {
-            out.push(inner)
-        }
-        ExprKind::Call(_, args) | ExprKind::Record(_, args) | ExprKind::SeqLit(args) | ExprKind::SetLit(args) => {
-            out.extend(args)
-        }
-        ExprKind::MapLit(entries) => {
-            for (k, v) in entries {
-                out.push(k);
-                out.push(v);
-            }
-        }
-        ExprKind::Binary(_, a, b) => {
-            out.push(a);
-            out.push(b);
-        }
-        ExprKind::Method(recv, _, args) => {
-            out.push(recv);
-            out.extend(args);
-        }
-        ExprKind::Quantifier { collection, body, .. } => {
-            out.push(collection);
-            out.push(body);
-        }
-        ExprKind::If(c, a, b) => {
-            out.push(c);
-            out.push(a);
-            out.push(b);
-        }
-        ExprKind::IfLet { scrutinee, then, else_, .. } => {
-            out.push(scrutinee);
-            out.push(then);
-            out.push(else_);
-        }
-        ExprKind::Match { scrutinee, arms } => {
-            out.push(scrutinee);
-            out.extend(arms.iter().map(|a| &a.body));
-        }
-        _ => {}
     }
 }
 

@@ -8,12 +8,13 @@
 //! undo is needed after the branch keep their old value in an `Option` slot declared at the top of the method.
 //! The state is never cloned.
 
+use meerkat_dsl::ir::visit::{walk_expr, writes_state};
 use meerkat_dsl::ir::{self, BinOp, CollectionOp, Stmt, StmtKind, TransitionId, Type};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::Gen;
-use super::analysis::{UseCounts, max_emits, writes_state};
+use super::analysis::{UseCounts, max_emits};
 use super::expr::{Cx, Fail, Form, PatternTest, element_type, head};
 use super::names::Namer;
 
@@ -689,7 +690,7 @@ fn emits_in_branches(stmts: &[Stmt]) -> bool {
 /// Whether an expression reads the state (fields, the phase, guards, helpers).
 fn reads_state(e: &ir::Expr) -> bool {
     let mut reads = false;
-    super::analysis::visit_expr(e, &mut |sub| {
+    walk_expr(e, &mut |sub| {
         use ir::ExprKind as K;
         reads |= matches!(sub.kind, K::Field(_) | K::Phase | K::Guard(_) | K::Call(..));
     });

@@ -6,7 +6,8 @@
 //! 3. `expr` / `stmt` / `transitions`: type-check initial values, defaults, helpers, guards, invariants and
 //!    transitions into [`crate::ir`]; `helper_cycles` rejects recursive helpers; `model` checks the bounds;
 //! 4. `compositions`: resolve and type routes across the package's machines;
-//! 5. the analyses over checked machines, one rule per module (listed in [`analyses`]).
+//! 5. the analyses over checked machines, one rule per module (listed in [`analyses`]): the structural ones on
+//!    every machine, the others on the machines that checked clean.
 //!
 //! Only this module can build a [`CheckedMachine`], so back ends that take one cannot meet unchecked input.
 
@@ -53,6 +54,13 @@ impl Deref for CheckedMachine {
     type Target = ir::Machine;
     fn deref(&self) -> &ir::Machine {
         &self.machine
+    }
+}
+
+/// The interpreter of a checked machine: `Interpreter::from(&checked)`.
+impl<'m> From<&'m CheckedMachine> for crate::interp::Interpreter<'m> {
+    fn from(machine: &'m CheckedMachine) -> Self {
+        crate::interp::Interpreter::new(machine.ir())
     }
 }
 
@@ -176,7 +184,8 @@ pub fn check_package(sources: Vec<Source>) -> Result<CheckedPackage, CheckError>
             seen.insert(machine.name.name.as_str(), (*id, &machine.name));
         }
         let text = sources.get(id.0 as usize).map_or("", |s| s.text.as_str());
-        let (machine_ir, machine_diagnostics) = declare::check_machine(machine, *id, text);
+        let (machine_ir, mut machine_diagnostics) = declare::check_machine(machine, *id, text);
+        machine_diagnostics.extend(analyses::structural(&machine_ir));
         let failed = machine_diagnostics.iter().any(Diagnostic::is_error);
         diagnostics.extend(machine_diagnostics);
         failed_machines.push(failed);

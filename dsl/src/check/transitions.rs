@@ -1,6 +1,6 @@
-//! Transition checking: triggers, names, `from` clauses (expanded to phase lists), targets, guards and bodies,
-//! plus the structural rules that need only one transition or one (phase, trigger) pair at a time: exits from
-//! terminal phases, duplicate sources, empty sources, duplicate `otherwise`, and `pure` inputs that change state.
+//! Transition checking: triggers, names, `from` clauses (expanded to phase lists, rejecting duplicate and empty
+//! sources), targets, guards and bodies. The structural rules over the checked transitions (exits from terminal
+//! phases, `pure` inputs that change state, duplicate `otherwise`) are analyses of their own in `analyses/`.
 
 use std::collections::HashMap;
 
@@ -98,7 +98,7 @@ impl MachineChecker<'_> {
             };
             let stmts = decl.body.as_ref().map(|b| self.check_block(&mut body, b)).unwrap_or_default();
 
-            let (Some(sources), Some(mut target)) = (sources, target) else { continue };
+            let (Some((sources, source_spans)), Some(mut target)) = (sources, target) else { continue };
             if let ir::Target::Computed { expr, possible } = &mut target {
                 *possible = sources
                     .iter()
@@ -114,7 +114,9 @@ impl MachineChecker<'_> {
                 docs: decl.docs.text(),
                 trigger,
                 sources,
+                source_spans,
                 target,
+                target_span: decl.target.span(),
                 guards,
                 otherwise,
                 body: stmts,
@@ -122,11 +124,8 @@ impl MachineChecker<'_> {
                 header_span: decl.header_span,
                 span: decl.span,
             };
-            self.check_terminal_exits(decl, &transition);
-            self.check_pure(decl, &transition);
             self.m.transitions.push(transition);
         }
-        self.check_duplicate_otherwise();
     }
 
     fn resolve_trigger(&mut self, ident: &ast::Ident) -> Option<Trigger> {
@@ -166,8 +165,8 @@ impl MachineChecker<'_> {
         None
     }
 
-    /// Expands a `from` clause to phase ids in declaration order.
-    fn resolve_sources(&mut self, sources: &ast::Sources) -> Option<Vec<PhaseId>> {
+    /// Expands a `from` clause to phase ids in declaration order, each with the span that selected it.
+    fn resolve_sources(&mut self, sources: &ast::Sources) -> Option<(Vec<PhaseId>, Vec<Span>)> {
         let mut selected: Vec<Option<Span>> = vec![None; self.m.phases.len()];
         let mut any_span: Option<Span> = None;
         let mut ok = true;
@@ -240,8 +239,8 @@ impl MachineChecker<'_> {
         if !ok {
             return None;
         }
-        let phases: Vec<PhaseId> =
-            selected.iter().enumerate().filter(|(_, s)| s.is_some()).map(|(i, _)| PhaseId(i as u32)).collect();
+        let (phases, spans): (Vec<PhaseId>, Vec<Span>) =
+            selected.iter().enumerate().filter_map(|(i, s)| s.map(|span| (PhaseId(i as u32), span))).unzip();
         if phases.is_empty() {
             self.diags.push(
                 Diagnostic::new(
@@ -254,7 +253,7 @@ impl MachineChecker<'_> {
             );
             return None;
         }
-        Some(phases)
+        Some((phases, spans))
     }
 
     fn duplicate_source(&mut self, span: Span, first: Span, message: &str) {
@@ -264,119 +263,6 @@ impl MachineChecker<'_> {
             d = d.with_label(first, "first listed here");
         }
         self.diags.push(d.with_help("list each source phase once"));
-    }
-
-    fn check_terminal_exits(&mut self, decl: &ast::TransitionDecl, transition: &ir::Transition) {
-        let target_span = decl.target.span();
-        let computed = matches!(transition.target, ir::Target::Computed { .. });
-        for source in &transition.sources {
-            let phase = &self.m.phases[source.index()];
-            if !phase.terminal {
-                continue;
-            }
-            let Some(exit) = transition.targets_from(*source).into_iter().find(|t| t != source) else { continue };
-            // `any` never includes a terminal phase, so the phase is named in the `from` clause: point there.
-            let listed = decl.sources.items.iter().find_map(|item| match item {
-                SourceItem::Phase(ident) if ident.name == phase.name => Some(ident.span),
-                _ => None,
-            });
-            let exit_name = &self.m.phases[exit.index()].name;
-            let (message, label) = if computed {
-                (
-                    format!("transition can leave terminal phase `{}` for `{exit_name}`", phase.name),
-                    format!("can evaluate to `{exit_name}`"),
-                )
-            } else {
-                (
-                    format!("transition leaves terminal phase `{}` for `{exit_name}`", phase.name),
-                    "leads out of it".into(),
-                )
-            };
-            self.diags.push(
-                Diagnostic::new(
-                    Code::TerminalExit,
-                    self.source,
-                    message,
-                    Label::new(listed.unwrap_or(decl.sources.span), format!("`{}` is terminal", phase.name)),
-                )
-                .with_label(target_span, label)
-                .with_label(phase.span, "declared terminal here")
-                .with_help(format!(
-                    "nothing leaves a terminal phase; drop `{}` from the sources, or make it `-> stay`",
-                    phase.name
-                )),
-            );
-        }
-    }
-
-    /// A `pure` input's transitions may only read state and emit: no assignment and no phase change.
-    fn check_pure(&mut self, decl: &ast::TransitionDecl, transition: &ir::Transition) {
-        let Trigger::Input(input) = transition.trigger else { return };
-        if !self.m.inputs[input.index()].pure_ {
-            return;
-        }
-        let input_name = self.m.inputs[input.index()].name.clone();
-        if !matches!(transition.target, ir::Target::Stay) {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::PureInputChangesState,
-                    self.source,
-                    format!("`{input_name}` is `pure`, but this transition changes the phase"),
-                    Label::new(decl.target.span(), "changes the phase"),
-                )
-                .with_help("transitions of a pure input use `-> stay`"),
-            );
-        }
-        let mut writes = Vec::new();
-        collect_writes(&transition.body, &mut writes);
-        for span in writes {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::PureInputChangesState,
-                    self.source,
-                    format!("`{input_name}` is `pure`, but this transition changes the state"),
-                    Label::new(span, "writes state"),
-                )
-                .with_help("a pure input only reads state and emits effects; remove `pure` or the write"),
-            );
-        }
-    }
-
-    fn check_duplicate_otherwise(&mut self) {
-        let mut seen: HashMap<(PhaseId, Trigger), usize> = HashMap::new();
-        let mut reports = Vec::new();
-        for (index, transition) in self.m.transitions.iter().enumerate() {
-            if !transition.otherwise {
-                continue;
-            }
-            for phase in &transition.sources {
-                if let Some(first) = seen.insert((*phase, transition.trigger), index) {
-                    reports.push((first, index, *phase));
-                }
-            }
-        }
-        for (first, second, phase) in reports {
-            let a = &self.m.transitions[first];
-            let b = &self.m.transitions[second];
-            self.diags.push(
-                Diagnostic::new(
-                    Code::DuplicateOtherwise,
-                    self.source,
-                    format!(
-                        "`{}` and `{}` are both `otherwise` for `{}` in phase `{}`",
-                        a.name,
-                        b.name,
-                        self.m.trigger(a.trigger).name,
-                        self.m.phases[phase.index()].name
-                    ),
-                    Label::new(b.header_span, "second fallback"),
-                )
-                .with_label(a.header_span, "first fallback")
-                .with_help(
-                    "at most one transition per phase and trigger may be the fallback; give the other a `when` clause",
-                ),
-            );
-        }
     }
 }
 
@@ -421,22 +307,6 @@ fn possible_phases(
             possible_phases(m, &m.helpers[helper.index()].body, source, &arg_phases, depth + 1, out);
         }
         _ => out.iter_mut().for_each(|o| *o = true),
-    }
-}
-
-/// Spans of every statement that writes state, recursively.
-fn collect_writes(stmts: &[ir::Stmt], out: &mut Vec<Span>) {
-    for stmt in stmts {
-        match &stmt.kind {
-            ir::StmtKind::Assign { .. } | ir::StmtKind::Compound { .. } | ir::StmtKind::Collection { .. } => {
-                out.push(stmt.span)
-            }
-            ir::StmtKind::If { then, else_, .. } | ir::StmtKind::IfLet { then, else_, .. } => {
-                collect_writes(then, out);
-                collect_writes(else_, out);
-            }
-            ir::StmtKind::Let { .. } | ir::StmtKind::Emit { .. } => {}
-        }
     }
 }
 

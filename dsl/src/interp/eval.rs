@@ -1,4 +1,5 @@
-//! Expression evaluation over the checked IR.
+//! Expression evaluation over the checked IR, with the evaluation order of the [`crate::ir`] module doc. The
+//! generated kernel's counterpart is `codegen/src/rust/expr.rs`.
 //!
 //! An [`Evaluator`] evaluates expressions against an [`Env`]: the current phase and state fields, the trigger's
 //! payload, the phase a transition fired from, and the `let` locals of the transition body being run. Results

@@ -1,43 +1,19 @@
 //! The reference interpreter: runs a checked machine's IR directly. It is the oracle generated kernels are
 //! differentially tested against, and the engine of the model checker, so it implements the execution semantics
-//! of the [`crate::ir`] module doc exactly and favours clarity, then speed.
+//! stated in the [`crate::ir`] module doc exactly, and favours clarity, then speed.
 //!
-//! Applying a message ([`Interpreter::apply`]):
-//! 0. A message that names no trigger of the machine, or whose payload does not match the trigger's
-//!    declaration, is [`Rejection::InvalidMessage`] before anything is evaluated (a typed kernel cannot get one).
-//! 1. The candidates are the transitions on the message's trigger whose sources contain the current phase, in
-//!    declaration order; none is [`Rejection::NoMatchingTransition`].
-//! 2. The guards of every non-`otherwise` candidate are evaluated against the state before the transition, left
-//!    to right, stopping at the first that does not hold. An evaluation error (overflow, division by zero) in any
-//!    of them is [`Rejection::ArithmeticOverflow`] for that candidate at once — even if two earlier candidates
-//!    already passed, because all guards are evaluated before the outcome is decided.
-//! 3. Exactly one passing candidate fires; two or more is [`Rejection::AmbiguousTransition`] (the first two);
-//!    none fires the `otherwise` candidate, else [`Rejection::GuardRejected`] lists every candidate with the
-//!    label of its first failing guard.
-//! 4. Firing sets the phase to the target (`stay` keeps it), then runs the body statement by statement, each
-//!    seeing the writes before it; `source` reads the phase fired from, `phase` the current (target) phase;
-//!    `emit` evaluates its fields where it stands.
-//! 5. Every invariant is checked in declaration order; one that is false or fails to evaluate is
-//!    [`Rejection::InvariantViolated`].
-//!
-//! Any rejection leaves the state exactly as it was and returns no effects: a transition whose body writes
-//! state works on the state in place after taking one copy to restore.
-//!
-//! Points the IR leaves to the implementation, fixed here (generated kernels must agree):
-//! - `&&` and `||` short-circuit; `if`, `if let` and `match` evaluate only the branch taken.
-//! - A method evaluates its receiver, then its argument, always: `opt.unwrap_or(1 / 0)` fails even when `opt`
-//!   is `Some`. Helper arguments are evaluated left to right before the call.
-//! - `xs.all(p)` stops at the first element (in iteration order: sets and map keys ascending, seqs in order)
-//!   for which `p` is false, `xs.any(p)` at the first for which it is true; `count` evaluates `p` for every
-//!   element. An error in an element that is never reached does not happen.
-//! - A map literal with a repeated key keeps the value written last.
-//! - `seq.get(i)` past the end is `None`; `pop` and `pop_front` on an empty seq do nothing.
+//! Its files mirror the generated kernel's (`codegen/src/rust/`): `eval` ↔ `expr` (expressions), `dispatch` ↔
+//! `dispatch` (choosing the transition), `body` ↔ `body` (firing it). Where the kernel keeps an undo log, the
+//! interpreter takes one copy of the state before a body that can write it and restores the copy on a rejection.
+//! A message that names no trigger of the machine, or whose payload does not match the trigger's declaration, is
+//! [`Rejection::InvalidMessage`] before anything is evaluated (a typed kernel cannot receive one).
 //!
 //! Ids in the IR (transitions, fields, locals) come from the checker and index the machine's vectors; the
 //! interpreter still reads them with `get` wherever a value or message chosen by a caller could hold one, so a
 //! state or message built for another machine is an error value, never a panic.
 
-mod apply;
+mod body;
+mod dispatch;
 mod error;
 mod eval;
 mod value;
@@ -46,7 +22,6 @@ pub use error::{InitialStateError, RecoveryRejection, Rejection};
 pub use eval::EvalError;
 pub use value::Value;
 
-use crate::check::CheckedMachine;
 use crate::ir::{self, EffectId, InvariantId, PhaseId, TransitionId, Trigger};
 
 use eval::{Env, Evaluator};
@@ -105,7 +80,7 @@ pub struct Interpreter<'m> {
 }
 
 impl<'m> Interpreter<'m> {
-    /// An interpreter for a machine's IR. A [`CheckedMachine`] derefs to one: `Interpreter::new(&checked)`.
+    /// An interpreter for a machine's IR. A [`crate::CheckedMachine`] derefs to one: `Interpreter::new(&checked)`.
     pub fn new(machine: &'m ir::Machine) -> Self {
         let triggers = machine.inputs.len() + machine.signals.len();
         let mut dispatch = Vec::with_capacity(machine.phases.len() * triggers);
@@ -114,7 +89,7 @@ impl<'m> Interpreter<'m> {
                 dispatch.push(machine.candidates(phase, trigger).collect());
             }
         }
-        let writes = machine.transitions.iter().map(|t| apply::writes_state(&t.body)).collect();
+        let writes = machine.transitions.iter().map(|t| ir::visit::writes_state(&t.body)).collect();
         Interpreter { machine, dispatch, triggers, writes }
     }
 
@@ -205,11 +180,5 @@ impl<'m> Interpreter<'m> {
         };
         let slot = phase.index().checked_mul(self.triggers).and_then(|base| base.checked_add(trigger_index));
         slot.and_then(|slot| self.dispatch.get(slot)).map_or(&[], |c| c)
-    }
-}
-
-impl<'m> From<&'m CheckedMachine> for Interpreter<'m> {
-    fn from(machine: &'m CheckedMachine) -> Self {
-        Interpreter::new(machine.ir())
     }
 }

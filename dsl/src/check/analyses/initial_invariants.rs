@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::interp::{Interpreter, Value};
+use crate::ir::visit::walk_expr;
 use crate::ir::{Expr, ExprKind, FieldId, GuardId, HelperId, InvariantId, Machine};
 
 /// One E0305 diagnostic per invariant that does not hold initially, in declaration order.
@@ -63,8 +64,9 @@ struct Reads {
 }
 
 impl Reads {
+    /// Adds what `expr` reads, following named guards and helper calls into their bodies (each once).
     fn expr(&mut self, machine: &Machine, expr: &Expr) {
-        match &expr.kind {
+        walk_expr(expr, &mut |e| match &e.kind {
             ExprKind::Field(id) => {
                 self.fields.insert(*id);
             }
@@ -76,69 +78,14 @@ impl Reads {
                     }
                 }
             }
-            ExprKind::Call(id, args) => {
+            ExprKind::Call(id, _) => {
                 if self.helpers.insert(*id) {
                     if let Some(helper) = machine.helpers.get(id.index()) {
                         self.expr(machine, &helper.body);
                     }
                 }
-                self.all(machine, args);
             }
-            ExprKind::Bool(_)
-            | ExprKind::U64(_)
-            | ExprKind::Str(_)
-            | ExprKind::None
-            | ExprKind::PhaseLit(_)
-            | ExprKind::Variant(..)
-            | ExprKind::Source
-            | ExprKind::Payload(_)
-            | ExprKind::Local(_)
-            | ExprKind::Param(_) => {}
-            ExprKind::Some(inner)
-            | ExprKind::Newtype(_, inner)
-            | ExprKind::Project(inner, _)
-            | ExprKind::Not(inner) => self.expr(machine, inner),
-            ExprKind::Record(_, items) | ExprKind::SeqLit(items) | ExprKind::SetLit(items) => self.all(machine, items),
-            ExprKind::MapLit(entries) => {
-                for (key, value) in entries {
-                    self.expr(machine, key);
-                    self.expr(machine, value);
-                }
-            }
-            ExprKind::Binary(_, lhs, rhs) => {
-                self.expr(machine, lhs);
-                self.expr(machine, rhs);
-            }
-            ExprKind::Method(receiver, _, args) => {
-                self.expr(machine, receiver);
-                self.all(machine, args);
-            }
-            ExprKind::Quantifier { collection, body, .. } => {
-                self.expr(machine, collection);
-                self.expr(machine, body);
-            }
-            ExprKind::If(cond, then, else_) => {
-                self.expr(machine, cond);
-                self.expr(machine, then);
-                self.expr(machine, else_);
-            }
-            ExprKind::IfLet { scrutinee, then, else_, .. } => {
-                self.expr(machine, scrutinee);
-                self.expr(machine, then);
-                self.expr(machine, else_);
-            }
-            ExprKind::Match { scrutinee, arms } => {
-                self.expr(machine, scrutinee);
-                for arm in arms {
-                    self.expr(machine, &arm.body);
-                }
-            }
-        }
-    }
-
-    fn all(&mut self, machine: &Machine, exprs: &[Expr]) {
-        for expr in exprs {
-            self.expr(machine, expr);
-        }
+            _ => {}
+        });
     }
 }

@@ -1,4 +1,12 @@
-//! Analyses over a checked machine, one rule per module, run in this order:
+//! Analyses over checked machines, one rule per module.
+//!
+//! The structural rules read only the transitions, so they hold on the partial IR of a machine that has other
+//! errors too, and [`structural`] runs them on every machine, in this order:
+//! - `terminal_exits` (E0301): transitions that leave a terminal phase.
+//! - `pure_inputs` (E0306): transitions of a `pure` input that change the phase or write state.
+//! - `duplicate_otherwise` (E0303): two `otherwise` transitions for one (phase, trigger) pair.
+//!
+//! The other rules need a complete IR, and [`run`] runs them on machines that checked clean, in this order:
 //! - `coverage`: the (phase, trigger) pairs with no transition (a report, not a diagnostic).
 //! - `constants` (E0212): initial values and model domain values that fail to evaluate.
 //! - `unreachable_phases` (W0001): phases the transition graph never reaches from the initial phase.
@@ -16,16 +24,28 @@ mod conditions;
 mod constants;
 pub mod coverage;
 mod dead_transitions;
+mod duplicate_otherwise;
 mod guard_overlap;
 mod initial_invariants;
 mod pointless_otherwise;
+mod pure_inputs;
+mod terminal_exits;
 mod unreachable_phases;
 mod unused;
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::Machine;
 
-/// Runs every analysis that produces diagnostics on a machine whose IR is complete.
+/// Runs the structural rules on a machine's transitions, whether or not the rest of its IR is complete.
+pub(crate) fn structural(machine: &Machine) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    out.extend(terminal_exits::terminal_exits(machine));
+    out.extend(pure_inputs::pure_inputs(machine));
+    out.extend(duplicate_otherwise::duplicate_otherwise(machine));
+    out
+}
+
+/// Runs every other analysis that produces diagnostics on a machine whose IR is complete.
 pub(crate) fn run(machine: &Machine) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     out.extend(constants::constants(machine));

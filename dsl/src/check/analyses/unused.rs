@@ -15,6 +15,7 @@
 //! to a reported field) without changing what the machine does.
 
 use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::visit::{for_each_stmt_expr, walk_expr, walk_stmts};
 use crate::ir::{Expr, ExprKind, Machine, Pattern, Place, Stmt, StmtKind, Type, TypeKind};
 use crate::span::Span;
 
@@ -81,82 +82,30 @@ impl Uses {
         }
     }
 
+    /// Every declaration an expression mentions, at any depth: the types of its subexpressions, variants,
+    /// records and newtypes it builds, patterns, state fields it reads, guards and helpers it uses.
     fn expr(&mut self, expr: &Expr) {
         use ExprKind as K;
-        self.ty(&expr.ty);
-        match &expr.kind {
-            K::Bool(_)
-            | K::U64(_)
-            | K::Str(_)
-            | K::None
-            | K::PhaseLit(_)
-            | K::Phase
-            | K::Source
-            | K::Payload(_)
-            | K::Local(_)
-            | K::Param(_) => {}
-            K::Variant(id, _) => Self::mark(&mut self.types, id.index()),
-            K::Field(id) => Self::mark(&mut self.fields_read, id.index()),
-            K::Guard(id) => {
-                if self.owner != Owner::Guard(id.index()) {
-                    Self::mark(&mut self.guards, id.index());
-                }
-            }
-            K::Call(id, args) => {
-                if self.owner != Owner::Helper(id.index()) {
-                    Self::mark(&mut self.helpers, id.index());
-                }
-                self.exprs(args);
-            }
-            K::Record(id, values) => {
-                Self::mark(&mut self.types, id.index());
-                self.exprs(values);
-            }
-            K::Newtype(id, inner) => {
-                Self::mark(&mut self.types, id.index());
-                self.expr(inner);
-            }
-            K::Some(inner) | K::Not(inner) | K::Project(inner, _) => self.expr(inner),
-            K::SeqLit(items) | K::SetLit(items) => self.exprs(items),
-            K::MapLit(entries) => {
-                for (key, value) in entries {
-                    self.expr(key);
-                    self.expr(value);
-                }
-            }
-            K::Binary(_, lhs, rhs) => {
-                self.expr(lhs);
-                self.expr(rhs);
-            }
-            K::Method(receiver, _, args) => {
-                self.expr(receiver);
-                self.exprs(args);
-            }
-            K::Quantifier { collection, body, .. } => {
-                self.expr(collection);
-                self.expr(body);
-            }
-            K::If(cond, then, else_) => {
-                self.expr(cond);
-                self.expr(then);
-                self.expr(else_);
-            }
-            K::IfLet { pattern, scrutinee, then, else_ } => {
-                self.pattern(pattern);
-                self.expr(scrutinee);
-                self.expr(then);
-                self.expr(else_);
-            }
-            K::Match { scrutinee, arms } => {
-                self.expr(scrutinee);
-                for arm in arms {
-                    for pattern in &arm.patterns {
-                        self.pattern(pattern);
+        walk_expr(expr, &mut |e| {
+            self.ty(&e.ty);
+            match &e.kind {
+                K::Variant(id, _) | K::Record(id, _) | K::Newtype(id, _) => Self::mark(&mut self.types, id.index()),
+                K::Field(id) => Self::mark(&mut self.fields_read, id.index()),
+                K::Guard(id) => {
+                    if self.owner != Owner::Guard(id.index()) {
+                        Self::mark(&mut self.guards, id.index());
                     }
-                    self.expr(&arm.body);
                 }
+                K::Call(id, _) => {
+                    if self.owner != Owner::Helper(id.index()) {
+                        Self::mark(&mut self.helpers, id.index());
+                    }
+                }
+                K::IfLet { pattern, .. } => self.pattern(pattern),
+                K::Match { arms, .. } => arms.iter().flat_map(|arm| &arm.patterns).for_each(|p| self.pattern(p)),
+                _ => {}
             }
-        }
+        });
     }
 
     fn exprs(&mut self, exprs: &[Expr]) {
@@ -173,35 +122,20 @@ impl Uses {
         }
     }
 
+    /// Every statement of a body, nested ones included: the places it writes, the effects it emits, its
+    /// patterns, and the expressions it evaluates.
     fn stmts(&mut self, stmts: &[Stmt]) {
-        for stmt in stmts {
+        walk_stmts(stmts, &mut |stmt| {
             match &stmt.kind {
-                StmtKind::Let { value, .. } => self.expr(value),
-                StmtKind::Assign { place, value } | StmtKind::Compound { place, value, .. } => {
-                    self.place(place);
-                    self.expr(value);
-                }
-                StmtKind::Collection { place, args, .. } => {
-                    self.place(place);
-                    self.exprs(args);
-                }
-                StmtKind::If { cond, then, else_ } => {
-                    self.expr(cond);
-                    self.stmts(then);
-                    self.stmts(else_);
-                }
-                StmtKind::IfLet { pattern, scrutinee, then, else_ } => {
-                    self.pattern(pattern);
-                    self.expr(scrutinee);
-                    self.stmts(then);
-                    self.stmts(else_);
-                }
-                StmtKind::Emit { effect, fields } => {
-                    Self::mark(&mut self.effects, effect.index());
-                    self.exprs(fields);
-                }
+                StmtKind::Assign { place, .. }
+                | StmtKind::Compound { place, .. }
+                | StmtKind::Collection { place, .. } => self.place(place),
+                StmtKind::IfLet { pattern, .. } => self.pattern(pattern),
+                StmtKind::Emit { effect, .. } => Self::mark(&mut self.effects, effect.index()),
+                StmtKind::Let { .. } | StmtKind::If { .. } => {}
             }
-        }
+            for_each_stmt_expr(stmt, |e| self.expr(e));
+        });
     }
 
     /// Walks everything the machine declares.
