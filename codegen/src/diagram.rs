@@ -162,8 +162,8 @@ fn edge_label(machine: &Machine, transition: &Transition) -> String {
     }
     if let Target::Computed { expr, .. } = &transition.target {
         // One edge per phase the target can produce; the label says how the phase is chosen.
-        let scope = crate::render::Scope::transition(machine, transition);
-        let _ = write!(label, " / {}", escape(&shorten(&crate::render::expr(scope, expr))));
+        let scope = meerkat_dsl::print::Scope::transition(machine, transition);
+        let _ = write!(label, " / {}", escape(&shorten(&meerkat_dsl::print::expr(scope, expr))));
     }
     label
 }

@@ -17,7 +17,6 @@ pub mod composition;
 mod config;
 pub mod diagram;
 pub mod reference;
-pub mod render;
 pub mod rust;
 pub mod schema;
 

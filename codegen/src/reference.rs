@@ -4,7 +4,7 @@
 //! The page lists, in this order: the machine's docs, its diagram (a ```` ```mermaid ```` block), phases, state
 //! fields, declared types, inputs, signals, effects, helpers, guards, invariants, the transition table with
 //! each transition's body, the (phase, trigger) pairs with no transition, and the model-checking bounds.
-//! Every expression is printed in spec syntax by [`crate::render`]. Sections with nothing to show are left
+//! Every expression is printed in spec syntax by [`meerkat_dsl::print`]. Sections with nothing to show are left
 //! out. The page is deterministic and has no header: [`crate::artifacts`] adds the "do not edit" comment.
 
 use meerkat_dsl::CheckedMachine;
@@ -12,7 +12,7 @@ use meerkat_dsl::ir::visit::walk_stmts;
 use meerkat_dsl::ir::{DomainTarget, Machine, Message, Stmt, StmtKind, Target, Transition, TypeKind};
 
 use crate::diagram;
-use crate::render::{self, Scope};
+use meerkat_dsl::print::{self, Scope};
 
 /// The Markdown reference page of a machine, ending with a newline. `spec_path` is how the page names the
 /// spec file (a path relative to the workspace root, with `/` separators).
@@ -193,7 +193,7 @@ fn state(page: &mut Page, machine: &Machine) {
         rows.push(vec![
             code(&field.name),
             code(&machine.type_name(&field.ty)),
-            code(&render::expr(scope, &field.init)),
+            code(&print::expr(scope, &field.init)),
             cell(field.docs.as_ref()),
         ]);
     }
@@ -268,7 +268,7 @@ fn messages(page: &mut Page, machine: &Machine, title: &str, messages: &[Message
             .map(|f| {
                 let mut row = vec![code(&f.name), code(&machine.type_name(&f.ty))];
                 if effects {
-                    row.push(f.default.as_ref().map_or(String::new(), |d| code(&render::expr(scope, d))));
+                    row.push(f.default.as_ref().map_or(String::new(), |d| code(&print::expr(scope, d))));
                 }
                 row.push(cell(f.docs.as_ref()));
                 row
@@ -294,7 +294,7 @@ fn helpers(page: &mut Page, machine: &Machine) {
         if let Some(docs) = &helper.docs {
             page.paragraph(docs);
         }
-        let body = render::expr_multiline(Scope::helper(machine, helper), &helper.body, 4, 100);
+        let body = print::expr_multiline(Scope::helper(machine, helper), &helper.body, 4, 100);
         let signature = format!("fn {}({}) -> {}", helper.name, params.join(", "), machine.type_name(&helper.ret));
         page.code_block("text", &format!("{signature} {{\n    {body}\n}}\n"));
     }
@@ -306,7 +306,7 @@ fn conditions(page: &mut Page, machine: &Machine) {
         let rows: Vec<Vec<String>> = machine
             .guards
             .iter()
-            .map(|g| vec![code(&g.name), code(&render::expr(Scope::guard(machine, g), &g.expr)), cell(g.docs.as_ref())])
+            .map(|g| vec![code(&g.name), code(&print::expr(Scope::guard(machine, g), &g.expr)), cell(g.docs.as_ref())])
             .collect();
         page.table(&["Guard", "Condition", "Description"], &rows);
     }
@@ -320,7 +320,7 @@ fn conditions(page: &mut Page, machine: &Machine) {
             .invariants
             .iter()
             .map(|i| {
-                vec![code(&i.name), code(&render::expr(Scope::invariant(machine, i), &i.expr)), cell(i.docs.as_ref())]
+                vec![code(&i.name), code(&print::expr(Scope::invariant(machine, i), &i.expr)), cell(i.docs.as_ref())]
             })
             .collect();
         page.table(&["Invariant", "Condition", "Description"], &rows);
@@ -344,12 +344,12 @@ fn transition_row(machine: &Machine, transition: &Transition) -> Vec<String> {
     let target = match &transition.target {
         Target::Stay => "stay".to_string(),
         Target::Phase(target) => code(&machine.phase(*target).name),
-        Target::Computed { expr, .. } => code(&render::expr(scope, expr)),
+        Target::Computed { expr, .. } => code(&print::expr(scope, expr)),
     };
     let guards = if transition.otherwise {
         "otherwise".to_string()
     } else {
-        transition.guards.iter().map(|g| code(&render::expr(scope, &g.expr))).collect::<Vec<_>>().join(", ")
+        transition.guards.iter().map(|g| code(&print::expr(scope, &g.expr))).collect::<Vec<_>>().join(", ")
     };
     let mut effects = Vec::new();
     emits(machine, &transition.body, &mut effects);
@@ -385,7 +385,7 @@ fn transitions(page: &mut Page, machine: &Machine) {
             page.paragraph(docs);
         }
         if !transition.body.is_empty() {
-            page.code_block("text", &render::stmts(Scope::transition(machine, transition), &transition.body, 0));
+            page.code_block("text", &print::stmts(Scope::transition(machine, transition), &transition.body, 0));
         }
     }
 }
@@ -435,7 +435,7 @@ fn model(page: &mut Page, machine: &Machine) {
                     format!("{}.{field}", message.name)
                 }
             };
-            let values: Vec<String> = d.values.iter().map(|v| render::expr(scope, v)).collect();
+            let values: Vec<String> = d.values.iter().map(|v| print::expr(scope, v)).collect();
             vec![code(&target), code(&format!("[{}]", values.join(", ")))]
         })
         .collect();

@@ -611,6 +611,47 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// Every operator, loosest first.
+    pub const ALL: [BinOp; 13] = [
+        BinOp::Or,
+        BinOp::And,
+        BinOp::Eq,
+        BinOp::Ne,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::Div,
+        BinOp::Rem,
+    ];
+
+    /// The binding strength of the comparisons, which do not chain (`a < b < c` is an error).
+    pub const COMPARISON: u8 = 3;
+
+    /// The tightest binding strength of a binary operator; unary `!` and postfix forms bind tighter still.
+    pub const TIGHTEST: u8 = 5;
+
+    /// How tightly the operator binds, from 1 to [`BinOp::TIGHTEST`]: `||`, then `&&`, then the comparisons
+    /// ([`BinOp::COMPARISON`]), then `+ -`, then `* / %`. Every operator but the comparisons associates to the left.
+    /// This is the one precedence table: the parser builds trees by it and the printer parenthesises by it.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Self::COMPARISON,
+            BinOp::Add | BinOp::Sub => 4,
+            BinOp::Mul | BinOp::Div | BinOp::Rem => Self::TIGHTEST,
+        }
+    }
+
+    /// The operator spelled `text`, if one is.
+    pub fn from_text(text: &str) -> Option<BinOp> {
+        BinOp::ALL.into_iter().find(|op| op.as_str() == text)
+    }
+
     /// The operator as written.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,5 +1,6 @@
 //! Front end of the machine spec language: the pest grammar, the spanned AST, the type checker and analyses
-//! that turn spec files into [`CheckedMachine`]s, the diagnostics they report, and the reference interpreter.
+//! that turn spec files into [`CheckedMachine`]s, the diagnostics they report, the IR toolkit (the walker
+//! [`ir::visit`] and the printer [`print`]), and the reference interpreter.
 //!
 //! This crate knows nothing about Rust syntax or tokio and does no file IO: it takes source text with a
 //! display name and returns checked machines or diagnostics.
@@ -20,6 +21,7 @@ pub mod explore;
 pub mod interp;
 pub mod ir;
 pub mod parse;
+pub mod print;
 pub mod span;
 
 pub use check::{CheckError, CheckedMachine, CheckedPackage, check_package, check_source};

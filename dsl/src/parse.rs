@@ -1403,28 +1403,15 @@ impl Lower<'_> {
                 operands.push(operand);
                 continue;
             }
-            let op = match part.as_str() {
-                "||" => BinOp::Or,
-                "&&" => BinOp::And,
-                "==" => BinOp::Eq,
-                "!=" => BinOp::Ne,
-                "<" => BinOp::Lt,
-                "<=" => BinOp::Le,
-                ">" => BinOp::Gt,
-                ">=" => BinOp::Ge,
-                "+" => BinOp::Add,
-                "-" => BinOp::Sub,
-                "*" => BinOp::Mul,
-                "/" => BinOp::Div,
-                _ => BinOp::Rem,
-            };
+            // The grammar's `infix_op` rule lists exactly the operators' spellings.
+            let op = BinOp::from_text(part.as_str()).unwrap_or(BinOp::Rem);
             let op_span = span_of(&part);
             // Reduce what binds at least as tightly (left associativity) before pushing the new operator.
             while let Some(&(top, top_span)) = operators.last() {
-                if precedence(top) < precedence(op) {
+                if top.precedence() < op.precedence() {
                     break;
                 }
-                if precedence(top) == COMPARISON && precedence(op) == COMPARISON {
+                if top.precedence() == BinOp::COMPARISON && op.precedence() == BinOp::COMPARISON {
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::Syntax,
@@ -1515,20 +1502,6 @@ fn first_too_deep(root: &Expr) -> Option<Span> {
         }
     }
     None
-}
-
-/// The precedence of comparisons, which do not chain.
-const COMPARISON: u8 = 3;
-
-/// How tightly a binary operator binds: higher binds tighter.
-fn precedence(op: BinOp) -> u8 {
-    match op {
-        BinOp::Or => 1,
-        BinOp::And => 2,
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => COMPARISON,
-        BinOp::Add | BinOp::Sub => 4,
-        BinOp::Mul | BinOp::Div | BinOp::Rem => 5,
-    }
 }
 
 /// Replaces the two topmost operands by their combination with `op`.

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use meerkat_dsl::ir::visit::{for_each_child, for_each_stmt_expr, nested_stmts, walk_expr, walk_stmt_exprs, walk_stmts};
+use meerkat_dsl::ir::visit::{
+    for_each_child, for_each_stmt_expr, nested_stmts, walk_expr, walk_stmt_exprs, walk_stmts,
+};
 use meerkat_dsl::ir::{
     self, ExprKind, LocalId, Machine, PhaseId, Stmt, StmtKind, TransitionId, Trigger, Type, TypeKind,
 };

@@ -11,14 +11,17 @@
 //!   used, static bounds on effects and candidates);
 //! - `expr` compiles expressions, `body` compiles transition bodies with their undo log, `dispatch` compiles
 //!   the (phase, trigger) `match`;
-//! - `items` emits the data types and the public API around them; `interp` the optional conversions to the
-//!   reference interpreter's values.
+//! - `items` emits the data types and the public API around them; `interp_conversions` the optional conversions
+//!   to the reference interpreter's values.
+//!
+//! The kernel implements the execution semantics stated in the [`meerkat_dsl::ir`] module doc, as the reference
+//! interpreter does; `expr`, `dispatch` and `body` mirror the interpreter's `eval`, `dispatch` and `body`.
 
 mod analysis;
 mod body;
 mod dispatch;
 mod expr;
-mod interp;
+mod interp_conversions;
 mod items;
 pub(crate) mod names;
 

@@ -1,16 +1,19 @@
-//! The expression pretty-printer: checked IR expressions, patterns and statements back to spec syntax, for the
-//! reference page and anything else that shows a condition to a human.
+//! The printer: checked IR back to spec text. Expressions, patterns, places, statements and types print as the
+//! user would write them, for the reference page, the diagram and anything else that shows a condition to a
+//! human; it is the inverse of [`crate::parse`] followed by checking, which the `print_roundtrip` property test
+//! holds it to.
 //!
-//! The output parses back to the same IR: operands are parenthesised by the grammar's precedence (loosest first
-//! `||`, `&&`, one comparison, `+ -`, `* / %`, unary `!`, postfix), enum variants and phases are always written
-//! qualified (`Lamp::Green`, `Phase::Off`) so no expected type is needed to read them, and a state field that a
-//! local, parameter or payload field shadows is written `self.x`. An `emit` leaves out the fields that took the
-//! effect's default and writes `{ x }` for a field set from a same-named variable.
+//! The output parses back to the same IR: operands are parenthesised by [`BinOp::precedence`] (the parser's own
+//! table), enum variants and phases are always written qualified (`Lamp::Green`, `Phase::Off`) so no expected
+//! type is needed to read them, and a state field that a local, parameter or payload field shadows is written
+//! `self.x`. An `emit` leaves out the fields that took the effect's default and writes `{ x }` for a field set
+//! from a same-named variable. Comments and the user's own layout are not in the IR, so they are not kept.
 
-use meerkat_dsl::ir::{
-    BinOp, Expr, ExprKind, Guard, Helper, Invariant, Local, LocalId, Machine, MatchArm, Message, Pattern, Place,
-    Projection, Quantifier, Stmt, StmtKind, Transition, Type, TypeId, TypeKind,
+use crate::ir::{
+    BinOp, CollectionOp, Expr, ExprKind, FieldId, Guard, Helper, Invariant, Local, LocalId, Machine, MatchArm, Message,
+    Pattern, PhaseId, Place, Projection, Quantifier, Stmt, StmtKind, Transition, Type, TypeId, TypeKind,
 };
+use crate::parse::string_literal;
 
 /// What the bare names of an expression refer to: the body's locals, a helper's parameters, a transition's
 /// trigger payload.
@@ -72,47 +75,39 @@ impl<'a> Scope<'a> {
         format!("{}::{}", self.type_name(id), variant.unwrap_or("?"))
     }
 
-    fn phase(&self, id: meerkat_dsl::ir::PhaseId) -> String {
+    fn phase(&self, id: PhaseId) -> String {
         format!("Phase::{}", self.machine.phases.get(id.index()).map_or("?", |p| p.name.as_str()))
     }
 
-    fn field(&self, id: meerkat_dsl::ir::FieldId) -> String {
+    fn field(&self, id: FieldId) -> String {
         let name = self.machine.fields.get(id.index()).map_or("?", |f| f.name.as_str());
         if self.shadows(name) { format!("self.{name}") } else { name.to_string() }
     }
 }
 
-/// Binding strength, loosest first, as in the grammar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Prec {
-    Or,
-    And,
-    Cmp,
-    Add,
-    Mul,
-    /// `!e`, and also `if`/`match` expressions, which may stand as an operand but not as a method receiver.
-    Unary,
-    Postfix,
-    Atom,
-}
+/// The binding strength of unary `!`, and of `if`, `if let` and `match` expressions, which may stand as an
+/// operand but not as a method receiver: tighter than every binary operator.
+const UNARY: u8 = BinOp::TIGHTEST + 1;
+/// The binding strength of projections, method calls and quantifiers.
+const POSTFIX: u8 = UNARY + 1;
+/// Literals, names, calls, constructors: never parenthesised.
+const ATOM: u8 = POSTFIX + 1;
+/// The strength a position accepts when anything may stand there unparenthesised.
+const ANY: u8 = 0;
 
-fn binop_prec(op: BinOp) -> Prec {
-    match op {
-        BinOp::Or => Prec::Or,
-        BinOp::And => Prec::And,
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Prec::Cmp,
-        BinOp::Add | BinOp::Sub => Prec::Add,
-        BinOp::Mul | BinOp::Div | BinOp::Rem => Prec::Mul,
-    }
-}
-
-fn prec(expr: &Expr) -> Prec {
+/// How tightly an expression's outermost form binds, on the scale of [`BinOp::precedence`].
+fn prec(expr: &Expr) -> u8 {
     match &expr.kind {
-        ExprKind::Binary(op, _, _) => binop_prec(*op),
-        ExprKind::Not(_) | ExprKind::If(..) | ExprKind::IfLet { .. } | ExprKind::Match { .. } => Prec::Unary,
-        ExprKind::Project(..) | ExprKind::Method(..) | ExprKind::Quantifier { .. } => Prec::Postfix,
-        _ => Prec::Atom,
+        ExprKind::Binary(op, _, _) => op.precedence(),
+        ExprKind::Not(_) | ExprKind::If(..) | ExprKind::IfLet { .. } | ExprKind::Match { .. } => UNARY,
+        ExprKind::Project(..) | ExprKind::Method(..) | ExprKind::Quantifier { .. } => POSTFIX,
+        _ => ATOM,
     }
+}
+
+/// A type in spec syntax: `Map<String, Option<Lease>>`.
+pub fn ty(machine: &Machine, ty: &Type) -> String {
+    machine.type_name(ty)
 }
 
 /// An expression in spec syntax, on one line.
@@ -124,12 +119,12 @@ fn prec(expr: &Expr) -> Prec {
 /// )
 /// .expect("the spec checks");
 /// let machine = &package.machines[0];
-/// let scope = meerkat_codegen::render::Scope::guard(machine, &machine.guards[0]);
-/// assert_eq!(meerkat_codegen::render::expr(scope, &machine.guards[0].expr), "(n + 1) * 2 > 3 || n == 0");
+/// let scope = meerkat_dsl::print::Scope::guard(machine, &machine.guards[0]);
+/// assert_eq!(meerkat_dsl::print::expr(scope, &machine.guards[0].expr), "(n + 1) * 2 > 3 || n == 0");
 /// ```
 pub fn expr(scope: Scope<'_>, expr: &Expr) -> String {
     let mut out = String::new();
-    write_expr(&mut out, scope, expr, Prec::Or);
+    write_expr(&mut out, scope, expr, ANY);
     out
 }
 
@@ -203,11 +198,11 @@ fn write_list(out: &mut String, scope: Scope<'_>, items: &[Expr]) {
         if i > 0 {
             out.push_str(", ");
         }
-        write_expr(out, scope, item, Prec::Or);
+        write_expr(out, scope, item, ANY);
     }
 }
 
-fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
+fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: u8) {
     let parens = prec(e) < min;
     if parens {
         out.push('(');
@@ -215,11 +210,11 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
     match &e.kind {
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ExprKind::U64(n) => out.push_str(&n.to_string()),
-        ExprKind::Str(s) => out.push_str(&meerkat_dsl::parse::string_literal(s)),
+        ExprKind::Str(s) => out.push_str(&string_literal(s)),
         ExprKind::None => out.push_str("None"),
         ExprKind::Some(inner) => {
             out.push_str("Some(");
-            write_expr(out, scope, inner, Prec::Or);
+            write_expr(out, scope, inner, ANY);
             out.push(')');
         }
         ExprKind::PhaseLit(id) => out.push_str(&scope.phase(*id)),
@@ -257,7 +252,7 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
                     });
                     out.push_str(name.unwrap_or("?"));
                     out.push_str(": ");
-                    write_expr(out, scope, value, Prec::Or);
+                    write_expr(out, scope, value, ANY);
                 }
                 out.push_str(" }");
             }
@@ -265,11 +260,11 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
         ExprKind::Newtype(id, inner) => {
             out.push_str(scope.type_name(*id));
             out.push('(');
-            write_expr(out, scope, inner, Prec::Or);
+            write_expr(out, scope, inner, ANY);
             out.push(')');
         }
         ExprKind::Project(base, projection) => {
-            write_expr(out, scope, base, Prec::Postfix);
+            write_expr(out, scope, base, POSTFIX);
             out.push('.');
             out.push_str(&projection_name(scope.machine, &base.ty, *projection));
         }
@@ -287,22 +282,22 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    write_expr(out, scope, k, Prec::Or);
+                    write_expr(out, scope, k, ANY);
                     out.push_str(": ");
-                    write_expr(out, scope, v, Prec::Or);
+                    write_expr(out, scope, v, ANY);
                 }
                 out.push(']');
             }
         }
         ExprKind::Not(inner) => {
             out.push('!');
-            write_expr(out, scope, inner, Prec::Unary);
+            write_expr(out, scope, inner, UNARY);
         }
         ExprKind::Binary(op, lhs, rhs) => {
-            let p = binop_prec(*op);
+            let p = op.precedence();
             // Comparisons do not chain, so both sides bind tighter; the other operators associate to the left.
-            let left = if p == Prec::Cmp { Prec::Add } else { p };
-            let right = next(p);
+            let left = if p == BinOp::COMPARISON { p + 1 } else { p };
+            let right = p + 1;
             write_expr(out, scope, lhs, left);
             out.push(' ');
             out.push_str(op.as_str());
@@ -310,7 +305,7 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
             write_expr(out, scope, rhs, right);
         }
         ExprKind::Method(receiver, builtin, args) => {
-            write_expr(out, scope, receiver, Prec::Postfix);
+            write_expr(out, scope, receiver, POSTFIX);
             out.push('.');
             out.push_str(builtin.as_str());
             out.push('(');
@@ -318,7 +313,7 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
             out.push(')');
         }
         ExprKind::Quantifier { kind, collection, params, body } => {
-            write_expr(out, scope, collection, Prec::Postfix);
+            write_expr(out, scope, collection, POSTFIX);
             out.push('.');
             out.push_str(match kind {
                 Quantifier::All => "all",
@@ -329,24 +324,24 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
             let names: Vec<&str> = params.iter().map(|p| scope.local(*p)).collect();
             out.push_str(&names.join(", "));
             out.push_str("| ");
-            write_expr(out, scope, body, Prec::Or);
+            write_expr(out, scope, body, ANY);
             out.push(')');
         }
         ExprKind::If(cond, then, else_) => {
             out.push_str("if ");
-            write_expr(out, scope, cond, Prec::Or);
+            write_expr(out, scope, cond, ANY);
             write_branches(out, scope, then, else_);
         }
         ExprKind::IfLet { pattern: p, scrutinee, then, else_ } => {
             out.push_str("if let ");
             out.push_str(&pattern(scope, p));
             out.push_str(" = ");
-            write_expr(out, scope, scrutinee, Prec::Or);
+            write_expr(out, scope, scrutinee, ANY);
             write_branches(out, scope, then, else_);
         }
         ExprKind::Match { scrutinee, arms } => {
             out.push_str("match ");
-            write_expr(out, scope, scrutinee, Prec::Or);
+            write_expr(out, scope, scrutinee, ANY);
             out.push_str(" { ");
             for (i, arm) in arms.iter().enumerate() {
                 if i > 0 {
@@ -362,28 +357,16 @@ fn write_expr(out: &mut String, scope: Scope<'_>, e: &Expr, min: Prec) {
     }
 }
 
-fn next(p: Prec) -> Prec {
-    match p {
-        Prec::Or => Prec::And,
-        Prec::And => Prec::Cmp,
-        Prec::Cmp => Prec::Add,
-        Prec::Add => Prec::Mul,
-        Prec::Mul => Prec::Unary,
-        Prec::Unary => Prec::Postfix,
-        Prec::Postfix | Prec::Atom => Prec::Atom,
-    }
-}
-
 fn write_branches(out: &mut String, scope: Scope<'_>, then: &Expr, else_: &Expr) {
     out.push_str(" { ");
-    write_expr(out, scope, then, Prec::Or);
+    write_expr(out, scope, then, ANY);
     out.push_str(" } else ");
     // `else if` chains stay flat, as they would be written.
     if matches!(else_.kind, ExprKind::If(..) | ExprKind::IfLet { .. }) {
-        write_expr(out, scope, else_, Prec::Or);
+        write_expr(out, scope, else_, ANY);
     } else {
         out.push_str("{ ");
-        write_expr(out, scope, else_, Prec::Or);
+        write_expr(out, scope, else_, ANY);
         out.push_str(" }");
     }
 }
@@ -392,7 +375,7 @@ fn write_arm(out: &mut String, scope: Scope<'_>, arm: &MatchArm) {
     let patterns: Vec<String> = arm.patterns.iter().map(|p| pattern(scope, p)).collect();
     out.push_str(&patterns.join(" | "));
     out.push_str(" => ");
-    write_expr(out, scope, &arm.body, Prec::Or);
+    write_expr(out, scope, &arm.body, ANY);
 }
 
 /// The written form of a projection step from a value of type `base`: a record field's name, or `0`.
@@ -465,7 +448,7 @@ fn write_stmt(out: &mut String, scope: Scope<'_>, stmt: &Stmt, indent: usize) {
             out.push_str(&format!("{} {}= {};\n", place(scope, p), op.as_str(), expr(scope, value)));
         }
         StmtKind::Collection { place: p, op, args } => {
-            use meerkat_dsl::ir::CollectionOp as C;
+            use CollectionOp as C;
             let method = match op {
                 C::SetInsert | C::MapInsert => "insert",
                 C::SetRemove | C::MapRemove => "remove",
@@ -582,10 +565,10 @@ machine M {
 }
 "#;
 
-    fn checked() -> meerkat_dsl::CheckedMachine {
-        match meerkat_dsl::check_source("m.machine", SPEC) {
+    fn checked() -> crate::CheckedMachine {
+        match crate::check_source("m.machine", SPEC) {
             Ok(mut package) => package.machines.remove(0),
-            Err(e) => panic!("{}", e.render(meerkat_dsl::RenderOptions::default())),
+            Err(e) => panic!("{}", e.render(crate::RenderOptions::default())),
         }
     }
 
