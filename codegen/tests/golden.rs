@@ -1,13 +1,15 @@
 //! Golden tests of the Rust back end: each `tests/golden/<name>.machine` is generated with the default options
-//! and must equal `tests/golden/<name>.rs` byte for byte. A mismatch fails with a line diff and the command to
-//! accept the new output (`UPDATE_EXPECT=1 cargo test -p meerkat-codegen --test golden`), which is the only way
-//! these files are rewritten. The files double as readable examples of generated kernels.
+//! and must equal `tests/golden/<name>.rs` byte for byte. The golden files are `expect-test` files, the
+//! workspace's one golden-file harness: a mismatch fails with a diff, and
+//! `UPDATE_EXPECT=1 cargo test -p meerkat-codegen --test golden` is the only way these files are rewritten. The
+//! files double as readable examples of generated kernels.
 
 // Tests report failures by panicking.
 #![allow(clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 
+use expect_test::expect_file;
 use meerkat_codegen::{RustOptions, generate_rust};
 
 fn golden_dir() -> PathBuf {
@@ -24,24 +26,8 @@ fn generate(spec: &Path) -> String {
     package.machines.iter().map(|m| generate_rust(m, &options)).collect::<Vec<_>>().join("\n")
 }
 
-/// A short line diff: the first differing lines with some context.
-fn diff(expected: &str, actual: &str) -> String {
-    let e: Vec<&str> = expected.lines().collect();
-    let a: Vec<&str> = actual.lines().collect();
-    let first = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
-    let mut out = format!("first difference at line {}:\n", first + 1);
-    for line in e.iter().skip(first).take(8) {
-        out.push_str(&format!("-{line}\n"));
-    }
-    for line in a.iter().skip(first).take(8) {
-        out.push_str(&format!("+{line}\n"));
-    }
-    out
-}
-
 #[test]
 fn generated_kernels_match_golden_files() {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
     let mut specs: Vec<PathBuf> = std::fs::read_dir(golden_dir())
         .expect("tests/golden exists")
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -49,26 +35,9 @@ fn generated_kernels_match_golden_files() {
         .collect();
     specs.sort();
     assert!(specs.len() >= 2, "expected golden specs in {}", golden_dir().display());
-    let mut stale = Vec::new();
     for spec in specs {
-        let expected_path = spec.with_extension("rs");
-        let actual = generate(&spec);
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if actual == expected {
-            continue;
-        }
-        if update {
-            std::fs::write(&expected_path, &actual).expect("golden file is writable");
-        } else {
-            stale.push(format!("{}:\n{}", expected_path.display(), diff(&expected, &actual)));
-        }
+        expect_file![spec.with_extension("rs")].assert_eq(&generate(&spec));
     }
-    assert!(
-        stale.is_empty(),
-        "generated code differs from the golden files; if the change is intended, run with UPDATE_EXPECT=1 \
-         (UPDATE_EXPECT=1 cargo test -p meerkat-codegen --test golden)\n\n{}",
-        stale.join("\n")
-    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `docs/diagnostics.md` and [`Code::ALL`] stay in step: every code has a `## CODE: title` section and every
 //! section names a real code; each section's ```machine example reports its code; and the ```text block after
-//! the example is exactly what the compiler prints for it. `UPDATE_EXPECT=1` rewrites the printed outputs in
-//! the page after a deliberate change to a message; nothing else writes the file.
+//! the example is exactly what the compiler prints for it. The page is an `expect-test` file, the workspace's one
+//! golden-file harness: the test rebuilds it with every output block replaced by what the compiler prints, and
+//! `UPDATE_EXPECT=1` writes that back after a deliberate change to a message; nothing else writes the file.
 
 #![allow(clippy::expect_used, clippy::panic, reason = "a test fails loudly on broken test data")]
 
@@ -9,6 +10,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use expect_test::expect_file;
 use meerkat_dsl::{Code, RenderOptions, check_source};
 
 fn doc_path() -> PathBuf {
@@ -126,7 +128,6 @@ fn every_code_has_a_summary_row_an_example_and_its_output() {
 
 #[test]
 fn every_example_reports_its_code_and_prints_the_documented_output() {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
     let doc = read_doc();
     let mut lines: Vec<String> = doc.lines().map(str::to_string).collect();
     let mut failures = String::new();
@@ -147,25 +148,13 @@ fn every_example_reports_its_code_and_prints_the_documented_output() {
         }
         let Some((start, end)) = section.output_lines else { continue };
         if section.output != rendered {
-            if update {
-                lines.splice(start..end, rendered.lines().map(str::to_string));
-            } else {
-                let _ = writeln!(
-                    failures,
-                    "{}: the documented output differs; the compiler prints:\n{rendered}",
-                    section.code
-                );
-            }
+            lines.splice(start..end, rendered.lines().map(str::to_string));
         }
     }
-    if update {
-        let mut text = lines.join("\n");
-        text.push('\n');
-        if text != doc {
-            std::fs::write(doc_path(), text).expect("docs/diagnostics.md is writable");
-        }
-    }
-    assert!(failures.is_empty(), "{failures}\nrun with UPDATE_EXPECT=1 to accept the new output");
+    assert!(failures.is_empty(), "{failures}");
+    let mut documented = lines.join("\n");
+    documented.push('\n');
+    expect_file![doc_path()].assert_eq(&documented);
 }
 
 #[test]

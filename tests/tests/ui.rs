@@ -2,14 +2,15 @@
 //! warnings of a file that checks) must equal `tests/ui/NNNN_name.stderr` byte for byte.
 //!
 //! Rendering is fixed at width 100 without colour, and the file is named by its path relative to `tests/ui`, so
-//! the snapshots do not depend on the machine or the directory the tests run from. A mismatch fails with a line
-//! diff; `UPDATE_EXPECT=1 cargo test -p meerkat-tests --test ui` rewrites the snapshots, and nothing else does.
+//! the snapshots do not depend on the machine or the directory the tests run from. The snapshots are
+//! `expect-test` files, the workspace's one golden-file harness: a mismatch fails with a diff, and
+//! `UPDATE_EXPECT=1 cargo test -p meerkat-tests --test ui` rewrites the snapshots, which nothing else does.
 
 #![allow(clippy::expect_used, clippy::panic, reason = "a test fails loudly on broken test data")]
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use expect_test::expect_file;
 use meerkat_dsl::{RenderOptions, check_source};
 
 fn ui_dir() -> PathBuf {
@@ -41,68 +42,17 @@ fn render(name: &str, text: &str) -> String {
     }
 }
 
-/// A line diff (`-` expected, `+` actual) from the longest common subsequence of lines.
-fn line_diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = String::new();
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            let _ = writeln!(out, "  {}", a[i]);
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            let _ = writeln!(out, "+ {}", b[j]);
-            j += 1;
-        } else {
-            let _ = writeln!(out, "- {}", a[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 #[test]
 fn ui_snapshots_match() {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
     let specs = files_with_extension("machine");
     assert!(specs.len() >= 15, "expected at least 15 UI cases in {}, found {}", ui_dir().display(), specs.len());
-    let mut failures = String::new();
     for spec in &specs {
         let name = file_name(spec);
         let text = std::fs::read_to_string(spec).expect("UI spec is readable");
         let actual = render(&name, &text);
-        if actual.trim().is_empty() {
-            let _ = writeln!(failures, "{name}: reports nothing; a UI case must produce diagnostics\n");
-            continue;
-        }
-        let snapshot = spec.with_extension("stderr");
-        if update {
-            if std::fs::read_to_string(&snapshot).ok().as_deref() != Some(actual.as_str()) {
-                std::fs::write(&snapshot, &actual).expect("snapshot is writable");
-            }
-            continue;
-        }
-        match std::fs::read_to_string(&snapshot) {
-            Ok(expected) if expected == actual => {}
-            Ok(expected) => {
-                let _ = writeln!(failures, "{name}: rendered diagnostics differ from {}", file_name(&snapshot));
-                let _ = writeln!(failures, "{}", line_diff(&expected, &actual));
-            }
-            Err(_) => {
-                let _ = writeln!(failures, "{name}: no snapshot {} yet; it would be:\n{actual}", file_name(&snapshot));
-            }
-        }
+        assert!(!actual.trim().is_empty(), "{name}: reports nothing; a UI case must produce diagnostics");
+        expect_file![spec.with_extension("stderr")].assert_eq(&actual);
     }
-    assert!(failures.is_empty(), "{failures}\nrun with UPDATE_EXPECT=1 to accept the new output");
 }
 
 #[test]
@@ -126,10 +76,4 @@ fn ui_cases_are_numbered() {
         })
         .collect();
     assert!(badly_named.is_empty(), "UI cases must be named `NNNN_name.machine`: {}", badly_named.join(", "));
-}
-
-#[test]
-fn line_diff_marks_changed_lines() {
-    let diff = line_diff("a\nb\nc\n", "a\nx\nc\n");
-    assert_eq!(diff, "  a\n+ x\n- b\n  c\n");
 }

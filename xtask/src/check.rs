@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow};
 use meerkat_dsl::CheckedPackage;
 use meerkat_dsl::ir::Trigger;
 
-use crate::project::{self, Output, plural};
+use crate::project::{self, Output, failure_summary, plural};
 
 /// Arguments of `cargo xtask check`.
 #[derive(Debug, clap::Args)]
@@ -66,20 +66,6 @@ pub fn run(args: &Args, output: Output) -> Result<bool> {
             Ok(false)
         }
     }
-}
-
-/// `error: could not check 3 files due to 2 errors; 1 warning emitted`.
-pub fn failure_summary(output: Output, files: usize, errors: usize, warnings: usize) -> String {
-    let mut line = format!(
-        "{} could not check {} due to {}",
-        output.error_label(),
-        if files == 1 { "1 file".to_string() } else { format!("{files} files") },
-        plural(errors, "error")
-    );
-    if warnings > 0 {
-        line.push_str(&format!("; {} emitted", plural(warnings, "warning")));
-    }
-    line
 }
 
 fn print_uncovered(package: &CheckedPackage, output: Output) {

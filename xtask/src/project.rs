@@ -84,16 +84,13 @@ pub fn load_default_package(output: Output) -> Result<Option<CheckedPackage>> {
             Ok(Some(package))
         }
         Ok(package) => {
-            println!(
-                "{}",
-                crate::check::failure_summary(output, files, failures.len(), package.warnings.warning_count())
-            );
+            println!("{}", failure_summary(output, files, failures.len(), package.warnings.warning_count()));
             Ok(None)
         }
         Err(error) => {
             println!("{}", error.render(output.render_options()));
             let errors = error.diagnostics.error_count() + failures.len();
-            println!("{}", crate::check::failure_summary(output, files, errors, error.diagnostics.warning_count()));
+            println!("{}", failure_summary(output, files, errors, error.diagnostics.warning_count()));
             Ok(None)
         }
     }
@@ -149,4 +146,18 @@ impl Output {
 /// `1 error`, `2 errors`.
 pub fn plural(count: usize, noun: &str) -> String {
     if count == 1 { format!("{count} {noun}") } else { format!("{count} {noun}s") }
+}
+
+/// `error: could not check 3 files due to 2 errors; 1 warning emitted`.
+pub fn failure_summary(output: Output, files: usize, errors: usize, warnings: usize) -> String {
+    let mut line = format!(
+        "{} could not check {} due to {}",
+        output.error_label(),
+        if files == 1 { "1 file".to_string() } else { format!("{files} files") },
+        plural(errors, "error")
+    );
+    if warnings > 0 {
+        line.push_str(&format!("; {} emitted", plural(warnings, "warning")));
+    }
+    line
 }

@@ -2,10 +2,12 @@
 //! `machines/generated/` match them, writing only changed files and removing orphans; with `--check` it writes
 //! nothing and fails, listing the files, when anything is stale.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use meerkat_codegen::artifacts::{GENERATED_DIR, REGEN_COMMAND};
+use meerkat_dsl::CheckedPackage;
 
 use crate::project::{self, Output, plural};
 use crate::sync;
@@ -37,10 +39,7 @@ pub fn regen(check: bool, output: Output) -> Result<Outcome> {
         return Ok(Outcome { ok: false, summary: "the specs do not check".to_string() });
     };
     let root = project::root();
-    let spec_paths: Vec<PathBuf> = package.sources.iter().map(|s| PathBuf::from(&s.name)).collect();
-    let expected = meerkat_codegen::artifacts(&package, &spec_paths);
-    let dir = Path::new(GENERATED_DIR);
-    let plan = sync::plan(&root, dir, &expected).with_context(|| format!("cannot read `{GENERATED_DIR}`"))?;
+    let (expected, plan) = plan(&package, &root)?;
     let lines = plan.lines(check);
     for line in &lines {
         println!("{line}");
@@ -73,4 +72,35 @@ pub fn regen(check: bool, output: Output) -> Result<Outcome> {
     };
     println!("{summary}");
     Ok(Outcome { ok: true, summary })
+}
+
+/// Every artifact of a checked package, by path, and what it takes to make `machines/generated/` under `root`
+/// hold exactly them.
+fn plan(package: &CheckedPackage, root: &Path) -> Result<(BTreeMap<PathBuf, String>, sync::Plan)> {
+    let spec_paths: Vec<PathBuf> = package.sources.iter().map(|s| PathBuf::from(&s.name)).collect();
+    let expected = meerkat_codegen::artifacts(package, &spec_paths);
+    let plan = sync::plan(root, Path::new(GENERATED_DIR), &expected)
+        .with_context(|| format!("cannot read `{GENERATED_DIR}`"))?;
+    Ok((expected, plan))
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::panic, reason = "a test fails loudly when the workspace is unreadable")]
+mod tests {
+    use super::*;
+
+    /// Guards `machines/generated/`: the plan `regen` would carry out must be empty. The test never writes: the
+    /// fix is to run `cargo xtask regen` and review the diff.
+    #[test]
+    fn generated_artifacts_are_fresh() {
+        let output = Output { colour: false, width: 100 };
+        let package = project::load_default_package(output).expect("machines/ is readable");
+        let package = package.unwrap_or_else(|| panic!("machines/*.machine do not check (see above)"));
+        let (_, plan) = plan(&package, &project::root()).expect("machines/generated/ is readable");
+        assert!(
+            plan.is_clean(),
+            "{GENERATED_DIR}/ is out of date with machines/*.machine:\n{}\nrun {REGEN_COMMAND}",
+            plan.lines(true).join("\n")
+        );
+    }
 }

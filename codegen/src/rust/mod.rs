@@ -9,8 +9,8 @@
 //! How the code is organised:
 //! - `names` allocates identifiers; `analysis` computes the facts that shape the code (what can fail, what is
 //!   used, static bounds on effects and candidates);
-//! - `expr` compiles expressions, `body` compiles transition bodies with their undo log, `dispatch` compiles
-//!   the (phase, trigger) `match`;
+//! - `expr` compiles expressions (`methods` their built-in method calls and quantifiers), `body` compiles
+//!   transition bodies with their undo log, `dispatch` compiles the (phase, trigger) `match`;
 //! - `items` emits the data types and the public API around them; `interp_conversions` the optional conversions
 //!   to the reference interpreter's values.
 //!
@@ -23,6 +23,7 @@ mod dispatch;
 mod expr;
 mod interp_conversions;
 mod items;
+mod methods;
 pub(crate) mod names;
 
 use meerkat_dsl::CheckedMachine;

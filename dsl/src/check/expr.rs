@@ -1,83 +1,22 @@
-//! Expression checking: name resolution and bidirectional type checking of expressions into typed IR.
+//! Expression checking: bidirectional type checking of expressions into typed IR. Names and paths are resolved in
+//! `path`, patterns in `pattern`, method calls in `methods`; this file holds the entry point, literals,
+//! constructors, operators, helper calls, `if` and `match`.
 //!
 //! `check_expr` takes the type the position expects, when known, and uses it to type literals that cannot
 //! type themselves (`None`, `[]`, `[:]`) and to resolve bare enum variants (`phase == Idle`). Each error is
 //! reported once where it arises and then travels up as [`Reported`], so one mistake never causes a cascade.
 
-use crate::ast::{self, Arg, BinOp, ExprKind as A};
+use crate::ast::{self, BinOp, ExprKind as A};
 use crate::diagnostic::{Code, Diagnostic, Label};
-use crate::ir::{self, Builtin, ExprKind as K, HelperId, LocalId, Projection, Quantifier, Trigger, Type, TypeKind};
+use crate::ir::{self, ExprKind as K, Type, TypeKind};
 use crate::span::Span;
 
-use super::declare::{MachineChecker, Node, Value};
-use super::names::{suggest, with_suggestion};
+use super::body::{Body, Checked, Ctx, Node, Reported};
+use super::machine::MachineChecker;
+use super::names::{plural, quoted, suggest, with_suggestion};
 
-/// An error was reported; the caller should give up on the enclosing expression without reporting more.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Reported;
-
-/// The result of checking something that may already have been reported as wrong.
-pub(crate) type Checked<T> = Result<T, Reported>;
-
-/// What an expression may read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ctx {
-    /// Initial values and model domains: literals and constructors only.
-    Const,
-    /// Guards, invariants and effect defaults: state fields, the phase, guards and helpers.
-    Machine,
-    /// A helper body: its parameters plus everything `Machine` allows.
-    Helper(HelperId),
-    /// A transition: its trigger's payload fields and `source`, plus everything `Machine` allows.
-    Transition(Trigger),
-}
-
-/// The locals of one body and the lexical scopes that make them visible.
-#[derive(Debug)]
-pub(crate) struct Body {
-    pub(crate) ctx: Ctx,
-    pub(crate) node: Node,
-    pub(crate) locals: Vec<ir::Local>,
-    scopes: Vec<Vec<(String, LocalId)>>,
-}
-
-impl Body {
-    pub(crate) fn new(ctx: Ctx, node: Node) -> Self {
-        Body { ctx, node, locals: Vec::new(), scopes: vec![Vec::new()] }
-    }
-
-    pub(crate) fn push_scope(&mut self) {
-        self.scopes.push(Vec::new());
-    }
-
-    pub(crate) fn pop_scope(&mut self) {
-        self.scopes.pop();
-        if self.scopes.is_empty() {
-            self.scopes.push(Vec::new());
-        }
-    }
-
-    /// Binds a new local in the innermost scope.
-    pub(crate) fn bind(&mut self, name: &str, ty: Type) -> LocalId {
-        let id = LocalId(self.locals.len() as u32);
-        self.locals.push(ir::Local { name: name.to_string(), ty });
-        if let Some(scope) = self.scopes.last_mut() {
-            scope.push((name.to_string(), id));
-        }
-        id
-    }
-
-    /// The innermost visible local of that name.
-    pub(crate) fn lookup(&self, name: &str) -> Option<LocalId> {
-        self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, id)| *id)
-    }
-
-    fn visible_names(&self) -> Vec<String> {
-        self.scopes.iter().flatten().map(|(n, _)| n.clone()).collect()
-    }
-}
-
-fn expr(kind: K, ty: Type, span: Span) -> ir::Expr {
+/// A typed IR expression.
+pub(crate) fn expr(kind: K, ty: Type, span: Span) -> ir::Expr {
     ir::Expr { kind, ty, span }
 }
 
@@ -92,6 +31,25 @@ impl MachineChecker<'_> {
             }
         }
         Ok(typed)
+    }
+
+    /// Checks each argument against its parameter's type, reporting every argument that fails; the typed
+    /// arguments when all of them check.
+    pub(crate) fn check_args(
+        &mut self,
+        body: &mut Body,
+        args: &[ast::Expr],
+        params: &[Type],
+    ) -> Checked<Vec<ir::Expr>> {
+        let mut values = Vec::with_capacity(args.len());
+        let mut failed = false;
+        for (arg, param) in args.iter().zip(params) {
+            match self.check_expr(body, arg, Some(param)) {
+                Ok(v) => values.push(v),
+                Err(Reported) => failed = true,
+            }
+        }
+        if failed { Err(Reported) } else { Ok(values) }
     }
 
     /// Reports that an expression of type `found` stands where `want` is required.
@@ -120,12 +78,18 @@ impl MachineChecker<'_> {
         self.diags.push(d);
     }
 
-    fn error(&mut self, code: Code, span: Span, message: impl Into<String>, label: impl Into<String>) -> Reported {
+    pub(crate) fn error(
+        &mut self,
+        code: Code,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Reported {
         self.diags.push(Diagnostic::new(code, self.source, message, Label::new(span, label)));
         Reported
     }
 
-    fn error_help(
+    pub(crate) fn error_help(
         &mut self,
         code: Code,
         span: Span,
@@ -138,7 +102,7 @@ impl MachineChecker<'_> {
     }
 
     /// Reports a read that a constant context does not allow.
-    fn not_constant(&mut self, span: Span, what: &str) -> Reported {
+    pub(crate) fn not_constant(&mut self, span: Span, what: &str) -> Reported {
         self.error_help(
             Code::NotConstant,
             span,
@@ -148,7 +112,7 @@ impl MachineChecker<'_> {
         )
     }
 
-    fn synth(&mut self, body: &mut Body, e: &ast::Expr, expected: Option<&Type>) -> Checked<ir::Expr> {
+    pub(crate) fn synth(&mut self, body: &mut Body, e: &ast::Expr, expected: Option<&Type>) -> Checked<ir::Expr> {
         let span = e.span;
         match &e.kind {
             A::Bool(b) => Ok(expr(K::Bool(*b), Type::Bool, span)),
@@ -209,217 +173,6 @@ impl MachineChecker<'_> {
         }
     }
 
-    /// Resolves a bare name: locals, parameters, payload fields, `source`, the phase field, state fields,
-    /// guards, then (from the expected type or uniquely) enum variants and phases.
-    fn resolve_name(&mut self, body: &mut Body, ident: &ast::Ident, expected: Option<&Type>) -> Checked<ir::Expr> {
-        let name = ident.name.as_str();
-        let span = ident.span;
-        if let Some(local) = body.lookup(name) {
-            let ty = body.locals[local.index()].ty.clone();
-            return Ok(expr(K::Local(local), ty, span));
-        }
-        if let Ctx::Helper(id) = body.ctx {
-            if let Some(index) = self.m.helpers[id.index()].params.iter().position(|(p, _)| p == name) {
-                let ty = self.m.helpers[id.index()].params[index].1.clone();
-                return Ok(expr(K::Param(index as u32), ty, span));
-            }
-        }
-        if let Ctx::Transition(trigger) = body.ctx {
-            let message = self.m.trigger(trigger);
-            if let Some(index) = message.fields.iter().position(|f| f.name == name) {
-                let ty = message.fields[index].ty.clone();
-                return Ok(expr(K::Payload(index as u32), ty, span));
-            }
-        }
-        match self.values.get(name) {
-            Some(Value::Phase) => {
-                if body.ctx == Ctx::Const {
-                    return Err(self.not_constant(span, "the phase"));
-                }
-                return Ok(expr(K::Phase, Type::Phase, span));
-            }
-            Some(Value::Field(id)) => {
-                if body.ctx == Ctx::Const {
-                    return Err(self.not_constant(span, "state fields"));
-                }
-                let ty = self.m.fields[id.index()].ty.clone();
-                return Ok(expr(K::Field(id), ty, span));
-            }
-            Some(Value::Guard(id)) => {
-                if body.ctx == Ctx::Const {
-                    return Err(self.not_constant(span, "guards"));
-                }
-                self.calls.push((body.node, Node::Guard(id), span));
-                return Ok(expr(K::Guard(id), Type::Bool, span));
-            }
-            None => {}
-        }
-        if name == "source" && matches!(body.ctx, Ctx::Transition(_)) {
-            return Ok(expr(K::Source, Type::Phase, span));
-        }
-        // A bare variant, typed by the expected type.
-        match expected {
-            Some(Type::Phase) => {
-                if let Some(id) = self.phases.get(name) {
-                    return Ok(expr(K::PhaseLit(id), Type::Phase, span));
-                }
-            }
-            Some(Type::Named(tid)) => {
-                if let TypeKind::Enum { variants } = &self.m.types[tid.index()].kind {
-                    if let Some(index) = variants.iter().position(|v| v.name == name) {
-                        return Ok(expr(K::Variant(*tid, index as u32), Type::Named(*tid), span));
-                    }
-                }
-            }
-            _ => {}
-        }
-        // With no expected type, a name that is a variant of exactly one enum (or a phase) is that variant.
-        if expected.is_none() {
-            let mut found: Vec<ir::Expr> = Vec::new();
-            if let Some(id) = self.phases.get(name) {
-                found.push(expr(K::PhaseLit(id), Type::Phase, span));
-            }
-            for (index, decl) in self.m.types.iter().enumerate() {
-                if let TypeKind::Enum { variants } = &decl.kind {
-                    if let Some(v) = variants.iter().position(|v| v.name == name) {
-                        let tid = ir::TypeId(index as u32);
-                        found.push(expr(K::Variant(tid, v as u32), Type::Named(tid), span));
-                    }
-                }
-            }
-            if found.len() == 1 {
-                return Ok(found.remove(0));
-            }
-            if found.len() > 1 {
-                let owners: Vec<String> =
-                    found.iter().map(|e| format!("`{}::{name}`", self.m.type_name(&e.ty))).collect();
-                return Err(self.error_help(
-                    Code::UnknownName,
-                    span,
-                    format!("`{name}` is a variant of several enums"),
-                    "ambiguous",
-                    format!("qualify it: {}", owners.join(" or ")),
-                ));
-            }
-        }
-        Err(self.unknown_name(body, ident, expected))
-    }
-
-    fn unknown_name(&mut self, body: &Body, ident: &ast::Ident, expected: Option<&Type>) -> Reported {
-        let name = ident.name.as_str();
-        let mut candidates: Vec<String> = body.visible_names();
-        match body.ctx {
-            Ctx::Helper(id) => candidates.extend(self.m.helpers[id.index()].params.iter().map(|(p, _)| p.clone())),
-            Ctx::Transition(trigger) => {
-                candidates.extend(self.m.trigger(trigger).fields.iter().map(|f| f.name.clone()));
-                candidates.push("source".into());
-            }
-            _ => {}
-        }
-        if body.ctx != Ctx::Const {
-            candidates.extend(self.values.names().map(str::to_string));
-        }
-        match expected {
-            Some(Type::Phase) => candidates.extend(self.phases.names().map(str::to_string)),
-            Some(Type::Named(tid)) => {
-                if let TypeKind::Enum { variants } = &self.m.types[tid.index()].kind {
-                    candidates.extend(variants.iter().map(|v| v.name.clone()));
-                }
-            }
-            _ => {}
-        }
-        let mut suggestion = suggest(name, candidates.iter().map(String::as_str));
-        let fallback = if self.helpers.contains(name) {
-            Some(format!("`{name}` is a helper: call it with `{name}(...)`"))
-        } else if body.ctx == Ctx::Machine && self.is_payload_field(name) {
-            Some(format!(
-                "`{name}` is a payload field, and only transitions read payloads: named guards, invariants and \
-                 effect defaults see the state alone"
-            ))
-        } else if matches!(body.ctx, Ctx::Helper(_)) && self.is_payload_field(name) {
-            Some(format!(
-                "`{name}` is a payload field; a helper reads its parameters and the state: pass it as an argument"
-            ))
-        } else if body.ctx == Ctx::Const && self.values.contains(name) {
-            Some("initial values cannot read state".to_string())
-        } else {
-            None
-        };
-        if fallback.is_some() {
-            // The name exists, just not here: saying so beats a "did you mean" for some other, similar name.
-            suggestion = None;
-        }
-        let d = Diagnostic::new(
-            Code::UnknownName,
-            self.source,
-            format!("cannot find `{name}` in this scope"),
-            Label::new(ident.span, "not found"),
-        );
-        self.diags.push(with_suggestion(d, suggestion, fallback));
-        Reported
-    }
-
-    /// Whether some input or signal has a payload field of this name.
-    fn is_payload_field(&self, name: &str) -> bool {
-        self.m.inputs.iter().chain(&self.m.signals).any(|m| m.fields.iter().any(|f| f.name == name))
-    }
-
-    fn resolve_path(&mut self, ty: &ast::Ident, variant: &ast::Ident, span: Span) -> Checked<ir::Expr> {
-        if ty.name == "Phase" {
-            return match self.phases.get(&variant.name) {
-                Some(id) => Ok(expr(K::PhaseLit(id), Type::Phase, span)),
-                None => {
-                    let suggestion = suggest(&variant.name, self.phases.names());
-                    let d = Diagnostic::new(
-                        Code::UnknownPhase,
-                        self.source,
-                        format!("no phase named `{}`", variant.name),
-                        Label::new(variant.span, "unknown phase"),
-                    );
-                    self.diags.push(with_suggestion(d, suggestion, None));
-                    Err(Reported)
-                }
-            };
-        }
-        let Some(tid) = self.types.get(&ty.name) else {
-            let suggestion = suggest(&ty.name, self.types.names().chain(["Phase"]));
-            let d = Diagnostic::new(
-                Code::UnknownType,
-                self.source,
-                format!("unknown type `{}`", ty.name),
-                Label::new(ty.span, "not a declared enum"),
-            );
-            self.diags.push(with_suggestion(d, suggestion, None));
-            return Err(Reported);
-        };
-        let decl = &self.m.types[tid.index()];
-        let TypeKind::Enum { variants } = &decl.kind else {
-            let name = decl.name.clone();
-            return Err(self.error(
-                Code::UnknownVariant,
-                ty.span,
-                format!("`{name}` is not an enum, so it has no variants"),
-                "not an enum",
-            ));
-        };
-        match variants.iter().position(|v| v.name == variant.name) {
-            Some(index) => Ok(expr(K::Variant(tid, index as u32), Type::Named(tid), span)),
-            None => {
-                let names: Vec<String> = variants.iter().map(|v| v.name.clone()).collect();
-                let suggestion = suggest(&variant.name, names.iter().map(String::as_str));
-                let d = Diagnostic::new(
-                    Code::UnknownVariant,
-                    self.source,
-                    format!("enum `{}` has no variant `{}`", ty.name, variant.name),
-                    Label::new(variant.span, "unknown variant"),
-                );
-                let fallback = Some(format!("its variants are: {}", names.join(", ")));
-                self.diags.push(with_suggestion(d, suggestion, fallback));
-                Err(Reported)
-            }
-        }
-    }
-
     fn check_call(&mut self, body: &mut Body, name: &ast::Ident, args: &[ast::Expr], span: Span) -> Checked<ir::Expr> {
         if let Some(id) = self.helpers.get(&name.name) {
             if body.ctx == Ctx::Const {
@@ -432,17 +185,7 @@ impl MachineChecker<'_> {
             if params.len() != args.len() {
                 return Err(self.arity(name, params.len(), args.len(), span));
             }
-            let mut values = Vec::new();
-            let mut failed = false;
-            for (arg, param) in args.iter().zip(&params) {
-                match self.check_expr(body, arg, Some(param)) {
-                    Ok(v) => values.push(v),
-                    Err(_) => failed = true,
-                }
-            }
-            if failed {
-                return Err(Reported);
-            }
+            let values = self.check_args(body, args, &params)?;
             return Ok(expr(K::Call(id, values), ret, span));
         }
         if let Some(tid) = self.types.get(&name.name) {
@@ -492,7 +235,7 @@ impl MachineChecker<'_> {
         Err(Reported)
     }
 
-    fn arity(&mut self, name: &ast::Ident, want: usize, got: usize, span: Span) -> Reported {
+    pub(crate) fn arity(&mut self, name: &ast::Ident, want: usize, got: usize, span: Span) -> Reported {
         let plural = if want == 1 { "" } else { "s" };
         self.error(
             Code::ArgumentCount,
@@ -699,7 +442,7 @@ impl MachineChecker<'_> {
     }
 
     /// Whether an expression needs the other operand's type to be typed (`None`, `[]`, a bare variant name).
-    fn needs_context(&self, body: &Body, e: &ast::Expr) -> bool {
+    pub(crate) fn needs_context(&self, body: &Body, e: &ast::Expr) -> bool {
         match &e.kind {
             A::None => true,
             A::Bracket { items, .. } => items.is_empty(),
@@ -782,211 +525,6 @@ impl MachineChecker<'_> {
         Ok(value)
     }
 
-    fn check_field(&mut self, body: &mut Body, base: &ast::Expr, field: &ast::Ident, span: Span) -> Checked<ir::Expr> {
-        // `self.x` names the state field `x` even where a payload field or local shadows it.
-        if let A::Name(base_name) = &base.kind {
-            if base_name.name == "self" && body.lookup("self").is_none() {
-                if body.ctx == Ctx::Const {
-                    return Err(self.not_constant(span, "state fields"));
-                }
-                return match self.values.get(&field.name) {
-                    Some(Value::Field(id)) => {
-                        let ty = self.m.fields[id.index()].ty.clone();
-                        Ok(expr(K::Field(id), ty, span))
-                    }
-                    Some(Value::Phase) => Ok(expr(K::Phase, Type::Phase, span)),
-                    _ => {
-                        let names: Vec<String> = self.m.fields.iter().map(|f| f.name.clone()).collect();
-                        let suggestion = suggest(&field.name, names.iter().map(String::as_str));
-                        let d = Diagnostic::new(
-                            Code::UnknownField,
-                            self.source,
-                            format!("the state has no field `{}`", field.name),
-                            Label::new(field.span, "unknown state field"),
-                        );
-                        self.diags.push(with_suggestion(d, suggestion, None));
-                        Err(Reported)
-                    }
-                };
-            }
-        }
-        let value = self.check_expr(body, base, None)?;
-        let projection = self.projection(&value.ty, field)?;
-        let ty = self.projected_type(&value.ty, projection);
-        Ok(expr(K::Project(Box::new(value), projection), ty, span))
-    }
-
-    /// Resolves `.field` / `.0` on a value of type `ty`.
-    pub(crate) fn projection(&mut self, ty: &Type, field: &ast::Ident) -> Checked<Projection> {
-        if let Type::Named(tid) = ty {
-            match &self.m.types[tid.index()].kind {
-                TypeKind::Record { fields } => {
-                    if let Some(index) = fields.iter().position(|f| f.name == field.name) {
-                        return Ok(Projection::RecordField(index as u32));
-                    }
-                    let names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
-                    let record = self.m.types[tid.index()].name.clone();
-                    let suggestion = suggest(&field.name, names.iter().map(String::as_str));
-                    let d = Diagnostic::new(
-                        Code::UnknownField,
-                        self.source,
-                        format!("record `{record}` has no field `{}`", field.name),
-                        Label::new(field.span, "unknown field"),
-                    );
-                    self.diags.push(with_suggestion(
-                        d,
-                        suggestion,
-                        Some(format!("its fields are: {}", names.join(", "))),
-                    ));
-                    return Err(Reported);
-                }
-                TypeKind::Newtype { .. } if field.name == "0" => return Ok(Projection::NewtypeInner),
-                _ => {}
-            }
-        }
-        let name = self.m.type_name(ty);
-        let help = match ty {
-            Type::Option(_) => "the value may be absent: bind it first with `if let Some(x) = ...`".to_string(),
-            Type::Named(_) => "only records have named fields; a newtype's value is `.0`".to_string(),
-            _ => format!("a `{name}` has no fields"),
-        };
-        Err(self.error_help(
-            Code::UnknownField,
-            field.span,
-            format!("no field `{}` on a value of type `{name}`", field.name),
-            "unknown field",
-            help,
-        ))
-    }
-
-    /// The type reached by a projection that [`Self::projection`] accepted.
-    pub(crate) fn projected_type(&self, ty: &Type, projection: Projection) -> Type {
-        match (ty, projection) {
-            (Type::Named(tid), Projection::RecordField(i)) => match &self.m.types[tid.index()].kind {
-                TypeKind::Record { fields } => fields.get(i as usize).map_or(Type::Bool, |f| f.ty.clone()),
-                _ => Type::Bool,
-            },
-            (Type::Named(tid), Projection::NewtypeInner) => match &self.m.types[tid.index()].kind {
-                TypeKind::Newtype { inner } => inner.clone(),
-                _ => Type::Bool,
-            },
-            _ => Type::Bool,
-        }
-    }
-
-    fn check_method(
-        &mut self,
-        body: &mut Body,
-        recv: &ast::Expr,
-        method: &ast::Ident,
-        args: &[Arg],
-        span: Span,
-    ) -> Checked<ir::Expr> {
-        let receiver = self.check_expr(body, recv, None)?;
-        let name = method.name.as_str();
-        let quantifier = match name {
-            "all" => Some(Quantifier::All),
-            "any" => Some(Quantifier::Any),
-            "count" => Some(Quantifier::Count),
-            _ => None,
-        };
-        if let Some(kind) = quantifier {
-            let params: Vec<Type> = match &receiver.ty {
-                Type::Set(t) | Type::Seq(t) => vec![(**t).clone()],
-                Type::Map(k, v) => vec![(**k).clone(), (**v).clone()],
-                _ => return Err(self.unknown_method(&receiver.ty, method)),
-            };
-            let [Arg::Closure { params: names, body: closure_body, span: closure_span }] = args else {
-                let shape = if params.len() == 2 { "|key, value| ..." } else { "|x| ..." };
-                return Err(self.error_help(
-                    Code::ArgumentCount,
-                    span,
-                    format!("`{name}` takes one closure argument"),
-                    "expected a closure",
-                    format!("write `.{name}({shape})`"),
-                ));
-            };
-            if names.len() != params.len() {
-                let shape = if params.len() == 2 { "|key, value|" } else { "|x|" };
-                return Err(self.error_help(
-                    Code::ArgumentCount,
-                    *closure_span,
-                    format!("the closure of `{name}` takes {} parameter{}", params.len(), plural(params.len())),
-                    "wrong number of parameters",
-                    format!("write `{shape} ...`"),
-                ));
-            }
-            body.push_scope();
-            let locals: Vec<LocalId> = names.iter().zip(&params).map(|(n, t)| body.bind(&n.name, t.clone())).collect();
-            let predicate = self.check_expr(body, closure_body, Some(&Type::Bool));
-            body.pop_scope();
-            let predicate = predicate?;
-            let ty = if kind == Quantifier::Count { Type::U64 } else { Type::Bool };
-            return Ok(expr(
-                K::Quantifier { kind, collection: Box::new(receiver), params: locals, body: Box::new(predicate) },
-                ty,
-                span,
-            ));
-        }
-        let Some((builtin, param_types, result)) = builtin_signature(&receiver.ty, name) else {
-            return Err(self.unknown_method(&receiver.ty, method));
-        };
-        if args.len() != param_types.len() {
-            let plural = plural(param_types.len());
-            return Err(self.error(
-                Code::ArgumentCount,
-                span,
-                format!("`{name}` takes {} argument{plural} but {} were given", param_types.len(), args.len()),
-                format!("expected {} argument{plural}", param_types.len()),
-            ));
-        }
-        let mut values = Vec::new();
-        let mut failed = false;
-        for (arg, ty) in args.iter().zip(&param_types) {
-            match arg {
-                Arg::Expr(e) => match self.check_expr(body, e, Some(ty)) {
-                    Ok(v) => values.push(v),
-                    Err(_) => failed = true,
-                },
-                Arg::Closure { span, .. } => {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            self.source,
-                            format!("`{name}` does not take a closure"),
-                            Label::new(*span, "closure not expected here"),
-                        )
-                        .with_help("closures are the argument of `all`, `any` and `count`"),
-                    );
-                    failed = true;
-                }
-            }
-        }
-        if failed {
-            return Err(Reported);
-        }
-        Ok(expr(K::Method(Box::new(receiver), builtin, values), result, span))
-    }
-
-    fn unknown_method(&mut self, ty: &Type, method: &ast::Ident) -> Reported {
-        let available = methods_of(ty);
-        let suggestion = suggest(&method.name, available.iter().copied());
-        let type_name = self.m.type_name(ty);
-        let d = Diagnostic::new(
-            Code::UnknownMethod,
-            self.source,
-            format!("no method `{}` on a value of type `{type_name}`", method.name),
-            Label::new(method.span, "unknown method"),
-        );
-        let fallback = if available.is_empty() {
-            Some(format!("a `{type_name}` has no methods"))
-        } else {
-            Some(format!("its methods are: {}", available.join(", ")))
-        };
-        self.diags.push(with_suggestion(d, suggestion, fallback));
-        Reported
-    }
-
     fn check_if_expr(
         &mut self,
         body: &mut Body,
@@ -1023,7 +561,12 @@ impl MachineChecker<'_> {
         }
     }
 
-    fn check_branch(&mut self, body: &mut Body, e: &ast::Expr, expected: Option<&Type>) -> Checked<ir::Expr> {
+    pub(crate) fn check_branch(
+        &mut self,
+        body: &mut Body,
+        e: &ast::Expr,
+        expected: Option<&Type>,
+    ) -> Checked<ir::Expr> {
         let hint = expected.cloned();
         self.check_expr(body, e, hint.as_ref())
     }
@@ -1097,239 +640,6 @@ impl MachineChecker<'_> {
         let ty = result_ty.ok_or(Reported)?;
         Ok(expr(K::Match { scrutinee: Box::new(value), arms: checked_arms }, ty, span))
     }
-
-    /// Reports a `match` that does not cover every value of its scrutinee.
-    fn check_exhaustive(&mut self, ty: &Type, arms: &[ir::MatchArm], span: Span) -> Checked<()> {
-        let patterns: Vec<&ir::Pattern> = arms.iter().flat_map(|a| &a.patterns).collect();
-        if patterns.iter().any(|p| matches!(p, ir::Pattern::Wildcard)) {
-            return Ok(());
-        }
-        let missing: Vec<String> = match ty {
-            Type::Bool => [true, false]
-                .into_iter()
-                .filter(|b| !patterns.iter().any(|p| **p == ir::Pattern::Bool(*b)))
-                .map(|b| b.to_string())
-                .collect(),
-            Type::Option(_) => {
-                let mut missing = Vec::new();
-                if !patterns.iter().any(|p| matches!(p, ir::Pattern::None)) {
-                    missing.push("None".to_string());
-                }
-                if !patterns.iter().any(|p| matches!(p, ir::Pattern::Some(_))) {
-                    missing.push("Some(_)".to_string());
-                }
-                missing
-            }
-            Type::Phase => self
-                .m
-                .phase_ids()
-                .filter(|id| !patterns.iter().any(|p| **p == ir::Pattern::Phase(*id)))
-                .map(|id| self.m.phases[id.index()].name.clone())
-                .collect(),
-            Type::Named(tid) => match &self.m.types[tid.index()].kind {
-                TypeKind::Enum { variants } => variants
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !patterns.iter().any(|p| **p == ir::Pattern::Variant(*tid, *i as u32)))
-                    .map(|(_, v)| v.name.clone())
-                    .collect(),
-                _ => vec!["_".to_string()],
-            },
-            _ => vec!["_".to_string()],
-        };
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let names: Vec<&str> = missing.iter().map(String::as_str).collect();
-        Err(self.error_help(
-            Code::NonExhaustiveMatch,
-            span,
-            format!("this match does not cover {}", quoted(&names)),
-            "not exhaustive",
-            format!("add an arm for {}, or a `_ => ...` arm", quoted(&names)),
-        ))
-    }
-
-    /// Checks a pattern against the scrutinee's type, binding its names in the current scope.
-    pub(crate) fn check_pattern(&mut self, body: &mut Body, pattern: &ast::Pattern, ty: &Type) -> Checked<ir::Pattern> {
-        let type_name = self.m.type_name(ty);
-        let mismatch = |this: &mut Self, what: &str| {
-            this.error(
-                Code::TypeMismatch,
-                pattern.span,
-                format!("this pattern matches {what}, but the value is a `{type_name}`"),
-                "pattern of the wrong type",
-            )
-        };
-        match (&pattern.kind, ty) {
-            (ast::PatternKind::Wildcard, _) => Ok(ir::Pattern::Wildcard),
-            (ast::PatternKind::None, Type::Option(_)) => Ok(ir::Pattern::None),
-            (ast::PatternKind::Some(binding), Type::Option(inner)) => {
-                if let Some(b) = binding {
-                    self.check_binding_is_not_a_variant(b, inner)?;
-                }
-                Ok(ir::Pattern::Some(binding.as_ref().map(|b| body.bind(&b.name, (**inner).clone()))))
-            }
-            (ast::PatternKind::None | ast::PatternKind::Some(_), _) => Err(mismatch(self, "an `Option`")),
-            (ast::PatternKind::Bool(b), Type::Bool) => Ok(ir::Pattern::Bool(*b)),
-            (ast::PatternKind::Bool(_), _) => Err(mismatch(self, "a `bool`")),
-            (ast::PatternKind::Variant(qualifier, name), Type::Phase) => {
-                if let Some(q) = qualifier {
-                    if q.name != "Phase" {
-                        return Err(mismatch(self, &format!("a `{}`", q.name)));
-                    }
-                }
-                match self.phases.get(&name.name) {
-                    Some(id) => Ok(ir::Pattern::Phase(id)),
-                    None => {
-                        let suggestion = suggest(&name.name, self.phases.names());
-                        let d = Diagnostic::new(
-                            Code::UnknownPhase,
-                            self.source,
-                            format!("no phase named `{}`", name.name),
-                            Label::new(name.span, "unknown phase"),
-                        );
-                        self.diags.push(with_suggestion(d, suggestion, None));
-                        Err(Reported)
-                    }
-                }
-            }
-            (ast::PatternKind::Variant(qualifier, name), Type::Named(tid)) => {
-                let decl = self.m.types[tid.index()].clone();
-                let TypeKind::Enum { variants } = &decl.kind else {
-                    return Err(mismatch(self, "an enum variant"));
-                };
-                if let Some(q) = qualifier {
-                    if q.name != decl.name {
-                        return Err(mismatch(self, &format!("a `{}`", q.name)));
-                    }
-                }
-                match variants.iter().position(|v| v.name == name.name) {
-                    Some(index) => Ok(ir::Pattern::Variant(*tid, index as u32)),
-                    None => {
-                        let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
-                        let suggestion = suggest(&name.name, names.iter().copied());
-                        let d = Diagnostic::new(
-                            Code::UnknownVariant,
-                            self.source,
-                            format!("enum `{}` has no variant `{}`", decl.name, name.name),
-                            Label::new(name.span, "unknown variant"),
-                        );
-                        self.diags.push(with_suggestion(
-                            d,
-                            suggestion,
-                            Some(format!("its variants are: {}", names.join(", "))),
-                        ));
-                        Err(Reported)
-                    }
-                }
-            }
-            (ast::PatternKind::Variant(..), _) => Err(mismatch(self, "an enum variant")),
-        }
-    }
 }
 
-impl MachineChecker<'_> {
-    /// `Some(Retired)` binds a new name `Retired`; it does not test for the phase `Retired`. A binding named
-    /// after a variant or phase of the value's type is almost always that mistake, so it is an error (E0214).
-    fn check_binding_is_not_a_variant(&mut self, binding: &ast::Ident, inner: &Type) -> Checked<()> {
-        let what = match inner {
-            Type::Phase if self.phases.get(&binding.name).is_some() => format!("the phase `{}`", binding.name),
-            Type::Named(tid) => match &self.m.types[tid.index()].kind {
-                TypeKind::Enum { variants } if variants.iter().any(|v| v.name == binding.name) => {
-                    format!("`{}::{}`", self.m.types[tid.index()].name, binding.name)
-                }
-                _ => return Ok(()),
-            },
-            _ => return Ok(()),
-        };
-        let name = &binding.name;
-        self.diags.push(
-            Diagnostic::new(
-                Code::BindingShadowsVariant,
-                self.source,
-                format!("`Some({name})` binds a new name `{name}`; it does not match {what}"),
-                Label::new(binding.span, "binds a new name"),
-            )
-            .with_help(format!(
-                "to test for it, compare the whole value: `value == Some({name})`; to bind the inner value, \
-                 choose another name: `Some(inner)`"
-            )),
-        );
-        Err(Reported)
-    }
-}
-
-/// The built-in methods of a type, with their parameter and result types.
-fn builtin_signature(ty: &Type, name: &str) -> Option<(Builtin, Vec<Type>, Type)> {
-    use Builtin as B;
-    let boxed = |t: &Type| Box::new(t.clone());
-    Some(match (ty, name) {
-        (Type::Option(_), "is_some") => (B::IsSome, vec![], Type::Bool),
-        (Type::Option(_), "is_none") => (B::IsNone, vec![], Type::Bool),
-        (Type::Option(t), "unwrap_or") => (B::UnwrapOr, vec![(**t).clone()], (**t).clone()),
-        (Type::Option(t), "contains") => (B::Contains, vec![(**t).clone()], Type::Bool),
-        (Type::String | Type::Set(_) | Type::Seq(_) | Type::Map(..), "len") => (B::Len, vec![], Type::U64),
-        (Type::String | Type::Set(_) | Type::Seq(_) | Type::Map(..), "is_empty") => (B::IsEmpty, vec![], Type::Bool),
-        (Type::Set(t) | Type::Seq(t), "contains") => (B::Contains, vec![(**t).clone()], Type::Bool),
-        (Type::Map(k, _), "contains_key") => (B::ContainsKey, vec![(**k).clone()], Type::Bool),
-        (Type::Map(k, v), "get") => (B::Get, vec![(**k).clone()], Type::Option(v.clone())),
-        (Type::Seq(t), "get") => (B::Get, vec![Type::U64], Type::Option(t.clone())),
-        (Type::Map(k, _), "keys") => (B::Keys, vec![], Type::Set(k.clone())),
-        (Type::Map(_, v), "values") => (B::Values, vec![], Type::Seq(v.clone())),
-        (Type::Seq(t), "first") => (B::First, vec![], Type::Option(t.clone())),
-        (Type::Seq(t), "last") => (B::Last, vec![], Type::Option(t.clone())),
-        (Type::Set(t), "union") => (B::Union, vec![ty.clone()], Type::Set(boxed(t))),
-        (Type::Set(t), "intersection") => (B::Intersection, vec![ty.clone()], Type::Set(boxed(t))),
-        (Type::Set(t), "difference") => (B::Difference, vec![ty.clone()], Type::Set(boxed(t))),
-        (Type::Set(_), "is_subset") => (B::IsSubset, vec![ty.clone()], Type::Bool),
-        (Type::U64, "min") => (B::Min, vec![Type::U64], Type::U64),
-        (Type::U64, "max") => (B::Max, vec![Type::U64], Type::U64),
-        _ => return None,
-    })
-}
-
-/// The method names a type offers, for suggestions.
-fn methods_of(ty: &Type) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = [
-        "is_some",
-        "is_none",
-        "unwrap_or",
-        "contains",
-        "len",
-        "is_empty",
-        "contains_key",
-        "get",
-        "keys",
-        "values",
-        "first",
-        "last",
-        "union",
-        "intersection",
-        "difference",
-        "is_subset",
-        "min",
-        "max",
-    ]
-    .into_iter()
-    .filter(|n| builtin_signature(ty, n).is_some())
-    .collect();
-    if matches!(ty, Type::Set(_) | Type::Seq(_) | Type::Map(..)) {
-        names.extend(["all", "any", "count"]);
-    }
-    names
-}
-
-pub(crate) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
-pub(crate) fn quoted(items: &[&str]) -> String {
-    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
-    match quoted.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
+impl MachineChecker<'_> {}

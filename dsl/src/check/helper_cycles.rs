@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::span::Span;
 
-use super::declare::{MachineChecker, Node};
+use super::body::Node;
+use super::machine::MachineChecker;
 
 impl MachineChecker<'_> {
     pub(crate) fn report_helper_cycles(&mut self) {

@@ -2,21 +2,27 @@
 //!
 //! The passes run in this order, each in its own module:
 //! 1. `parse` each file (syntax errors stop here, after all files are parsed);
-//! 2. `declare`: collect every machine's names, report duplicates, resolve types (`types`);
-//! 3. `expr` / `stmt` / `transitions`: type-check initial values, defaults, helpers, guards, invariants and
-//!    transitions into [`crate::ir`]; `helper_cycles` rejects recursive helpers; `model` checks the bounds;
+//! 2. `machine`: the per-machine checker collects every machine's names, reports duplicates, resolves types
+//!    (`types`);
+//! 3. `expr` (with `path`, `pattern` and `methods`) / `stmt` / `transitions`: type-check initial values,
+//!    defaults, helpers, guards, invariants and transitions into [`crate::ir`], each body in its `body` scope;
+//!    `helper_cycles` rejects recursive helpers; `model` checks the bounds;
 //! 4. `compositions`: resolve and type routes across the package's machines;
 //! 5. the analyses over checked machines, one rule per module (listed in [`analyses`]): the structural ones on
 //!    every machine, the others on the machines that checked clean.
 //!
 //! Only this module can build a [`CheckedMachine`], so back ends that take one cannot meet unchecked input.
 
+mod body;
 mod compositions;
-mod declare;
 mod expr;
 mod helper_cycles;
+mod machine;
+mod methods;
 mod model;
 mod names;
+mod path;
+mod pattern;
 mod stmt;
 mod transitions;
 mod types;
@@ -184,7 +190,7 @@ pub fn check_package(sources: Vec<Source>) -> Result<CheckedPackage, CheckError>
             seen.insert(machine.name.name.as_str(), (*id, &machine.name));
         }
         let text = sources.get(id.0 as usize).map_or("", |s| s.text.as_str());
-        let (machine_ir, mut machine_diagnostics) = declare::check_machine(machine, *id, text);
+        let (machine_ir, mut machine_diagnostics) = machine::check_machine(machine, *id, text);
         machine_diagnostics.extend(analyses::structural(&machine_ir));
         let failed = machine_diagnostics.iter().any(Diagnostic::is_error);
         diagnostics.extend(machine_diagnostics);

@@ -1,4 +1,5 @@
-//! Name tables and "did you mean" suggestions shared by the checking passes.
+//! Name tables, "did you mean" suggestions and the small text helpers (`plural`, `quoted`) that the checking
+//! passes share in their messages.
 
 use std::collections::HashMap;
 
@@ -99,6 +100,21 @@ pub(crate) fn with_suggestion(
         (Some(s), _) => diagnostic.with_help(format!("did you mean `{s}`?")),
         (None, Some(f)) => diagnostic.with_help(f),
         (None, None) => diagnostic,
+    }
+}
+
+/// `""` for one, `"s"` for any other count.
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
+pub(crate) fn quoted(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

@@ -5,9 +5,9 @@ use crate::ast::{self, AssignOp, StmtKind as S};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::ir::{self, BinOp, CollectionOp, Type};
 
-use super::declare::{MachineChecker, Value};
-use super::expr::{Body, Checked, Ctx, Reported, plural, quoted};
-use super::names::{suggest, with_suggestion};
+use super::body::{Body, Checked, Ctx, Reported};
+use super::machine::{MachineChecker, Value};
+use super::names::{plural, quoted, suggest, with_suggestion};
 
 impl MachineChecker<'_> {
     /// Checks a block in a new scope.
@@ -199,17 +199,7 @@ impl MachineChecker<'_> {
             ));
             return Err(Reported);
         }
-        let mut values = Vec::new();
-        let mut failed = false;
-        for (arg, ty) in args.iter().zip(&params) {
-            match self.check_expr(body, arg, Some(ty)) {
-                Ok(v) => values.push(v),
-                Err(_) => failed = true,
-            }
-        }
-        if failed {
-            return Err(Reported);
-        }
+        let values = self.check_args(body, args, &params)?;
         Ok(ir::StmtKind::Collection { place, op, args: values })
     }
 

@@ -9,8 +9,8 @@ use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::ir::{self, PhaseId, TransitionId, Trigger, Type};
 use crate::span::Span;
 
-use super::declare::{MachineChecker, Node};
-use super::expr::{Body, Ctx};
+use super::body::{Body, Ctx, Node};
+use super::machine::MachineChecker;
 use super::names::{suggest, with_suggestion};
 
 impl MachineChecker<'_> {

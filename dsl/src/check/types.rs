@@ -1,18 +1,101 @@
-//! Resolving written types (`Map<String, Option<Lease>>`) to [`Type`]s, and rejecting types that contain
-//! themselves without a collection in between (they would have infinite size).
+//! Types: declaring the enums, records and newtypes of a machine, resolving written types
+//! (`Map<String, Option<Lease>>`) to [`Type`]s, and rejecting types that contain themselves without a collection
+//! in between (they would have infinite size) and map keys that are not scalars.
 
-use crate::ast::TypeExpr;
+use crate::ast::{MachineItem, TypeExpr};
 use crate::diagnostic::{Code, Diagnostic, Label};
-use crate::ir::{Type, TypeId, TypeKind};
+use crate::ir::{self, Type, TypeId, TypeKind};
 
-use super::declare::MachineChecker;
-use super::names::{suggest, with_suggestion};
+use super::machine::MachineChecker;
+use super::names::{Namespace, suggest, with_suggestion};
 
 /// Built-in type names, with their number of type arguments.
 pub(crate) const BUILTIN_TYPES: &[(&str, usize)] =
     &[("bool", 0), ("u64", 0), ("String", 0), ("Phase", 0), ("Option", 1), ("Set", 1), ("Seq", 1), ("Map", 2)];
 
 impl MachineChecker<'_> {
+    /// Declares the enums, records and newtypes: names first, so types may refer to each other in any order, then
+    /// their variants and fields; finally rejects types that contain themselves.
+    pub(crate) fn declare_types(&mut self) {
+        // Names first, so types may refer to each other in any order.
+        let mut decls: Vec<(&MachineItem, TypeId)> = Vec::new();
+        for item in &self.ast.items {
+            let (name, docs, span) = match item {
+                MachineItem::Enum(e) => (&e.name, &e.docs, e.span),
+                MachineItem::Record(r) => (&r.name, &r.docs, r.span),
+                MachineItem::Newtype(n) => (&n.name, &n.docs, n.span),
+                _ => continue,
+            };
+            if BUILTIN_TYPES.iter().any(|(b, _)| *b == name.name) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        self.source,
+                        format!("type `{}` is already a built-in type", name.name),
+                        Label::new(name.span, "conflicts with the built-in type"),
+                    )
+                    .with_help("choose another name"),
+                );
+                continue;
+            }
+            if self.types.contains(&name.name) {
+                self.types.declare(name, TypeId(0), self.source, &mut self.diags);
+                continue;
+            }
+            let id = TypeId(self.m.types.len() as u32);
+            self.types.declare(name, id, self.source, &mut self.diags);
+            self.m.types.push(ir::TypeDecl {
+                name: name.name.clone(),
+                docs: docs.text(),
+                span,
+                kind: TypeKind::Enum { variants: Vec::new() },
+            });
+            decls.push((item, id));
+        }
+        for (item, id) in decls {
+            let kind = match item {
+                MachineItem::Enum(e) => {
+                    let mut seen: Namespace<u32> = Namespace::new("variant");
+                    let mut variants = Vec::new();
+                    for v in &e.variants {
+                        if seen.contains(&v.name.name) {
+                            seen.declare(&v.name, 0, self.source, &mut self.diags);
+                            continue;
+                        }
+                        seen.declare(&v.name, variants.len() as u32, self.source, &mut self.diags);
+                        variants.push(ir::EnumVariant { name: v.name.name.clone(), docs: v.docs.text() });
+                    }
+                    TypeKind::Enum { variants }
+                }
+                MachineItem::Record(r) => {
+                    let mut seen: Namespace<u32> = Namespace::new("record field");
+                    let mut fields = Vec::new();
+                    for f in &r.fields {
+                        if let Some(default) = &f.default {
+                            self.default_not_allowed(default.span, "record fields");
+                        }
+                        if seen.contains(&f.name.name) {
+                            seen.declare(&f.name, 0, self.source, &mut self.diags);
+                            continue;
+                        }
+                        seen.declare(&f.name, fields.len() as u32, self.source, &mut self.diags);
+                        if let Some(ty) = self.resolve_type(&f.ty) {
+                            fields.push(ir::RecordField { name: f.name.name.clone(), docs: f.docs.text(), ty });
+                        }
+                    }
+                    TypeKind::Record { fields }
+                }
+                MachineItem::Newtype(n) => match self.resolve_type(&n.inner) {
+                    Some(inner) => TypeKind::Newtype { inner },
+                    None => TypeKind::Newtype { inner: Type::Bool },
+                },
+                _ => continue,
+            };
+            self.m.types[id.index()].kind = kind;
+        }
+        self.check_recursive_types();
+    }
+
     /// Resolves a written type, reporting unknown names and wrong argument counts.
     pub(crate) fn resolve_type(&mut self, ty: &TypeExpr) -> Option<Type> {
         let name = ty.name.name.as_str();

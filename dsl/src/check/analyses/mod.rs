@@ -77,7 +77,7 @@ pub(crate) mod testing {
         }) else {
             panic!("no machine in the test spec")
         };
-        let (machine, diagnostics) = super::super::declare::check_machine(ast, SourceId(0), text);
+        let (machine, diagnostics) = super::super::machine::check_machine(ast, SourceId(0), text);
         assert!(diagnostics.iter().all(|d| !d.is_error()), "check errors: {diagnostics:#?}");
         machine
     }

@@ -1,15 +1,17 @@
-//! The per-machine checker: collects declarations into name tables (reporting duplicates and missing blocks),
-//! resolves types and signatures, then checks every body in dependency order and assembles the IR.
+//! The per-machine checker, [`MachineChecker`], and its run order: it collects declarations into name tables
+//! (reporting duplicates and missing blocks), resolves types (`types`) and signatures, then checks every body in
+//! dependency order (`expr`, `stmt`, `transitions`) and assembles the IR. The other files of `check/` add the
+//! checker's methods for one concern each.
 
 use crate::ast::{self, MachineItem, MessageKind, PhaseKind};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::ir::{
     self, EffectId, FieldId, GuardId, HelperId, InputId, InvariantId, PhaseId, SignalId, TransitionId, Trigger, Type,
-    TypeId, TypeKind,
+    TypeId,
 };
 use crate::span::{SourceId, Span};
 
-use super::expr::{Body, Ctx};
+use super::body::{Body, Ctx, Node};
 use super::names::Namespace;
 
 /// What a bare name at machine level refers to. State fields, named guards and the phase field share this
@@ -22,17 +24,6 @@ pub(crate) enum Value {
     Guard(GuardId),
     /// The phase field.
     Phase,
-}
-
-/// A node of the helper/guard dependency graph, used to reject cycles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum Node {
-    /// A helper body.
-    Helper(HelperId),
-    /// A named guard's condition.
-    Guard(GuardId),
-    /// Anything else (initial values, transitions, invariants): never part of a cycle.
-    Other,
 }
 
 /// Checks one machine. Holds the name tables and the IR under construction.
@@ -217,86 +208,6 @@ impl<'a> MachineChecker<'a> {
                 }
             }
         }
-    }
-
-    fn declare_types(&mut self) {
-        // Names first, so types may refer to each other in any order.
-        let mut decls: Vec<(&'a MachineItem, TypeId)> = Vec::new();
-        for item in &self.ast.items {
-            let (name, docs, span) = match item {
-                MachineItem::Enum(e) => (&e.name, &e.docs, e.span),
-                MachineItem::Record(r) => (&r.name, &r.docs, r.span),
-                MachineItem::Newtype(n) => (&n.name, &n.docs, n.span),
-                _ => continue,
-            };
-            if super::types::BUILTIN_TYPES.iter().any(|(b, _)| *b == name.name) {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        self.source,
-                        format!("type `{}` is already a built-in type", name.name),
-                        Label::new(name.span, "conflicts with the built-in type"),
-                    )
-                    .with_help("choose another name"),
-                );
-                continue;
-            }
-            if self.types.contains(&name.name) {
-                self.types.declare(name, TypeId(0), self.source, &mut self.diags);
-                continue;
-            }
-            let id = TypeId(self.m.types.len() as u32);
-            self.types.declare(name, id, self.source, &mut self.diags);
-            self.m.types.push(ir::TypeDecl {
-                name: name.name.clone(),
-                docs: docs.text(),
-                span,
-                kind: TypeKind::Enum { variants: Vec::new() },
-            });
-            decls.push((item, id));
-        }
-        for (item, id) in decls {
-            let kind = match item {
-                MachineItem::Enum(e) => {
-                    let mut seen: Namespace<u32> = Namespace::new("variant");
-                    let mut variants = Vec::new();
-                    for v in &e.variants {
-                        if seen.contains(&v.name.name) {
-                            seen.declare(&v.name, 0, self.source, &mut self.diags);
-                            continue;
-                        }
-                        seen.declare(&v.name, variants.len() as u32, self.source, &mut self.diags);
-                        variants.push(ir::EnumVariant { name: v.name.name.clone(), docs: v.docs.text() });
-                    }
-                    TypeKind::Enum { variants }
-                }
-                MachineItem::Record(r) => {
-                    let mut seen: Namespace<u32> = Namespace::new("record field");
-                    let mut fields = Vec::new();
-                    for f in &r.fields {
-                        if let Some(default) = &f.default {
-                            self.default_not_allowed(default.span, "record fields");
-                        }
-                        if seen.contains(&f.name.name) {
-                            seen.declare(&f.name, 0, self.source, &mut self.diags);
-                            continue;
-                        }
-                        seen.declare(&f.name, fields.len() as u32, self.source, &mut self.diags);
-                        if let Some(ty) = self.resolve_type(&f.ty) {
-                            fields.push(ir::RecordField { name: f.name.name.clone(), docs: f.docs.text(), ty });
-                        }
-                    }
-                    TypeKind::Record { fields }
-                }
-                MachineItem::Newtype(n) => match self.resolve_type(&n.inner) {
-                    Some(inner) => TypeKind::Newtype { inner },
-                    None => TypeKind::Newtype { inner: Type::Bool },
-                },
-                _ => continue,
-            };
-            self.m.types[id.index()].kind = kind;
-        }
-        self.check_recursive_types();
     }
 
     /// Constants carry no locals table in the IR, so a constant may not bind any (closures, `let`, patterns).

@@ -1,0 +1,104 @@
+//! The pest-derived parser of `grammar.pest`, and the facts about spec text that both halves of parsing share:
+//! the reserved words, how deeply a spec may nest, and where the content of a stretch of text ends. Its `Rule` enum stays inside
+//! `parse`.
+
+#![allow(missing_docs)]
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+pub(super) struct SpecParser;
+
+/// The reserved words: keywords of the grammar that cannot be names.
+pub(super) const RESERVED_WORDS: &[&str] = &[
+    "machine",
+    "enum",
+    "fn",
+    "guard",
+    "invariant",
+    "transition",
+    "on",
+    "from",
+    "any",
+    "except",
+    "stay",
+    "when",
+    "otherwise",
+    "let",
+    "if",
+    "else",
+    "match",
+    "emit",
+    "true",
+    "false",
+    "None",
+    "Some",
+];
+
+/// How deeply expressions and `if` statements may nest, counted in tree levels (a chain `a && b && c` is two).
+/// Checking, the analyses, the interpreter and code generation all recurse over the tree, so the limit keeps each
+/// of them within a small stack whatever the input; hand-written specs stay far below it.
+pub(super) const MAX_NESTING: usize = 100;
+
+/// The end of the last character of `text` that is neither whitespace nor part of an ordinary comment.
+pub(super) fn content_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // Block comments nest, as in the grammar.
+                let mut depth = 0usize;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        depth = depth.saturating_sub(1);
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'"' => {
+                // A string literal, escapes included; it cannot span lines.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                end = i;
+            }
+            _ => {
+                i += 1;
+                end = i;
+            }
+        }
+    }
+    // Stepping over escapes may land inside a multi-byte character; spans must sit on character boundaries.
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_end;
+
+    #[test]
+    fn spans_do_not_cover_trailing_whitespace_or_comments() {
+        let text = "a = 1 // note\n  /* block /* nested */ */ \n";
+        assert_eq!(content_end(text), 5);
+        assert_eq!(content_end("\"x // y\"  "), 8);
+        assert_eq!(content_end("   "), 0);
+    }
+}
