@@ -71,18 +71,15 @@ impl Reads {
                 self.fields.insert(*id);
             }
             ExprKind::Phase => self.phase = true,
-            ExprKind::Guard(id) => {
-                if self.guards.insert(*id) {
-                    if let Some(guard) = machine.guards.get(id.index()) {
-                        self.expr(machine, &guard.expr);
-                    }
+            // Each guard and helper body is followed once, the first time it is met.
+            ExprKind::Guard(id) if self.guards.insert(*id) => {
+                if let Some(guard) = machine.guards.get(id.index()) {
+                    self.expr(machine, &guard.expr);
                 }
             }
-            ExprKind::Call(id, _) => {
-                if self.helpers.insert(*id) {
-                    if let Some(helper) = machine.helpers.get(id.index()) {
-                        self.expr(machine, &helper.body);
-                    }
+            ExprKind::Call(id, _) if self.helpers.insert(*id) => {
+                if let Some(helper) = machine.helpers.get(id.index()) {
+                    self.expr(machine, &helper.body);
                 }
             }
             _ => {}

@@ -91,16 +91,8 @@ impl Uses {
             match &e.kind {
                 K::Variant(id, _) | K::Record(id, _) | K::Newtype(id, _) => Self::mark(&mut self.types, id.index()),
                 K::Field(id) => Self::mark(&mut self.fields_read, id.index()),
-                K::Guard(id) => {
-                    if self.owner != Owner::Guard(id.index()) {
-                        Self::mark(&mut self.guards, id.index());
-                    }
-                }
-                K::Call(id, _) => {
-                    if self.owner != Owner::Helper(id.index()) {
-                        Self::mark(&mut self.helpers, id.index());
-                    }
-                }
+                K::Guard(id) if self.owner != Owner::Guard(id.index()) => Self::mark(&mut self.guards, id.index()),
+                K::Call(id, _) if self.owner != Owner::Helper(id.index()) => Self::mark(&mut self.helpers, id.index()),
                 K::IfLet { pattern, .. } => self.pattern(pattern),
                 K::Match { arms, .. } => arms.iter().flat_map(|arm| &arm.patterns).for_each(|p| self.pattern(p)),
                 _ => {}
