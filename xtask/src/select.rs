@@ -58,7 +58,8 @@ fn by_name(root: &Path, names: &[&String]) -> Result<Selection> {
     let mut files: Vec<PathBuf> = Vec::new();
     for name in names {
         let Some(file) = library.declaring(name) else {
-            let mut known: Vec<&str> = library.files.iter().flat_map(|f| f.machines.iter().map(String::as_str)).collect();
+            let mut known: Vec<&str> =
+                library.files.iter().flat_map(|f| f.machines.iter().map(String::as_str)).collect();
             known.sort_unstable();
             let mut message = format!("no machine named `{name}`; the machines are: {}", known.join(", "));
             for unread in &library.unreadable {

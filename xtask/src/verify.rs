@@ -143,7 +143,11 @@ impl Tally {
         if self.problems > 0 || self.refused > 0 {
             let mut parts = Vec::new();
             if self.problems > 0 {
-                parts.push(format!("{} in {}", plural(self.problems, "problem"), plural(self.failed_machines, "machine")));
+                parts.push(format!(
+                    "{} in {}",
+                    plural(self.problems, "problem"),
+                    plural(self.failed_machines, "machine")
+                ));
             }
             if self.refused > 0 {
                 parts.push(format!("{} that could not be explored", plural(self.refused, "machine")));
@@ -255,10 +259,13 @@ fn describe_cut(machine: &CheckedMachine, cut: &Cut, bounds: &Bounds) -> String 
     let flag = flag(cut);
     match cut {
         Cut::Depth { bound, beyond } => {
-            let from = if bounds.depth.is_none() && machine.model.depth.is_some() { " (the model block's)" } else { "" };
+            let from =
+                if bounds.depth.is_none() && machine.model.depth.is_some() { " (the model block's)" } else { "" };
             format!("{flag} {bound}{from}: {} one input deeper not explored", plural(*beyond, "new state"))
         }
-        Cut::States { limit, dropped } => format!("{flag} {limit}: {} found but not added", plural(*dropped, "new state")),
+        Cut::States { limit, dropped } => {
+            format!("{flag} {limit}: {} found but not added", plural(*dropped, "new state"))
+        }
         Cut::Applications { limit, unexpanded } => {
             format!("{flag} {limit}: used up with {} not fully explored", plural(*unexpanded, "state"))
         }

@@ -252,7 +252,10 @@ fn item_5_verify_checks_only_the_files_it_needs() {
     assert_eq!(code, 0, "{text}");
     // B's file is checked (the composition needs it; without it the route would not check), but only A was
     // asked for.
-    assert_has(&text, &["spec files: ", "a.machine, ", "b.machine\n", "verifying A (", "verified 1 machine: exhaustive"]);
+    assert_has(
+        &text,
+        &["spec files: ", "a.machine, ", "b.machine\n", "verifying A (", "verified 1 machine: exhaustive"],
+    );
     assert_lacks(&text, &["verifying B", "verifying C", "never_used", "c.machine", "d.machine", "error:", "error["]);
 
     // The broken file is reported when it is the one asked for.

@@ -137,7 +137,12 @@ impl<'a> Domains<'a> {
             Type::Seq(inner) => {
                 let inner = self.of_type(inner);
                 let total = inner.len() as u64 + 1;
-                (std::iter::once(Value::Seq(Vec::new())).chain(inner.into_iter().map(|v| Value::Seq(vec![v]))).collect(), total)
+                (
+                    std::iter::once(Value::Seq(Vec::new()))
+                        .chain(inner.into_iter().map(|v| Value::Seq(vec![v])))
+                        .collect(),
+                    total,
+                )
             }
             Type::Map(key, value) => {
                 let parts = [self.of_type(key), self.of_type(value)];

@@ -180,13 +180,10 @@ impl Problem {
     /// The problem as a sentence that names everything by its declared name.
     pub fn describe(&self, machine: &Machine) -> String {
         match self {
-            Problem::Ambiguity { phase, trigger, first, second } => Rejection::AmbiguousTransition {
-                phase: *phase,
-                trigger: *trigger,
-                first: *first,
-                second: *second,
+            Problem::Ambiguity { phase, trigger, first, second } => {
+                Rejection::AmbiguousTransition { phase: *phase, trigger: *trigger, first: *first, second: *second }
+                    .describe(machine)
             }
-            .describe(machine),
             Problem::Fault(fault) => fault.describe(machine),
             Problem::Internal(rejection) => rejection.describe(machine),
         }
@@ -222,8 +219,9 @@ pub fn domain_name(machine: &Machine, target: &DomainTarget) -> String {
     match target {
         DomainTarget::Type(ty) => format!("`domain {}`", machine.type_name(ty)),
         DomainTarget::Field(trigger, index) => {
-            let field =
-                declaration(machine, *trigger).and_then(|d| d.fields.get(*index as usize)).map_or("?", |f| f.name.as_str());
+            let field = declaration(machine, *trigger)
+                .and_then(|d| d.fields.get(*index as usize))
+                .map_or("?", |f| f.name.as_str());
             format!("`domain {}.{field}`", trigger_label(machine, *trigger))
         }
     }

@@ -212,7 +212,10 @@ fn a_declared_domain_is_used_whole() {
         .collect();
     assert_eq!(
         found,
-        [(EvalError::DivisionByZero, vec!["Set { v: 30 }".to_string()]), (EvalError::Overflow, vec!["Set { v: 31 }".to_string()])]
+        [
+            (EvalError::DivisionByZero, vec!["Set { v: 30 }".to_string()]),
+            (EvalError::Overflow, vec!["Set { v: 31 }".to_string()])
+        ]
     );
 }
 

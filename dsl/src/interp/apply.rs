@@ -73,9 +73,7 @@ impl Interpreter<'_> {
             }
         }
         match (first_passed, second_passed) {
-            (Some(first), Some(second)) => {
-                Err(Rejection::AmbiguousTransition { phase, trigger, first, second }.into())
-            }
+            (Some(first), Some(second)) => Err(Rejection::AmbiguousTransition { phase, trigger, first, second }.into()),
             (Some(only), None) => Ok(only),
             _ => fallback.ok_or_else(|| {
                 let rejections = failed
@@ -115,15 +113,15 @@ impl Interpreter<'_> {
         // A body that cannot write state can only have changed the phase; anything else needs a full copy.
         let backup = if self.writes[id.index()] { Some(state.clone()) } else { None };
         state.phase = target;
-        let outcome =
-            run.block(state, &transition.body).map_err(|error| faulted(FaultSite::Body { transition: id }, error)).and_then(|()| {
-                match self.first_failing_invariant(state) {
-                    None => Ok(()),
-                    Some((invariant, error)) => Err(Refusal {
-                        rejection: Rejection::InvariantViolated { transition: id, invariant },
-                        fault: error.map(|error| Fault { site: FaultSite::Invariant { transition: id, invariant }, error }),
-                    }),
-                }
+        let outcome = run
+            .block(state, &transition.body)
+            .map_err(|error| faulted(FaultSite::Body { transition: id }, error))
+            .and_then(|()| match self.first_failing_invariant(state) {
+                None => Ok(()),
+                Some((invariant, error)) => Err(Refusal {
+                    rejection: Rejection::InvariantViolated { transition: id, invariant },
+                    fault: error.map(|error| Fault { site: FaultSite::Invariant { transition: id, invariant }, error }),
+                }),
             });
         match outcome {
             Ok(()) => Ok(Fired { transition: id, source, target, effects: run.effects }),
