@@ -15,6 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use anyhow::{Result, anyhow};
 use meerkat_dsl::CheckedMachine;
 use meerkat_dsl::explore::{self, Bounds, Cut, ExploreError, Report, Verdict};
+use meerkat_dsl::ir::Type;
 
 use crate::project::{self, Output, plural};
 use crate::select;
@@ -208,8 +209,15 @@ fn print_report(machine: &CheckedMachine, report: &Report, bounds: &Bounds, outp
             .default_domains
             .iter()
             .map(|ty| match ty {
-                meerkat_dsl::ir::Type::U64 => "u64 (0, 1, 2)".to_string(),
-                meerkat_dsl::ir::Type::String => "String (\"a\", \"b\")".to_string(),
+                Type::U64 => {
+                    let values: Vec<String> = explore::domains::DEFAULT_U64.iter().map(u64::to_string).collect();
+                    format!("u64 ({})", values.join(", "))
+                }
+                Type::String => {
+                    let values: Vec<String> =
+                        explore::domains::DEFAULT_STRINGS.iter().map(|s| format!("{s:?}")).collect();
+                    format!("String ({})", values.join(", "))
+                }
                 other => machine.type_name(other),
             })
             .collect();

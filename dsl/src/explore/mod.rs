@@ -128,7 +128,7 @@ pub fn explore(machine: &CheckedMachine, bounds: &Bounds) -> Result<Report, Expl
     if searched.budget_hit {
         cuts.push(Cut::Applications {
             limit: bounds.max_applications,
-            unexpanded: searched.states - searched.expanded,
+            unexpanded: searched.states.saturating_sub(searched.expanded),
         });
     }
     let max_values = bounds.max_values.max(1);
