@@ -4,11 +4,13 @@
 //! light) into a kernel with interpreter conversions; [`kernels`] holds one module per machine. Each kernel's
 //! authority implements [`Kernel`], a view in the interpreter's terms (states, messages, fired transitions and
 //! rejections as `meerkat_dsl::interp` values), so one generic driver ([`differential`]) can run any kernel
-//! against the reference interpreter.
+//! against the reference interpreter. [`specs`] writes specs parameterised by a size (two-phase commit with
+//! `n` resource managers) for tests and benchmarks.
 
 use meerkat_dsl::interp::{Fired, Message, RecoveryRejection, Rejection, State};
 
 pub mod differential;
+pub mod specs;
 pub mod values;
 
 /// A generated kernel seen through the interpreter's values.

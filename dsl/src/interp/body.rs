@@ -9,11 +9,15 @@ use crate::ir::{self, BinOp, CollectionOp, Expr, Place, Projection, Stmt, StmtKi
 
 use super::eval::{self, Env, EvalError, Evaluator};
 use super::value::Value;
-use super::{Emitted, Fired, Interpreter, Message, Rejection, State};
+use super::{Emitted, Fault, FaultSite, Fired, Interpreter, Message, Refusal, Rejection, State};
 
 impl Interpreter<'_> {
     /// Fires a transition: target phase, body, invariants; restores the state on any rejection.
-    pub(super) fn fire(&self, state: &mut State, message: &Message, id: TransitionId) -> Result<Fired, Rejection> {
+    pub(super) fn fire(&self, state: &mut State, message: &Message, id: TransitionId) -> Result<Fired, Refusal> {
+        let faulted = |site: FaultSite, error: EvalError| Refusal {
+            rejection: Rejection::from_eval(id, error),
+            fault: Some(Fault { site, error }),
+        };
         let transition = &self.machine.transitions[id.index()];
         let source = state.phase;
         let mut run = Run {
@@ -29,17 +33,22 @@ impl Interpreter<'_> {
             // Evaluated against the pre-state, before anything is written: a failure leaves nothing to undo.
             Target::Computed { expr, .. } => match run.eval(state, expr) {
                 Ok(Value::Phase(phase)) => phase,
-                Ok(_) => return Err(Rejection::from_eval(id, EvalError::Malformed)),
-                Err(error) => return Err(Rejection::from_eval(id, error)),
+                Ok(_) => return Err(faulted(FaultSite::Target { transition: id }, EvalError::Malformed)),
+                Err(error) => return Err(faulted(FaultSite::Target { transition: id }, error)),
             },
         };
         // A body that cannot write state can only have changed the phase; anything else needs a full copy.
         let backup = if self.writes[id.index()] { Some(state.clone()) } else { None };
         state.phase = target;
-        let outcome =
-            run.block(state, &transition.body).map_err(|error| Rejection::from_eval(id, error)).and_then(|()| {
-                self.check_invariants(state)
-                    .map_err(|invariant| Rejection::InvariantViolated { transition: id, invariant })
+        let outcome = run
+            .block(state, &transition.body)
+            .map_err(|error| faulted(FaultSite::Body { transition: id }, error))
+            .and_then(|()| match self.first_failing_invariant(state) {
+                None => Ok(()),
+                Some((invariant, error)) => Err(Refusal {
+                    rejection: Rejection::InvariantViolated { transition: id, invariant },
+                    fault: error.map(|error| Fault { site: FaultSite::Invariant { transition: id, invariant }, error }),
+                }),
             });
         match outcome {
             Ok(()) => Ok(Fired { transition: id, source, target, effects: run.effects }),

@@ -8,6 +8,10 @@
 //! A message that names no trigger of the machine, or whose payload does not match the trigger's declaration, is
 //! [`Rejection::InvalidMessage`] before anything is evaluated (a typed kernel cannot receive one).
 //!
+//! [`Interpreter::apply_explained`] returns the same rejections with the evaluation error behind one, when there
+//! is one ([`Fault`]: which guard, target, body or invariant overflowed or divided by zero), for the model
+//! checker, which reports those as findings.
+//!
 //! Ids in the IR (transitions, fields, locals) come from the checker and index the machine's vectors; the
 //! interpreter still reads them with `get` wherever a value or message chosen by a caller could hold one, so a
 //! state or message built for another machine is an error value, never a panic.
@@ -18,7 +22,7 @@ mod error;
 mod eval;
 mod value;
 
-pub use error::{InitialStateError, RecoveryRejection, Rejection};
+pub use error::{Fault, FaultSite, InitialStateError, RecoveryRejection, Refusal, Rejection};
 pub use eval::EvalError;
 pub use value::Value;
 
@@ -125,13 +129,19 @@ impl<'m> Interpreter<'m> {
     /// The first invariant, in declaration order, that does not hold in `state`. An invariant that fails to
     /// evaluate (an overflow) does not hold.
     pub fn check_invariants(&self, state: &State) -> Result<(), InvariantId> {
-        for index in 0..self.machine.invariants.len() {
-            let id = InvariantId(index as u32);
-            if self.eval_invariant(state, id) != Ok(true) {
-                return Err(id);
+        self.first_failing_invariant(state).map_or(Ok(()), |(invariant, _)| Err(invariant))
+    }
+
+    /// The first invariant, in declaration order, that does not hold in `state`, with the evaluation error if
+    /// it failed to evaluate (`None` when it is false).
+    pub fn first_failing_invariant(&self, state: &State) -> Option<(InvariantId, Option<EvalError>)> {
+        (0..self.machine.invariants.len()).map(|index| InvariantId(index as u32)).find_map(|id| {
+            match self.eval_invariant(state, id) {
+                Ok(true) => None,
+                Ok(false) => Some((id, None)),
+                Err(error) => Some((id, Some(error))),
             }
-        }
-        Ok(())
+        })
     }
 
     /// The value of one invariant in `state`, or why it cannot be evaluated (an unknown id is
@@ -166,6 +176,13 @@ impl<'m> Interpreter<'m> {
     /// Applies a message to a state, all or nothing: on success the state has taken the transition and the
     /// effects are returned; on a rejection the state is exactly as it was.
     pub fn apply(&self, state: &mut State, message: &Message) -> Result<Fired, Rejection> {
+        self.apply_explained(state, message).map_err(|refusal| refusal.rejection)
+    }
+
+    /// [`Interpreter::apply`], with the evaluation error behind a rejection when there is one: the expression
+    /// (guard, computed target, body or invariant) that overflowed or divided by zero. The model checker
+    /// reports those as findings; the rejection itself is the same as `apply`'s.
+    pub fn apply_explained(&self, state: &mut State, message: &Message) -> Result<Fired, Refusal> {
         self.check_message(message)?;
         let chosen = self.dispatch(state, message)?;
         self.fire(state, message, chosen)

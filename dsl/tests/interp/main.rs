@@ -11,7 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use meerkat_dsl::interp::{
-    Emitted, EvalError, Fired, Interpreter, Message, RecoveryRejection, Rejection, State, Value,
+    Emitted, EvalError, Fault, FaultSite, Fired, Interpreter, Message, RecoveryRejection, Refusal, Rejection, State,
+    Value,
 };
 use meerkat_dsl::ir::{EffectId, InputId, InvariantId, Machine, PhaseId, SignalId, TransitionId, Trigger, TypeId};
 use meerkat_dsl::{CheckedPackage, Code, RenderOptions, check_source};
