@@ -92,7 +92,7 @@ id_type! {
     TransitionId;
     /// A local binding: an index into the owning body's `locals`.
     LocalId;
-    /// A machine of a package: an index into [`Package::machines`].
+    /// A machine of a package: an index into [`crate::CheckedPackage::machines`].
     MachineId;
 }
 

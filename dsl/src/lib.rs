@@ -1,6 +1,6 @@
 //! Front end of the machine spec language: the pest grammar, the spanned AST, the type checker and analyses
 //! that turn spec files into [`CheckedMachine`]s, the diagnostics they report, the IR toolkit (the walker
-//! [`ir::visit`] and the printer [`print`]), and the reference interpreter.
+//! [`ir::visit`] and the printer [`print`](mod@print)), and the reference interpreter.
 //!
 //! This crate knows nothing about Rust syntax or tokio and does no file IO: it takes source text with a
 //! display name and returns checked machines or diagnostics.

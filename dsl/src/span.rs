@@ -54,7 +54,7 @@ pub struct Spanned<T> {
     pub span: Span,
 }
 
-/// Index of a source file within a [`crate::Package`].
+/// Index of a source file within a package: an index into [`crate::CheckedPackage::sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SourceId(pub u32);
 

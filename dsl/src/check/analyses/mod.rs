@@ -1,12 +1,12 @@
 //! Analyses over checked machines, one rule per module.
 //!
 //! The structural rules read only the transitions, so they hold on the partial IR of a machine that has other
-//! errors too, and [`structural`] runs them on every machine, in this order:
+//! errors too, and `structural` runs them on every machine, in this order:
 //! - `terminal_exits` (E0301): transitions that leave a terminal phase.
 //! - `pure_inputs` (E0306): transitions of a `pure` input that change the phase or write state.
 //! - `duplicate_otherwise` (E0303): two `otherwise` transitions for one (phase, trigger) pair.
 //!
-//! The other rules need a complete IR, and [`run`] runs them on machines that checked clean, in this order:
+//! The other rules need a complete IR, and `run` runs them on machines that checked clean, in this order:
 //! - `coverage`: the (phase, trigger) pairs with no transition (a report, not a diagnostic).
 //! - `constants` (E0212): initial values and model domain values that fail to evaluate.
 //! - `unreachable_phases` (W0001): phases the transition graph never reaches from the initial phase.
