@@ -13,17 +13,19 @@
 //! shell defined here, next to the loop that calls them: each takes the session's gate (re-validated for this
 //! loop's driver) and changes the kernel only through the shell's stage → driver → commit step.
 
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use tokio::sync::mpsc;
 
 use crate::driver::SharedDriver;
+use crate::error::RuntimeDriverError;
 use crate::executor::{CoreExecutor, CoreExecutorError, RunRequest};
 use crate::identifiers::{InputId, RunId, SessionId};
 use crate::input::Input;
 use crate::kernel::classify::classify_runtime_loop_queue_admission;
 use crate::kernel::glue::lock_authority;
 use crate::kernel::meerkat_machine as dsl;
+use crate::meerkat_machine::entry::RuntimeLoopAttachment;
 use crate::meerkat_machine::machine::{MeerkatMachine, SessionStepError, StepPayload};
 use crate::meerkat_machine::staging::DslTransaction;
 use crate::runtime_state::RuntimeState;
@@ -32,10 +34,10 @@ use crate::runtime_state::RuntimeState;
 pub use crate::meerkat_machine::entry::RuntimeEffect;
 
 /// How many queued inputs one run takes at most.
-pub(crate) const MAX_RUN_BATCH: usize = 32;
+const MAX_RUN_BATCH: usize = 32;
 
 /// Capacity of a runtime loop's wake and effect channels.
-pub(crate) const RUNTIME_LOOP_CHANNEL_CAPACITY: usize = 16;
+const RUNTIME_LOOP_CHANNEL_CAPACITY: usize = 16;
 
 /// What the runtime loop does next.
 #[derive(Debug)]
@@ -77,17 +79,17 @@ enum LoopContinuation {
 }
 
 /// What a loop needs besides its channels.
-pub(crate) struct RuntimeLoopContext {
-    pub(crate) machine: Weak<MeerkatMachine>,
-    pub(crate) session_id: SessionId,
-    pub(crate) driver: SharedDriver,
-    pub(crate) loop_id: u64,
-    pub(crate) has_boundary_handle: bool,
-    pub(crate) executor: Box<dyn CoreExecutor>,
+struct RuntimeLoopContext {
+    machine: Weak<MeerkatMachine>,
+    session_id: SessionId,
+    driver: SharedDriver,
+    loop_id: u64,
+    has_boundary_handle: bool,
+    executor: Box<dyn CoreExecutor>,
 }
 
 /// Runs the loop until its channels close or the kernel ends its registration.
-pub(crate) async fn run_runtime_loop(
+async fn run_runtime_loop(
     mut context: RuntimeLoopContext,
     mut wake_rx: mpsc::Receiver<()>,
     mut effect_rx: mpsc::Receiver<RuntimeEffect>,
@@ -186,9 +188,99 @@ async fn execute(
 }
 
 // ----------------------------------------------------------------------------------------------------------
-// The steps the loop asks of the shell. Each runs under the session's gate, re-validated for this loop's driver.
+// Attaching an executor, and the steps its loop asks of the shell. Each step runs under the session's gate,
+// re-validated for this loop's driver.
 
 impl MeerkatMachine {
+    /// Registers the session if needed and attaches `executor`, spawning its runtime loop. A session registered
+    /// earlier keeps its ledger and queue, which start draining at once. Attaching to a session whose loop is
+    /// live is a no-op.
+    ///
+    /// # Errors
+    ///
+    /// `Destroyed`; `ValidationFailed` when the kernel does not grant the executor registration (draining,
+    /// stopped, a previous loop still exiting).
+    pub async fn ensure_session_with_executor(
+        self: &Arc<Self>,
+        session_id: SessionId,
+        executor: Box<dyn CoreExecutor>,
+    ) -> Result<(), RuntimeDriverError> {
+        self.refuse_destroyed(&session_id).await?;
+        self.ensure_session_entry(&session_id).await?;
+        let _gate = self.gate(&session_id).await?;
+        self.clear_dead_runtime_attachment(&session_id).await;
+        let (driver, live) = {
+            let sessions = self.sessions.read().await;
+            let entry = sessions.get(&session_id).ok_or_else(Self::missing)?;
+            (Arc::clone(&entry.driver), entry.attachment_is_live())
+        };
+        if live {
+            return Ok(());
+        }
+        let dsl_session = dsl::SessionId::from_domain(&session_id);
+        self.run_session_step(&session_id, "EnsureSessionWithExecutor", StepPayload::default(), |tx| {
+            tx.apply(dsl::MeerkatMachineInput::EnsureSessionWithExecutor { session_id: dsl_session })?;
+            if tx.state().registration_phase == dsl::RegistrationPhase::Active {
+                Ok(())
+            } else {
+                Err(tx.refuse("generated MeerkatMachine did not grant active executor registration"))
+            }
+        })
+        .await?;
+
+        let should_wake = {
+            let driver = driver.lock().await;
+            driver.as_driver().queued_len() > 0
+        };
+        let boundary_handle = executor.boundary_handle();
+        let interrupt_handle = executor.interrupt_handle();
+        let (wake_tx, wake_rx) = mpsc::channel(RUNTIME_LOOP_CHANNEL_CAPACITY);
+        let (effect_tx, effect_rx) = mpsc::channel(RUNTIME_LOOP_CHANNEL_CAPACITY);
+        let loop_id = self.next_loop_id();
+        let context = RuntimeLoopContext {
+            machine: Arc::downgrade(self),
+            session_id: session_id.clone(),
+            driver: Arc::clone(&driver),
+            loop_id,
+            has_boundary_handle: boundary_handle.is_some(),
+            executor,
+        };
+        let loop_handle = tokio::spawn(run_runtime_loop(context, wake_rx, effect_rx));
+        let published = {
+            let mut sessions = self.sessions.write().await;
+            match sessions.get_mut(&session_id) {
+                Some(entry) if Arc::ptr_eq(&entry.driver, &driver) && !entry.attachment_is_live() => {
+                    entry.attach_runtime_loop(RuntimeLoopAttachment::new(
+                        loop_id,
+                        wake_tx.clone(),
+                        effect_tx,
+                        boundary_handle,
+                        interrupt_handle,
+                        loop_handle,
+                    ));
+                    true
+                }
+                _ => {
+                    loop_handle.abort();
+                    false
+                }
+            }
+        };
+        if !published {
+            // The claim was committed but no loop could be published: observe the exit so the kernel does not
+            // keep an executor that is not there.
+            self.observe_executor_exit(&session_id, "EnsureSessionWithExecutor").await;
+            return Err(RuntimeDriverError::Internal(format!(
+                "session {session_id} changed while its runtime loop was being attached"
+            )));
+        }
+        if should_wake {
+            // A full channel already holds a wake; the loop drains everything queued when it runs.
+            let _ = wake_tx.try_send(());
+        }
+        Ok(())
+    }
+
     /// Chooses the next run: the kernel classifies whether the queue may drain and with which run id; the inputs
     /// are staged into the run in one step.
     async fn runtime_loop_begin_batch(&self, session_id: &SessionId, driver: &SharedDriver) -> LoopBatch {
@@ -385,33 +477,6 @@ impl MeerkatMachine {
         };
         if ours && attached {
             self.observe_executor_exit(session_id, "RuntimeLoopExit").await;
-        }
-    }
-
-    /// With the session's gate held: empties a slot whose loop is gone, and observes the executor's exit in the
-    /// kernel when it was still attached.
-    pub(crate) async fn clear_dead_runtime_attachment(&self, session_id: &SessionId) {
-        let (cleared, attached) = {
-            let mut sessions = self.sessions.write().await;
-            match sessions.get_mut(session_id) {
-                Some(entry) => (entry.clear_dead_attachment(), entry.generated_executor_attached()),
-                None => (false, false),
-            }
-        };
-        if cleared && attached {
-            self.observe_executor_exit(session_id, "ClearDeadRuntimeAttachment").await;
-        }
-    }
-
-    /// Stages `RuntimeExecutorExited` (gate held), logging a refusal.
-    pub(crate) async fn observe_executor_exit(&self, session_id: &SessionId, context: &'static str) {
-        let step = self
-            .run_session_step(session_id, context, StepPayload::default(), |tx| {
-                tx.apply(dsl::MeerkatMachineInput::RuntimeExecutorExited).map(|_| ())
-            })
-            .await;
-        if let Err(error) = step {
-            tracing::warn!(%session_id, error = ?error, "generated MeerkatMachine refused the executor-exit observation");
         }
     }
 }

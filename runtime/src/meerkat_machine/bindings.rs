@@ -20,7 +20,7 @@ use crate::kernel::meerkat_machine as dsl;
 
 /// What a bindings preparation is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum SessionBindingPreparation {
+enum SessionBindingPreparation {
     /// Apply `PrepareBindings` for this runtime: the binding is the semantic event.
     AuthoritativeRuntimeBinding(LogicalRuntimeId),
     /// Only mint the session-local handle bundle.
@@ -38,8 +38,7 @@ impl MeerkatMachine {
         session_id: &SessionId,
     ) -> Result<SessionRuntimeBindings, RuntimeBindingsError> {
         let runtime_id = Self::logical_runtime_id(session_id);
-        self.prepare_bindings_reported(session_id, SessionBindingPreparation::AuthoritativeRuntimeBinding(runtime_id))
-            .await
+        self.prepare_bindings_for_runtime(session_id, runtime_id).await
     }
 
     /// Binds the session to `runtime_id` and mints its bindings. A session bound to another runtime is refused.
@@ -52,8 +51,8 @@ impl MeerkatMachine {
         session_id: &SessionId,
         runtime_id: LogicalRuntimeId,
     ) -> Result<SessionRuntimeBindings, RuntimeBindingsError> {
-        self.prepare_bindings_reported(session_id, SessionBindingPreparation::AuthoritativeRuntimeBinding(runtime_id))
-            .await
+        let prepared = self.prepare_runtime_bindings_inner(session_id.clone(), runtime_id).await;
+        Self::bindings_error_reported(session_id, prepared)
     }
 
     /// Mints the session-local bindings without an authoritative runtime binding.
@@ -65,16 +64,16 @@ impl MeerkatMachine {
         &self,
         session_id: &SessionId,
     ) -> Result<SessionRuntimeBindings, RuntimeBindingsError> {
-        self.prepare_bindings_reported(session_id, SessionBindingPreparation::LocalSessionResources).await
+        let prepared = self.prepare_local_session_bindings_inner(session_id.clone()).await;
+        Self::bindings_error_reported(session_id, prepared)
     }
 
     /// The public methods' error: a failure before any binding was attempted is reported as `PrepareFailed` too.
-    async fn prepare_bindings_reported(
-        &self,
+    fn bindings_error_reported(
         session_id: &SessionId,
-        preparation: SessionBindingPreparation,
+        prepared: Result<SessionRuntimeBindings, MeerkatMachineCommandError>,
     ) -> Result<SessionRuntimeBindings, RuntimeBindingsError> {
-        self.prepare_session_runtime_bindings(session_id.clone(), preparation).await.map_err(|error| match error {
+        prepared.map_err(|error| match error {
             MeerkatMachineCommandError::Bindings(error) => error,
             MeerkatMachineCommandError::Driver(error) => {
                 RuntimeBindingsError::PrepareFailed(session_id.clone(), error.to_string())
@@ -82,11 +81,32 @@ impl MeerkatMachine {
         })
     }
 
+    /// The preparation behind [`MeerkatMachine::prepare_bindings_for_runtime`] and `PrepareBindings`.
+    pub(crate) async fn prepare_runtime_bindings_inner(
+        &self,
+        session_id: SessionId,
+        runtime_id: LogicalRuntimeId,
+    ) -> Result<SessionRuntimeBindings, MeerkatMachineCommandError> {
+        self.prepare_session_runtime_bindings(
+            session_id,
+            SessionBindingPreparation::AuthoritativeRuntimeBinding(runtime_id),
+        )
+        .await
+    }
+
+    /// The preparation behind [`MeerkatMachine::prepare_local_session_bindings`] and `PrepareLocalSessionBindings`.
+    pub(crate) async fn prepare_local_session_bindings_inner(
+        &self,
+        session_id: SessionId,
+    ) -> Result<SessionRuntimeBindings, MeerkatMachineCommandError> {
+        self.prepare_session_runtime_bindings(session_id, SessionBindingPreparation::LocalSessionResources).await
+    }
+
     /// Prepares bindings: registers if needed, applies `PrepareBindings` for an authoritative binding (a session
     /// bound to another runtime is refused, and a registration this call made is rolled back), then mints one
     /// shared handle door and the handle bundle with a runtime witness. A failure before the binding step is a
     /// driver error; the binding's refusal and a vanished session are bindings errors.
-    pub(crate) async fn prepare_session_runtime_bindings(
+    async fn prepare_session_runtime_bindings(
         &self,
         session_id: SessionId,
         preparation: SessionBindingPreparation,

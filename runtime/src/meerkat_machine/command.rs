@@ -13,7 +13,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::bindings::SessionBindingPreparation;
 use super::machine::MeerkatMachine;
 use crate::completion::CompletionHandle;
 use crate::epoch::{RuntimeBindingsError, SessionRuntimeBindings};
@@ -326,12 +325,10 @@ impl MeerkatMachine {
                 }
                 Command::PrepareBindings { session_id, runtime_id } => {
                     let runtime_id = runtime_id.unwrap_or_else(|| Self::logical_runtime_id(&session_id));
-                    let preparation = SessionBindingPreparation::AuthoritativeRuntimeBinding(runtime_id);
-                    Output::Bindings(self.prepare_session_runtime_bindings(session_id, preparation).await?)
+                    Output::Bindings(self.prepare_runtime_bindings_inner(session_id, runtime_id).await?)
                 }
                 Command::PrepareLocalSessionBindings { session_id } => {
-                    let preparation = SessionBindingPreparation::LocalSessionResources;
-                    Output::Bindings(self.prepare_session_runtime_bindings(session_id, preparation).await?)
+                    Output::Bindings(self.prepare_local_session_bindings_inner(session_id).await?)
                 }
                 Command::InputState { session_id, input_id } => {
                     Output::InputState(self.input_state(&session_id, &input_id).await?)

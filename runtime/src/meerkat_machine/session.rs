@@ -1,20 +1,15 @@
-//! The session group: registering a session (with or without an executor), attaching an executor with its runtime
-//! loop, the session's silent intents, and unregistering it through its drain window. Building a session's entry
-//! (and recovering it from the store) is `recovery.rs`; the loop itself is `crate::runtime_loop`.
+//! The session group: registering a session, the session's silent intents, the executor-exit bookkeeping of its
+//! attachment, and unregistering it through its drain window. Building a session's entry (and recovering it from
+//! the store) is `recovery.rs`; attaching an executor and its runtime loop is `crate::runtime_loop`.
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
-
-use super::entry::RuntimeLoopAttachment;
 use super::machine::{MeerkatMachine, StepPayload};
 use crate::completion::{CompletionRegistry, SharedCompletionRegistry};
 use crate::epoch::EpochCursorState;
 use crate::error::{RuntimeControlPlaneError, RuntimeDriverError};
-use crate::executor::CoreExecutor;
 use crate::identifiers::SessionId;
 use crate::kernel::meerkat_machine as dsl;
-use crate::runtime_loop::{RUNTIME_LOOP_CHANNEL_CAPACITY, RuntimeLoopContext, run_runtime_loop};
 
 impl MeerkatMachine {
     /// Registers a session without an executor: inputs are accepted and queue, nothing drains them until
@@ -41,95 +36,6 @@ impl MeerkatMachine {
             tx.apply(dsl::MeerkatMachineInput::RegisterSession { session_id: dsl_session }).map(|_| ())
         })
         .await?;
-        Ok(())
-    }
-
-    /// Registers the session if needed and attaches `executor`, spawning its runtime loop. A session registered
-    /// earlier keeps its ledger and queue, which start draining at once. Attaching to a session whose loop is
-    /// live is a no-op.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`; `ValidationFailed` when the kernel does not grant the executor registration (draining,
-    /// stopped, a previous loop still exiting).
-    pub async fn ensure_session_with_executor(
-        self: &Arc<Self>,
-        session_id: SessionId,
-        executor: Box<dyn CoreExecutor>,
-    ) -> Result<(), RuntimeDriverError> {
-        self.refuse_destroyed(&session_id).await?;
-        self.ensure_session_entry(&session_id).await?;
-        let _gate = self.gate(&session_id).await?;
-        self.clear_dead_runtime_attachment(&session_id).await;
-        let (driver, live) = {
-            let sessions = self.sessions.read().await;
-            let entry = sessions.get(&session_id).ok_or_else(Self::missing)?;
-            (Arc::clone(&entry.driver), entry.attachment_is_live())
-        };
-        if live {
-            return Ok(());
-        }
-        let dsl_session = dsl::SessionId::from_domain(&session_id);
-        self.run_session_step(&session_id, "EnsureSessionWithExecutor", StepPayload::default(), |tx| {
-            tx.apply(dsl::MeerkatMachineInput::EnsureSessionWithExecutor { session_id: dsl_session })?;
-            if tx.state().registration_phase == dsl::RegistrationPhase::Active {
-                Ok(())
-            } else {
-                Err(tx.refuse("generated MeerkatMachine did not grant active executor registration"))
-            }
-        })
-        .await?;
-
-        let should_wake = {
-            let driver = driver.lock().await;
-            driver.as_driver().queued_len() > 0
-        };
-        let boundary_handle = executor.boundary_handle();
-        let interrupt_handle = executor.interrupt_handle();
-        let (wake_tx, wake_rx) = mpsc::channel(RUNTIME_LOOP_CHANNEL_CAPACITY);
-        let (effect_tx, effect_rx) = mpsc::channel(RUNTIME_LOOP_CHANNEL_CAPACITY);
-        let loop_id = self.next_loop_id();
-        let context = RuntimeLoopContext {
-            machine: Arc::downgrade(self),
-            session_id: session_id.clone(),
-            driver: Arc::clone(&driver),
-            loop_id,
-            has_boundary_handle: boundary_handle.is_some(),
-            executor,
-        };
-        let loop_handle = tokio::spawn(run_runtime_loop(context, wake_rx, effect_rx));
-        let published = {
-            let mut sessions = self.sessions.write().await;
-            match sessions.get_mut(&session_id) {
-                Some(entry) if Arc::ptr_eq(&entry.driver, &driver) && !entry.attachment_is_live() => {
-                    entry.attach_runtime_loop(RuntimeLoopAttachment::new(
-                        loop_id,
-                        wake_tx.clone(),
-                        effect_tx,
-                        boundary_handle,
-                        interrupt_handle,
-                        loop_handle,
-                    ));
-                    true
-                }
-                _ => {
-                    loop_handle.abort();
-                    false
-                }
-            }
-        };
-        if !published {
-            // The claim was committed but no loop could be published: observe the exit so the kernel does not
-            // keep an executor that is not there.
-            self.observe_executor_exit(&session_id, "EnsureSessionWithExecutor").await;
-            return Err(RuntimeDriverError::Internal(format!(
-                "session {session_id} changed while its runtime loop was being attached"
-            )));
-        }
-        if should_wake {
-            // A full channel already holds a wake; the loop drains everything queued when it runs.
-            let _ = wake_tx.try_send(());
-        }
         Ok(())
     }
 
@@ -241,5 +147,32 @@ impl MeerkatMachine {
         }
         CompletionRegistry::lock(&completions).resolve_all_terminated("runtime session unregistered");
         Ok(())
+    }
+
+    /// With the session's gate held: empties a slot whose loop is gone, and observes the executor's exit in the
+    /// kernel when it was still attached.
+    pub(crate) async fn clear_dead_runtime_attachment(&self, session_id: &SessionId) {
+        let (cleared, attached) = {
+            let mut sessions = self.sessions.write().await;
+            match sessions.get_mut(session_id) {
+                Some(entry) => (entry.clear_dead_attachment(), entry.generated_executor_attached()),
+                None => (false, false),
+            }
+        };
+        if cleared && attached {
+            self.observe_executor_exit(session_id, "ClearDeadRuntimeAttachment").await;
+        }
+    }
+
+    /// Stages `RuntimeExecutorExited` (gate held), logging a refusal.
+    pub(crate) async fn observe_executor_exit(&self, session_id: &SessionId, context: &'static str) {
+        let step = self
+            .run_session_step(session_id, context, StepPayload::default(), |tx| {
+                tx.apply(dsl::MeerkatMachineInput::RuntimeExecutorExited).map(|_| ())
+            })
+            .await;
+        if let Err(error) = step {
+            tracing::warn!(%session_id, error = ?error, "generated MeerkatMachine refused the executor-exit observation");
+        }
     }
 }
