@@ -1,6 +1,7 @@
-//! The runtime loop: one tokio task per attached executor, and the steps it asks of the shell.
+//! The runtime loop, from attachment to exit: [`MeerkatMachine::ensure_session_with_executor`] spawns one tokio
+//! task per attached executor, and the steps that task asks of the shell are defined here, next to it.
 //!
-//! It waits on its wake channel (and its effect channel), then drains: each step asks the shell to begin a run
+//! The loop waits on its wake channel (and its effect channel), then drains: each step asks the shell to begin a run
 //! (the kernel classifies whether the queue may drain and stages the inputs into the run), awaits the executor
 //! without holding any session lock, and asks the shell to finish the run (consume, re-queue or abandon the
 //! inputs, and resolve their completion waiters). While a run is in flight the loop still listens for effects: an
@@ -10,8 +11,9 @@
 //! machine, so it never keeps a dropped machine alive.
 //!
 //! The steps (`runtime_loop_begin_batch`, `runtime_loop_finish_run`, `runtime_loop_exit`) are methods of the
-//! shell defined here, next to the loop that calls them: each takes the session's gate (re-validated for this
-//! loop's driver) and changes the kernel only through the shell's stage → driver → commit step.
+//! shell that only the loop calls: each takes the session's gate (re-validated for this loop's driver) and changes
+//! the kernel only through the shell's stage → driver → commit step. The shell, in turn, reaches a running loop
+//! only through its attachment's channels (wakes and [`RuntimeEffect`]s) and imports nothing from this file.
 
 use std::sync::{Arc, Weak};
 
