@@ -2,7 +2,7 @@
 //! exactly once, with a typed [`CompletionOutcome`], when the kernel records the input as terminal (consumed,
 //! abandoned, cancelled, ...) or when the session goes away first. Each waiter is a oneshot channel, so a second
 //! resolution is impossible by construction; the registry hands each sender out once. The outcome of a terminal
-//! ledger record is classified by the kernel ([`resolve_terminal_completions`], run by the shell's commit).
+//! ledger record is classified by the kernel (`resolve_terminal_completions`, run by the shell's commit).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -6,14 +6,14 @@
 //! owns the sessions (one generated authority each, shared by the session's driver, runtime loop and handles),
 //! stages every change in the kernel before it mutates a driver, and runs one runtime loop per attached executor.
 //!
-//! Module map, from the bottom up: `kernel` (private; public as each machine's `dsl` module) holds the generated
-//! kernels, the glue to them and the classification helpers; [`identifiers`], [`runtime_state`], [`input`],
-//! [`visibility`] and [`completion`] are the domain vocabulary; [`error`] the typed errors and [`report`] what
-//! control commands report; [`epoch`] holds runtime epochs and the opaque [`epoch::SessionRuntimeBindings`];
-//! [`executor`] the executor seam; [`store`] the persistence seam with its in-memory implementation; [`handles`]
-//! the handle door and the handle types; [`driver`] the per-session drivers; [`meerkat_machine`] the shell; and
-//! [`runtime_loop`] the loop with the steps it asks of the shell. Every module imports only the ones before it in
-//! this list, except that the shell and the loop import each other's files one way each (see `ARCHITECTURE.md`).
+//! Module map, from the bottom up (each module imports only earlier ones; `ARCHITECTURE.md` has the details):
+//! the generated kernels (in the private `kernel`, public as each machine's `dsl` module) and the domain
+//! vocabulary [`identifiers`], [`runtime_state`], [`input`], [`visibility`] and [`completion`], with `kernel`'s
+//! glue and classification helpers between the two; [`error`] holds the typed errors and [`executor`] the executor seam;
+//! [`handles`] the handle door and the handle types; [`epoch`] runtime epochs and the opaque
+//! [`epoch::SessionRuntimeBindings`]; [`report`] what control commands report; [`store`] the persistence seam
+//! with its in-memory implementation; [`driver`] the per-session drivers; [`meerkat_machine`] the shell; and
+//! [`runtime_loop`] executor attachment, the loop, and the steps it asks of the shell.
 
 mod kernel;
 
