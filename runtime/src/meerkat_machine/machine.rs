@@ -1,8 +1,8 @@
 //! [`MeerkatMachine`], the runtime shell: the struct and its configuration, the entry lookups, the per-session
 //! mutation gate, and the stage → driver → commit step every mutating operation runs. The public operations live
-//! with their group (`session`, `control`, `ingress`, `bindings`, `tool_visibility`) and the runtime loop's steps
-//! with the loop (`crate::runtime_loop`); each of them changes a session's kernel only through
-//! [`MeerkatMachine::run_session_step`], under the session's gate.
+//! with their group (`session`, `recovery`, `control`, `ingress`, `bindings`, `tool_visibility`), and executor
+//! attachment and the runtime loop's steps with the loop (`crate::runtime_loop`); each of them changes a session's
+//! kernel only through [`MeerkatMachine::run_session_step`], under the session's gate.
 //!
 //! Lock order, outermost first: a session's mutation gate (tokio, held across a whole operation), the `sessions`
 //! map (tokio `RwLock`, held only to look an entry up or change it, never across a driver await), the session's

@@ -2,14 +2,14 @@
 //!
 //! [`MeerkatMachine`] (`machine.rs`) owns the sessions, one generated kernel each, and holds the three things
 //! every operation shares: the entry lookups, the per-session mutation gate, and the stage → driver → commit step
-//! (`run_session_step`), the only code that changes a session's kernel. Each group of operations has a file
-//! holding its public methods: `session` (registration, executor attachment, unregistration), `recovery` (building
-//! an entry, cold and warm recovery), `control` (retire, reset, recycle, destroy, stop, cancel, interrupt),
-//! `ingress` (accepting inputs), `bindings` and `tool_visibility`. `command` is the command vocabulary and its
-//! thin adapter over the same typed methods. Below them sit `entry` (one session's state), `staging` (the
-//! all-or-nothing kernel transaction) and `composition` (routing committed effects to the supervisor); above them
-//! `supervisor_host`, the supervising side of the composition. The runtime loop's steps are with the loop, in
-//! `crate::runtime_loop`.
+//! (`run_session_step`), the only shell code that changes a live session's kernel. Each group of operations has a
+//! file holding its public methods: `session` (registration, silent intents, unregistration), `recovery`
+//! (building an entry, cold and warm recovery), `control` (retire, reset, recycle, destroy, stop, cancel,
+//! interrupt), `ingress` (accepting inputs), `bindings` and `tool_visibility`. `command` is the command
+//! vocabulary and its thin adapter over the same typed methods. Below them sit `entry` (one session's state),
+//! `staging` (the all-or-nothing kernel transaction) and `composition` (routing committed effects to the
+//! supervisor); above them `supervisor_host`, the supervising side of the composition. Attaching an executor, and
+//! the steps its runtime loop asks of the shell, are with the loop in `crate::runtime_loop`.
 
 mod bindings;
 mod command;
