@@ -4,7 +4,8 @@
 //! public control commands normalize to `Destroyed`; a kernel rejection is `ValidationFailed` carrying the
 //! kernel's message, with the typed rejection as its `source`; a runtime loop that is not live is
 //! `NotReady { state: Idle }`; plumbing failures (a store write, a channel) are `Internal`; a stored state that does
-//! not replay through the kernel is `RecoveryCorruption`.
+//! not replay through the kernel is `RecoveryCorruption`. Because `ValidationFailed` keeps the seeds' message, a
+//! printer that walks the source chain shows the kernel's message again under its sources.
 
 use crate::kernel::meerkat_machine as dsl;
 use crate::kernel::session_supervisor as supervisor_dsl;
