@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use meerkat_tests::kernels::bank::{BankAuthority, BankInput, BankMutator, BankState};
 use meerkat_tests::kernels::sink::{
-    Pair, SinkAuthority, SinkEffect, SinkInput, SinkMutator, SinkPhase, SinkSignal, SinkState, SinkTransitionError,
+    Pair, SinkAuthority, SinkEffect, SinkInput, SinkPhase, SinkSignal, SinkState, SinkTransitionError,
 };
 use meerkat_tests::kernels::traffic_light::{
-    Lamp, TrafficLightAuthority, TrafficLightEffect, TrafficLightInput, TrafficLightMutator, TrafficLightPhase,
-    TrafficLightState, TrafficLightTransitionError,
+    Lamp, TrafficLightAuthority, TrafficLightEffect, TrafficLightInput, TrafficLightPhase, TrafficLightState,
+    TrafficLightTransitionError,
 };
 use meerkat_tests::kernels::turnstile::{TurnstileAuthority, TurnstilePhase, TurnstileState};
 
