@@ -20,6 +20,7 @@ impl JobLeasePhase {
         JobLeasePhase::Draining,
         JobLeasePhase::Closed,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -293,6 +294,7 @@ impl JobLeaseEffects {
 
 impl ::meerkat_kernel::EffectList for JobLeaseEffects {
     type Effect = JobLeaseEffect;
+
     fn as_slice(&self) -> &[JobLeaseEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -363,6 +365,7 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         "attempts_bounded",
         "closed_means_empty",
     ];
+
     fn initial() -> Self {
         JobLeaseState::initial()
     }
@@ -371,7 +374,6 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         self.phase
     }
 
-    /// Applies one input: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
@@ -520,7 +522,6 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         }
     }
 
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;

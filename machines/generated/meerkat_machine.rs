@@ -32,6 +32,7 @@ impl MeerkatMachinePhase {
         MeerkatMachinePhase::Stopped,
         MeerkatMachinePhase::Destroyed,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -1165,6 +1166,7 @@ impl MeerkatMachineEffects {
 
 impl ::meerkat_kernel::EffectList for MeerkatMachineEffects {
     type Effect = MeerkatMachineEffect;
+
     fn as_slice(&self) -> &[MeerkatMachineEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -1347,6 +1349,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "visible_authorities_for_requested",
         "visible_revisions_minted",
     ];
+
     fn initial() -> Self {
         MeerkatMachineState::initial()
     }
@@ -1355,7 +1358,6 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         self.lifecycle_phase
     }
 
-    /// Applies one input: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
@@ -2280,7 +2282,6 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         }
     }
 
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;

@@ -17,6 +17,7 @@ impl SessionSupervisorPhase {
         SessionSupervisorPhase::Supervising,
         SessionSupervisorPhase::Closed,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -202,6 +203,7 @@ pub enum SessionSupervisorEffects {
 
 impl ::meerkat_kernel::EffectList for SessionSupervisorEffects {
     type Effect = SessionSupervisorEffect;
+
     fn as_slice(&self) -> &[SessionSupervisorEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -251,6 +253,7 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
         "members.is_empty()",
     ];
     const INVARIANTS: &'static [&'static str] = &["retired_members_are_members"];
+
     fn initial() -> Self {
         SessionSupervisorState::initial()
     }
@@ -259,7 +262,6 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
         self.phase
     }
 
-    /// Applies one input: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
@@ -327,7 +329,6 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
         }
     }
 
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;

@@ -23,6 +23,7 @@ impl TrafficLightPhase {
         TrafficLightPhase::Amber,
         TrafficLightPhase::Off,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -195,6 +196,7 @@ pub enum TrafficLightEffects {
 
 impl ::meerkat_kernel::EffectList for TrafficLightEffects {
     type Effect = TrafficLightEffect;
+
     fn as_slice(&self) -> &[TrafficLightEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -253,6 +255,7 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
         "request_only_when_green",
         "off_is_dark",
     ];
+
     fn initial() -> Self {
         TrafficLightState::initial()
     }
@@ -261,7 +264,6 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
         self.phase
     }
 
-    /// Applies one input: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
@@ -334,7 +336,6 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
         }
     }
 
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
         match signal {}

@@ -20,6 +20,7 @@ impl TurnAdmissionPhase {
         TurnAdmissionPhase::Running,
         TurnAdmissionPhase::Ended,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -252,6 +253,7 @@ impl TurnAdmissionEffects {
 
 impl ::meerkat_kernel::EffectList for TurnAdmissionEffects {
     type Effect = TurnAdmissionEffect;
+
     fn as_slice(&self) -> &[TurnAdmissionEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -320,6 +322,7 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
         "only_a_running_conversation_queues",
         "no_turn_waits_twice",
     ];
+
     fn initial() -> Self {
         TurnAdmissionState::initial()
     }
@@ -328,7 +331,6 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
         self.phase
     }
 
-    /// Applies one input: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
@@ -392,7 +394,6 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
         }
     }
 
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;

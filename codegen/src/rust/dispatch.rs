@@ -162,9 +162,8 @@ impl Gen<'_> {
         let arms = quote!(#(#arms)*);
         let prelude =
             if mentions(&arms, &source) { quote!(let #source = self.#phase_field;) } else { TokenStream::new() };
-        let docs = format!(" Applies one {base}: the compiled dispatch of the spec's transitions.");
+        // The trait documents the method.
         quote! {
-            #[doc = #docs]
             #[inline]
             #allow_snake
             fn #fname(&mut self, #input: #param_ty) -> ::meerkat_kernel::Outcome<Self> {

@@ -80,7 +80,7 @@ impl Gen<'_> {
         let mut out = TokenStream::new();
         for (index, decl) in self.m.types.iter().enumerate() {
             let name = self.type_ident(meerkat_dsl::ir::TypeId(index as u32));
-            let copy = self.facts.type_copy.get(index).copied().unwrap_or(false);
+            let copy = self.facts.type_copy[index];
             let derives = self.derives(copy);
             let docs = Self::docs(decl.docs.as_deref(), || format!("`{}`, declared by the spec.", decl.name));
             match &decl.kind {
@@ -284,15 +284,16 @@ impl Gen<'_> {
         }
     }
 
-    /// The private methods of the state: helpers, guards, invariants and the `fire_*` methods in `fires`.
+    /// The private methods of the state: helpers, guards, invariants and the `fire_*` methods in `fires`. Facts
+    /// and names are tables with one entry per helper, guard and invariant, so they are indexed directly.
     pub(crate) fn state_methods(&self, fires: &[Option<super::dispatch::FireFn>]) -> TokenStream {
         let state = &self.n.state;
         let mut methods = TokenStream::new();
         for (i, h) in self.m.helpers.iter().enumerate() {
-            if !self.facts.helper_used.get(i).copied().unwrap_or(false) {
+            if !self.facts.helper_used[i] {
                 continue;
             }
-            let fallible = self.facts.helper_fallible.get(i).copied().unwrap_or(false);
+            let fallible = self.facts.helper_fallible[i];
             let uses = UseCounts::of_exprs([&h.body]);
             let mut reserved: Vec<&str> = h.params.iter().map(|(n, _)| n.as_str()).collect();
             reserved.extend(h.locals.iter().map(|l| l.name.as_str()));
@@ -326,7 +327,7 @@ impl Gen<'_> {
             cx.uses = uses;
             let ret = self.ty(&h.ret);
             let body = self.owned_expr(&mut cx, &h.body);
-            let name = self.n.helper_fns.get(i).cloned().unwrap_or_else(|| names::plain("helper"));
+            let name = &self.n.helper_fns[i];
             let docs = Self::docs(h.docs.as_deref(), || format!("Helper `{}`.", h.name));
             let allow_ptr = if ptr_arg { quote!(#[allow(clippy::ptr_arg)]) } else { TokenStream::new() };
             let allow_snake = names::allow_snake(binding_names.iter().map(String::as_str));
@@ -341,14 +342,14 @@ impl Gen<'_> {
             });
         }
         for (i, g) in self.m.guards.iter().enumerate() {
-            if !self.facts.guard_used.get(i).copied().unwrap_or(false) {
+            if !self.facts.guard_used[i] {
                 continue;
             }
-            let fallible = self.facts.guard_fallible.get(i).copied().unwrap_or(false);
+            let fallible = self.facts.guard_fallible[i];
             let uses = UseCounts::of_exprs([&g.expr]);
             let mut cx = Cx::new(Namer::new(g.locals.iter().map(|l| l.name.as_str())), &g.locals, Fail::Question, uses);
             let body = self.owned_expr(&mut cx, &g.expr);
-            let name = self.n.guard_fns.get(i).cloned().unwrap_or_else(|| names::plain("guard"));
+            let name = &self.n.guard_fns[i];
             let docs = Self::docs(g.docs.as_deref(), || format!("Guard `{}`.", g.name));
             let (ret, body) = fallible_body(fallible, quote!(bool), body);
             methods.extend(quote! {

@@ -91,7 +91,8 @@ pub fn generate_rust(machine: &CheckedMachine, options: &RustOptions) -> String 
     }
 }
 
-/// A blank line after each item and each method, as rustfmt would leave them (prettyplease packs them).
+/// A blank line after each item and each method, and between an impl's constants and its methods, as rustfmt
+/// would leave them (prettyplease packs them).
 fn space_items(source: &str) -> String {
     let lines: Vec<&str> = source.lines().collect();
     let mut out = String::with_capacity(source.len() + source.len() / 16);
@@ -103,7 +104,10 @@ fn space_items(source: &str) -> String {
         let closes_item = (trimmed == "}" || trimmed == "};" || is_unit_item(trimmed)) && (indent == 0 || indent == 4);
         if let Some(next) = lines.get(i + 1) {
             let next = next.trim_start();
-            if closes_item && !next.is_empty() && !next.starts_with('}') {
+            // The associated types and constants of an impl, then its first method.
+            let ends_consts =
+                indent == 4 && trimmed.ends_with(';') && ["fn ", "#[", "///"].iter().any(|p| next.starts_with(p));
+            if (closes_item || ends_consts) && !next.is_empty() && !next.starts_with('}') {
                 out.push('\n');
             }
         }
