@@ -262,6 +262,7 @@ pub type JobLeaseTransitionError = ::meerkat_kernel::TransitionError<JobLeaseSta
 /// The candidates a `JobLease` guard rejection lists, each with its first failing guard.
 pub type JobLeaseGuardRejections = ::meerkat_kernel::GuardRejections<2>;
 /// Applies inputs to a `JobLease` authority (sealed).
+#[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as JobLeaseMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
 #[doc(hidden)]

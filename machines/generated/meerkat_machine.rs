@@ -1126,6 +1126,7 @@ pub type MeerkatMachineTransitionError = ::meerkat_kernel::TransitionError<
 /// The candidates a `MeerkatMachine` guard rejection lists, each with its first failing guard.
 pub type MeerkatMachineGuardRejections = ::meerkat_kernel::GuardRejections<2>;
 /// Applies inputs to a `MeerkatMachine` authority (sealed).
+#[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as MeerkatMachineMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
 #[doc(hidden)]

@@ -191,6 +191,7 @@ pub type SessionSupervisorTransitionError = ::meerkat_kernel::TransitionError<
 /// The candidates a `SessionSupervisor` guard rejection lists, each with its first failing guard.
 pub type SessionSupervisorGuardRejections = ::meerkat_kernel::GuardRejections<1>;
 /// Applies inputs to a `SessionSupervisor` authority (sealed).
+#[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as SessionSupervisorMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
 #[doc(hidden)]

@@ -183,6 +183,7 @@ pub type TrafficLightTransitionError = ::meerkat_kernel::TransitionError<
 /// The candidates a `TrafficLight` guard rejection lists, each with its first failing guard.
 pub type TrafficLightGuardRejections = ::meerkat_kernel::GuardRejections<1>;
 /// Applies inputs to a `TrafficLight` authority (sealed).
+#[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as TrafficLightMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
 #[doc(hidden)]

@@ -219,6 +219,7 @@ pub type TurnAdmissionTransitionError = ::meerkat_kernel::TransitionError<
 /// The candidates a `TurnAdmission` guard rejection lists, each with its first failing guard.
 pub type TurnAdmissionGuardRejections = ::meerkat_kernel::GuardRejections<1>;
 /// Applies inputs to a `TurnAdmission` authority (sealed).
+#[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as TurnAdmissionMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
 #[doc(hidden)]

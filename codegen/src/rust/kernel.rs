@@ -46,6 +46,8 @@ impl Gen<'_> {
             #rejections_docs
             pub type #rejections = ::meerkat_kernel::GuardRejections<#capacity>;
             #mutator_docs
+            // A kernel included in a private module that never applies an input would warn.
+            #[allow(unused_imports)]
             pub use ::meerkat_kernel::Mutator as #mutator;
         }
     }

@@ -20,6 +20,7 @@ impl DoorPhase {
         DoorPhase::Open,
         DoorPhase::Removed,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -151,6 +152,7 @@ pub type DoorTransitionError = ::meerkat_kernel::TransitionError<DoorState>;
 /// The candidates a `Door` guard rejection lists, each with its first failing guard.
 pub type DoorGuardRejections = ::meerkat_kernel::GuardRejections<1>;
 /// Applies inputs to a `Door` authority (sealed).
+#[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as DoorMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
 #[doc(hidden)]
@@ -163,6 +165,7 @@ pub enum DoorEffects {
 
 impl ::meerkat_kernel::EffectList for DoorEffects {
     type Effect = DoorEffect;
+
     fn as_slice(&self) -> &[DoorEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -208,6 +211,7 @@ impl ::meerkat_kernel::Kernel for DoorState {
     ];
     const GUARDS: &'static [&'static str] = &["!locked"];
     const INVARIANTS: &'static [&'static str] = &["open_is_unlocked"];
+
     fn initial() -> Self {
         DoorState::initial()
     }
@@ -216,7 +220,6 @@ impl ::meerkat_kernel::Kernel for DoorState {
         self.phase
     }
 
-    /// Applies one input: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
@@ -273,7 +276,6 @@ impl ::meerkat_kernel::Kernel for DoorState {
         }
     }
 
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
         match signal {}

@@ -14,6 +14,7 @@ pub enum VaultPhase {
 impl VaultPhase {
     /// Every phase, in declaration order.
     pub const ALL: [VaultPhase; 2] = [VaultPhase::Open, VaultPhase::Sealed];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -181,6 +182,7 @@ pub type VaultTransitionError = ::meerkat_kernel::TransitionError<VaultState>;
 /// The candidates a `Vault` guard rejection lists, each with its first failing guard.
 pub type VaultGuardRejections = ::meerkat_kernel::GuardRejections<1>;
 /// Applies inputs to a `Vault` authority (sealed).
+#[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as VaultMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
 #[doc(hidden)]
@@ -193,6 +195,7 @@ pub enum VaultEffects {
 
 impl ::meerkat_kernel::EffectList for VaultEffects {
     type Effect = VaultEffect;
+
     fn as_slice(&self) -> &[VaultEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -237,6 +240,7 @@ impl ::meerkat_kernel::Kernel for VaultState {
         "owners.is_empty()",
     ];
     const INVARIANTS: &'static [&'static str] = &["short_history"];
+
     fn initial() -> Self {
         VaultState::initial()
     }
@@ -245,7 +249,6 @@ impl ::meerkat_kernel::Kernel for VaultState {
         self.phase
     }
 
-    /// Applies one input: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
@@ -293,7 +296,6 @@ impl ::meerkat_kernel::Kernel for VaultState {
         }
     }
 
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
     #[inline]
     fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
