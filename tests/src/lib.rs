@@ -5,13 +5,15 @@
 //! state implements `meerkat_kernel::Kernel` (generated) and [`InterpKernel`] (its interpreter conversions), so one
 //! generic driver ([`differential`]) can run any kernel's `meerkat_kernel::Authority` against the reference
 //! interpreter; fired transitions and rejections map to the interpreter's values through the kernel's name
-//! tables.
+//! tables. [`specs`] writes specs parameterised by a size (two-phase commit with `n` resource managers) for tests
+//! and benchmarks.
 
 use meerkat_dsl::interp::{Emitted, Fired, Message, RecoveryRejection, Rejection, State};
 use meerkat_dsl::ir::{InputId, InvariantId, PhaseId, SignalId, TransitionId, Trigger};
 use meerkat_kernel::{Authority, Kernel, Mutator, Transition, TransitionError};
 
 pub mod differential;
+pub mod specs;
 pub mod values;
 
 /// A generated kernel together with the interpreter conversions codegen emits for it
