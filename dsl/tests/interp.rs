@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use meerkat_dsl::interp::{
-    Emitted, EvalError, Fired, Interpreter, Message, RecoveryRejection, Rejection, State, Value,
+    Emitted, EvalError, Fault, FaultSite, Fired, Interpreter, Message, RecoveryRejection, Refusal, Rejection, State,
+    Value,
 };
 use meerkat_dsl::ir::{EffectId, InputId, InvariantId, Machine, PhaseId, SignalId, TransitionId, Trigger, TypeId};
 use meerkat_dsl::{CheckedPackage, Code, RenderOptions, check_source};
@@ -947,6 +948,94 @@ fn a_broken_invariant_rejects_and_restores_the_state() {
     state.fields[field_index(run.m(), "n")] = u(u64::MAX / 2 + 1);
     assert_eq!(interp.eval_invariant(&state, no_overflow), Err(EvalError::Overflow));
     assert_eq!(interp.check_invariants(&state), Err(small));
+}
+
+#[test]
+fn apply_explained_names_the_expression_behind_an_evaluation_error() {
+    let package = check(
+        r#"machine M {
+            phases { initial A, B }
+            state { d: u64 = 0, n: u64 = 1 }
+            input Guarded { k: u64 }
+            input Targeted { k: u64 }
+            input Bodied { k: u64 }
+            input Checked { k: u64 }
+            input Set { k: u64 }
+            invariant ratio = n <= 1_000 || d != 7
+            invariant defined = d != 5 || n / (d - 5) == 0
+            on Guarded from A -> stay when k > 0, n / (k - 1) >= 1
+            on Targeted from A -> (if 10 / k > 1 { B } else { A })
+            on Bodied from A -> stay { n = n - k }
+            on Checked from A -> stay { d = k }
+            on Set from A, B -> stay { n = k }
+        }"#,
+    );
+    let m = &package.machines[0];
+    let interp = Interpreter::new(m);
+    let initial = interp.initial_state().unwrap();
+    let message = |name: &str, k: u64| Message { trigger: input(m, name), fields: vec![Value::U64(k)] };
+    // The refusal of `apply_explained` from `state`, after checking that its rejection is the one `apply`
+    // returns and that both leave the state untouched.
+    let refuse = |state: &State, message: Message| -> Refusal {
+        let (mut explained, mut plain) = (state.clone(), state.clone());
+        let refusal = interp.apply_explained(&mut explained, &message).expect_err("rejected");
+        assert_eq!(interp.apply(&mut plain, &message), Err(refusal.rejection.clone()));
+        assert_eq!((&explained, &plain), (state, state));
+        refusal
+    };
+    let fault = |site: FaultSite, error: EvalError| Some(Fault { site, error });
+    let (guarded, targeted, bodied, checked) =
+        (transition(m, "Guarded"), transition(m, "Targeted"), transition(m, "Bodied"), transition(m, "Checked"));
+
+    // `k > 0` is false first, so the division is never evaluated: a plain guard rejection.
+    assert_eq!(refuse(&initial, message("Guarded", 0)).fault, None);
+    assert_eq!(
+        refuse(&initial, message("Guarded", 1)),
+        Refusal {
+            rejection: Rejection::ArithmeticOverflow { transition: guarded },
+            fault: fault(FaultSite::Guard { transition: guarded, guard: 1 }, EvalError::DivisionByZero),
+        }
+    );
+    assert_eq!(
+        refuse(&initial, message("Targeted", 0)),
+        Refusal {
+            rejection: Rejection::ArithmeticOverflow { transition: targeted },
+            fault: fault(FaultSite::Target { transition: targeted }, EvalError::DivisionByZero),
+        }
+    );
+    assert_eq!(
+        refuse(&initial, message("Bodied", 2)),
+        Refusal {
+            rejection: Rejection::ArithmeticOverflow { transition: bodied },
+            fault: fault(FaultSite::Body { transition: bodied }, EvalError::Overflow),
+        }
+    );
+    let defined = invariant(m, "defined");
+    assert_eq!(
+        refuse(&initial, message("Checked", 5)),
+        Refusal {
+            rejection: Rejection::InvariantViolated { transition: checked, invariant: defined },
+            fault: fault(FaultSite::Invariant { transition: checked, invariant: defined }, EvalError::DivisionByZero),
+        }
+    );
+    // An invariant that is false is a rejection without a fault.
+    let mut big = initial.clone();
+    interp.apply(&mut big, &message("Set", 100_000)).expect("any n is fine while d != 7");
+    let ratio = invariant(m, "ratio");
+    assert_eq!(
+        refuse(&big, message("Checked", 7)),
+        Refusal { rejection: Rejection::InvariantViolated { transition: checked, invariant: ratio }, fault: None }
+    );
+    // Rejections that evaluate nothing wrong carry no fault either.
+    let mut in_b = initial.clone();
+    interp.apply(&mut in_b, &message("Targeted", 1)).expect("10 / 1 > 1 leads to B");
+    assert_eq!(
+        refuse(&in_b, message("Guarded", 2)),
+        Refusal {
+            rejection: Rejection::NoMatchingTransition { phase: phase(m, "B"), trigger: input(m, "Guarded") },
+            fault: None
+        }
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! - `check [FILES...] [--uncovered]`: check spec files and print their diagnostics (default: every
 //!   `machines/*.machine`, as one package);
 //! - `regen [--check]`: write (or, with `--check`, compare) the artifacts in `machines/generated/`;
-//! - `verify [MACHINE...]`: bounded model checking over the reference interpreter;
+//! - `verify [MACHINE... | FILE...]`: bounded model checking over the reference interpreter;
 //! - `all`: check, regen, verify, then run the runtime example: the one command that shows everything working.
 //!
 //! Every command exits with status 1 on a failure and prints why; none panics on bad input.
@@ -16,6 +16,7 @@ mod all;
 mod check;
 mod project;
 mod regen;
+mod select;
 mod sync;
 mod verify;
 

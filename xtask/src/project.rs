@@ -71,7 +71,13 @@ pub fn load_default_package(output: Output) -> Result<Option<CheckedPackage>> {
     if specs.is_empty() {
         return Err(anyhow!("no spec files in `{}`", root.join(MACHINES_DIR).display()));
     }
-    let (sources, failures) = read_specs(&root, &specs);
+    load_package(&root, &specs, output)
+}
+
+/// Reads and checks spec files (relative to `base`) as one package, printing diagnostics; `None` (after
+/// printing why) when they do not check.
+pub fn load_package(base: &Path, specs: &[PathBuf], output: Output) -> Result<Option<CheckedPackage>> {
+    let (sources, failures) = read_specs(base, specs);
     for failure in &failures {
         println!("{} cannot read `{}`: {}", output.error_label(), failure.path, failure.error);
     }

@@ -17,13 +17,18 @@
 //! | `Set<T>`, `Seq<T>` | empty, then a singleton of each value of `T` |
 //! | `Map<K, V>` | empty, then a singleton `[k: v]` for each pair of the product of `K` and `V`, capped |
 //!
-//! Every type's list is cut to [`super::Bounds::max_values`] values (the first ones, so `None`, empty
-//! collections and the domain's first values are always tried).
+//! A declared domain is used whole: one with more values than [`super::Bounds::max_values`] is an error
+//! ([`super::ExploreError::DomainTooLarge`]), never a silent truncation. A type built from other values (a
+//! record, a map, an option or collection of something) with more values than the limit keeps its first ones
+//! (so `None`, empty collections and the domain's first values are always tried), and the cut is recorded
+//! ([`super::Cut::Values`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::interp::{Interpreter, Value};
 use crate::ir::{DomainTarget, Machine, Trigger, Type, TypeId, TypeKind};
+
+use super::ExploreError;
 
 /// The default values of `u64` payload fields.
 pub const DEFAULT_U64: [u64; 3] = [0, 1, 2];
@@ -31,86 +36,161 @@ pub const DEFAULT_U64: [u64; 3] = [0, 1, 2];
 /// The default values of `String` payload fields.
 pub const DEFAULT_STRINGS: [&str; 2] = ["a", "b"];
 
-/// Computes value lists for one machine.
+/// Computes value lists for one machine, remembering what it cut and which defaults it used.
 pub(super) struct Domains<'a> {
     machine: &'a Machine,
-    interp: &'a Interpreter<'a>,
+    /// The declared domains' values, whole and deduplicated, by target.
+    declared: Vec<(DomainTarget, Vec<Value>)>,
     max_values: usize,
+    /// Values per type already computed.
+    cache: HashMap<Type, Vec<Value>>,
+    /// The types whose values were cut, with how many they had.
+    pub(super) cut: BTreeMap<Type, u64>,
+    /// The types that took the built-in default values.
+    pub(super) defaults: BTreeSet<Type>,
 }
 
 impl<'a> Domains<'a> {
-    pub(super) fn new(interp: &'a Interpreter<'a>, max_values: usize) -> Self {
-        Domains { machine: interp.machine(), interp, max_values: max_values.max(1) }
+    /// Evaluates every declared domain; one with more than `max_values` values is an error.
+    pub(super) fn new(interp: &'a Interpreter<'a>, max_values: usize) -> Result<Self, ExploreError> {
+        let machine = interp.machine();
+        let max_values = max_values.max(1);
+        let mut declared = Vec::new();
+        for domain in &machine.model.domains {
+            let mut values: Vec<Value> = Vec::new();
+            // The checker evaluated every domain value (E0212), so none fails here.
+            for value in domain.values.iter().filter_map(|e| interp.eval_constant(e)) {
+                if !values.contains(&value) {
+                    values.push(value);
+                }
+            }
+            if values.len() > max_values {
+                return Err(ExploreError::DomainTooLarge {
+                    target: domain.target.clone(),
+                    values: values.len(),
+                    limit: max_values,
+                });
+            }
+            declared.push((domain.target.clone(), values));
+        }
+        Ok(Domains {
+            machine,
+            declared,
+            max_values,
+            cache: HashMap::new(),
+            cut: BTreeMap::new(),
+            defaults: BTreeSet::new(),
+        })
+    }
+
+    fn declared(&self, target: &DomainTarget) -> Option<&Vec<Value>> {
+        self.declared.iter().find(|(t, _)| t == target).map(|(_, values)| values)
     }
 
     /// The values of payload field `index` of `trigger`.
-    pub(super) fn field(&self, trigger: Trigger, index: u32, ty: &Type) -> Vec<Value> {
-        let declared = self.machine.model.domains.iter().find(|d| d.target == DomainTarget::Field(trigger, index));
-        match declared {
-            Some(domain) => self.constants(&domain.values),
+    pub(super) fn field(&mut self, trigger: Trigger, index: u32, ty: &Type) -> Vec<Value> {
+        match self.declared(&DomainTarget::Field(trigger, index)) {
+            Some(values) => values.clone(),
             None => self.of_type(ty),
         }
     }
 
-    fn constants(&self, values: &[crate::ir::Expr]) -> Vec<Value> {
-        let mut out: Vec<Value> = Vec::new();
-        for value in values.iter().filter_map(|e| self.interp.eval_constant(e)) {
-            if !out.contains(&value) {
-                out.push(value);
-            }
+    /// The values tried for a value of type `ty`.
+    pub(super) fn of_type(&mut self, ty: &Type) -> Vec<Value> {
+        if let Some(values) = self.cache.get(ty) {
+            return values.clone();
         }
-        out
+        let values = self.compute(ty);
+        self.cache.insert(ty.clone(), values.clone());
+        values
     }
 
-    /// The values tried for a value of type `ty`.
-    pub(super) fn of_type(&self, ty: &Type) -> Vec<Value> {
-        if let Some(domain) = self.machine.model.domains.iter().find(|d| d.target == DomainTarget::Type(ty.clone())) {
-            let mut values = self.constants(&domain.values);
-            values.truncate(self.max_values);
-            return values;
+    fn compute(&mut self, ty: &Type) -> Vec<Value> {
+        if let Some(values) = self.declared(&DomainTarget::Type(ty.clone())) {
+            return values.clone();
         }
-        let mut values = match ty {
-            Type::Bool => vec![Value::Bool(false), Value::Bool(true)],
-            Type::U64 => DEFAULT_U64.iter().map(|n| Value::U64(*n)).collect(),
-            Type::String => DEFAULT_STRINGS.iter().map(|s| Value::str(*s)).collect(),
-            Type::Phase => self.machine.phase_ids().map(Value::Phase).collect(),
+        let limit = self.max_values;
+        // The values and how many there would be without the limit.
+        let (values, total): (Vec<Value>, u64) = match ty {
+            Type::Bool => (vec![Value::Bool(false), Value::Bool(true)], 2),
+            Type::U64 => {
+                self.defaults.insert(Type::U64);
+                (DEFAULT_U64.iter().map(|n| Value::U64(*n)).collect(), DEFAULT_U64.len() as u64)
+            }
+            Type::String => {
+                self.defaults.insert(Type::String);
+                (DEFAULT_STRINGS.iter().map(|s| Value::str(*s)).collect(), DEFAULT_STRINGS.len() as u64)
+            }
+            Type::Phase => (self.machine.phase_ids().map(Value::Phase).collect(), self.machine.phases.len() as u64),
             Type::Named(id) => self.named(*id),
             Type::Option(inner) => {
-                std::iter::once(Value::none()).chain(self.of_type(inner).into_iter().map(Value::some)).collect()
+                let inner = self.of_type(inner);
+                let total = inner.len() as u64 + 1;
+                (std::iter::once(Value::none()).chain(inner.into_iter().map(Value::some)).collect(), total)
             }
-            Type::Set(inner) => std::iter::once(Value::Set(BTreeSet::new()))
-                .chain(self.of_type(inner).into_iter().map(|v| Value::Set(BTreeSet::from([v]))))
-                .collect(),
-            Type::Seq(inner) => std::iter::once(Value::Seq(Vec::new()))
-                .chain(self.of_type(inner).into_iter().map(|v| Value::Seq(vec![v])))
-                .collect(),
+            Type::Set(inner) => {
+                let inner = self.of_type(inner);
+                let total = inner.len() as u64 + 1;
+                let singletons = inner.into_iter().map(|v| Value::Set(BTreeSet::from([v])));
+                (std::iter::once(Value::Set(BTreeSet::new())).chain(singletons).collect(), total)
+            }
+            Type::Seq(inner) => {
+                let inner = self.of_type(inner);
+                let total = inner.len() as u64 + 1;
+                (
+                    std::iter::once(Value::Seq(Vec::new()))
+                        .chain(inner.into_iter().map(|v| Value::Seq(vec![v])))
+                        .collect(),
+                    total,
+                )
+            }
             Type::Map(key, value) => {
-                let pairs = combinations(&[self.of_type(key), self.of_type(value)], self.max_values);
-                std::iter::once(Value::Map(BTreeMap::new()))
-                    .chain(pairs.into_iter().filter_map(|pair| match <[Value; 2]>::try_from(pair) {
-                        Ok([k, v]) => Some(Value::Map(BTreeMap::from([(k, v)]))),
-                        Err(_) => None,
-                    }))
-                    .collect()
+                let parts = [self.of_type(key), self.of_type(value)];
+                let total = product(&parts).saturating_add(1);
+                let pairs = combinations(&parts, limit.saturating_sub(1));
+                let singletons = pairs.into_iter().filter_map(|pair| match <[Value; 2]>::try_from(pair) {
+                    Ok([k, v]) => Some(Value::Map(BTreeMap::from([(k, v)]))),
+                    Err(_) => None,
+                });
+                (std::iter::once(Value::Map(BTreeMap::new())).chain(singletons).collect(), total)
             }
         };
+        self.limit(ty, values, total)
+    }
+
+    /// Cuts `values` to the limit, recording the cut when there were more than it allows.
+    fn limit(&mut self, ty: &Type, mut values: Vec<Value>, total: u64) -> Vec<Value> {
+        if total > self.max_values as u64 {
+            self.cut.insert(ty.clone(), total);
+        }
         values.truncate(self.max_values);
         values
     }
 
-    fn named(&self, id: TypeId) -> Vec<Value> {
-        let Some(decl) = self.machine.types.get(id.index()) else { return Vec::new() };
+    fn named(&mut self, id: TypeId) -> (Vec<Value>, u64) {
+        let Some(decl) = self.machine.types.get(id.index()) else { return (Vec::new(), 0) };
         match &decl.kind {
-            TypeKind::Enum { variants } => (0..variants.len()).map(|i| Value::Enum(id, i as u32)).collect(),
+            TypeKind::Enum { variants } => {
+                ((0..variants.len()).map(|i| Value::Enum(id, i as u32)).collect(), variants.len() as u64)
+            }
             TypeKind::Newtype { inner } => {
-                self.of_type(inner).into_iter().map(|v| Value::Newtype(id, Box::new(v))).collect()
+                let inner = self.of_type(inner);
+                let total = inner.len() as u64;
+                (inner.into_iter().map(|v| Value::Newtype(id, Box::new(v))).collect(), total)
             }
             TypeKind::Record { fields } => {
                 let parts: Vec<Vec<Value>> = fields.iter().map(|f| self.of_type(&f.ty)).collect();
-                combinations(&parts, self.max_values).into_iter().map(|values| Value::Record(id, values)).collect()
+                let total = product(&parts);
+                let values = combinations(&parts, self.max_values).into_iter().map(|values| Value::Record(id, values));
+                (values.collect(), total)
             }
         }
     }
+}
+
+/// The number of combinations taking one value from each list, saturating at `u64::MAX`.
+pub(super) fn product(lists: &[Vec<Value>]) -> u64 {
+    lists.iter().fold(1u64, |acc, l| acc.saturating_mul(l.len() as u64))
 }
 
 /// Up to `cap` combinations taking one value from each list, deterministic.

@@ -10,7 +10,7 @@ use crate::ir::{self, BinOp, CollectionOp, Expr, Place, Projection, Stmt, StmtKi
 
 use super::eval::{self, Env, EvalError, Evaluator};
 use super::value::{Value, has_type};
-use super::{Emitted, Fired, Interpreter, Message, Rejection, State};
+use super::{Emitted, Fault, FaultSite, Fired, Interpreter, Message, Refusal, Rejection, State};
 
 impl Interpreter<'_> {
     /// Rejects a message that names no trigger of this machine or whose payload does not fit the declaration.
@@ -42,11 +42,11 @@ impl Interpreter<'_> {
     }
 
     /// Chooses the transition that fires for `message` in `state`, or the rejection.
-    pub(super) fn dispatch(&self, state: &State, message: &Message) -> Result<TransitionId, Rejection> {
+    pub(super) fn dispatch(&self, state: &State, message: &Message) -> Result<TransitionId, Refusal> {
         let (phase, trigger) = (state.phase, message.trigger);
         let candidates = self.candidates(phase, trigger);
         if candidates.is_empty() {
-            return Err(Rejection::NoMatchingTransition { phase, trigger });
+            return Err(Rejection::NoMatchingTransition { phase, trigger }.into());
         }
         let mut first_passed = None;
         let mut second_passed = None;
@@ -62,7 +62,10 @@ impl Interpreter<'_> {
                 continue;
             }
             match first_failing_guard(self.machine, state, &message.fields, transition) {
-                Err(error) => return Err(Rejection::from_eval(id, error)),
+                Err((guard, error)) => {
+                    let fault = Fault { site: FaultSite::Guard { transition: id, guard: guard as u32 }, error };
+                    return Err(Refusal { rejection: Rejection::from_eval(id, error), fault: Some(fault) });
+                }
                 Ok(Some(guard)) if !can_fall_back => failed.push((id, guard)),
                 Ok(Some(_)) => {}
                 Ok(None) if first_passed.is_none() => first_passed = Some(id),
@@ -70,20 +73,24 @@ impl Interpreter<'_> {
             }
         }
         match (first_passed, second_passed) {
-            (Some(first), Some(second)) => Err(Rejection::AmbiguousTransition { phase, trigger, first, second }),
+            (Some(first), Some(second)) => Err(Rejection::AmbiguousTransition { phase, trigger, first, second }.into()),
             (Some(only), None) => Ok(only),
             _ => fallback.ok_or_else(|| {
                 let rejections = failed
                     .into_iter()
                     .map(|(id, guard)| (id, self.machine.transitions[id.index()].guards[guard].label.clone()))
                     .collect();
-                Rejection::GuardRejected { phase, trigger, rejections }
+                Rejection::GuardRejected { phase, trigger, rejections }.into()
             }),
         }
     }
 
     /// Fires a transition: target phase, body, invariants; restores the state on any rejection.
-    pub(super) fn fire(&self, state: &mut State, message: &Message, id: TransitionId) -> Result<Fired, Rejection> {
+    pub(super) fn fire(&self, state: &mut State, message: &Message, id: TransitionId) -> Result<Fired, Refusal> {
+        let faulted = |site: FaultSite, error: EvalError| Refusal {
+            rejection: Rejection::from_eval(id, error),
+            fault: Some(Fault { site, error }),
+        };
         let transition = &self.machine.transitions[id.index()];
         let source = state.phase;
         let mut run = Run {
@@ -99,17 +106,22 @@ impl Interpreter<'_> {
             // Evaluated against the pre-state, before anything is written: a failure leaves nothing to undo.
             Target::Computed { expr, .. } => match run.eval(state, expr) {
                 Ok(Value::Phase(phase)) => phase,
-                Ok(_) => return Err(Rejection::from_eval(id, EvalError::Malformed)),
-                Err(error) => return Err(Rejection::from_eval(id, error)),
+                Ok(_) => return Err(faulted(FaultSite::Target { transition: id }, EvalError::Malformed)),
+                Err(error) => return Err(faulted(FaultSite::Target { transition: id }, error)),
             },
         };
         // A body that cannot write state can only have changed the phase; anything else needs a full copy.
         let backup = if self.writes[id.index()] { Some(state.clone()) } else { None };
         state.phase = target;
-        let outcome =
-            run.block(state, &transition.body).map_err(|error| Rejection::from_eval(id, error)).and_then(|()| {
-                self.check_invariants(state)
-                    .map_err(|invariant| Rejection::InvariantViolated { transition: id, invariant })
+        let outcome = run
+            .block(state, &transition.body)
+            .map_err(|error| faulted(FaultSite::Body { transition: id }, error))
+            .and_then(|()| match self.first_failing_invariant(state) {
+                None => Ok(()),
+                Some((invariant, error)) => Err(Refusal {
+                    rejection: Rejection::InvariantViolated { transition: id, invariant },
+                    fault: error.map(|error| Fault { site: FaultSite::Invariant { transition: id, invariant }, error }),
+                }),
             });
         match outcome {
             Ok(()) => Ok(Fired { transition: id, source, target, effects: run.effects }),
@@ -124,13 +136,14 @@ impl Interpreter<'_> {
     }
 }
 
-/// The index of a candidate's first guard that does not hold in the pre-state, or `None` if all hold.
+/// The index of a candidate's first guard that does not hold in the pre-state, or `None` if all hold; on an
+/// evaluation error, the index of the guard that failed with it.
 fn first_failing_guard(
     machine: &ir::Machine,
     state: &State,
     payload: &[Value],
     transition: &Transition,
-) -> Result<Option<usize>, EvalError> {
+) -> Result<Option<usize>, (usize, EvalError)> {
     let env = Env {
         machine,
         phase: state.phase,
@@ -141,7 +154,7 @@ fn first_failing_guard(
     };
     let mut evaluator = Evaluator::new(env);
     for (index, guard) in transition.guards.iter().enumerate() {
-        if !evaluator.eval_bool(&guard.expr)? {
+        if !evaluator.eval_bool(&guard.expr).map_err(|error| (index, error))? {
             return Ok(Some(index));
         }
     }

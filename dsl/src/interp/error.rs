@@ -1,5 +1,6 @@
-//! Why the interpreter refuses something: an input it rejects ([`Rejection`]), a recovered state it refuses
-//! ([`RecoveryRejection`]), an initial state it cannot build ([`InitialStateError`]).
+//! Why the interpreter refuses something: an input it rejects ([`Rejection`]), with the evaluation error behind
+//! it when there is one ([`Refusal`], [`Fault`]), a recovered state it refuses ([`RecoveryRejection`]), an
+//! initial state it cannot build ([`InitialStateError`]).
 //!
 //! `Display` names phases, triggers, transitions and invariants by id, because an error value does not carry
 //! its machine; `describe(&machine)` names them by their declared names for people.
@@ -144,6 +145,89 @@ impl Rejection {
                 transition(t)
             ),
         }
+    }
+}
+
+/// A rejection together with the evaluation error that caused it, if one did: what
+/// [`super::Interpreter::apply_explained`] returns. The rejection is the one [`super::Interpreter::apply`]
+/// returns (and a generated kernel agrees with); the fault tells the model checker which expression failed,
+/// which the rejection alone does not (an invariant that divides by zero and one that is false are both
+/// [`Rejection::InvariantViolated`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Refusal {
+    /// The rejection.
+    pub rejection: Rejection,
+    /// The expression that failed to evaluate, for rejections caused by one.
+    pub fault: Option<Fault>,
+}
+
+impl From<Rejection> for Refusal {
+    fn from(rejection: Rejection) -> Self {
+        Refusal { rejection, fault: None }
+    }
+}
+
+/// An expression that could not be evaluated while a message was applied: where, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fault {
+    /// The expression's place in the machine.
+    pub site: FaultSite,
+    /// What went wrong.
+    pub error: EvalError,
+}
+
+/// Where a [`Fault`] happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultSite {
+    /// A guard of a candidate, evaluated against the state before the transition.
+    Guard {
+        /// The candidate.
+        transition: TransitionId,
+        /// The guard's index in the transition's `when` list.
+        guard: u32,
+    },
+    /// The computed target of the transition that fired.
+    Target {
+        /// The transition.
+        transition: TransitionId,
+    },
+    /// A statement of the body of the transition that fired.
+    Body {
+        /// The transition.
+        transition: TransitionId,
+    },
+    /// An invariant, evaluated against the state after the transition.
+    Invariant {
+        /// The transition that fired.
+        transition: TransitionId,
+        /// The invariant.
+        invariant: InvariantId,
+    },
+}
+
+impl Fault {
+    /// The fault as a sentence that names everything by its declared name: `` division by zero in invariant
+    /// `ratio` (after transition `Set`) ``.
+    pub fn describe(&self, machine: &ir::Machine) -> String {
+        let transition = |t: &TransitionId| quoted(machine.transitions.get(t.index()).map(|t| t.name.as_str()));
+        let site = match &self.site {
+            FaultSite::Guard { transition: t, guard } => {
+                let label = machine
+                    .transitions
+                    .get(t.index())
+                    .and_then(|t| t.guards.get(*guard as usize))
+                    .map(|g| g.label.as_str());
+                format!("guard {} of transition {}", quoted(label), transition(t))
+            }
+            FaultSite::Target { transition: t } => format!("the computed target of transition {}", transition(t)),
+            FaultSite::Body { transition: t } => format!("the body of transition {}", transition(t)),
+            FaultSite::Invariant { transition: t, invariant } => format!(
+                "invariant {} (after transition {})",
+                quoted(machine.invariants.get(invariant.index()).map(|i| i.name.as_str())),
+                transition(t)
+            ),
+        };
+        format!("{} in {site}", self.error)
     }
 }
 

@@ -23,6 +23,10 @@
 //! Any rejection leaves the state exactly as it was and returns no effects: a transition whose body writes
 //! state works on the state in place after taking one copy to restore.
 //!
+//! [`Interpreter::apply_explained`] returns the same rejections with the evaluation error behind one, when there
+//! is one ([`Fault`]: which guard, target, body or invariant overflowed or divided by zero), for the model
+//! checker, which reports those as findings.
+//!
 //! Points the IR leaves to the implementation, fixed here (generated kernels must agree):
 //! - `&&` and `||` short-circuit; `if`, `if let` and `match` evaluate only the branch taken.
 //! - A method evaluates its receiver, then its argument, always: `opt.unwrap_or(1 / 0)` fails even when `opt`
@@ -42,7 +46,7 @@ mod error;
 mod eval;
 mod value;
 
-pub use error::{InitialStateError, RecoveryRejection, Rejection};
+pub use error::{Fault, FaultSite, InitialStateError, RecoveryRejection, Refusal, Rejection};
 pub use eval::EvalError;
 pub use value::Value;
 
@@ -150,13 +154,19 @@ impl<'m> Interpreter<'m> {
     /// The first invariant, in declaration order, that does not hold in `state`. An invariant that fails to
     /// evaluate (an overflow) does not hold.
     pub fn check_invariants(&self, state: &State) -> Result<(), InvariantId> {
-        for index in 0..self.machine.invariants.len() {
-            let id = InvariantId(index as u32);
-            if self.eval_invariant(state, id) != Ok(true) {
-                return Err(id);
+        self.first_failing_invariant(state).map_or(Ok(()), |(invariant, _)| Err(invariant))
+    }
+
+    /// The first invariant, in declaration order, that does not hold in `state`, with the evaluation error if
+    /// it failed to evaluate (`None` when it is false).
+    pub fn first_failing_invariant(&self, state: &State) -> Option<(InvariantId, Option<EvalError>)> {
+        (0..self.machine.invariants.len()).map(|index| InvariantId(index as u32)).find_map(|id| {
+            match self.eval_invariant(state, id) {
+                Ok(true) => None,
+                Ok(false) => Some((id, None)),
+                Err(error) => Some((id, Some(error))),
             }
-        }
-        Ok(())
+        })
     }
 
     /// The value of one invariant in `state`, or why it cannot be evaluated (an unknown id is
@@ -191,6 +201,13 @@ impl<'m> Interpreter<'m> {
     /// Applies a message to a state, all or nothing: on success the state has taken the transition and the
     /// effects are returned; on a rejection the state is exactly as it was.
     pub fn apply(&self, state: &mut State, message: &Message) -> Result<Fired, Rejection> {
+        self.apply_explained(state, message).map_err(|refusal| refusal.rejection)
+    }
+
+    /// [`Interpreter::apply`], with the evaluation error behind a rejection when there is one: the expression
+    /// (guard, computed target, body or invariant) that overflowed or divided by zero. The model checker
+    /// reports those as findings; the rejection itself is the same as `apply`'s.
+    pub fn apply_explained(&self, state: &mut State, message: &Message) -> Result<Fired, Refusal> {
         self.check_message(message)?;
         let chosen = self.dispatch(state, message)?;
         self.fire(state, message, chosen)
