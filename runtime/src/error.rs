@@ -60,9 +60,10 @@ pub enum RuntimeDriverError {
         /// The kernel's message, with the context it was applied in (the seeds' convention: the message reads
         /// the same whether or not there is a typed source).
         reason: String,
-        /// The kernel's typed refusal; `None` for a refusal of the shell's own.
+        /// The kernel's typed refusal; `None` for a refusal of the shell's own. Boxed, so that every `Result`
+        /// carrying this error stays small.
         #[source]
-        source: Option<KernelRejection>,
+        source: Option<Box<KernelRejection>>,
     },
     /// The runtime's plumbing failed (a store, a channel, an unexpected answer).
     #[error("internal runtime error: {0}")]
@@ -94,7 +95,7 @@ impl RuntimeDriverError {
 /// rejection as its source.
 impl From<KernelRejection> for RuntimeDriverError {
     fn from(rejection: KernelRejection) -> Self {
-        RuntimeDriverError::ValidationFailed { reason: rejection.to_string(), source: Some(rejection) }
+        RuntimeDriverError::ValidationFailed { reason: rejection.to_string(), source: Some(Box::new(rejection)) }
     }
 }
 

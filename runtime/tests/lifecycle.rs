@@ -319,7 +319,7 @@ fn kernel_refusal(error: &RuntimeDriverError) -> (&'static str, &dsl::MeerkatMac
     let RuntimeDriverError::ValidationFailed { reason, source: Some(rejection) } = error else {
         panic!("a kernel refusal is ValidationFailed with a source: {error:?}");
     };
-    let KernelRejection::Transition { context, error: kernel } = rejection else {
+    let KernelRejection::Transition { context, error: kernel } = &**rejection else {
         panic!("the kernel itself refused: {rejection:?}");
     };
     assert_eq!(reason, &rejection.to_string(), "the reason is the rejection's message, as before");

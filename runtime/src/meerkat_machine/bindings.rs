@@ -144,7 +144,7 @@ impl MeerkatMachine {
                                      `{}`",
                                     bound.0, agent_runtime_id.0
                                 ),
-                                source: Some(rejection),
+                                source: Some(Box::new(rejection)),
                             },
                             _ => rejection.into(),
                         }
