@@ -3,8 +3,8 @@
 //!
 //! - Every `../dsl/test_data/ok/*.machine`, every `specs/*.machine` and the small machines of `../machines/`
 //!   (sorted), each checked as its own package, with interpreter conversions on, into `$OUT_DIR/kernels/`.
-//! - `$OUT_DIR/kernels.rs`: one module per machine including its kernel, plus its `Kernel` impl
-//!   (`kernel_impl!`, defined in `src/lib.rs`).
+//! - `$OUT_DIR/kernels.rs`: one module per machine including its kernel, plus the `InterpKernel` impl of its
+//!   state (`interp_kernel!`, defined in `src/lib.rs`).
 //! - `$OUT_DIR/differential.rs`: one `differential_test!` per machine, for `tests/differential.rs`.
 //! - `specs/bank.machine` again into `$OUT_DIR/bench_checks_on/` and `$OUT_DIR/bench_checks_off/` (post-transition
 //!   invariants on and off, no conversions), for the benchmark.
@@ -93,14 +93,12 @@ fn run() -> Result<(), String> {
             let _ = write!(
                 kernels,
                 "\n/// The kernel of `{m}` (`{spec}`).\npub mod {module} {{\n    include!({path:?});\n}}\n\
-                 crate::kernel_impl!({module}, {m:?}, {abs:?}, {m}Authority, {m}State, {m}Input, {m}Signal, \
-                 {m}Mutator, {m}AuthoritySnapshot);\n",
+                 crate::interp_kernel!({module}, {abs:?}, {m}State, {m}Input, {m}Signal, {m}Effect);\n",
                 spec = spec.display(),
                 path = path.display().to_string(),
                 abs = absolute_spec.display().to_string(),
             );
-            let _ =
-                writeln!(differential, "differential_test!({module}, meerkat_tests::kernels::{module}::{m}Authority);");
+            let _ = writeln!(differential, "differential_test!({module}, meerkat_tests::kernels::{module}::{m}State);");
         }
     }
     write_if_changed(&out_dir.join("kernels.rs"), &kernels)?;

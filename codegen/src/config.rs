@@ -1,6 +1,9 @@
 //! [`Config`]: the front end for `build.rs` files, in the style of prost-build. It reads spec files, checks them
 //! as one package, and writes each machine's kernel to `<out_dir>/<snake_case_machine_name>.rs`, only when the
 //! content changed, so a consumer can `include!` it. This is the only place in the crate that touches files.
+//!
+//! The consuming crate depends on `meerkat-kernel`, which every kernel names as `::meerkat_kernel` (and on
+//! `serde` unless [`Config::serde`] is off).
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Back ends of the machine spec language: each takes a [`meerkat_dsl::CheckedMachine`] and returns text.
 //!
-//! - [`generate_rust`]: the Rust kernel of a machine (data types plus a compiled `match`), formatted with
-//!   `prettyplease`;
+//! - [`generate_rust`]: the Rust kernel of a machine (data types plus a compiled `match`, over the support crate
+//!   `meerkat-kernel`), formatted with `prettyplease`;
 //! - [`diagram`], [`reference`], [`schema`]: the Mermaid diagram, the Markdown reference page and the JSON
 //!   Schema, gathered per package by [`artifacts()`];
 //! - [`generate_composition`]: the routing code of a composition (effects of one machine lifted into inputs or

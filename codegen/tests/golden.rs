@@ -75,7 +75,7 @@ fn golden_kernels_run() {
     assert!(matches!(error, DoorTransitionError::GuardRejected { .. }), "{error:?}");
     assert_eq!(door.state(), &before);
 
-    use vault::{Owner, VaultAuthority, VaultInput, VaultMutator, VaultTransitionError};
+    use vault::{Owner, VaultAuthority, VaultInput, VaultTransitionError};
     let mut vault = VaultAuthority::new();
     let put = |name: &str, amount| VaultInput::Put { name: name.into(), owner: Owner("ann".into()), amount };
     vault.apply(put("a", 100)).expect("a deposit is stored");

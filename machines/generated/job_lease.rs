@@ -20,6 +20,7 @@ impl JobLeasePhase {
         JobLeasePhase::Draining,
         JobLeasePhase::Closed,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -250,10 +251,24 @@ impl JobLeaseEffect {
     }
 }
 
+/// The authority over one `JobLease` state: the only way to change it is to apply an input or signal, all or nothing.
+pub type JobLeaseAuthority = ::meerkat_kernel::Authority<JobLeaseState>;
+/// A saved state of a `JobLease` authority.
+pub type JobLeaseAuthoritySnapshot = ::meerkat_kernel::AuthoritySnapshot<JobLeaseState>;
+/// What a successful `JobLease` input did: the transition that fired, its source and target phases, and its effects.
+pub type JobLeaseTransition = ::meerkat_kernel::Transition<JobLeaseState>;
+/// Why `JobLease` rejected an input or a recovered state. The state is unchanged.
+pub type JobLeaseTransitionError = ::meerkat_kernel::TransitionError<JobLeaseState>;
+/// The candidates a `JobLease` guard rejection lists, each with its first failing guard.
+pub type JobLeaseGuardRejections = ::meerkat_kernel::GuardRejections<2>;
+/// Applies inputs to a `JobLease` authority (sealed).
+#[allow(unused_imports)]
+pub use ::meerkat_kernel::Mutator as JobLeaseMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
-#[derive(Clone)]
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
-enum JobLeaseEffects {
+pub enum JobLeaseEffects {
     E0([JobLeaseEffect; 0]),
     E1([JobLeaseEffect; 1]),
     Spilled(::std::vec::Vec<JobLeaseEffect>),
@@ -276,6 +291,10 @@ impl JobLeaseEffects {
             }
         };
     }
+}
+
+impl ::meerkat_kernel::EffectList for JobLeaseEffects {
+    type Effect = JobLeaseEffect;
 
     fn as_slice(&self) -> &[JobLeaseEffect] {
         match *self {
@@ -294,30 +313,35 @@ impl JobLeaseEffects {
     }
 }
 
-impl ::std::fmt::Debug for JobLeaseEffects {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for JobLeaseEffects {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl ::std::cmp::Eq for JobLeaseEffects {}
-
-/// The candidates of a `GuardRejected` input, each with the label of its first guard that does not
-/// hold, held inline (no allocation).
-#[derive(Clone, Copy)]
-pub struct JobLeaseGuardRejections {
-    len: usize,
-    items: [(u16, u16); 2],
-}
-
-impl JobLeaseGuardRejections {
-    const TRANSITIONS: [&'static str; 8] = [
+#[allow(
+    clippy::nonminimal_bool,
+    clippy::overly_complex_bool_expr,
+    clippy::eq_op,
+    clippy::manual_contains,
+    clippy::const_is_empty,
+    clippy::if_same_then_else,
+    clippy::match_like_matches_macro,
+    clippy::manual_map
+)]
+impl ::meerkat_kernel::Kernel for JobLeaseState {
+    type Phase = JobLeasePhase;
+    type Input = JobLeaseInput;
+    type Signal = JobLeaseSignal;
+    type Effect = JobLeaseEffect;
+    type Effects = JobLeaseEffects;
+    type GuardRejections = JobLeaseGuardRejections;
+    const MACHINE: &'static str = "JobLease";
+    const PHASES: &'static [JobLeasePhase] = &JobLeasePhase::ALL;
+    const INPUTS: &'static [&'static str] = &[
+        "Submit",
+        "Claim",
+        "Renew",
+        "Complete",
+        "Close",
+        "Expire",
+    ];
+    const SIGNALS: &'static [&'static str] = &["ClockTick"];
+    const TRANSITIONS: &'static [&'static str] = &[
         "Submit",
         "Claim",
         "Renew",
@@ -327,7 +351,7 @@ impl JobLeaseGuardRejections {
         "CloseDraining",
         "ClockTick",
     ];
-    const LABELS: [&'static str; 8] = [
+    const GUARDS: &'static [&'static str] = &[
         "!queued.contains(job)",
         "!attempts.contains_key(job)",
         "ttl > 0",
@@ -337,322 +361,205 @@ impl JobLeaseGuardRejections {
         "work_left",
         "now >= clock",
     ];
-    /// Iterates over the (transition, guard label) pairs, in declaration order of the transitions.
-    pub fn iter(
-        &self,
-    ) -> impl ::std::iter::Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.items
-            .iter()
-            .take(self.len)
-            .map(|&(transition, label)| {
-                (
-                    Self::TRANSITIONS
-                        .get(usize::from(transition))
-                        .copied()
-                        .unwrap_or_default(),
-                    Self::LABELS.get(usize::from(label)).copied().unwrap_or_default(),
-                )
-            })
+    const INVARIANTS: &'static [&'static str] = &[
+        "one_place_per_job",
+        "attempts_bounded",
+        "closed_means_empty",
+    ];
+
+    fn initial() -> Self {
+        JobLeaseState::initial()
     }
 
-    /// How many candidates were rejected.
-    pub fn len(&self) -> usize {
-        self.iter().count()
+    fn phase(&self) -> Self::Phase {
+        self.phase
     }
 
-    /// Whether there are none (never, for a real rejection).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl ::std::fmt::Debug for JobLeaseGuardRejections {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for JobLeaseGuardRejections {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl ::std::cmp::Eq for JobLeaseGuardRejections {}
-
-/// What a successful input did: the transition that fired, the phases it went from and to, and the
-/// effects it emitted, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobLeaseTransition {
-    transition: &'static str,
-    source: JobLeasePhase,
-    target: JobLeasePhase,
-    effects: JobLeaseEffects,
-}
-
-impl JobLeaseTransition {
-    /// The name of the transition that fired.
-    pub fn transition_name(&self) -> &'static str {
-        self.transition
-    }
-
-    /// The phase it fired from.
-    pub fn source(&self) -> JobLeasePhase {
-        self.source
-    }
-
-    /// The phase it led to (the source phase for `stay`).
-    pub fn target(&self) -> JobLeasePhase {
-        self.target
-    }
-
-    /// The effects it emitted, in order.
-    pub fn effects(&self) -> &[JobLeaseEffect] {
-        self.effects.as_slice()
-    }
-
-    /// The effects it emitted, in order, as a `Vec`.
-    pub fn into_effects(self) -> ::std::vec::Vec<JobLeaseEffect> {
-        self.effects.into_vec()
-    }
-}
-
-/// Why `JobLease` rejected an input or a recovered state. The state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JobLeaseTransitionError {
-    /// No transition on this trigger leaves the current phase.
-    NoMatchingTransition {
-        /// The current phase.
-        phase: JobLeasePhase,
-        /// The input or signal.
-        trigger: &'static str,
-    },
-    /// Every candidate has a guard that does not hold, and there is no `otherwise` candidate.
-    GuardRejected {
-        /// The current phase.
-        phase: JobLeasePhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// Every candidate, in declaration order, with the label of its first guard that does not hold.
-        rejections: JobLeaseGuardRejections,
-    },
-    /// The guards of two candidates both hold.
-    AmbiguousTransition {
-        /// The current phase.
-        phase: JobLeasePhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// The first candidate whose guards hold, in declaration order.
-        first: &'static str,
-        /// The second one.
-        second: &'static str,
-    },
-    /// A guard or the body overflowed a `u64` or divided by zero.
-    ArithmeticOverflow {
-        /// The candidate whose guard, or the transition whose body, failed.
-        transition: &'static str,
-    },
-    /// The state after the transition would break an invariant.
-    InvariantViolated {
-        /// The transition that fired.
-        transition: &'static str,
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-    /// A state given to `recover_from_state` breaks an invariant.
-    RecoveredStateInvariantRejected {
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-}
-
-impl ::std::fmt::Display for JobLeaseTransitionError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::NoMatchingTransition { phase, trigger } => {
-                ::std::write!(f, "no transition for `{trigger}` in phase `{phase}`")
-            }
-            Self::GuardRejected { phase, trigger, rejections } => {
-                ::std::write!(
-                    f,
-                    "every candidate for `{trigger}` in phase `{phase}` was rejected by a guard"
-                )?;
-                for (index, (transition, label)) in rejections.iter().enumerate() {
-                    let separator = if index == 0 { ": " } else { ", " };
-                    ::std::write!(
-                        f, "{separator}`{transition}` (`{label}` does not hold)"
-                    )?;
-                }
-                ::std::result::Result::Ok(())
-            }
-            Self::AmbiguousTransition { phase, trigger, first, second } => {
-                ::std::write!(
-                    f,
-                    "transitions `{first}` and `{second}` both accept `{trigger}` in phase `{phase}`"
-                )
-            }
-            Self::ArithmeticOverflow { transition } => {
-                ::std::write!(
-                    f,
-                    "arithmetic overflow or division by zero in transition `{transition}`"
-                )
-            }
-            Self::InvariantViolated { transition, invariant } => {
-                ::std::write!(
-                    f, "transition `{transition}` would break invariant `{invariant}`"
-                )
-            }
-            Self::RecoveredStateInvariantRejected { invariant } => {
-                ::std::write!(f, "the recovered state breaks invariant `{invariant}`")
-            }
-        }
-    }
-}
-
-impl ::std::error::Error for JobLeaseTransitionError {}
-
-/// The authority over one `JobLease` state: the only way to change it is to apply an input or signal, all or nothing.
-#[derive(Clone)]
-pub struct JobLeaseAuthority {
-    state: JobLeaseState,
-    owner: ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    >,
-}
-
-impl JobLeaseAuthority {
-    /// An authority at the initial state.
-    pub fn new() -> Self {
-        Self::with_state(JobLeaseState::initial())
-    }
-
-    fn with_state(state: JobLeaseState) -> Self {
-        Self {
-            state,
-            owner: ::std::sync::Arc::new(()),
-        }
-    }
-
-    /// An authority over a stored state, after checking every invariant in declaration order.
-    ///
-    /// # Errors
-    ///
-    /// `RecoveredStateInvariantRejected` naming the first invariant the state breaks.
-    pub fn recover_from_state(
-        state: JobLeaseState,
-    ) -> ::std::result::Result<Self, JobLeaseTransitionError> {
-        match state.violated_invariant() {
-            Some(invariant) => {
-                ::std::result::Result::Err(JobLeaseTransitionError::RecoveredStateInvariantRejected {
-                    invariant,
-                })
-            }
-            None => ::std::result::Result::Ok(Self::with_state(state)),
-        }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &JobLeaseState {
-        &self.state
-    }
-
-    /// The current state, consuming the authority.
-    pub fn into_state(self) -> JobLeaseState {
-        self.state
-    }
-
-    /// A copy of the current state, to roll back to with `restore_snapshot`.
-    pub fn snapshot(&self) -> JobLeaseAuthoritySnapshot {
-        JobLeaseAuthoritySnapshot {
-            state: self.state.clone(),
-        }
-    }
-
-    /// Rolls back to a snapshot taken from an authority (not re-validated).
-    pub fn restore_snapshot(&mut self, snapshot: JobLeaseAuthoritySnapshot) {
-        self.state = snapshot.state;
-    }
-
-    /// Applies a signal, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the signal was rejected; the state is then unchanged.
-    pub fn apply_signal(
-        &mut self,
-        signal: JobLeaseSignal,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
-        self.state.dispatch_signal(signal)
-    }
-
-    /// The identity of this authority: clones share it, `fork` mints a new one.
-    pub fn generated_authority_owner_token(
-        &self,
-    ) -> ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    > {
-        ::std::sync::Arc::clone(&self.owner)
-    }
-
-    /// A copy of this authority with its own identity.
-    pub fn fork(&self) -> Self {
-        Self::with_state(self.state.clone())
-    }
-}
-
-impl ::std::default::Default for JobLeaseAuthority {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ::std::fmt::Debug for JobLeaseAuthority {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct(::std::stringify!(JobLeaseAuthority))
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A saved state of an authority.
-#[derive(Clone, Debug, PartialEq)]
-pub struct JobLeaseAuthoritySnapshot {
-    state: JobLeaseState,
-}
-
-impl JobLeaseAuthoritySnapshot {
-    /// The saved state.
-    pub fn state(&self) -> &JobLeaseState {
-        &self.state
-    }
-}
-
-mod job_lease_sealed {
-    pub trait Sealed {}
-}
-
-impl job_lease_sealed::Sealed for JobLeaseAuthority {}
-
-/// Applies inputs to a `JobLease` authority. Sealed: implemented by `JobLeaseAuthority` only.
-pub trait JobLeaseMutator: job_lease_sealed::Sealed {
-    /// Applies an input, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the input was rejected; the state is then unchanged.
-    fn apply(
-        &mut self,
-        input: JobLeaseInput,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError>;
-}
-
-impl JobLeaseMutator for JobLeaseAuthority {
     #[inline]
-    fn apply(
-        &mut self,
-        input: JobLeaseInput,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
-        self.state.dispatch_input(input)
+    fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            JobLeaseInput::Submit { job } => {
+                match source {
+                    JobLeasePhase::Open => {
+                        let rejected = if self.queued.contains(&job) {
+                            "!queued.contains(job)"
+                        } else if self.attempts.contains_key(&job) {
+                            "!attempts.contains_key(job)"
+                        } else {
+                            return self.fire_submit(job);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Submit",
+                            [("Submit", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Draining | JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Submit")
+                    }
+                }
+            }
+            JobLeaseInput::Claim { worker, ttl } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if ttl == 0 {
+                            "ttl > 0"
+                        } else {
+                            return self.fire_claim(worker, ttl);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Claim",
+                            [("Claim", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Claim")
+                    }
+                }
+            }
+            JobLeaseInput::Renew { job, worker, ttl } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_holds(&job, &worker) {
+                            "holds(job, worker)"
+                        } else if ttl == 0 {
+                            "ttl > 0"
+                        } else {
+                            return self.fire_renew(job, worker, ttl);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Renew",
+                            [("Renew", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Renew")
+                    }
+                }
+            }
+            JobLeaseInput::Complete { job, worker, ok } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_holds(&job, &worker) {
+                            "holds(job, worker)"
+                        } else {
+                            return self.fire_complete(job, ok);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Complete",
+                            [("Complete", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Complete")
+                    }
+                }
+            }
+            JobLeaseInput::Close => {
+                match source {
+                    JobLeasePhase::Open => {
+                        let rejected: ::std::option::Option<&'static str> = if self
+                            .guard_work_left()
+                        {
+                            Some("!work_left")
+                        } else {
+                            None
+                        };
+                        let rejected_1: ::std::option::Option<&'static str> = if !self
+                            .guard_work_left()
+                        {
+                            Some("work_left")
+                        } else {
+                            None
+                        };
+                        match (rejected, rejected_1) {
+                            (None, None) => {
+                                ::meerkat_kernel::reject::ambiguous(
+                                    source,
+                                    "Close",
+                                    "CloseEmpty",
+                                    "CloseDraining",
+                                )
+                            }
+                            (None, _) => self.fire_close_empty(),
+                            (_, None) => self.fire_close_draining(),
+                            (Some(label), Some(label_1)) => {
+                                ::meerkat_kernel::reject::guards(
+                                    source,
+                                    "Close",
+                                    [("CloseEmpty", label), ("CloseDraining", label_1)],
+                                )
+                            }
+                        }
+                    }
+                    JobLeasePhase::Draining | JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Close")
+                    }
+                }
+            }
+            JobLeaseInput::Expire { job } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_expired(&job) {
+                            "expired(job)"
+                        } else {
+                            return self.fire_expire(job);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Expire",
+                            [("Expire", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Expire")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            JobLeaseSignal::ClockTick { now } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if now < self.clock {
+                            "now >= clock"
+                        } else {
+                            return self.fire_clock_tick(now);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ClockTick",
+                            [("ClockTick", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ClockTick")
+                    }
+                }
+            }
+        }
+    }
+
+    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+        if !self.invariant_one_place_per_job() {
+            return Some("one_place_per_job");
+        }
+        if !self.invariant_attempts_bounded() {
+            return Some("attempts_bounded");
+        }
+        if !self.invariant_closed_means_empty() {
+            return Some("closed_means_empty");
+        }
+        None
     }
 }
 
@@ -740,53 +647,27 @@ impl JobLeaseState {
             || self.queued.is_empty() && self.leases.is_empty()
     }
 
-    /// The first invariant, in declaration order, that does not hold (one that fails to evaluate does
-    /// not hold).
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
-        if !self.invariant_one_place_per_job() {
-            return Some("one_place_per_job");
-        }
-        if !self.invariant_attempts_bounded() {
-            return Some("attempts_bounded");
-        }
-        if !self.invariant_closed_means_empty() {
-            return Some("closed_means_empty");
-        }
-        None
-    }
-
     /// Job ids are never reused: a job leased once has an attempt count forever.
     #[inline]
-    fn fire_submit(
-        &mut self,
-        source: JobLeasePhase,
-        job: JobId,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
+    fn fire_submit(&mut self, job: JobId) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let value = job;
         self.queued.push(value);
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.queued.pop();
-            return ::std::result::Result::Err(JobLeaseTransitionError::InvariantViolated {
-                transition: "Submit",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Submit", invariant);
         }
-        ::std::result::Result::Ok(JobLeaseTransition {
-            transition: "Submit",
-            source,
-            target: source,
-            effects: JobLeaseEffects::E0([]),
-        })
+        ::meerkat_kernel::fired("Submit", source, source, JobLeaseEffects::E0([]))
     }
 
     /// Fires `Claim`.
     #[inline]
     fn fire_claim(
         &mut self,
-        source: JobLeasePhase,
         worker: WorkerId,
         ttl: u64,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let mut undo = None;
         let mut undo_1 = None;
         let mut undo_2 = None;
@@ -802,9 +683,7 @@ impl JobLeaseState {
                     if let Some(Some(value)) = undo {
                         self.queued.insert(0, value);
                     }
-                    return ::std::result::Result::Err(JobLeaseTransitionError::ArithmeticOverflow {
-                        transition: "Claim",
-                    });
+                    return ::meerkat_kernel::reject::overflow("Claim");
                 }
             };
             undo_1 = Some((self.attempts.insert(key.clone(), value), key));
@@ -827,9 +706,7 @@ impl JobLeaseState {
                         if let Some(Some(value)) = undo {
                             self.queued.insert(0, value);
                         }
-                        return ::std::result::Result::Err(JobLeaseTransitionError::ArithmeticOverflow {
-                            transition: "Claim",
-                        });
+                        return ::meerkat_kernel::reject::overflow("Claim");
                     }
                 },
             };
@@ -864,14 +741,12 @@ impl JobLeaseState {
                             if let Some(Some(value)) = undo {
                                 self.queued.insert(0, value);
                             }
-                            return ::std::result::Result::Err(JobLeaseTransitionError::ArithmeticOverflow {
-                                transition: "Claim",
-                            });
+                            return ::meerkat_kernel::reject::overflow("Claim");
                         }
                     },
                 });
         }
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some(old) = undo_2 {
                 match old {
                     (Some(previous), key) => {
@@ -895,38 +770,26 @@ impl JobLeaseState {
             if let Some(Some(value)) = undo {
                 self.queued.insert(0, value);
             }
-            return ::std::result::Result::Err(JobLeaseTransitionError::InvariantViolated {
-                transition: "Claim",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Claim", invariant);
         }
-        ::std::result::Result::Ok(JobLeaseTransition {
-            transition: "Claim",
-            source,
-            target: source,
-            effects,
-        })
+        ::meerkat_kernel::fired("Claim", source, source, effects)
     }
 
     /// Fires `Renew`.
     #[inline]
     fn fire_renew(
         &mut self,
-        source: JobLeasePhase,
         job: JobId,
         worker: WorkerId,
         ttl: u64,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let key = job.clone();
         let value = Lease {
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
                 Some(value) => value,
-                None => {
-                    return ::std::result::Result::Err(JobLeaseTransitionError::ArithmeticOverflow {
-                        transition: "Renew",
-                    });
-                }
+                None => return ::meerkat_kernel::reject::overflow("Renew"),
             },
         };
         let undo = (self.leases.insert(key.clone(), value), key);
@@ -944,13 +807,11 @@ impl JobLeaseState {
                             self.leases.remove(&key);
                         }
                     }
-                    return ::std::result::Result::Err(JobLeaseTransitionError::ArithmeticOverflow {
-                        transition: "Renew",
-                    });
+                    return ::meerkat_kernel::reject::overflow("Renew");
                 }
             },
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.leases.insert(key, previous);
@@ -959,27 +820,19 @@ impl JobLeaseState {
                     self.leases.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(JobLeaseTransitionError::InvariantViolated {
-                transition: "Renew",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Renew", invariant);
         }
-        ::std::result::Result::Ok(JobLeaseTransition {
-            transition: "Renew",
-            source,
-            target: source,
-            effects: JobLeaseEffects::E1([effect]),
-        })
+        ::meerkat_kernel::fired("Renew", source, source, JobLeaseEffects::E1([effect]))
     }
 
     /// A finished job, or a failed one out of attempts, ends; a failed one with attempts left is queued again.
     #[inline]
     fn fire_complete(
         &mut self,
-        source: JobLeasePhase,
         job: JobId,
         ok: bool,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let mut undo_1 = None;
         let mut undo_2 = None;
         let mut undo_3 = false;
@@ -989,11 +842,7 @@ impl JobLeaseState {
                 self.queued.len() as u64,
                 match (self.leases.len() as u64).checked_sub(1) {
                     Some(value) => value,
-                    None => {
-                        return ::std::result::Result::Err(JobLeaseTransitionError::ArithmeticOverflow {
-                            transition: "Complete",
-                        });
-                    }
+                    None => return ::meerkat_kernel::reject::overflow("Complete"),
                 },
             )
         } else {
@@ -1027,7 +876,7 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if undo_3 {
                 self.queued.pop();
             }
@@ -1055,26 +904,15 @@ impl JobLeaseState {
                 self.leases.insert(key, value);
             }
             self.phase = source;
-            return ::std::result::Result::Err(JobLeaseTransitionError::InvariantViolated {
-                transition: "Complete",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Complete", invariant);
         }
-        ::std::result::Result::Ok(JobLeaseTransition {
-            transition: "Complete",
-            source,
-            target,
-            effects,
-        })
+        ::meerkat_kernel::fired("Complete", source, target, effects)
     }
 
     /// An expired lease counts as a failed attempt.
     #[inline]
-    fn fire_expire(
-        &mut self,
-        source: JobLeasePhase,
-        job: JobId,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
+    fn fire_expire(&mut self, job: JobId) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let mut undo_1 = None;
         let mut undo_2 = false;
         let mut effects = JobLeaseEffects::new();
@@ -1083,11 +921,7 @@ impl JobLeaseState {
                 self.queued.len() as u64,
                 match (self.leases.len() as u64).checked_sub(1) {
                     Some(value) => value,
-                    None => {
-                        return ::std::result::Result::Err(JobLeaseTransitionError::ArithmeticOverflow {
-                            transition: "Expire",
-                        });
-                    }
+                    None => return ::meerkat_kernel::reject::overflow("Expire"),
                 },
             )
         } else {
@@ -1113,7 +947,7 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if undo_2 {
                 self.queued.pop();
             }
@@ -1131,308 +965,55 @@ impl JobLeaseState {
                 self.leases.insert(key, value);
             }
             self.phase = source;
-            return ::std::result::Result::Err(JobLeaseTransitionError::InvariantViolated {
-                transition: "Expire",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Expire", invariant);
         }
-        ::std::result::Result::Ok(JobLeaseTransition {
-            transition: "Expire",
-            source,
-            target,
-            effects,
-        })
+        ::meerkat_kernel::fired("Expire", source, target, effects)
     }
 
     /// Fires `CloseEmpty`.
     #[inline]
-    fn fire_close_empty(
-        &mut self,
-        source: JobLeasePhase,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
+    fn fire_close_empty(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = JobLeasePhase::Closed;
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.phase = source;
-            return ::std::result::Result::Err(JobLeaseTransitionError::InvariantViolated {
-                transition: "CloseEmpty",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("CloseEmpty", invariant);
         }
-        ::std::result::Result::Ok(JobLeaseTransition {
-            transition: "CloseEmpty",
+        ::meerkat_kernel::fired(
+            "CloseEmpty",
             source,
-            target: JobLeasePhase::Closed,
-            effects: JobLeaseEffects::E0([]),
-        })
+            JobLeasePhase::Closed,
+            JobLeaseEffects::E0([]),
+        )
     }
 
     /// Fires `CloseDraining`.
     #[inline]
-    fn fire_close_draining(
-        &mut self,
-        source: JobLeasePhase,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
+    fn fire_close_draining(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = JobLeasePhase::Draining;
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.phase = source;
-            return ::std::result::Result::Err(JobLeaseTransitionError::InvariantViolated {
-                transition: "CloseDraining",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("CloseDraining", invariant);
         }
-        ::std::result::Result::Ok(JobLeaseTransition {
-            transition: "CloseDraining",
+        ::meerkat_kernel::fired(
+            "CloseDraining",
             source,
-            target: JobLeasePhase::Draining,
-            effects: JobLeaseEffects::E0([]),
-        })
+            JobLeasePhase::Draining,
+            JobLeaseEffects::E0([]),
+        )
     }
 
     /// The clock only moves forward.
     #[inline]
-    fn fire_clock_tick(
-        &mut self,
-        source: JobLeasePhase,
-        now: u64,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
+    fn fire_clock_tick(&mut self, now: u64) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let undo = self.clock;
         self.clock = now;
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.clock = undo;
-            return ::std::result::Result::Err(JobLeaseTransitionError::InvariantViolated {
-                transition: "ClockTick",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ClockTick", invariant);
         }
-        ::std::result::Result::Ok(JobLeaseTransition {
-            transition: "ClockTick",
-            source,
-            target: source,
-            effects: JobLeaseEffects::E0([]),
-        })
-    }
-
-    /// Applies one input: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_input(
-        &mut self,
-        input: JobLeaseInput,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
-        let source = self.phase;
-        match input {
-            JobLeaseInput::Submit { job } => {
-                match source {
-                    JobLeasePhase::Open => {
-                        let rejected = if self.queued.contains(&job) {
-                            0
-                        } else if self.attempts.contains_key(&job) {
-                            1
-                        } else {
-                            return self.fire_submit(source, job);
-                        };
-                        ::std::result::Result::Err(JobLeaseTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Submit",
-                            rejections: JobLeaseGuardRejections {
-                                len: 1,
-                                items: [(0, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    JobLeasePhase::Draining | JobLeasePhase::Closed => {
-                        ::std::result::Result::Err(JobLeaseTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Submit",
-                        })
-                    }
-                }
-            }
-            JobLeaseInput::Claim { worker, ttl } => {
-                match source {
-                    JobLeasePhase::Open | JobLeasePhase::Draining => {
-                        let rejected = if ttl == 0 {
-                            2
-                        } else {
-                            return self.fire_claim(source, worker, ttl);
-                        };
-                        ::std::result::Result::Err(JobLeaseTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Claim",
-                            rejections: JobLeaseGuardRejections {
-                                len: 1,
-                                items: [(1, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    JobLeasePhase::Closed => {
-                        ::std::result::Result::Err(JobLeaseTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Claim",
-                        })
-                    }
-                }
-            }
-            JobLeaseInput::Renew { job, worker, ttl } => {
-                match source {
-                    JobLeasePhase::Open | JobLeasePhase::Draining => {
-                        let rejected = if !self.helper_holds(&job, &worker) {
-                            3
-                        } else if ttl == 0 {
-                            2
-                        } else {
-                            return self.fire_renew(source, job, worker, ttl);
-                        };
-                        ::std::result::Result::Err(JobLeaseTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Renew",
-                            rejections: JobLeaseGuardRejections {
-                                len: 1,
-                                items: [(2, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    JobLeasePhase::Closed => {
-                        ::std::result::Result::Err(JobLeaseTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Renew",
-                        })
-                    }
-                }
-            }
-            JobLeaseInput::Complete { job, worker, ok } => {
-                match source {
-                    JobLeasePhase::Open | JobLeasePhase::Draining => {
-                        let rejected = if !self.helper_holds(&job, &worker) {
-                            3
-                        } else {
-                            return self.fire_complete(source, job, ok);
-                        };
-                        ::std::result::Result::Err(JobLeaseTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Complete",
-                            rejections: JobLeaseGuardRejections {
-                                len: 1,
-                                items: [(3, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    JobLeasePhase::Closed => {
-                        ::std::result::Result::Err(JobLeaseTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Complete",
-                        })
-                    }
-                }
-            }
-            JobLeaseInput::Close => {
-                match source {
-                    JobLeasePhase::Open => {
-                        let rejected: ::std::option::Option<u16> = if self
-                            .guard_work_left()
-                        {
-                            Some(5)
-                        } else {
-                            None
-                        };
-                        let rejected_1: ::std::option::Option<u16> = if !self
-                            .guard_work_left()
-                        {
-                            Some(6)
-                        } else {
-                            None
-                        };
-                        match (rejected, rejected_1) {
-                            (None, None) => {
-                                ::std::result::Result::Err(JobLeaseTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "Close",
-                                    first: "CloseEmpty",
-                                    second: "CloseDraining",
-                                })
-                            }
-                            (None, _) => self.fire_close_empty(source),
-                            (_, None) => self.fire_close_draining(source),
-                            (Some(label), Some(label_1)) => {
-                                ::std::result::Result::Err(JobLeaseTransitionError::GuardRejected {
-                                    phase: source,
-                                    trigger: "Close",
-                                    rejections: JobLeaseGuardRejections {
-                                        len: 2,
-                                        items: [(5, label), (6, label_1)],
-                                    },
-                                })
-                            }
-                        }
-                    }
-                    JobLeasePhase::Draining | JobLeasePhase::Closed => {
-                        ::std::result::Result::Err(JobLeaseTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Close",
-                        })
-                    }
-                }
-            }
-            JobLeaseInput::Expire { job } => {
-                match source {
-                    JobLeasePhase::Open | JobLeasePhase::Draining => {
-                        let rejected = if !self.helper_expired(&job) {
-                            4
-                        } else {
-                            return self.fire_expire(source, job);
-                        };
-                        ::std::result::Result::Err(JobLeaseTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Expire",
-                            rejections: JobLeaseGuardRejections {
-                                len: 1,
-                                items: [(4, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    JobLeasePhase::Closed => {
-                        ::std::result::Result::Err(JobLeaseTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Expire",
-                        })
-                    }
-                }
-            }
-        }
-    }
-
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_signal(
-        &mut self,
-        signal: JobLeaseSignal,
-    ) -> ::std::result::Result<JobLeaseTransition, JobLeaseTransitionError> {
-        let source = self.phase;
-        match signal {
-            JobLeaseSignal::ClockTick { now } => {
-                match source {
-                    JobLeasePhase::Open | JobLeasePhase::Draining => {
-                        let rejected = if now < self.clock {
-                            7
-                        } else {
-                            return self.fire_clock_tick(source, now);
-                        };
-                        ::std::result::Result::Err(JobLeaseTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "ClockTick",
-                            rejections: JobLeaseGuardRejections {
-                                len: 1,
-                                items: [(7, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    JobLeasePhase::Closed => {
-                        ::std::result::Result::Err(JobLeaseTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "ClockTick",
-                        })
-                    }
-                }
-            }
-        }
+        ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))
     }
 }

@@ -32,6 +32,7 @@ impl MeerkatMachinePhase {
         MeerkatMachinePhase::Stopped,
         MeerkatMachinePhase::Destroyed,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -1110,10 +1111,28 @@ impl MeerkatMachineEffect {
     }
 }
 
+/// The authority over one `MeerkatMachine` state: the only way to change it is to apply an input or signal, all or nothing.
+pub type MeerkatMachineAuthority = ::meerkat_kernel::Authority<MeerkatMachineState>;
+/// A saved state of a `MeerkatMachine` authority.
+pub type MeerkatMachineAuthoritySnapshot = ::meerkat_kernel::AuthoritySnapshot<
+    MeerkatMachineState,
+>;
+/// What a successful `MeerkatMachine` input did: the transition that fired, its source and target phases, and its effects.
+pub type MeerkatMachineTransition = ::meerkat_kernel::Transition<MeerkatMachineState>;
+/// Why `MeerkatMachine` rejected an input or a recovered state. The state is unchanged.
+pub type MeerkatMachineTransitionError = ::meerkat_kernel::TransitionError<
+    MeerkatMachineState,
+>;
+/// The candidates a `MeerkatMachine` guard rejection lists, each with its first failing guard.
+pub type MeerkatMachineGuardRejections = ::meerkat_kernel::GuardRejections<2>;
+/// Applies inputs to a `MeerkatMachine` authority (sealed).
+#[allow(unused_imports)]
+pub use ::meerkat_kernel::Mutator as MeerkatMachineMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
-#[derive(Clone)]
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
-enum MeerkatMachineEffects {
+pub enum MeerkatMachineEffects {
     E0([MeerkatMachineEffect; 0]),
     E1([MeerkatMachineEffect; 1]),
     E2([MeerkatMachineEffect; 2]),
@@ -1144,6 +1163,10 @@ impl MeerkatMachineEffects {
             }
         };
     }
+}
+
+impl ::meerkat_kernel::EffectList for MeerkatMachineEffects {
+    type Effect = MeerkatMachineEffect;
 
     fn as_slice(&self) -> &[MeerkatMachineEffect] {
         match *self {
@@ -1168,30 +1191,63 @@ impl MeerkatMachineEffects {
     }
 }
 
-impl ::std::fmt::Debug for MeerkatMachineEffects {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for MeerkatMachineEffects {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl ::std::cmp::Eq for MeerkatMachineEffects {}
-
-/// The candidates of a `GuardRejected` input, each with the label of its first guard that does not
-/// hold, held inline (no allocation).
-#[derive(Clone, Copy)]
-pub struct MeerkatMachineGuardRejections {
-    len: usize,
-    items: [(u16, u16); 2],
-}
-
-impl MeerkatMachineGuardRejections {
-    const TRANSITIONS: [&'static str; 43] = [
+#[allow(
+    clippy::nonminimal_bool,
+    clippy::overly_complex_bool_expr,
+    clippy::eq_op,
+    clippy::manual_contains,
+    clippy::const_is_empty,
+    clippy::if_same_then_else,
+    clippy::match_like_matches_macro,
+    clippy::manual_map
+)]
+impl ::meerkat_kernel::Kernel for MeerkatMachineState {
+    type Phase = MeerkatMachinePhase;
+    type Input = MeerkatMachineInput;
+    type Signal = MeerkatMachineSignal;
+    type Effect = MeerkatMachineEffect;
+    type Effects = MeerkatMachineEffects;
+    type GuardRejections = MeerkatMachineGuardRejections;
+    const MACHINE: &'static str = "MeerkatMachine";
+    const PHASES: &'static [MeerkatMachinePhase] = &MeerkatMachinePhase::ALL;
+    const INPUTS: &'static [&'static str] = &[
+        "RegisterSession",
+        "PrepareBindings",
+        "EnsureSessionWithExecutor",
+        "BeginUnregisterSession",
+        "UnregisterSession",
+        "SetSilentIntents",
+        "StopRuntimeExecutor",
+        "Retire",
+        "Reset",
+        "Recycle",
+        "Destroy",
+        "RuntimeExecutorExited",
+        "InterruptCurrentRun",
+        "BeginRun",
+        "FinishRun",
+        "AcceptInput",
+        "QueueInput",
+        "StageInput",
+        "ApplyInput",
+        "ConsumeInput",
+        "SupersedeInput",
+        "CoalesceInput",
+        "AbandonInput",
+        "StageVisibilityFilter",
+        "RequestDeferredTools",
+        "PublishCommittedVisibleSet",
+        "ClassifyRuntimeLifecycleState",
+        "ClassifyRuntimeLifecycleDurability",
+        "ClassifyRuntimeLoopQueueAdmission",
+        "ResolveVisibleRuntimePhase",
+        "ResolveInputPublicLifecycle",
+        "ResolveInputPublicTerminalOutcome",
+        "ClassifyInputTerminality",
+        "AuthorizeStoredInputStateSeed",
+    ];
+    const SIGNALS: &'static [&'static str] = &["SupervisorInterruptRequested"];
+    const TRANSITIONS: &'static [&'static str] = &[
         "ClaimSession",
         "ConfirmSession",
         "ClaimExecutorFromIdle",
@@ -1236,7 +1292,7 @@ impl MeerkatMachineGuardRejections {
         "ClassifyInputTerminality",
         "AuthorizeStoredInputStateSeed",
     ];
-    const LABELS: [&'static str; 39] = [
+    const GUARDS: &'static [&'static str] = &[
         "is_session(session_id)",
         "!draining",
         "awaiting_executor",
@@ -1277,322 +1333,1050 @@ impl MeerkatMachineGuardRejections {
         "attempt_count <= max_stage_attempts()",
         "boundary_sequence.is_none() || run_id.is_some()",
     ];
-    /// Iterates over the (transition, guard label) pairs, in declaration order of the transitions.
-    pub fn iter(
-        &self,
-    ) -> impl ::std::iter::Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.items
-            .iter()
-            .take(self.len)
-            .map(|&(transition, label)| {
-                (
-                    Self::TRANSITIONS
-                        .get(usize::from(transition))
-                        .copied()
-                        .unwrap_or_default(),
-                    Self::LABELS.get(usize::from(label)).copied().unwrap_or_default(),
-                )
-            })
+    const INVARIANTS: &'static [&'static str] = &[
+        "session_claimed_outside_initializing",
+        "registration_requires_session",
+        "executor_matches_registration",
+        "attached_means_executor",
+        "run_bound_while_running",
+        "pre_run_phase_while_running",
+        "stop_deferred_only_while_run_bound",
+        "runtime_binding_complete",
+        "ledger_records_well_formed",
+        "destroyed_shape",
+        "visible_active_not_behind_staged",
+        "visible_equal_revision_requires_equal_active_and_staged_input",
+        "visible_active_requested_subset_of_staged_requested",
+        "visible_authorities_for_requested",
+        "visible_revisions_minted",
+    ];
+
+    fn initial() -> Self {
+        MeerkatMachineState::initial()
     }
 
-    /// How many candidates were rejected.
-    pub fn len(&self) -> usize {
-        self.iter().count()
+    fn phase(&self) -> Self::Phase {
+        self.lifecycle_phase
     }
 
-    /// Whether there are none (never, for a real rejection).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl ::std::fmt::Debug for MeerkatMachineGuardRejections {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for MeerkatMachineGuardRejections {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl ::std::cmp::Eq for MeerkatMachineGuardRejections {}
-
-/// What a successful input did: the transition that fired, the phases it went from and to, and the
-/// effects it emitted, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MeerkatMachineTransition {
-    transition: &'static str,
-    source: MeerkatMachinePhase,
-    target: MeerkatMachinePhase,
-    effects: MeerkatMachineEffects,
-}
-
-impl MeerkatMachineTransition {
-    /// The name of the transition that fired.
-    pub fn transition_name(&self) -> &'static str {
-        self.transition
-    }
-
-    /// The phase it fired from.
-    pub fn source(&self) -> MeerkatMachinePhase {
-        self.source
-    }
-
-    /// The phase it led to (the source phase for `stay`).
-    pub fn target(&self) -> MeerkatMachinePhase {
-        self.target
-    }
-
-    /// The effects it emitted, in order.
-    pub fn effects(&self) -> &[MeerkatMachineEffect] {
-        self.effects.as_slice()
-    }
-
-    /// The effects it emitted, in order, as a `Vec`.
-    pub fn into_effects(self) -> ::std::vec::Vec<MeerkatMachineEffect> {
-        self.effects.into_vec()
-    }
-}
-
-/// Why `MeerkatMachine` rejected an input or a recovered state. The state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MeerkatMachineTransitionError {
-    /// No transition on this trigger leaves the current phase.
-    NoMatchingTransition {
-        /// The current phase.
-        phase: MeerkatMachinePhase,
-        /// The input or signal.
-        trigger: &'static str,
-    },
-    /// Every candidate has a guard that does not hold, and there is no `otherwise` candidate.
-    GuardRejected {
-        /// The current phase.
-        phase: MeerkatMachinePhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// Every candidate, in declaration order, with the label of its first guard that does not hold.
-        rejections: MeerkatMachineGuardRejections,
-    },
-    /// The guards of two candidates both hold.
-    AmbiguousTransition {
-        /// The current phase.
-        phase: MeerkatMachinePhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// The first candidate whose guards hold, in declaration order.
-        first: &'static str,
-        /// The second one.
-        second: &'static str,
-    },
-    /// A guard or the body overflowed a `u64` or divided by zero.
-    ArithmeticOverflow {
-        /// The candidate whose guard, or the transition whose body, failed.
-        transition: &'static str,
-    },
-    /// The state after the transition would break an invariant.
-    InvariantViolated {
-        /// The transition that fired.
-        transition: &'static str,
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-    /// A state given to `recover_from_state` breaks an invariant.
-    RecoveredStateInvariantRejected {
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-}
-
-impl ::std::fmt::Display for MeerkatMachineTransitionError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::NoMatchingTransition { phase, trigger } => {
-                ::std::write!(f, "no transition for `{trigger}` in phase `{phase}`")
-            }
-            Self::GuardRejected { phase, trigger, rejections } => {
-                ::std::write!(
-                    f,
-                    "every candidate for `{trigger}` in phase `{phase}` was rejected by a guard"
-                )?;
-                for (index, (transition, label)) in rejections.iter().enumerate() {
-                    let separator = if index == 0 { ": " } else { ", " };
-                    ::std::write!(
-                        f, "{separator}`{transition}` (`{label}` does not hold)"
-                    )?;
-                }
-                ::std::result::Result::Ok(())
-            }
-            Self::AmbiguousTransition { phase, trigger, first, second } => {
-                ::std::write!(
-                    f,
-                    "transitions `{first}` and `{second}` both accept `{trigger}` in phase `{phase}`"
-                )
-            }
-            Self::ArithmeticOverflow { transition } => {
-                ::std::write!(
-                    f,
-                    "arithmetic overflow or division by zero in transition `{transition}`"
-                )
-            }
-            Self::InvariantViolated { transition, invariant } => {
-                ::std::write!(
-                    f, "transition `{transition}` would break invariant `{invariant}`"
-                )
-            }
-            Self::RecoveredStateInvariantRejected { invariant } => {
-                ::std::write!(f, "the recovered state breaks invariant `{invariant}`")
-            }
-        }
-    }
-}
-
-impl ::std::error::Error for MeerkatMachineTransitionError {}
-
-/// The authority over one `MeerkatMachine` state: the only way to change it is to apply an input or signal, all or nothing.
-#[derive(Clone)]
-pub struct MeerkatMachineAuthority {
-    state: MeerkatMachineState,
-    owner: ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    >,
-}
-
-impl MeerkatMachineAuthority {
-    /// An authority at the initial state.
-    pub fn new() -> Self {
-        Self::with_state(MeerkatMachineState::initial())
-    }
-
-    fn with_state(state: MeerkatMachineState) -> Self {
-        Self {
-            state,
-            owner: ::std::sync::Arc::new(()),
-        }
-    }
-
-    /// An authority over a stored state, after checking every invariant in declaration order.
-    ///
-    /// # Errors
-    ///
-    /// `RecoveredStateInvariantRejected` naming the first invariant the state breaks.
-    pub fn recover_from_state(
-        state: MeerkatMachineState,
-    ) -> ::std::result::Result<Self, MeerkatMachineTransitionError> {
-        match state.violated_invariant() {
-            Some(invariant) => {
-                ::std::result::Result::Err(MeerkatMachineTransitionError::RecoveredStateInvariantRejected {
-                    invariant,
-                })
-            }
-            None => ::std::result::Result::Ok(Self::with_state(state)),
-        }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &MeerkatMachineState {
-        &self.state
-    }
-
-    /// The current state, consuming the authority.
-    pub fn into_state(self) -> MeerkatMachineState {
-        self.state
-    }
-
-    /// A copy of the current state, to roll back to with `restore_snapshot`.
-    pub fn snapshot(&self) -> MeerkatMachineAuthoritySnapshot {
-        MeerkatMachineAuthoritySnapshot {
-            state: self.state.clone(),
-        }
-    }
-
-    /// Rolls back to a snapshot taken from an authority (not re-validated).
-    pub fn restore_snapshot(&mut self, snapshot: MeerkatMachineAuthoritySnapshot) {
-        self.state = snapshot.state;
-    }
-
-    /// Applies a signal, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the signal was rejected; the state is then unchanged.
-    pub fn apply_signal(
-        &mut self,
-        signal: MeerkatMachineSignal,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.state.dispatch_signal(signal)
-    }
-
-    /// The identity of this authority: clones share it, `fork` mints a new one.
-    pub fn generated_authority_owner_token(
-        &self,
-    ) -> ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    > {
-        ::std::sync::Arc::clone(&self.owner)
-    }
-
-    /// A copy of this authority with its own identity.
-    pub fn fork(&self) -> Self {
-        Self::with_state(self.state.clone())
-    }
-}
-
-impl ::std::default::Default for MeerkatMachineAuthority {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ::std::fmt::Debug for MeerkatMachineAuthority {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct(::std::stringify!(MeerkatMachineAuthority))
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A saved state of an authority.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MeerkatMachineAuthoritySnapshot {
-    state: MeerkatMachineState,
-}
-
-impl MeerkatMachineAuthoritySnapshot {
-    /// The saved state.
-    pub fn state(&self) -> &MeerkatMachineState {
-        &self.state
-    }
-}
-
-mod meerkat_machine_sealed {
-    pub trait Sealed {}
-}
-
-impl meerkat_machine_sealed::Sealed for MeerkatMachineAuthority {}
-
-/// Applies inputs to a `MeerkatMachine` authority. Sealed: implemented by `MeerkatMachineAuthority` only.
-pub trait MeerkatMachineMutator: meerkat_machine_sealed::Sealed {
-    /// Applies an input, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the input was rejected; the state is then unchanged.
-    fn apply(
-        &mut self,
-        input: MeerkatMachineInput,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError>;
-}
-
-impl MeerkatMachineMutator for MeerkatMachineAuthority {
     #[inline]
-    fn apply(
-        &mut self,
-        input: MeerkatMachineInput,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        self.state.dispatch_input(input)
+    fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        match input {
+            MeerkatMachineInput::RegisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing => {
+                        self.fire_claim_session(session_id)
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if self.guard_draining() {
+                            "!draining"
+                        } else {
+                            return self.fire_confirm_session();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RegisterSession",
+                            [("ConfirmSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RegisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::PrepareBindings {
+                agent_runtime_id,
+                fence_token,
+                generation,
+                session_id,
+            } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired => {
+                        let rejected: ::std::option::Option<&'static str> = if !self
+                            .helper_is_session(&session_id)
+                        {
+                            Some("is_session(session_id)")
+                        } else if !self.guard_runtime_unbound() {
+                            Some("runtime_unbound")
+                        } else {
+                            None
+                        };
+                        let rejected_1: ::std::option::Option<&'static str> = if !self
+                            .helper_is_session(&session_id)
+                        {
+                            Some("is_session(session_id)")
+                        } else if self.guard_runtime_unbound() {
+                            Some("!runtime_unbound")
+                        } else if self.active_runtime_id
+                            != Some(agent_runtime_id.clone())
+                        {
+                            Some("active_runtime_id == Some(agent_runtime_id)")
+                        } else {
+                            None
+                        };
+                        match (rejected, rejected_1) {
+                            (None, None) => {
+                                ::meerkat_kernel::reject::ambiguous(
+                                    source,
+                                    "PrepareBindings",
+                                    "BindRuntime",
+                                    "ConfirmRuntimeBinding",
+                                )
+                            }
+                            (None, _) => {
+                                self.fire_bind_runtime(
+                                    agent_runtime_id,
+                                    fence_token,
+                                    generation,
+                                )
+                            }
+                            (_, None) => self.fire_confirm_runtime_binding(),
+                            (Some(label), Some(label_1)) => {
+                                ::meerkat_kernel::reject::guards(
+                                    source,
+                                    "PrepareBindings",
+                                    [("BindRuntime", label), ("ConfirmRuntimeBinding", label_1)],
+                                )
+                            }
+                        }
+                    }
+                    MeerkatMachinePhase::Stopped | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "PrepareBindings",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::EnsureSessionWithExecutor { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "EnsureSessionWithExecutor",
+                        )
+                    }
+                    MeerkatMachinePhase::Idle => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_awaiting_executor() {
+                            "awaiting_executor"
+                        } else {
+                            return self.fire_claim_executor_from_idle();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "EnsureSessionWithExecutor",
+                            [("ClaimExecutorFromIdle", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running | MeerkatMachinePhase::Retired => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_awaiting_executor() {
+                            "awaiting_executor"
+                        } else {
+                            return self.fire_claim_executor_in_place();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "EnsureSessionWithExecutor",
+                            [("ClaimExecutorInPlace", rejected_1)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::BeginUnregisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_registration_open() {
+                            "registration_open"
+                        } else {
+                            return self.fire_begin_unregister_session();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "BeginUnregisterSession",
+                            [("BeginUnregisterSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "BeginUnregisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::UnregisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_draining() {
+                            "draining"
+                        } else if self.executor_attached {
+                            "!executor_attached"
+                        } else {
+                            return self.fire_unregister_session();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "UnregisterSession",
+                            [("UnregisterSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "UnregisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::SetSilentIntents { session_id, intents } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.fire_set_silent_intents(intents);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SetSilentIntents",
+                            [("SetSilentIntents", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "SetSilentIntents",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::StopRuntimeExecutor { reason } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "StopRuntimeExecutor",
+                        )
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired => self.fire_stop_now(reason),
+                    MeerkatMachinePhase::Running => self.fire_defer_stop(reason),
+                    MeerkatMachinePhase::Stopped => self.fire_stop_already_applied(),
+                }
+            }
+            MeerkatMachineInput::Retire { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Retire")
+                    }
+                    MeerkatMachinePhase::Idle | MeerkatMachinePhase::Attached => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.fire_retire_now(session_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Retire",
+                            [("RetireNow", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if self.guard_retiring() {
+                            "!retiring"
+                        } else {
+                            return self.fire_retire_after_run(session_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Retire",
+                            [("RetireAfterRun", rejected_1)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Reset { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Reset")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_ledger_quiescent() {
+                            "ledger_quiescent"
+                        } else {
+                            return self.fire_reset();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Reset",
+                            [("Reset", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Recycle { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Recycle")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.fire_recycle();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Recycle",
+                            [("Recycle", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Destroy { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_ledger_quiescent() {
+                            "ledger_quiescent"
+                        } else {
+                            return self.fire_destroy(session_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Destroy",
+                            [("Destroy", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Destroy")
+                    }
+                }
+            }
+            MeerkatMachineInput::RuntimeExecutorExited => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.executor_attached {
+                            "executor_attached"
+                        } else {
+                            return self.fire_executor_exited();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RuntimeExecutorExited",
+                            [("ExecutorExited", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Attached => {
+                        self.fire_executor_exited_while_attached()
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RuntimeExecutorExited",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::InterruptCurrentRun => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "InterruptCurrentRun",
+                        )
+                    }
+                    MeerkatMachinePhase::Running => self.fire_interrupt_current_run(),
+                }
+            }
+            MeerkatMachineInput::BeginRun { run_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "BeginRun")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired => self.fire_begin_run(run_id),
+                }
+            }
+            MeerkatMachineInput::FinishRun { run_id, outcome } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "FinishRun")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else {
+                            return self.fire_finish_run(run_id, outcome);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "FinishRun",
+                            [("FinishRun", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::AcceptInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "AcceptInput")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running => {
+                        let rejected = if self.guard_retiring() {
+                            "!retiring"
+                        } else if self.input_ledger.contains_key(&input_id) {
+                            "!input_ledger.contains_key(input_id)"
+                        } else {
+                            return self.fire_accept_input(input_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "AcceptInput",
+                            [("AcceptInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::QueueInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_queueable(&input_id) {
+                            "input_queueable(input_id)"
+                        } else {
+                            return self.fire_queue_input(input_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "QueueInput",
+                            [("QueueInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "QueueInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::StageInput { input_id, run_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "StageInput")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else if self.helper_ledger_phase(&input_id)
+                            != Some(InputPhase::Queued)
+                        {
+                            "ledger_phase(input_id) == Some(InputPhase::Queued)"
+                        } else if !self.helper_attempts_remaining(&input_id) {
+                            "attempts_remaining(input_id)"
+                        } else {
+                            return self.fire_stage_input(input_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "StageInput",
+                            [("StageInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ApplyInput { input_id, run_id, awaits_commit } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ApplyInput")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else if self.helper_ledger_phase(&input_id)
+                            != Some(InputPhase::Staged)
+                        {
+                            "ledger_phase(input_id) == Some(InputPhase::Staged)"
+                        } else {
+                            return self.fire_apply_input(input_id, awaits_commit);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ApplyInput",
+                            [("ApplyInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ConsumeInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_applied(&input_id) {
+                            "input_applied(input_id)"
+                        } else {
+                            return self.fire_consume_input(input_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ConsumeInput",
+                            [("ConsumeInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ConsumeInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::SupersedeInput { input_id, superseded_by } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_pending(&input_id) {
+                            "input_pending(input_id)"
+                        } else if superseded_by == input_id {
+                            "superseded_by != input_id"
+                        } else if !self.input_ledger.contains_key(&superseded_by) {
+                            "input_ledger.contains_key(superseded_by)"
+                        } else {
+                            return self.fire_supersede_input(input_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupersedeInput",
+                            [("SupersedeInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "SupersedeInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::CoalesceInput { input_id, .. } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_pending(&input_id) {
+                            "input_pending(input_id)"
+                        } else {
+                            return self.fire_coalesce_input(input_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "CoalesceInput",
+                            [("CoalesceInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "CoalesceInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::AbandonInput { input_id, reason } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_live(&input_id) {
+                            "input_live(input_id)"
+                        } else if !self
+                            .helper_abandon_reason_admissible(&input_id, reason)
+                        {
+                            "abandon_reason_admissible(input_id, reason)"
+                        } else {
+                            return self.fire_abandon_input(input_id, reason);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "AbandonInput",
+                            [("AbandonInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "AbandonInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::StageVisibilityFilter { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.fire_stage_visibility_filter();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "StageVisibilityFilter",
+                            [("StageVisibilityFilter", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "StageVisibilityFilter",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::RequestDeferredTools { session_id, authorities } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if authorities.is_empty() {
+                            "!authorities.is_empty()"
+                        } else {
+                            return self.fire_request_deferred_tools();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RequestDeferredTools",
+                            [("RequestDeferredTools", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RequestDeferredTools",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::PublishCommittedVisibleSet {
+                session_id,
+                active_filter,
+                staged_filter,
+                active_requested_deferred_names,
+                staged_requested_deferred_names,
+                active_deferred_authorities,
+                staged_deferred_authorities,
+                active_visibility_revision,
+                staged_visibility_revision,
+            } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self
+                            .helper_active_not_behind_staged(
+                                active_visibility_revision,
+                                staged_visibility_revision,
+                            )
+                        {
+                            "active_not_behind_staged(active_visibility_revision, staged_visibility_revision)"
+                        } else if !self
+                            .helper_equal_revision_requires_equal_active_and_staged_input(
+                                active_visibility_revision,
+                                staged_visibility_revision,
+                                &active_filter,
+                                &staged_filter,
+                                &active_requested_deferred_names,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "equal_revision_requires_equal_active_and_staged_input(active_visibility_revision, staged_visibility_revision, active_filter, staged_filter, active_requested_deferred_names, staged_requested_deferred_names,)"
+                        } else if !self
+                            .helper_active_requested_subset_of_staged_requested(
+                                &active_requested_deferred_names,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "active_requested_subset_of_staged_requested(active_requested_deferred_names, staged_requested_deferred_names)"
+                        } else if !self
+                            .helper_authorities_for_requested(
+                                &active_deferred_authorities,
+                                &active_requested_deferred_names,
+                            )
+                        {
+                            "authorities_for_requested(active_deferred_authorities, active_requested_deferred_names)"
+                        } else if !self
+                            .helper_authorities_for_requested(
+                                &staged_deferred_authorities,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "authorities_for_requested(staged_deferred_authorities, staged_requested_deferred_names)"
+                        } else if !self
+                            .helper_revision_minted(active_visibility_revision)
+                        {
+                            "revision_minted(active_visibility_revision)"
+                        } else if active_visibility_revision
+                            < self.active_visibility_revision
+                        {
+                            "active_visibility_revision >= self.active_visibility_revision"
+                        } else if staged_visibility_revision
+                            < self.staged_visibility_revision
+                        {
+                            "staged_visibility_revision >= self.staged_visibility_revision"
+                        } else {
+                            return self
+                                .fire_publish_committed_visible_set(
+                                    active_filter,
+                                    staged_filter,
+                                    active_requested_deferred_names,
+                                    staged_requested_deferred_names,
+                                    active_deferred_authorities,
+                                    staged_deferred_authorities,
+                                    active_visibility_revision,
+                                    staged_visibility_revision,
+                                );
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "PublishCommittedVisibleSet",
+                            [("PublishCommittedVisibleSet", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "PublishCommittedVisibleSet",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ClassifyRuntimeLifecycleState { state } => {
+                self.fire_classify_runtime_lifecycle_state(state)
+            }
+            MeerkatMachineInput::ClassifyRuntimeLifecycleDurability { state } => {
+                self.fire_classify_runtime_lifecycle_durability(state)
+            }
+            MeerkatMachineInput::ClassifyRuntimeLoopQueueAdmission {
+                state,
+                current_run_bound,
+            } => {
+                self.fire_classify_runtime_loop_queue_admission(state, current_run_bound)
+            }
+            MeerkatMachineInput::ResolveVisibleRuntimePhase {
+                dsl_phase,
+                dsl_pre_run_phase,
+                control_phase,
+                control_pre_run_phase,
+                has_runtime_persistence,
+            } => {
+                self.fire_resolve_visible_runtime_phase(
+                    dsl_phase,
+                    dsl_pre_run_phase,
+                    control_phase,
+                    control_pre_run_phase,
+                    has_runtime_persistence,
+                )
+            }
+            MeerkatMachineInput::ResolveInputPublicLifecycle { input_id, phase } => {
+                self.fire_resolve_input_public_lifecycle(input_id, phase)
+            }
+            MeerkatMachineInput::ResolveInputPublicTerminalOutcome {
+                input_id,
+                phase,
+                terminal_kind,
+                abandon_reason,
+            } => {
+                let rejected = if !self
+                    .helper_terminal_parts_consistent(
+                        phase,
+                        terminal_kind,
+                        abandon_reason,
+                    )
+                {
+                    "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
+                } else {
+                    return self
+                        .fire_resolve_input_public_terminal_outcome(
+                            input_id,
+                            phase,
+                            abandon_reason,
+                        );
+                };
+                ::meerkat_kernel::reject::guards(
+                    source,
+                    "ResolveInputPublicTerminalOutcome",
+                    [("ResolveInputPublicTerminalOutcome", rejected)],
+                )
+            }
+            MeerkatMachineInput::ClassifyInputTerminality {
+                input_id,
+                phase,
+                terminal_kind,
+                ..
+            } => self.fire_classify_input_terminality(input_id, phase, terminal_kind),
+            MeerkatMachineInput::AuthorizeStoredInputStateSeed {
+                input_id,
+                phase,
+                terminal_kind,
+                superseded_by,
+                aggregate_id,
+                abandon_reason,
+                abandon_attempt_count,
+                attempt_count,
+                run_id,
+                boundary_sequence,
+                ..
+            } => {
+                let rejected = if !self
+                    .helper_terminal_parts_consistent(
+                        phase,
+                        terminal_kind,
+                        abandon_reason,
+                    )
+                {
+                    "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
+                } else if superseded_by.is_some()
+                    != (terminal_kind == Some(InputTerminalKind::Superseded))
+                {
+                    "superseded_by.is_some() == (terminal_kind == Some(InputTerminalKind::Superseded))"
+                } else if aggregate_id.is_some()
+                    != (terminal_kind == Some(InputTerminalKind::Coalesced))
+                {
+                    "aggregate_id.is_some() == (terminal_kind == Some(InputTerminalKind::Coalesced))"
+                } else if !self
+                    .helper_abandon_attempts_consistent(
+                        abandon_reason,
+                        abandon_attempt_count,
+                        attempt_count,
+                    )
+                {
+                    "abandon_attempts_consistent(abandon_reason, abandon_attempt_count, attempt_count)"
+                } else if attempt_count > self.helper_max_stage_attempts() {
+                    "attempt_count <= max_stage_attempts()"
+                } else if !(boundary_sequence.is_none() || run_id.is_some()) {
+                    "boundary_sequence.is_none() || run_id.is_some()"
+                } else {
+                    return self.fire_authorize_stored_input_state_seed(input_id);
+                };
+                ::meerkat_kernel::reject::guards(
+                    source,
+                    "AuthorizeStoredInputStateSeed",
+                    [("AuthorizeStoredInputStateSeed", rejected)],
+                )
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        match signal {
+            MeerkatMachineSignal::SupervisorInterruptRequested { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.fire_supervisor_interrupt_without_run();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupervisorInterruptRequested",
+                            [("SupervisorInterruptWithoutRun", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.fire_supervisor_interrupts_run();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupervisorInterruptRequested",
+                            [("SupervisorInterruptsRun", rejected_1)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "SupervisorInterruptRequested",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+        if !self.invariant_session_claimed_outside_initializing() {
+            return Some("session_claimed_outside_initializing");
+        }
+        if !self.invariant_registration_requires_session() {
+            return Some("registration_requires_session");
+        }
+        if !self.invariant_executor_matches_registration() {
+            return Some("executor_matches_registration");
+        }
+        if !self.invariant_attached_means_executor() {
+            return Some("attached_means_executor");
+        }
+        if !self.invariant_run_bound_while_running() {
+            return Some("run_bound_while_running");
+        }
+        if !self.invariant_pre_run_phase_while_running() {
+            return Some("pre_run_phase_while_running");
+        }
+        if !self.invariant_stop_deferred_only_while_run_bound() {
+            return Some("stop_deferred_only_while_run_bound");
+        }
+        if !self.invariant_runtime_binding_complete() {
+            return Some("runtime_binding_complete");
+        }
+        if !self.invariant_ledger_records_well_formed() {
+            return Some("ledger_records_well_formed");
+        }
+        if !self.invariant_destroyed_shape() {
+            return Some("destroyed_shape");
+        }
+        if !self.invariant_visible_active_not_behind_staged() {
+            return Some("visible_active_not_behind_staged");
+        }
+        if !self
+            .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
+        {
+            return Some("visible_equal_revision_requires_equal_active_and_staged_input");
+        }
+        if !self.invariant_visible_active_requested_subset_of_staged_requested() {
+            return Some("visible_active_requested_subset_of_staged_requested");
+        }
+        if !self.invariant_visible_authorities_for_requested() {
+            return Some("visible_authorities_for_requested");
+        }
+        if !self.invariant_visible_revisions_minted() {
+            return Some("visible_revisions_minted");
+        }
+        None
     }
 }
 
@@ -2277,66 +3061,13 @@ impl MeerkatMachineState {
             && self.helper_revision_minted(self.staged_visibility_revision)
     }
 
-    /// The first invariant, in declaration order, that does not hold (one that fails to evaluate does
-    /// not hold).
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
-        if !self.invariant_session_claimed_outside_initializing() {
-            return Some("session_claimed_outside_initializing");
-        }
-        if !self.invariant_registration_requires_session() {
-            return Some("registration_requires_session");
-        }
-        if !self.invariant_executor_matches_registration() {
-            return Some("executor_matches_registration");
-        }
-        if !self.invariant_attached_means_executor() {
-            return Some("attached_means_executor");
-        }
-        if !self.invariant_run_bound_while_running() {
-            return Some("run_bound_while_running");
-        }
-        if !self.invariant_pre_run_phase_while_running() {
-            return Some("pre_run_phase_while_running");
-        }
-        if !self.invariant_stop_deferred_only_while_run_bound() {
-            return Some("stop_deferred_only_while_run_bound");
-        }
-        if !self.invariant_runtime_binding_complete() {
-            return Some("runtime_binding_complete");
-        }
-        if !self.invariant_ledger_records_well_formed() {
-            return Some("ledger_records_well_formed");
-        }
-        if !self.invariant_destroyed_shape() {
-            return Some("destroyed_shape");
-        }
-        if !self.invariant_visible_active_not_behind_staged() {
-            return Some("visible_active_not_behind_staged");
-        }
-        if !self
-            .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
-        {
-            return Some("visible_equal_revision_requires_equal_active_and_staged_input");
-        }
-        if !self.invariant_visible_active_requested_subset_of_staged_requested() {
-            return Some("visible_active_requested_subset_of_staged_requested");
-        }
-        if !self.invariant_visible_authorities_for_requested() {
-            return Some("visible_authorities_for_requested");
-        }
-        if !self.invariant_visible_revisions_minted() {
-            return Some("visible_revisions_minted");
-        }
-        None
-    }
-
     /// The first registration claims the session and initializes the kernel.
     #[inline]
     fn fire_claim_session(
         &mut self,
-        source: MeerkatMachinePhase,
         session_id: SessionId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Idle;
         let undo = self.session_id.replace(session_id);
         let undo_1 = self.registration_phase;
@@ -2350,30 +3081,25 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.registration_phase = undo_1;
             self.session_id = undo;
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ClaimSession",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ClaimSession", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ClaimSession",
+        ::meerkat_kernel::fired(
+            "ClaimSession",
             source,
-            target: MeerkatMachinePhase::Idle,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachinePhase::Idle,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Registering the session again confirms it (and re-registers it after an unregister); another session
     /// id is refused, and so is any registration while the drain is open.
     #[inline]
-    fn fire_confirm_session(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_confirm_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let mut undo = None;
         let mut effects = MeerkatMachineEffects::new();
         if self.registration_phase == RegistrationPhase::Unregistered {
@@ -2385,29 +3111,19 @@ impl MeerkatMachineState {
                     executor_attached: self.executor_attached,
                 });
         }
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some(old) = undo {
                 self.registration_phase = old;
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ConfirmSession",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ConfirmSession", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ConfirmSession",
-            source,
-            target: source,
-            effects,
-        })
+        ::meerkat_kernel::fired("ConfirmSession", source, source, effects)
     }
 
     /// The executor claim from `Idle` attaches the executor.
     #[inline]
-    fn fire_claim_executor_from_idle(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_claim_executor_from_idle(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Attached;
         let undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Active;
@@ -2422,30 +3138,28 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.executor_attached = undo_1;
             self.registration_phase = undo;
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ClaimExecutorFromIdle",
+            return ::meerkat_kernel::reject::invariant(
+                "ClaimExecutorFromIdle",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ClaimExecutorFromIdle",
+        ::meerkat_kernel::fired(
+            "ClaimExecutorFromIdle",
             source,
-            target: MeerkatMachinePhase::Attached,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachinePhase::Attached,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// A claim while a run is bound or the session is retired attaches the executor in place (a run then
     /// returns to `Attached`; a retired session drains its queue through the loop).
     #[inline]
-    fn fire_claim_executor_in_place(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_claim_executor_in_place(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Active;
         let undo_1 = self.executor_attached;
@@ -2454,28 +3168,28 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.executor_attached = undo_1;
             self.registration_phase = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ClaimExecutorInPlace",
+            return ::meerkat_kernel::reject::invariant(
+                "ClaimExecutorInPlace",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ClaimExecutorInPlace",
+        ::meerkat_kernel::fired(
+            "ClaimExecutorInPlace",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// The loop of an attached, idle executor exited.
     #[inline]
     fn fire_executor_exited_while_attached(
         &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let mut undo_1 = None;
         self.lifecycle_phase = MeerkatMachinePhase::Idle;
         let undo = self.executor_attached;
@@ -2493,31 +3207,29 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some(old) = undo_1 {
                 self.registration_phase = old;
             }
             self.executor_attached = undo;
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ExecutorExitedWhileAttached",
+            return ::meerkat_kernel::reject::invariant(
+                "ExecutorExitedWhileAttached",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ExecutorExitedWhileAttached",
+        ::meerkat_kernel::fired(
+            "ExecutorExitedWhileAttached",
             source,
-            target: MeerkatMachinePhase::Idle,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachinePhase::Idle,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// The loop exited in any other phase; a bound run stays bound so a new loop can reuse it.
     #[inline]
-    fn fire_executor_exited(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_executor_exited(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let mut undo_1 = None;
         let undo = self.executor_attached;
         self.executor_attached = false;
@@ -2529,87 +3241,77 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some(old) = undo_1 {
                 self.registration_phase = old;
             }
             self.executor_attached = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ExecutorExited",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ExecutorExited", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ExecutorExited",
+        ::meerkat_kernel::fired(
+            "ExecutorExited",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Opens the drain window.
     #[inline]
-    fn fire_begin_unregister_session(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_begin_unregister_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Draining;
         let effect = MeerkatMachineEffect::RegistrationChanged {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.registration_phase = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "BeginUnregisterSession",
+            return ::meerkat_kernel::reject::invariant(
+                "BeginUnregisterSession",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "BeginUnregisterSession",
+        ::meerkat_kernel::fired(
+            "BeginUnregisterSession",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Closes the drain window once the loop has exited.
     #[inline]
-    fn fire_unregister_session(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_unregister_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Unregistered;
         let effect = MeerkatMachineEffect::RegistrationChanged {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.registration_phase = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "UnregisterSession",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("UnregisterSession", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "UnregisterSession",
+        ::meerkat_kernel::fired(
+            "UnregisterSession",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Records the single authoritative runtime binding.
     #[inline]
     fn fire_bind_runtime(
         &mut self,
-        source: MeerkatMachinePhase,
         agent_runtime_id: AgentRuntimeId,
         fence_token: FenceToken,
         generation: Generation,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let undo = self.active_runtime_id.replace(agent_runtime_id.clone());
         let undo_1 = self.active_fence_token;
         self.active_fence_token = Some(fence_token);
@@ -2620,78 +3322,70 @@ impl MeerkatMachineState {
             fence_token,
             generation,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.active_runtime_generation = undo_2;
             self.active_fence_token = undo_1;
             self.active_runtime_id = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "BindRuntime",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("BindRuntime", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "BindRuntime",
+        ::meerkat_kernel::fired(
+            "BindRuntime",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Preparing the bound runtime again is accepted and changes nothing (the recorded fence token and
     /// generation stay). A different runtime id matches neither transition and is refused.
     #[inline]
-    fn fire_confirm_runtime_binding(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ConfirmRuntimeBinding",
+    fn fire_confirm_runtime_binding(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ConfirmRuntimeBinding",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ConfirmRuntimeBinding",
+        ::meerkat_kernel::fired(
+            "ConfirmRuntimeBinding",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E0([]),
-        })
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
     }
 
     /// Replaces the silent intents; a stopped session records them without touching the driver.
     #[inline]
     fn fire_set_silent_intents(
         &mut self,
-        source: MeerkatMachinePhase,
         intents: ::std::collections::BTreeSet<::std::string::String>,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let undo = ::std::mem::replace(&mut self.silent_intents, intents);
         let effect = MeerkatMachineEffect::SilentIntentsChanged {
             intents: self.silent_intents.clone(),
             apply_to_driver: source != MeerkatMachinePhase::Stopped,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.silent_intents = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "SetSilentIntents",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("SetSilentIntents", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "SetSilentIntents",
+        ::meerkat_kernel::fired(
+            "SetSilentIntents",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// With no run bound the stop applies at once.
     #[inline]
     fn fire_stop_now(
         &mut self,
-        source: MeerkatMachinePhase,
         reason: ::std::string::String,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Stopped;
         let effect = MeerkatMachineEffect::RuntimeStopRequested {
             reason,
@@ -2702,76 +3396,65 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "StopNow",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("StopNow", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "StopNow",
+        ::meerkat_kernel::fired(
+            "StopNow",
             source,
-            target: MeerkatMachinePhase::Stopped,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachinePhase::Stopped,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// With a run bound the stop is deferred until the run finishes.
     #[inline]
     fn fire_defer_stop(
         &mut self,
-        source: MeerkatMachinePhase,
         reason: ::std::string::String,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let undo = self.runtime_stop_deferred;
         self.runtime_stop_deferred = true;
         let effect = MeerkatMachineEffect::RuntimeStopRequested {
             reason,
             deferred: self.runtime_stop_deferred,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.runtime_stop_deferred = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "DeferStop",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("DeferStop", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "DeferStop",
+        ::meerkat_kernel::fired(
+            "DeferStop",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Stopping a stopped runtime is accepted and changes nothing (the loop's own exit stops it again).
     #[inline]
-    fn fire_stop_already_applied(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "StopAlreadyApplied",
-                invariant,
-            });
+    fn fire_stop_already_applied(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("StopAlreadyApplied", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "StopAlreadyApplied",
+        ::meerkat_kernel::fired(
+            "StopAlreadyApplied",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E0([]),
-        })
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
     }
 
     /// Retires a resting session.
     #[inline]
     fn fire_retire_now(
         &mut self,
-        source: MeerkatMachinePhase,
         session_id: SessionId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Retired;
         let effect = MeerkatMachineEffect::SessionRetiredObserved {
             session_id,
@@ -2781,28 +3464,25 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "RetireNow",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("RetireNow", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "RetireNow",
+        ::meerkat_kernel::fired(
+            "RetireNow",
             source,
-            target: MeerkatMachinePhase::Retired,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachinePhase::Retired,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Retires after the run in flight: the run returns to `Retired`, and the visible phase is `Retired` now.
     #[inline]
     fn fire_retire_after_run(
         &mut self,
-        source: MeerkatMachinePhase,
         session_id: SessionId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let undo = self.pre_run_phase;
         self.pre_run_phase = Some(MeerkatMachinePhase::Retired);
         let effect = MeerkatMachineEffect::SessionRetiredObserved {
@@ -2813,27 +3493,22 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.pre_run_phase = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "RetireAfterRun",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("RetireAfterRun", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "RetireAfterRun",
+        ::meerkat_kernel::fired(
+            "RetireAfterRun",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            source,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Reset: back to the resting phase the executor allows, once the runtime has abandoned live inputs.
     #[inline]
-    fn fire_reset(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_reset(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let target: MeerkatMachinePhase = self.helper_resting_phase();
         self.lifecycle_phase = target;
         let effect = MeerkatMachineEffect::RuntimeRestarted {
@@ -2845,27 +3520,22 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "Reset",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Reset", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "Reset",
+        ::meerkat_kernel::fired(
+            "Reset",
             source,
             target,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Recycle: back to the resting phase the executor allows; queued work is preserved.
     #[inline]
-    fn fire_recycle(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_recycle(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let target: MeerkatMachinePhase = self.helper_resting_phase();
         self.lifecycle_phase = target;
         let effect = MeerkatMachineEffect::RuntimeRestarted {
@@ -2877,28 +3547,25 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "Recycle",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Recycle", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "Recycle",
+        ::meerkat_kernel::fired(
+            "Recycle",
             source,
             target,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Destroys the session: cancels a bound run, releases executor, registration and binding.
     #[inline]
     fn fire_destroy(
         &mut self,
-        source: MeerkatMachinePhase,
         session_id: SessionId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let mut effects = MeerkatMachineEffects::new();
         self.lifecycle_phase = MeerkatMachinePhase::Destroyed;
         if let Some(run_id) = &self.current_run_id {
@@ -2938,7 +3605,7 @@ impl MeerkatMachineState {
                 current_run_id: self.current_run_id.clone(),
                 pre_run_phase: self.pre_run_phase,
             });
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.active_runtime_generation = undo_7;
             self.active_fence_token = undo_6;
             self.active_runtime_id = undo_5;
@@ -2948,26 +3615,20 @@ impl MeerkatMachineState {
             self.pre_run_phase = undo_1;
             self.current_run_id = undo;
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "Destroy",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Destroy", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "Destroy",
+        ::meerkat_kernel::fired(
+            "Destroy",
             source,
-            target: MeerkatMachinePhase::Destroyed,
+            MeerkatMachinePhase::Destroyed,
             effects,
-        })
+        )
     }
 
     /// A run begins from a phase that admits preparing one (`prepare_admission_of` is `Ready`).
     #[inline]
-    fn fire_begin_run(
-        &mut self,
-        source: MeerkatMachinePhase,
-        run_id: RunId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_begin_run(&mut self, run_id: RunId) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Running;
         let undo = self.current_run_id.replace(run_id.clone());
         let undo_1 = self.pre_run_phase;
@@ -2981,21 +3642,18 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.pre_run_phase = undo_1;
             self.current_run_id = undo;
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "BeginRun",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("BeginRun", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "BeginRun",
+        ::meerkat_kernel::fired(
+            "BeginRun",
             source,
-            target: MeerkatMachinePhase::Running,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachinePhase::Running,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Finishing a run (committed, failed or cancelled) returns to where the run leads: a deferred stop applies
@@ -3003,10 +3661,10 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_finish_run(
         &mut self,
-        source: MeerkatMachinePhase,
         run_id: RunId,
         outcome: RunOutcome,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let target: MeerkatMachinePhase = self.helper_run_exit_phase();
         self.lifecycle_phase = target;
         let undo = self.current_run_id.take();
@@ -3024,88 +3682,78 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.runtime_stop_deferred = undo_2;
             self.pre_run_phase = undo_1;
             self.current_run_id = undo;
             self.lifecycle_phase = source;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "FinishRun",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("FinishRun", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "FinishRun",
+        ::meerkat_kernel::fired(
+            "FinishRun",
             source,
             target,
-            effects: MeerkatMachineEffects::E2([effect, effect_1]),
-        })
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
     }
 
     /// A user interrupt needs a run in flight (elsewhere there is no matching transition).
     #[inline]
-    fn fire_interrupt_current_run(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_interrupt_current_run(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "InterruptCurrentRun",
-                invariant,
-            });
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("InterruptCurrentRun", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "InterruptCurrentRun",
+        ::meerkat_kernel::fired(
+            "InterruptCurrentRun",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// The supervisor's interrupt reaches the run in flight.
     #[inline]
-    fn fire_supervisor_interrupts_run(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_supervisor_interrupts_run(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "SupervisorInterruptsRun",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "SupervisorInterruptsRun",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "SupervisorInterruptsRun",
+        ::meerkat_kernel::fired(
+            "SupervisorInterruptsRun",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// With no run in flight the supervisor's interrupt is acknowledged and does nothing.
     #[inline]
     fn fire_supervisor_interrupt_without_run(
         &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "SupervisorInterruptWithoutRun",
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "SupervisorInterruptWithoutRun",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "SupervisorInterruptWithoutRun",
+        ::meerkat_kernel::fired(
+            "SupervisorInterruptWithoutRun",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E0([]),
-        })
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
     }
 
     /// A new input id enters the ledger where input is admitted (`input_admission_of` is `AcceptsInput`),
@@ -3113,9 +3761,9 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_accept_input(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: InputId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let record: InputRecord = self.helper_fresh_record();
         let key = input_id.clone();
         let undo = (self.input_ledger.insert(key.clone(), record), key);
@@ -3123,7 +3771,7 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -3132,26 +3780,23 @@ impl MeerkatMachineState {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "AcceptInput",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("AcceptInput", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "AcceptInput",
+        ::meerkat_kernel::fired(
+            "AcceptInput",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `QueueInput`.
     #[inline]
     fn fire_queue_input(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: InputId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Queued);
         let key = input_id.clone();
         let undo = (self.input_ledger.insert(key.clone(), record), key);
@@ -3159,7 +3804,7 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -3168,33 +3813,26 @@ impl MeerkatMachineState {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "QueueInput",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("QueueInput", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "QueueInput",
+        ::meerkat_kernel::fired(
+            "QueueInput",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `StageInput`.
     #[inline]
     fn fire_stage_input(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: InputId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let record: InputRecord = match self.helper_restaged(&input_id) {
             Some(value) => value,
-            None => {
-                return ::std::result::Result::Err(MeerkatMachineTransitionError::ArithmeticOverflow {
-                    transition: "StageInput",
-                });
-            }
+            None => return ::meerkat_kernel::reject::overflow("StageInput"),
         };
         let key = input_id.clone();
         let undo = (self.input_ledger.insert(key.clone(), record), key);
@@ -3202,7 +3840,7 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -3211,27 +3849,24 @@ impl MeerkatMachineState {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "StageInput",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("StageInput", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "StageInput",
+        ::meerkat_kernel::fired(
+            "StageInput",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `ApplyInput`.
     #[inline]
     fn fire_apply_input(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: InputId,
         awaits_commit: bool,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let phase: InputPhase = if awaits_commit {
             InputPhase::AppliedPendingConsumption
         } else {
@@ -3244,7 +3879,7 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -3253,26 +3888,23 @@ impl MeerkatMachineState {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ApplyInput",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ApplyInput", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ApplyInput",
+        ::meerkat_kernel::fired(
+            "ApplyInput",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `ConsumeInput`.
     #[inline]
     fn fire_consume_input(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: InputId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Consumed);
         let key = input_id.clone();
         let undo = (self.input_ledger.insert(key.clone(), record), key);
@@ -3280,7 +3912,7 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -3289,26 +3921,23 @@ impl MeerkatMachineState {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ConsumeInput",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ConsumeInput", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ConsumeInput",
+        ::meerkat_kernel::fired(
+            "ConsumeInput",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `SupersedeInput`.
     #[inline]
     fn fire_supersede_input(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: InputId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let record: InputRecord = self
             .helper_advanced(&input_id, InputPhase::Superseded);
         let key = input_id.clone();
@@ -3317,7 +3946,7 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -3326,26 +3955,23 @@ impl MeerkatMachineState {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "SupersedeInput",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("SupersedeInput", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "SupersedeInput",
+        ::meerkat_kernel::fired(
+            "SupersedeInput",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `CoalesceInput`.
     #[inline]
     fn fire_coalesce_input(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: InputId,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Coalesced);
         let key = input_id.clone();
         let undo = (self.input_ledger.insert(key.clone(), record), key);
@@ -3353,7 +3979,7 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -3362,27 +3988,24 @@ impl MeerkatMachineState {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "CoalesceInput",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("CoalesceInput", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "CoalesceInput",
+        ::meerkat_kernel::fired(
+            "CoalesceInput",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `AbandonInput`.
     #[inline]
     fn fire_abandon_input(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: InputId,
         reason: InputAbandonReason,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let record: InputRecord = self.helper_abandoned(&input_id, reason);
         let key = input_id.clone();
         let undo = (self.input_ledger.insert(key.clone(), record), key);
@@ -3390,7 +4013,7 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -3399,25 +4022,20 @@ impl MeerkatMachineState {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "AbandonInput",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("AbandonInput", invariant);
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "AbandonInput",
+        ::meerkat_kernel::fired(
+            "AbandonInput",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `StageVisibilityFilter`.
     #[inline]
-    fn fire_stage_visibility_filter(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_stage_visibility_filter(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::VisibilityRevisionMinted {
             revision: self.next_staged_visibility_revision,
             purpose: RevisionPurpose::StagedFilter,
@@ -3428,33 +4046,27 @@ impl MeerkatMachineState {
             .checked_add(1)
         {
             Some(value) => value,
-            None => {
-                return ::std::result::Result::Err(MeerkatMachineTransitionError::ArithmeticOverflow {
-                    transition: "StageVisibilityFilter",
-                });
-            }
+            None => return ::meerkat_kernel::reject::overflow("StageVisibilityFilter"),
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.next_staged_visibility_revision = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "StageVisibilityFilter",
+            return ::meerkat_kernel::reject::invariant(
+                "StageVisibilityFilter",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "StageVisibilityFilter",
+        ::meerkat_kernel::fired(
+            "StageVisibilityFilter",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `RequestDeferredTools`.
     #[inline]
-    fn fire_request_deferred_tools(
-        &mut self,
-        source: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    fn fire_request_deferred_tools(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::VisibilityRevisionMinted {
             revision: self.next_staged_visibility_revision,
             purpose: RevisionPurpose::DeferredToolRequest,
@@ -3465,25 +4077,21 @@ impl MeerkatMachineState {
             .checked_add(1)
         {
             Some(value) => value,
-            None => {
-                return ::std::result::Result::Err(MeerkatMachineTransitionError::ArithmeticOverflow {
-                    transition: "RequestDeferredTools",
-                });
-            }
+            None => return ::meerkat_kernel::reject::overflow("RequestDeferredTools"),
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.next_staged_visibility_revision = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "RequestDeferredTools",
+            return ::meerkat_kernel::reject::invariant(
+                "RequestDeferredTools",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "RequestDeferredTools",
+        ::meerkat_kernel::fired(
+            "RequestDeferredTools",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// The published set must satisfy the three clauses, keep authorities for requested names only, carry
@@ -3492,7 +4100,6 @@ impl MeerkatMachineState {
     #[allow(clippy::too_many_arguments)]
     fn fire_publish_committed_visible_set(
         &mut self,
-        source: MeerkatMachinePhase,
         active_filter: ToolFilter,
         staged_filter: ToolFilter,
         active_requested_deferred_names: ::std::collections::BTreeSet<
@@ -3511,7 +4118,8 @@ impl MeerkatMachineState {
         >,
         active_visibility_revision: u64,
         staged_visibility_revision: u64,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let undo = ::std::mem::replace(&mut self.active_filter, active_filter);
         let undo_1 = ::std::mem::replace(&mut self.staged_filter, staged_filter);
         let undo_2 = ::std::mem::replace(
@@ -3538,7 +4146,7 @@ impl MeerkatMachineState {
             active_visibility_revision: self.active_visibility_revision,
             staged_visibility_revision: self.staged_visibility_revision,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.staged_visibility_revision = undo_7;
             self.active_visibility_revision = undo_6;
             self.staged_deferred_authorities = undo_5;
@@ -3547,26 +4155,26 @@ impl MeerkatMachineState {
             self.active_requested_deferred_names = undo_2;
             self.staged_filter = undo_1;
             self.active_filter = undo;
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "PublishCommittedVisibleSet",
+            return ::meerkat_kernel::reject::invariant(
+                "PublishCommittedVisibleSet",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "PublishCommittedVisibleSet",
+        ::meerkat_kernel::fired(
+            "PublishCommittedVisibleSet",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `ClassifyRuntimeLifecycleState`.
     #[inline]
     fn fire_classify_runtime_lifecycle_state(
         &mut self,
-        source: MeerkatMachinePhase,
         state: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::RuntimeLifecycleStateClassified {
             state,
             terminality: self.helper_terminality_of(state),
@@ -3575,71 +4183,71 @@ impl MeerkatMachineState {
             prepare_admission: self.helper_prepare_admission_of(state),
             ingress_admission: self.helper_ingress_admission_of(state),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ClassifyRuntimeLifecycleState",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ClassifyRuntimeLifecycleState",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ClassifyRuntimeLifecycleState",
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLifecycleState",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `ClassifyRuntimeLifecycleDurability`.
     #[inline]
     fn fire_classify_runtime_lifecycle_durability(
         &mut self,
-        source: MeerkatMachinePhase,
         state: MeerkatMachinePhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::RuntimeLifecycleDurabilityClassified {
             state,
             durable_state: self.helper_durable_state_of(state),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ClassifyRuntimeLifecycleDurability",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ClassifyRuntimeLifecycleDurability",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ClassifyRuntimeLifecycleDurability",
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLifecycleDurability",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `ClassifyRuntimeLoopQueueAdmission`.
     #[inline]
     fn fire_classify_runtime_loop_queue_admission(
         &mut self,
-        source: MeerkatMachinePhase,
         state: MeerkatMachinePhase,
         current_run_bound: bool,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::RuntimeLoopQueueAdmissionClassified {
             state,
             current_run_bound,
             queue_admission: self.helper_loop_queue_admission(state, current_run_bound),
             run_binding: self.helper_loop_run_binding(state, current_run_bound),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ClassifyRuntimeLoopQueueAdmission",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ClassifyRuntimeLoopQueueAdmission",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ClassifyRuntimeLoopQueueAdmission",
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLoopQueueAdmission",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// The selected phase is the control projection's when it takes precedence, else the kernel's; the
@@ -3647,13 +4255,13 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_resolve_visible_runtime_phase(
         &mut self,
-        source: MeerkatMachinePhase,
         dsl_phase: MeerkatMachinePhase,
         dsl_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
         control_phase: MeerkatMachinePhase,
         control_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
         has_runtime_persistence: bool,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let publish_control: bool = self
             .helper_control_takes_precedence(
                 dsl_phase,
@@ -3676,99 +4284,99 @@ impl MeerkatMachineState {
             visible_phase: self
                 .helper_visible_phase_of(selected_raw_phase, selected_pre_run_phase),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ResolveVisibleRuntimePhase",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ResolveVisibleRuntimePhase",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ResolveVisibleRuntimePhase",
+        ::meerkat_kernel::fired(
+            "ResolveVisibleRuntimePhase",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `ResolveInputPublicLifecycle`.
     #[inline]
     fn fire_resolve_input_public_lifecycle(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: ::std::string::String,
         phase: InputPhase,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::InputPublicLifecycleResolved {
             input_id,
             phase: self.helper_public_lifecycle_of(phase),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ResolveInputPublicLifecycle",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ResolveInputPublicLifecycle",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ResolveInputPublicLifecycle",
+        ::meerkat_kernel::fired(
+            "ResolveInputPublicLifecycle",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `ResolveInputPublicTerminalOutcome`.
     #[inline]
     fn fire_resolve_input_public_terminal_outcome(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: ::std::string::String,
         phase: InputPhase,
         abandon_reason: ::std::option::Option<InputAbandonReason>,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::InputPublicTerminalOutcomeResolved {
             input_id,
             terminal_outcome: self
                 .helper_public_terminal_outcome_of(phase, abandon_reason),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ResolveInputPublicTerminalOutcome",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ResolveInputPublicTerminalOutcome",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ResolveInputPublicTerminalOutcome",
+        ::meerkat_kernel::fired(
+            "ResolveInputPublicTerminalOutcome",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// Fires `ClassifyInputTerminality`.
     #[inline]
     fn fire_classify_input_terminality(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: ::std::string::String,
         phase: InputPhase,
         terminal_kind: ::std::option::Option<InputTerminalKind>,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::InputBehavioralTerminalityResolved {
             input_id,
             terminal: self.helper_behaviorally_terminal(phase, terminal_kind),
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "ClassifyInputTerminality",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ClassifyInputTerminality",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "ClassifyInputTerminality",
+        ::meerkat_kernel::fired(
+            "ClassifyInputTerminality",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 
     /// A seed is authorized when its terminal facts agree with its phase, the supersede and coalesce ids
@@ -3777,1149 +4385,23 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_authorize_stored_input_state_seed(
         &mut self,
-        source: MeerkatMachinePhase,
         input_id: ::std::string::String,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::StoredInputStateSeedAuthorized {
             input_id,
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(MeerkatMachineTransitionError::InvariantViolated {
-                transition: "AuthorizeStoredInputStateSeed",
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "AuthorizeStoredInputStateSeed",
                 invariant,
-            });
+            );
         }
-        ::std::result::Result::Ok(MeerkatMachineTransition {
-            transition: "AuthorizeStoredInputStateSeed",
+        ::meerkat_kernel::fired(
+            "AuthorizeStoredInputStateSeed",
             source,
-            target: source,
-            effects: MeerkatMachineEffects::E1([effect]),
-        })
-    }
-
-    /// Applies one input: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_input(
-        &mut self,
-        input: MeerkatMachineInput,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        let source = self.lifecycle_phase;
-        match input {
-            MeerkatMachineInput::RegisterSession { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing => {
-                        self.fire_claim_session(source, session_id)
-                    }
-                    MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if self.guard_draining() {
-                            1
-                        } else {
-                            return self.fire_confirm_session(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "RegisterSession",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(1, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "RegisterSession",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::PrepareBindings {
-                agent_runtime_id,
-                fence_token,
-                generation,
-                session_id,
-            } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired => {
-                        let rejected: ::std::option::Option<u16> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some(0)
-                        } else if !self.guard_runtime_unbound() {
-                            Some(7)
-                        } else {
-                            None
-                        };
-                        let rejected_1: ::std::option::Option<u16> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some(0)
-                        } else if self.guard_runtime_unbound() {
-                            Some(8)
-                        } else if self.active_runtime_id
-                            != Some(agent_runtime_id.clone())
-                        {
-                            Some(9)
-                        } else {
-                            None
-                        };
-                        match (rejected, rejected_1) {
-                            (None, None) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::AmbiguousTransition {
-                                    phase: source,
-                                    trigger: "PrepareBindings",
-                                    first: "BindRuntime",
-                                    second: "ConfirmRuntimeBinding",
-                                })
-                            }
-                            (None, _) => {
-                                self.fire_bind_runtime(
-                                    source,
-                                    agent_runtime_id,
-                                    fence_token,
-                                    generation,
-                                )
-                            }
-                            (_, None) => self.fire_confirm_runtime_binding(source),
-                            (Some(label), Some(label_1)) => {
-                                ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                                    phase: source,
-                                    trigger: "PrepareBindings",
-                                    rejections: MeerkatMachineGuardRejections {
-                                        len: 2,
-                                        items: [(8, label), (9, label_1)],
-                                    },
-                                })
-                            }
-                        }
-                    }
-                    MeerkatMachinePhase::Stopped | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "PrepareBindings",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::EnsureSessionWithExecutor { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Stopped
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "EnsureSessionWithExecutor",
-                        })
-                    }
-                    MeerkatMachinePhase::Idle => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self.guard_awaiting_executor() {
-                            2
-                        } else {
-                            return self.fire_claim_executor_from_idle(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "EnsureSessionWithExecutor",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(2, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Running | MeerkatMachinePhase::Retired => {
-                        let rejected_1 = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self.guard_awaiting_executor() {
-                            2
-                        } else {
-                            return self.fire_claim_executor_in_place(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "EnsureSessionWithExecutor",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(3, rejected_1), (0, 0)],
-                            },
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::BeginUnregisterSession { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self.guard_registration_open() {
-                            4
-                        } else {
-                            return self.fire_begin_unregister_session(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "BeginUnregisterSession",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(6, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "BeginUnregisterSession",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::UnregisterSession { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self.guard_draining() {
-                            5
-                        } else if self.executor_attached {
-                            6
-                        } else {
-                            return self.fire_unregister_session(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "UnregisterSession",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(7, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "UnregisterSession",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::SetSilentIntents { session_id, intents } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else {
-                            return self.fire_set_silent_intents(source, intents);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "SetSilentIntents",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(10, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "SetSilentIntents",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::StopRuntimeExecutor { reason } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "StopRuntimeExecutor",
-                        })
-                    }
-                    MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired => self.fire_stop_now(source, reason),
-                    MeerkatMachinePhase::Running => self.fire_defer_stop(source, reason),
-                    MeerkatMachinePhase::Stopped => {
-                        self.fire_stop_already_applied(source)
-                    }
-                }
-            }
-            MeerkatMachineInput::Retire { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Retire",
-                        })
-                    }
-                    MeerkatMachinePhase::Idle | MeerkatMachinePhase::Attached => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else {
-                            return self.fire_retire_now(source, session_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Retire",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(14, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Running => {
-                        let rejected_1 = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if self.guard_retiring() {
-                            10
-                        } else {
-                            return self.fire_retire_after_run(source, session_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Retire",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(15, rejected_1), (0, 0)],
-                            },
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::Reset { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Reset",
-                        })
-                    }
-                    MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self.guard_ledger_quiescent() {
-                            11
-                        } else {
-                            return self.fire_reset(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Reset",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(16, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::Recycle { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Recycle",
-                        })
-                    }
-                    MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else {
-                            return self.fire_recycle(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Recycle",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(17, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::Destroy { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self.guard_ledger_quiescent() {
-                            11
-                        } else {
-                            return self.fire_destroy(source, session_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Destroy",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(18, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Destroy",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::RuntimeExecutorExited => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.executor_attached {
-                            3
-                        } else {
-                            return self.fire_executor_exited(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "RuntimeExecutorExited",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(5, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Attached => {
-                        self.fire_executor_exited_while_attached(source)
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "RuntimeExecutorExited",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::InterruptCurrentRun => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "InterruptCurrentRun",
-                        })
-                    }
-                    MeerkatMachinePhase::Running => {
-                        self.fire_interrupt_current_run(source)
-                    }
-                }
-            }
-            MeerkatMachineInput::BeginRun { run_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Stopped
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "BeginRun",
-                        })
-                    }
-                    MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired => self.fire_begin_run(source, run_id),
-                }
-            }
-            MeerkatMachineInput::FinishRun { run_id, outcome } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "FinishRun",
-                        })
-                    }
-                    MeerkatMachinePhase::Running => {
-                        let rejected = if !self.helper_is_current_run(&run_id) {
-                            12
-                        } else {
-                            return self.fire_finish_run(source, run_id, outcome);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "FinishRun",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(20, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::AcceptInput { input_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "AcceptInput",
-                        })
-                    }
-                    MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running => {
-                        let rejected = if self.guard_retiring() {
-                            10
-                        } else if self.input_ledger.contains_key(&input_id) {
-                            13
-                        } else {
-                            return self.fire_accept_input(source, input_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "AcceptInput",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(24, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::QueueInput { input_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_input_queueable(&input_id) {
-                            14
-                        } else {
-                            return self.fire_queue_input(source, input_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "QueueInput",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(25, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "QueueInput",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::StageInput { input_id, run_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "StageInput",
-                        })
-                    }
-                    MeerkatMachinePhase::Running => {
-                        let rejected = if !self.helper_is_current_run(&run_id) {
-                            12
-                        } else if self.helper_ledger_phase(&input_id)
-                            != Some(InputPhase::Queued)
-                        {
-                            15
-                        } else if !self.helper_attempts_remaining(&input_id) {
-                            16
-                        } else {
-                            return self.fire_stage_input(source, input_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "StageInput",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(26, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::ApplyInput { input_id, run_id, awaits_commit } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped
-                    | MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "ApplyInput",
-                        })
-                    }
-                    MeerkatMachinePhase::Running => {
-                        let rejected = if !self.helper_is_current_run(&run_id) {
-                            12
-                        } else if self.helper_ledger_phase(&input_id)
-                            != Some(InputPhase::Staged)
-                        {
-                            17
-                        } else {
-                            return self
-                                .fire_apply_input(source, input_id, awaits_commit);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "ApplyInput",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(27, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::ConsumeInput { input_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_input_applied(&input_id) {
-                            18
-                        } else {
-                            return self.fire_consume_input(source, input_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "ConsumeInput",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(28, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "ConsumeInput",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::SupersedeInput { input_id, superseded_by } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_input_pending(&input_id) {
-                            19
-                        } else if superseded_by == input_id {
-                            20
-                        } else if !self.input_ledger.contains_key(&superseded_by) {
-                            21
-                        } else {
-                            return self.fire_supersede_input(source, input_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "SupersedeInput",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(29, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "SupersedeInput",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::CoalesceInput { input_id, .. } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_input_pending(&input_id) {
-                            19
-                        } else {
-                            return self.fire_coalesce_input(source, input_id);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "CoalesceInput",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(30, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "CoalesceInput",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::AbandonInput { input_id, reason } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_input_live(&input_id) {
-                            22
-                        } else if !self
-                            .helper_abandon_reason_admissible(&input_id, reason)
-                        {
-                            23
-                        } else {
-                            return self.fire_abandon_input(source, input_id, reason);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "AbandonInput",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(31, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "AbandonInput",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::StageVisibilityFilter { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else {
-                            return self.fire_stage_visibility_filter(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "StageVisibilityFilter",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(32, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "StageVisibilityFilter",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::RequestDeferredTools { session_id, authorities } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if authorities.is_empty() {
-                            24
-                        } else {
-                            return self.fire_request_deferred_tools(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "RequestDeferredTools",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(33, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "RequestDeferredTools",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::PublishCommittedVisibleSet {
-                session_id,
-                active_filter,
-                staged_filter,
-                active_requested_deferred_names,
-                staged_requested_deferred_names,
-                active_deferred_authorities,
-                staged_deferred_authorities,
-                active_visibility_revision,
-                staged_visibility_revision,
-            } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Running
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else if !self
-                            .helper_active_not_behind_staged(
-                                active_visibility_revision,
-                                staged_visibility_revision,
-                            )
-                        {
-                            25
-                        } else if !self
-                            .helper_equal_revision_requires_equal_active_and_staged_input(
-                                active_visibility_revision,
-                                staged_visibility_revision,
-                                &active_filter,
-                                &staged_filter,
-                                &active_requested_deferred_names,
-                                &staged_requested_deferred_names,
-                            )
-                        {
-                            26
-                        } else if !self
-                            .helper_active_requested_subset_of_staged_requested(
-                                &active_requested_deferred_names,
-                                &staged_requested_deferred_names,
-                            )
-                        {
-                            27
-                        } else if !self
-                            .helper_authorities_for_requested(
-                                &active_deferred_authorities,
-                                &active_requested_deferred_names,
-                            )
-                        {
-                            28
-                        } else if !self
-                            .helper_authorities_for_requested(
-                                &staged_deferred_authorities,
-                                &staged_requested_deferred_names,
-                            )
-                        {
-                            29
-                        } else if !self
-                            .helper_revision_minted(active_visibility_revision)
-                        {
-                            30
-                        } else if active_visibility_revision
-                            < self.active_visibility_revision
-                        {
-                            31
-                        } else if staged_visibility_revision
-                            < self.staged_visibility_revision
-                        {
-                            32
-                        } else {
-                            return self
-                                .fire_publish_committed_visible_set(
-                                    source,
-                                    active_filter,
-                                    staged_filter,
-                                    active_requested_deferred_names,
-                                    staged_requested_deferred_names,
-                                    active_deferred_authorities,
-                                    staged_deferred_authorities,
-                                    active_visibility_revision,
-                                    staged_visibility_revision,
-                                );
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "PublishCommittedVisibleSet",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(34, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "PublishCommittedVisibleSet",
-                        })
-                    }
-                }
-            }
-            MeerkatMachineInput::ClassifyRuntimeLifecycleState { state } => {
-                self.fire_classify_runtime_lifecycle_state(source, state)
-            }
-            MeerkatMachineInput::ClassifyRuntimeLifecycleDurability { state } => {
-                self.fire_classify_runtime_lifecycle_durability(source, state)
-            }
-            MeerkatMachineInput::ClassifyRuntimeLoopQueueAdmission {
-                state,
-                current_run_bound,
-            } => {
-                self.fire_classify_runtime_loop_queue_admission(
-                    source,
-                    state,
-                    current_run_bound,
-                )
-            }
-            MeerkatMachineInput::ResolveVisibleRuntimePhase {
-                dsl_phase,
-                dsl_pre_run_phase,
-                control_phase,
-                control_pre_run_phase,
-                has_runtime_persistence,
-            } => {
-                self.fire_resolve_visible_runtime_phase(
-                    source,
-                    dsl_phase,
-                    dsl_pre_run_phase,
-                    control_phase,
-                    control_pre_run_phase,
-                    has_runtime_persistence,
-                )
-            }
-            MeerkatMachineInput::ResolveInputPublicLifecycle { input_id, phase } => {
-                self.fire_resolve_input_public_lifecycle(source, input_id, phase)
-            }
-            MeerkatMachineInput::ResolveInputPublicTerminalOutcome {
-                input_id,
-                phase,
-                terminal_kind,
-                abandon_reason,
-            } => {
-                let rejected = if !self
-                    .helper_terminal_parts_consistent(
-                        phase,
-                        terminal_kind,
-                        abandon_reason,
-                    )
-                {
-                    33
-                } else {
-                    return self
-                        .fire_resolve_input_public_terminal_outcome(
-                            source,
-                            input_id,
-                            phase,
-                            abandon_reason,
-                        );
-                };
-                ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                    phase: source,
-                    trigger: "ResolveInputPublicTerminalOutcome",
-                    rejections: MeerkatMachineGuardRejections {
-                        len: 1,
-                        items: [(40, rejected), (0, 0)],
-                    },
-                })
-            }
-            MeerkatMachineInput::ClassifyInputTerminality {
-                input_id,
-                phase,
-                terminal_kind,
-                ..
-            } => {
-                self.fire_classify_input_terminality(
-                    source,
-                    input_id,
-                    phase,
-                    terminal_kind,
-                )
-            }
-            MeerkatMachineInput::AuthorizeStoredInputStateSeed {
-                input_id,
-                phase,
-                terminal_kind,
-                superseded_by,
-                aggregate_id,
-                abandon_reason,
-                abandon_attempt_count,
-                attempt_count,
-                run_id,
-                boundary_sequence,
-                ..
-            } => {
-                let rejected = if !self
-                    .helper_terminal_parts_consistent(
-                        phase,
-                        terminal_kind,
-                        abandon_reason,
-                    )
-                {
-                    33
-                } else if superseded_by.is_some()
-                    != (terminal_kind == Some(InputTerminalKind::Superseded))
-                {
-                    34
-                } else if aggregate_id.is_some()
-                    != (terminal_kind == Some(InputTerminalKind::Coalesced))
-                {
-                    35
-                } else if !self
-                    .helper_abandon_attempts_consistent(
-                        abandon_reason,
-                        abandon_attempt_count,
-                        attempt_count,
-                    )
-                {
-                    36
-                } else if attempt_count > self.helper_max_stage_attempts() {
-                    37
-                } else if !(boundary_sequence.is_none() || run_id.is_some()) {
-                    38
-                } else {
-                    return self.fire_authorize_stored_input_state_seed(source, input_id);
-                };
-                ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                    phase: source,
-                    trigger: "AuthorizeStoredInputStateSeed",
-                    rejections: MeerkatMachineGuardRejections {
-                        len: 1,
-                        items: [(42, rejected), (0, 0)],
-                    },
-                })
-            }
-        }
-    }
-
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_signal(
-        &mut self,
-        signal: MeerkatMachineSignal,
-    ) -> ::std::result::Result<MeerkatMachineTransition, MeerkatMachineTransitionError> {
-        let source = self.lifecycle_phase;
-        match signal {
-            MeerkatMachineSignal::SupervisorInterruptRequested { session_id } => {
-                match source {
-                    MeerkatMachinePhase::Initializing
-                    | MeerkatMachinePhase::Idle
-                    | MeerkatMachinePhase::Attached
-                    | MeerkatMachinePhase::Retired
-                    | MeerkatMachinePhase::Stopped => {
-                        let rejected = if !self.helper_is_session(&session_id) {
-                            0
-                        } else {
-                            return self.fire_supervisor_interrupt_without_run(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "SupervisorInterruptRequested",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(23, rejected), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Running => {
-                        let rejected_1 = if !self.helper_is_session(&session_id) {
-                            0
-                        } else {
-                            return self.fire_supervisor_interrupts_run(source);
-                        };
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "SupervisorInterruptRequested",
-                            rejections: MeerkatMachineGuardRejections {
-                                len: 1,
-                                items: [(22, rejected_1), (0, 0)],
-                            },
-                        })
-                    }
-                    MeerkatMachinePhase::Destroyed => {
-                        ::std::result::Result::Err(MeerkatMachineTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "SupervisorInterruptRequested",
-                        })
-                    }
-                }
-            }
-        }
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
     }
 }

@@ -17,6 +17,7 @@ impl SessionSupervisorPhase {
         SessionSupervisorPhase::Supervising,
         SessionSupervisorPhase::Closed,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -171,15 +172,39 @@ impl SessionSupervisorEffect {
     }
 }
 
+/// The authority over one `SessionSupervisor` state: the only way to change it is to apply an input or signal, all or nothing.
+pub type SessionSupervisorAuthority = ::meerkat_kernel::Authority<
+    SessionSupervisorState,
+>;
+/// A saved state of a `SessionSupervisor` authority.
+pub type SessionSupervisorAuthoritySnapshot = ::meerkat_kernel::AuthoritySnapshot<
+    SessionSupervisorState,
+>;
+/// What a successful `SessionSupervisor` input did: the transition that fired, its source and target phases, and its effects.
+pub type SessionSupervisorTransition = ::meerkat_kernel::Transition<
+    SessionSupervisorState,
+>;
+/// Why `SessionSupervisor` rejected an input or a recovered state. The state is unchanged.
+pub type SessionSupervisorTransitionError = ::meerkat_kernel::TransitionError<
+    SessionSupervisorState,
+>;
+/// The candidates a `SessionSupervisor` guard rejection lists, each with its first failing guard.
+pub type SessionSupervisorGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// Applies inputs to a `SessionSupervisor` authority (sealed).
+#[allow(unused_imports)]
+pub use ::meerkat_kernel::Mutator as SessionSupervisorMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
-#[derive(Clone)]
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
-enum SessionSupervisorEffects {
+pub enum SessionSupervisorEffects {
     E0([SessionSupervisorEffect; 0]),
     E1([SessionSupervisorEffect; 1]),
 }
 
-impl SessionSupervisorEffects {
+impl ::meerkat_kernel::EffectList for SessionSupervisorEffects {
+    type Effect = SessionSupervisorEffect;
+
     fn as_slice(&self) -> &[SessionSupervisorEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -195,366 +220,169 @@ impl SessionSupervisorEffects {
     }
 }
 
-impl ::std::fmt::Debug for SessionSupervisorEffects {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for SessionSupervisorEffects {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl ::std::cmp::Eq for SessionSupervisorEffects {}
-
-/// The candidates of a `GuardRejected` input, each with the label of its first guard that does not
-/// hold, held inline (no allocation).
-#[derive(Clone, Copy)]
-pub struct SessionSupervisorGuardRejections {
-    len: usize,
-    items: [(u16, u16); 1],
-}
-
-impl SessionSupervisorGuardRejections {
-    const TRANSITIONS: [&'static str; 5] = [
+#[allow(
+    clippy::nonminimal_bool,
+    clippy::overly_complex_bool_expr,
+    clippy::eq_op,
+    clippy::manual_contains,
+    clippy::const_is_empty,
+    clippy::if_same_then_else,
+    clippy::match_like_matches_macro,
+    clippy::manual_map
+)]
+impl ::meerkat_kernel::Kernel for SessionSupervisorState {
+    type Phase = SessionSupervisorPhase;
+    type Input = SessionSupervisorInput;
+    type Signal = SessionSupervisorSignal;
+    type Effect = SessionSupervisorEffect;
+    type Effects = SessionSupervisorEffects;
+    type GuardRejections = SessionSupervisorGuardRejections;
+    const MACHINE: &'static str = "SessionSupervisor";
+    const PHASES: &'static [SessionSupervisorPhase] = &SessionSupervisorPhase::ALL;
+    const INPUTS: &'static [&'static str] = &["AdmitMember", "InterruptMember", "Close"];
+    const SIGNALS: &'static [&'static str] = &["MemberRetired", "MemberDestroyed"];
+    const TRANSITIONS: &'static [&'static str] = &[
         "AdmitMember",
         "InterruptMember",
         "MemberRetired",
         "MemberDestroyed",
         "Close",
     ];
-    const LABELS: [&'static str; 3] = [
+    const GUARDS: &'static [&'static str] = &[
         "!members.contains(session_id)",
         "members.contains(session_id)",
         "members.is_empty()",
     ];
-    /// Iterates over the (transition, guard label) pairs, in declaration order of the transitions.
-    pub fn iter(
-        &self,
-    ) -> impl ::std::iter::Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.items
-            .iter()
-            .take(self.len)
-            .map(|&(transition, label)| {
-                (
-                    Self::TRANSITIONS
-                        .get(usize::from(transition))
-                        .copied()
-                        .unwrap_or_default(),
-                    Self::LABELS.get(usize::from(label)).copied().unwrap_or_default(),
-                )
-            })
+    const INVARIANTS: &'static [&'static str] = &["retired_members_are_members"];
+
+    fn initial() -> Self {
+        SessionSupervisorState::initial()
     }
 
-    /// How many candidates were rejected.
-    pub fn len(&self) -> usize {
-        self.iter().count()
+    fn phase(&self) -> Self::Phase {
+        self.phase
     }
 
-    /// Whether there are none (never, for a real rejection).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl ::std::fmt::Debug for SessionSupervisorGuardRejections {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for SessionSupervisorGuardRejections {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl ::std::cmp::Eq for SessionSupervisorGuardRejections {}
-
-/// What a successful input did: the transition that fired, the phases it went from and to, and the
-/// effects it emitted, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionSupervisorTransition {
-    transition: &'static str,
-    source: SessionSupervisorPhase,
-    target: SessionSupervisorPhase,
-    effects: SessionSupervisorEffects,
-}
-
-impl SessionSupervisorTransition {
-    /// The name of the transition that fired.
-    pub fn transition_name(&self) -> &'static str {
-        self.transition
-    }
-
-    /// The phase it fired from.
-    pub fn source(&self) -> SessionSupervisorPhase {
-        self.source
-    }
-
-    /// The phase it led to (the source phase for `stay`).
-    pub fn target(&self) -> SessionSupervisorPhase {
-        self.target
-    }
-
-    /// The effects it emitted, in order.
-    pub fn effects(&self) -> &[SessionSupervisorEffect] {
-        self.effects.as_slice()
-    }
-
-    /// The effects it emitted, in order, as a `Vec`.
-    pub fn into_effects(self) -> ::std::vec::Vec<SessionSupervisorEffect> {
-        self.effects.into_vec()
-    }
-}
-
-/// Why `SessionSupervisor` rejected an input or a recovered state. The state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SessionSupervisorTransitionError {
-    /// No transition on this trigger leaves the current phase.
-    NoMatchingTransition {
-        /// The current phase.
-        phase: SessionSupervisorPhase,
-        /// The input or signal.
-        trigger: &'static str,
-    },
-    /// Every candidate has a guard that does not hold, and there is no `otherwise` candidate.
-    GuardRejected {
-        /// The current phase.
-        phase: SessionSupervisorPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// Every candidate, in declaration order, with the label of its first guard that does not hold.
-        rejections: SessionSupervisorGuardRejections,
-    },
-    /// The guards of two candidates both hold.
-    AmbiguousTransition {
-        /// The current phase.
-        phase: SessionSupervisorPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// The first candidate whose guards hold, in declaration order.
-        first: &'static str,
-        /// The second one.
-        second: &'static str,
-    },
-    /// A guard or the body overflowed a `u64` or divided by zero.
-    ArithmeticOverflow {
-        /// The candidate whose guard, or the transition whose body, failed.
-        transition: &'static str,
-    },
-    /// The state after the transition would break an invariant.
-    InvariantViolated {
-        /// The transition that fired.
-        transition: &'static str,
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-    /// A state given to `recover_from_state` breaks an invariant.
-    RecoveredStateInvariantRejected {
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-}
-
-impl ::std::fmt::Display for SessionSupervisorTransitionError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::NoMatchingTransition { phase, trigger } => {
-                ::std::write!(f, "no transition for `{trigger}` in phase `{phase}`")
-            }
-            Self::GuardRejected { phase, trigger, rejections } => {
-                ::std::write!(
-                    f,
-                    "every candidate for `{trigger}` in phase `{phase}` was rejected by a guard"
-                )?;
-                for (index, (transition, label)) in rejections.iter().enumerate() {
-                    let separator = if index == 0 { ": " } else { ", " };
-                    ::std::write!(
-                        f, "{separator}`{transition}` (`{label}` does not hold)"
-                    )?;
-                }
-                ::std::result::Result::Ok(())
-            }
-            Self::AmbiguousTransition { phase, trigger, first, second } => {
-                ::std::write!(
-                    f,
-                    "transitions `{first}` and `{second}` both accept `{trigger}` in phase `{phase}`"
-                )
-            }
-            Self::ArithmeticOverflow { transition } => {
-                ::std::write!(
-                    f,
-                    "arithmetic overflow or division by zero in transition `{transition}`"
-                )
-            }
-            Self::InvariantViolated { transition, invariant } => {
-                ::std::write!(
-                    f, "transition `{transition}` would break invariant `{invariant}`"
-                )
-            }
-            Self::RecoveredStateInvariantRejected { invariant } => {
-                ::std::write!(f, "the recovered state breaks invariant `{invariant}`")
-            }
-        }
-    }
-}
-
-impl ::std::error::Error for SessionSupervisorTransitionError {}
-
-/// The authority over one `SessionSupervisor` state: the only way to change it is to apply an input or signal, all or nothing.
-#[derive(Clone)]
-pub struct SessionSupervisorAuthority {
-    state: SessionSupervisorState,
-    owner: ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    >,
-}
-
-impl SessionSupervisorAuthority {
-    /// An authority at the initial state.
-    pub fn new() -> Self {
-        Self::with_state(SessionSupervisorState::initial())
-    }
-
-    fn with_state(state: SessionSupervisorState) -> Self {
-        Self {
-            state,
-            owner: ::std::sync::Arc::new(()),
-        }
-    }
-
-    /// An authority over a stored state, after checking every invariant in declaration order.
-    ///
-    /// # Errors
-    ///
-    /// `RecoveredStateInvariantRejected` naming the first invariant the state breaks.
-    pub fn recover_from_state(
-        state: SessionSupervisorState,
-    ) -> ::std::result::Result<Self, SessionSupervisorTransitionError> {
-        match state.violated_invariant() {
-            Some(invariant) => {
-                ::std::result::Result::Err(SessionSupervisorTransitionError::RecoveredStateInvariantRejected {
-                    invariant,
-                })
-            }
-            None => ::std::result::Result::Ok(Self::with_state(state)),
-        }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &SessionSupervisorState {
-        &self.state
-    }
-
-    /// The current state, consuming the authority.
-    pub fn into_state(self) -> SessionSupervisorState {
-        self.state
-    }
-
-    /// A copy of the current state, to roll back to with `restore_snapshot`.
-    pub fn snapshot(&self) -> SessionSupervisorAuthoritySnapshot {
-        SessionSupervisorAuthoritySnapshot {
-            state: self.state.clone(),
-        }
-    }
-
-    /// Rolls back to a snapshot taken from an authority (not re-validated).
-    pub fn restore_snapshot(&mut self, snapshot: SessionSupervisorAuthoritySnapshot) {
-        self.state = snapshot.state;
-    }
-
-    /// Applies a signal, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the signal was rejected; the state is then unchanged.
-    pub fn apply_signal(
-        &mut self,
-        signal: SessionSupervisorSignal,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
-        self.state.dispatch_signal(signal)
-    }
-
-    /// The identity of this authority: clones share it, `fork` mints a new one.
-    pub fn generated_authority_owner_token(
-        &self,
-    ) -> ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    > {
-        ::std::sync::Arc::clone(&self.owner)
-    }
-
-    /// A copy of this authority with its own identity.
-    pub fn fork(&self) -> Self {
-        Self::with_state(self.state.clone())
-    }
-}
-
-impl ::std::default::Default for SessionSupervisorAuthority {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ::std::fmt::Debug for SessionSupervisorAuthority {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct(::std::stringify!(SessionSupervisorAuthority))
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A saved state of an authority.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SessionSupervisorAuthoritySnapshot {
-    state: SessionSupervisorState,
-}
-
-impl SessionSupervisorAuthoritySnapshot {
-    /// The saved state.
-    pub fn state(&self) -> &SessionSupervisorState {
-        &self.state
-    }
-}
-
-mod session_supervisor_sealed {
-    pub trait Sealed {}
-}
-
-impl session_supervisor_sealed::Sealed for SessionSupervisorAuthority {}
-
-/// Applies inputs to a `SessionSupervisor` authority. Sealed: implemented by `SessionSupervisorAuthority` only.
-pub trait SessionSupervisorMutator: session_supervisor_sealed::Sealed {
-    /// Applies an input, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the input was rejected; the state is then unchanged.
-    fn apply(
-        &mut self,
-        input: SessionSupervisorInput,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    >;
-}
-
-impl SessionSupervisorMutator for SessionSupervisorAuthority {
     #[inline]
-    fn apply(
-        &mut self,
-        input: SessionSupervisorInput,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
-        self.state.dispatch_input(input)
+    fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            SessionSupervisorInput::AdmitMember { session_id } => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if self.members.contains(&session_id) {
+                            "!members.contains(session_id)"
+                        } else {
+                            return self.fire_admit_member(session_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "AdmitMember",
+                            [("AdmitMember", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "AdmitMember")
+                    }
+                }
+            }
+            SessionSupervisorInput::InterruptMember { session_id } => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if !self.members.contains(&session_id) {
+                            "members.contains(session_id)"
+                        } else {
+                            return self.fire_interrupt_member(session_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "InterruptMember",
+                            [("InterruptMember", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "InterruptMember",
+                        )
+                    }
+                }
+            }
+            SessionSupervisorInput::Close => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if !self.members.is_empty() {
+                            "members.is_empty()"
+                        } else {
+                            return self.fire_close();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Close",
+                            [("Close", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Close")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            SessionSupervisorSignal::MemberRetired { session_id } => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if !self.members.contains(&session_id) {
+                            "members.contains(session_id)"
+                        } else {
+                            return self.fire_member_retired(session_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "MemberRetired",
+                            [("MemberRetired", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "MemberRetired")
+                    }
+                }
+            }
+            SessionSupervisorSignal::MemberDestroyed { session_id } => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if !self.members.contains(&session_id) {
+                            "members.contains(session_id)"
+                        } else {
+                            return self.fire_member_destroyed(session_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "MemberDestroyed",
+                            [("MemberDestroyed", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "MemberDestroyed",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+        if !self.invariant_retired_members_are_members() {
+            return Some("retired_members_are_members");
+        }
+        None
     }
 }
 
@@ -574,310 +402,116 @@ impl SessionSupervisorState {
         self.retired.is_subset(&self.members)
     }
 
-    /// The first invariant, in declaration order, that does not hold (one that fails to evaluate does
-    /// not hold).
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
-        if !self.invariant_retired_members_are_members() {
-            return Some("retired_members_are_members");
-        }
-        None
-    }
-
     /// Fires `AdmitMember`.
     #[inline]
     fn fire_admit_member(
         &mut self,
-        source: SessionSupervisorPhase,
         session_id: SessionId,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let value = session_id;
         let undo = self.members.insert(value.clone()).then_some(value);
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some(value) = undo {
                 self.members.remove(&value);
             }
-            return ::std::result::Result::Err(SessionSupervisorTransitionError::InvariantViolated {
-                transition: "AdmitMember",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("AdmitMember", invariant);
         }
-        ::std::result::Result::Ok(SessionSupervisorTransition {
-            transition: "AdmitMember",
+        ::meerkat_kernel::fired(
+            "AdmitMember",
             source,
-            target: source,
-            effects: SessionSupervisorEffects::E0([]),
-        })
+            source,
+            SessionSupervisorEffects::E0([]),
+        )
     }
 
     /// Fires `InterruptMember`.
     #[inline]
     fn fire_interrupt_member(
         &mut self,
-        source: SessionSupervisorPhase,
         session_id: SessionId,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let effect = SessionSupervisorEffect::MemberInterruptRequested {
             session_id,
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(SessionSupervisorTransitionError::InvariantViolated {
-                transition: "InterruptMember",
-                invariant,
-            });
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("InterruptMember", invariant);
         }
-        ::std::result::Result::Ok(SessionSupervisorTransition {
-            transition: "InterruptMember",
+        ::meerkat_kernel::fired(
+            "InterruptMember",
             source,
-            target: source,
-            effects: SessionSupervisorEffects::E1([effect]),
-        })
+            source,
+            SessionSupervisorEffects::E1([effect]),
+        )
     }
 
     /// Fires `MemberRetired`.
     #[inline]
     fn fire_member_retired(
         &mut self,
-        source: SessionSupervisorPhase,
         session_id: SessionId,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let value = session_id;
         let undo = self.retired.insert(value.clone()).then_some(value);
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some(value) = undo {
                 self.retired.remove(&value);
             }
-            return ::std::result::Result::Err(SessionSupervisorTransitionError::InvariantViolated {
-                transition: "MemberRetired",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("MemberRetired", invariant);
         }
-        ::std::result::Result::Ok(SessionSupervisorTransition {
-            transition: "MemberRetired",
+        ::meerkat_kernel::fired(
+            "MemberRetired",
             source,
-            target: source,
-            effects: SessionSupervisorEffects::E0([]),
-        })
+            source,
+            SessionSupervisorEffects::E0([]),
+        )
     }
 
     /// Fires `MemberDestroyed`.
     #[inline]
     fn fire_member_destroyed(
         &mut self,
-        source: SessionSupervisorPhase,
         session_id: SessionId,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let undo = self.members.take(&session_id);
         let undo_1 = self.retired.take(&session_id);
         let effect = SessionSupervisorEffect::MemberRemoved {
             session_id: session_id.clone(),
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some(value) = undo_1 {
                 self.retired.insert(value);
             }
             if let Some(value) = undo {
                 self.members.insert(value);
             }
-            return ::std::result::Result::Err(SessionSupervisorTransitionError::InvariantViolated {
-                transition: "MemberDestroyed",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("MemberDestroyed", invariant);
         }
-        ::std::result::Result::Ok(SessionSupervisorTransition {
-            transition: "MemberDestroyed",
+        ::meerkat_kernel::fired(
+            "MemberDestroyed",
             source,
-            target: source,
-            effects: SessionSupervisorEffects::E1([effect]),
-        })
+            source,
+            SessionSupervisorEffects::E1([effect]),
+        )
     }
 
     /// Fires `Close`.
     #[inline]
-    fn fire_close(
-        &mut self,
-        source: SessionSupervisorPhase,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
+    fn fire_close(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = SessionSupervisorPhase::Closed;
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.phase = source;
-            return ::std::result::Result::Err(SessionSupervisorTransitionError::InvariantViolated {
-                transition: "Close",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Close", invariant);
         }
-        ::std::result::Result::Ok(SessionSupervisorTransition {
-            transition: "Close",
+        ::meerkat_kernel::fired(
+            "Close",
             source,
-            target: SessionSupervisorPhase::Closed,
-            effects: SessionSupervisorEffects::E0([]),
-        })
-    }
-
-    /// Applies one input: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_input(
-        &mut self,
-        input: SessionSupervisorInput,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
-        let source = self.phase;
-        match input {
-            SessionSupervisorInput::AdmitMember { session_id } => {
-                match source {
-                    SessionSupervisorPhase::Supervising => {
-                        let rejected = if self.members.contains(&session_id) {
-                            0
-                        } else {
-                            return self.fire_admit_member(source, session_id);
-                        };
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "AdmitMember",
-                            rejections: SessionSupervisorGuardRejections {
-                                len: 1,
-                                items: [(0, rejected)],
-                            },
-                        })
-                    }
-                    SessionSupervisorPhase::Closed => {
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "AdmitMember",
-                        })
-                    }
-                }
-            }
-            SessionSupervisorInput::InterruptMember { session_id } => {
-                match source {
-                    SessionSupervisorPhase::Supervising => {
-                        let rejected = if !self.members.contains(&session_id) {
-                            1
-                        } else {
-                            return self.fire_interrupt_member(source, session_id);
-                        };
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "InterruptMember",
-                            rejections: SessionSupervisorGuardRejections {
-                                len: 1,
-                                items: [(1, rejected)],
-                            },
-                        })
-                    }
-                    SessionSupervisorPhase::Closed => {
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "InterruptMember",
-                        })
-                    }
-                }
-            }
-            SessionSupervisorInput::Close => {
-                match source {
-                    SessionSupervisorPhase::Supervising => {
-                        let rejected = if !self.members.is_empty() {
-                            2
-                        } else {
-                            return self.fire_close(source);
-                        };
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Close",
-                            rejections: SessionSupervisorGuardRejections {
-                                len: 1,
-                                items: [(4, rejected)],
-                            },
-                        })
-                    }
-                    SessionSupervisorPhase::Closed => {
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Close",
-                        })
-                    }
-                }
-            }
-        }
-    }
-
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_signal(
-        &mut self,
-        signal: SessionSupervisorSignal,
-    ) -> ::std::result::Result<
-        SessionSupervisorTransition,
-        SessionSupervisorTransitionError,
-    > {
-        let source = self.phase;
-        match signal {
-            SessionSupervisorSignal::MemberRetired { session_id } => {
-                match source {
-                    SessionSupervisorPhase::Supervising => {
-                        let rejected = if !self.members.contains(&session_id) {
-                            1
-                        } else {
-                            return self.fire_member_retired(source, session_id);
-                        };
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "MemberRetired",
-                            rejections: SessionSupervisorGuardRejections {
-                                len: 1,
-                                items: [(2, rejected)],
-                            },
-                        })
-                    }
-                    SessionSupervisorPhase::Closed => {
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "MemberRetired",
-                        })
-                    }
-                }
-            }
-            SessionSupervisorSignal::MemberDestroyed { session_id } => {
-                match source {
-                    SessionSupervisorPhase::Supervising => {
-                        let rejected = if !self.members.contains(&session_id) {
-                            1
-                        } else {
-                            return self.fire_member_destroyed(source, session_id);
-                        };
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "MemberDestroyed",
-                            rejections: SessionSupervisorGuardRejections {
-                                len: 1,
-                                items: [(3, rejected)],
-                            },
-                        })
-                    }
-                    SessionSupervisorPhase::Closed => {
-                        ::std::result::Result::Err(SessionSupervisorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "MemberDestroyed",
-                        })
-                    }
-                }
-            }
-        }
+            SessionSupervisorPhase::Closed,
+            SessionSupervisorEffects::E0([]),
+        )
     }
 }

@@ -23,6 +23,7 @@ impl TrafficLightPhase {
         TrafficLightPhase::Amber,
         TrafficLightPhase::Off,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -167,16 +168,36 @@ impl TrafficLightEffect {
     }
 }
 
+/// The authority over one `TrafficLight` state: the only way to change it is to apply an input or signal, all or nothing.
+pub type TrafficLightAuthority = ::meerkat_kernel::Authority<TrafficLightState>;
+/// A saved state of a `TrafficLight` authority.
+pub type TrafficLightAuthoritySnapshot = ::meerkat_kernel::AuthoritySnapshot<
+    TrafficLightState,
+>;
+/// What a successful `TrafficLight` input did: the transition that fired, its source and target phases, and its effects.
+pub type TrafficLightTransition = ::meerkat_kernel::Transition<TrafficLightState>;
+/// Why `TrafficLight` rejected an input or a recovered state. The state is unchanged.
+pub type TrafficLightTransitionError = ::meerkat_kernel::TransitionError<
+    TrafficLightState,
+>;
+/// The candidates a `TrafficLight` guard rejection lists, each with its first failing guard.
+pub type TrafficLightGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// Applies inputs to a `TrafficLight` authority (sealed).
+#[allow(unused_imports)]
+pub use ::meerkat_kernel::Mutator as TrafficLightMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
-#[derive(Clone)]
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
-enum TrafficLightEffects {
+pub enum TrafficLightEffects {
     E0([TrafficLightEffect; 0]),
     E1([TrafficLightEffect; 1]),
     E2([TrafficLightEffect; 2]),
 }
 
-impl TrafficLightEffects {
+impl ::meerkat_kernel::EffectList for TrafficLightEffects {
+    type Effect = TrafficLightEffect;
+
     fn as_slice(&self) -> &[TrafficLightEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -194,30 +215,28 @@ impl TrafficLightEffects {
     }
 }
 
-impl ::std::fmt::Debug for TrafficLightEffects {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for TrafficLightEffects {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl ::std::cmp::Eq for TrafficLightEffects {}
-
-/// The candidates of a `GuardRejected` input, each with the label of its first guard that does not
-/// hold, held inline (no allocation).
-#[derive(Clone, Copy)]
-pub struct TrafficLightGuardRejections {
-    len: usize,
-    items: [(u16, u16); 1],
-}
-
-impl TrafficLightGuardRejections {
-    const TRANSITIONS: [&'static str; 8] = [
+#[allow(
+    clippy::nonminimal_bool,
+    clippy::overly_complex_bool_expr,
+    clippy::eq_op,
+    clippy::manual_contains,
+    clippy::const_is_empty,
+    clippy::if_same_then_else,
+    clippy::match_like_matches_macro,
+    clippy::manual_map
+)]
+impl ::meerkat_kernel::Kernel for TrafficLightState {
+    type Phase = TrafficLightPhase;
+    type Input = TrafficLightInput;
+    type Signal = TrafficLightSignal;
+    type Effect = TrafficLightEffect;
+    type Effects = TrafficLightEffects;
+    type GuardRejections = TrafficLightGuardRejections;
+    const MACHINE: &'static str = "TrafficLight";
+    const PHASES: &'static [TrafficLightPhase] = &TrafficLightPhase::ALL;
+    const INPUTS: &'static [&'static str] = &["Tick", "PressButton", "SwitchOff"];
+    const SIGNALS: &'static [&'static str] = &[];
+    const TRANSITIONS: &'static [&'static str] = &[
         "ChangeToGreen",
         "WaitOnRed",
         "ChangeToAmber",
@@ -227,328 +246,110 @@ impl TrafficLightGuardRejections {
         "PressButton",
         "SwitchOff",
     ];
-    const LABELS: [&'static str; 4] = [
+    const GUARDS: &'static [&'static str] = &[
         "ticks >= 3",
         "green_elapsed",
         "ticks >= 1",
         "!requested",
     ];
-    /// Iterates over the (transition, guard label) pairs, in declaration order of the transitions.
-    pub fn iter(
-        &self,
-    ) -> impl ::std::iter::Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.items
-            .iter()
-            .take(self.len)
-            .map(|&(transition, label)| {
-                (
-                    Self::TRANSITIONS
-                        .get(usize::from(transition))
-                        .copied()
-                        .unwrap_or_default(),
-                    Self::LABELS.get(usize::from(label)).copied().unwrap_or_default(),
-                )
-            })
+    const INVARIANTS: &'static [&'static str] = &[
+        "request_only_when_green",
+        "off_is_dark",
+    ];
+
+    fn initial() -> Self {
+        TrafficLightState::initial()
     }
 
-    /// How many candidates were rejected.
-    pub fn len(&self) -> usize {
-        self.iter().count()
+    fn phase(&self) -> Self::Phase {
+        self.phase
     }
 
-    /// Whether there are none (never, for a real rejection).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl ::std::fmt::Debug for TrafficLightGuardRejections {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for TrafficLightGuardRejections {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl ::std::cmp::Eq for TrafficLightGuardRejections {}
-
-/// What a successful input did: the transition that fired, the phases it went from and to, and the
-/// effects it emitted, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TrafficLightTransition {
-    transition: &'static str,
-    source: TrafficLightPhase,
-    target: TrafficLightPhase,
-    effects: TrafficLightEffects,
-}
-
-impl TrafficLightTransition {
-    /// The name of the transition that fired.
-    pub fn transition_name(&self) -> &'static str {
-        self.transition
-    }
-
-    /// The phase it fired from.
-    pub fn source(&self) -> TrafficLightPhase {
-        self.source
-    }
-
-    /// The phase it led to (the source phase for `stay`).
-    pub fn target(&self) -> TrafficLightPhase {
-        self.target
-    }
-
-    /// The effects it emitted, in order.
-    pub fn effects(&self) -> &[TrafficLightEffect] {
-        self.effects.as_slice()
-    }
-
-    /// The effects it emitted, in order, as a `Vec`.
-    pub fn into_effects(self) -> ::std::vec::Vec<TrafficLightEffect> {
-        self.effects.into_vec()
-    }
-}
-
-/// Why `TrafficLight` rejected an input or a recovered state. The state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TrafficLightTransitionError {
-    /// No transition on this trigger leaves the current phase.
-    NoMatchingTransition {
-        /// The current phase.
-        phase: TrafficLightPhase,
-        /// The input or signal.
-        trigger: &'static str,
-    },
-    /// Every candidate has a guard that does not hold, and there is no `otherwise` candidate.
-    GuardRejected {
-        /// The current phase.
-        phase: TrafficLightPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// Every candidate, in declaration order, with the label of its first guard that does not hold.
-        rejections: TrafficLightGuardRejections,
-    },
-    /// The guards of two candidates both hold.
-    AmbiguousTransition {
-        /// The current phase.
-        phase: TrafficLightPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// The first candidate whose guards hold, in declaration order.
-        first: &'static str,
-        /// The second one.
-        second: &'static str,
-    },
-    /// A guard or the body overflowed a `u64` or divided by zero.
-    ArithmeticOverflow {
-        /// The candidate whose guard, or the transition whose body, failed.
-        transition: &'static str,
-    },
-    /// The state after the transition would break an invariant.
-    InvariantViolated {
-        /// The transition that fired.
-        transition: &'static str,
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-    /// A state given to `recover_from_state` breaks an invariant.
-    RecoveredStateInvariantRejected {
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-}
-
-impl ::std::fmt::Display for TrafficLightTransitionError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::NoMatchingTransition { phase, trigger } => {
-                ::std::write!(f, "no transition for `{trigger}` in phase `{phase}`")
-            }
-            Self::GuardRejected { phase, trigger, rejections } => {
-                ::std::write!(
-                    f,
-                    "every candidate for `{trigger}` in phase `{phase}` was rejected by a guard"
-                )?;
-                for (index, (transition, label)) in rejections.iter().enumerate() {
-                    let separator = if index == 0 { ": " } else { ", " };
-                    ::std::write!(
-                        f, "{separator}`{transition}` (`{label}` does not hold)"
-                    )?;
-                }
-                ::std::result::Result::Ok(())
-            }
-            Self::AmbiguousTransition { phase, trigger, first, second } => {
-                ::std::write!(
-                    f,
-                    "transitions `{first}` and `{second}` both accept `{trigger}` in phase `{phase}`"
-                )
-            }
-            Self::ArithmeticOverflow { transition } => {
-                ::std::write!(
-                    f,
-                    "arithmetic overflow or division by zero in transition `{transition}`"
-                )
-            }
-            Self::InvariantViolated { transition, invariant } => {
-                ::std::write!(
-                    f, "transition `{transition}` would break invariant `{invariant}`"
-                )
-            }
-            Self::RecoveredStateInvariantRejected { invariant } => {
-                ::std::write!(f, "the recovered state breaks invariant `{invariant}`")
-            }
-        }
-    }
-}
-
-impl ::std::error::Error for TrafficLightTransitionError {}
-
-/// The authority over one `TrafficLight` state: the only way to change it is to apply an input or signal, all or nothing.
-#[derive(Clone)]
-pub struct TrafficLightAuthority {
-    state: TrafficLightState,
-    owner: ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    >,
-}
-
-impl TrafficLightAuthority {
-    /// An authority at the initial state.
-    pub fn new() -> Self {
-        Self::with_state(TrafficLightState::initial())
-    }
-
-    fn with_state(state: TrafficLightState) -> Self {
-        Self {
-            state,
-            owner: ::std::sync::Arc::new(()),
-        }
-    }
-
-    /// An authority over a stored state, after checking every invariant in declaration order.
-    ///
-    /// # Errors
-    ///
-    /// `RecoveredStateInvariantRejected` naming the first invariant the state breaks.
-    pub fn recover_from_state(
-        state: TrafficLightState,
-    ) -> ::std::result::Result<Self, TrafficLightTransitionError> {
-        match state.violated_invariant() {
-            Some(invariant) => {
-                ::std::result::Result::Err(TrafficLightTransitionError::RecoveredStateInvariantRejected {
-                    invariant,
-                })
-            }
-            None => ::std::result::Result::Ok(Self::with_state(state)),
-        }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &TrafficLightState {
-        &self.state
-    }
-
-    /// The current state, consuming the authority.
-    pub fn into_state(self) -> TrafficLightState {
-        self.state
-    }
-
-    /// A copy of the current state, to roll back to with `restore_snapshot`.
-    pub fn snapshot(&self) -> TrafficLightAuthoritySnapshot {
-        TrafficLightAuthoritySnapshot {
-            state: self.state.clone(),
-        }
-    }
-
-    /// Rolls back to a snapshot taken from an authority (not re-validated).
-    pub fn restore_snapshot(&mut self, snapshot: TrafficLightAuthoritySnapshot) {
-        self.state = snapshot.state;
-    }
-
-    /// Applies a signal, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the signal was rejected; the state is then unchanged.
-    pub fn apply_signal(
-        &mut self,
-        signal: TrafficLightSignal,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
-        self.state.dispatch_signal(signal)
-    }
-
-    /// The identity of this authority: clones share it, `fork` mints a new one.
-    pub fn generated_authority_owner_token(
-        &self,
-    ) -> ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    > {
-        ::std::sync::Arc::clone(&self.owner)
-    }
-
-    /// A copy of this authority with its own identity.
-    pub fn fork(&self) -> Self {
-        Self::with_state(self.state.clone())
-    }
-}
-
-impl ::std::default::Default for TrafficLightAuthority {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ::std::fmt::Debug for TrafficLightAuthority {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct(::std::stringify!(TrafficLightAuthority))
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A saved state of an authority.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrafficLightAuthoritySnapshot {
-    state: TrafficLightState,
-}
-
-impl TrafficLightAuthoritySnapshot {
-    /// The saved state.
-    pub fn state(&self) -> &TrafficLightState {
-        &self.state
-    }
-}
-
-mod traffic_light_sealed {
-    pub trait Sealed {}
-}
-
-impl traffic_light_sealed::Sealed for TrafficLightAuthority {}
-
-/// Applies inputs to a `TrafficLight` authority. Sealed: implemented by `TrafficLightAuthority` only.
-pub trait TrafficLightMutator: traffic_light_sealed::Sealed {
-    /// Applies an input, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the input was rejected; the state is then unchanged.
-    fn apply(
-        &mut self,
-        input: TrafficLightInput,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError>;
-}
-
-impl TrafficLightMutator for TrafficLightAuthority {
     #[inline]
-    fn apply(
-        &mut self,
-        input: TrafficLightInput,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
-        self.state.dispatch_input(input)
+    fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            TrafficLightInput::Tick => {
+                match source {
+                    TrafficLightPhase::Red => {
+                        if self.ticks >= 3 {
+                            self.fire_change_to_green()
+                        } else {
+                            self.fire_wait_on_red()
+                        }
+                    }
+                    TrafficLightPhase::Green => {
+                        let holds = match self.guard_green_elapsed() {
+                            Some(value) => value,
+                            None => {
+                                return ::meerkat_kernel::reject::overflow("ChangeToAmber");
+                            }
+                        };
+                        if holds {
+                            self.fire_change_to_amber()
+                        } else {
+                            self.fire_wait_on_green()
+                        }
+                    }
+                    TrafficLightPhase::Amber => {
+                        if self.ticks >= 1 {
+                            self.fire_change_to_red()
+                        } else {
+                            self.fire_wait_on_amber()
+                        }
+                    }
+                    TrafficLightPhase::Off => {
+                        ::meerkat_kernel::reject::no_transition(source, "Tick")
+                    }
+                }
+            }
+            TrafficLightInput::PressButton => {
+                match source {
+                    TrafficLightPhase::Red
+                    | TrafficLightPhase::Amber
+                    | TrafficLightPhase::Off => {
+                        ::meerkat_kernel::reject::no_transition(source, "PressButton")
+                    }
+                    TrafficLightPhase::Green => {
+                        let rejected = if self.requested {
+                            "!requested"
+                        } else {
+                            return self.fire_press_button();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "PressButton",
+                            [("PressButton", rejected)],
+                        )
+                    }
+                }
+            }
+            TrafficLightInput::SwitchOff { .. } => {
+                match source {
+                    TrafficLightPhase::Red
+                    | TrafficLightPhase::Green
+                    | TrafficLightPhase::Amber => self.fire_switch_off(),
+                    TrafficLightPhase::Off => {
+                        ::meerkat_kernel::reject::no_transition(source, "SwitchOff")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
+        match signal {}
+    }
+
+    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+        if !self.invariant_request_only_when_green() {
+            return Some("request_only_when_green");
+        }
+        if !self.invariant_off_is_dark() {
+            return Some("off_is_dark");
+        }
+        None
     }
 }
 
@@ -587,24 +388,10 @@ impl TrafficLightState {
         self.phase != TrafficLightPhase::Off || self.ticks == 0
     }
 
-    /// The first invariant, in declaration order, that does not hold (one that fails to evaluate does
-    /// not hold).
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
-        if !self.invariant_request_only_when_green() {
-            return Some("request_only_when_green");
-        }
-        if !self.invariant_off_is_dark() {
-            return Some("off_is_dark");
-        }
-        None
-    }
-
     /// Fires `ChangeToGreen`.
     #[inline]
-    fn fire_change_to_green(
-        &mut self,
-        source: TrafficLightPhase,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
+    fn fire_change_to_green(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = TrafficLightPhase::Green;
         let undo = self.ticks;
         self.ticks = 0;
@@ -616,58 +403,39 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.ticks = undo;
             self.phase = source;
-            return ::std::result::Result::Err(TrafficLightTransitionError::InvariantViolated {
-                transition: "ChangeToGreen",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ChangeToGreen", invariant);
         }
-        ::std::result::Result::Ok(TrafficLightTransition {
-            transition: "ChangeToGreen",
+        ::meerkat_kernel::fired(
+            "ChangeToGreen",
             source,
-            target: TrafficLightPhase::Green,
-            effects: TrafficLightEffects::E2([effect, effect_1]),
-        })
+            TrafficLightPhase::Green,
+            TrafficLightEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Fires `WaitOnRed`.
     #[inline]
-    fn fire_wait_on_red(
-        &mut self,
-        source: TrafficLightPhase,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
+    fn fire_wait_on_red(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
             Some(value) => value,
-            None => {
-                return ::std::result::Result::Err(TrafficLightTransitionError::ArithmeticOverflow {
-                    transition: "WaitOnRed",
-                });
-            }
+            None => return ::meerkat_kernel::reject::overflow("WaitOnRed"),
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.ticks = undo;
-            return ::std::result::Result::Err(TrafficLightTransitionError::InvariantViolated {
-                transition: "WaitOnRed",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("WaitOnRed", invariant);
         }
-        ::std::result::Result::Ok(TrafficLightTransition {
-            transition: "WaitOnRed",
-            source,
-            target: source,
-            effects: TrafficLightEffects::E0([]),
-        })
+        ::meerkat_kernel::fired("WaitOnRed", source, source, TrafficLightEffects::E0([]))
     }
 
     /// Fires `ChangeToAmber`.
     #[inline]
-    fn fire_change_to_amber(
-        &mut self,
-        source: TrafficLightPhase,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
+    fn fire_change_to_amber(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = TrafficLightPhase::Amber;
         let undo = self.ticks;
         self.ticks = 0;
@@ -681,59 +449,45 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.requested = undo_1;
             self.ticks = undo;
             self.phase = source;
-            return ::std::result::Result::Err(TrafficLightTransitionError::InvariantViolated {
-                transition: "ChangeToAmber",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ChangeToAmber", invariant);
         }
-        ::std::result::Result::Ok(TrafficLightTransition {
-            transition: "ChangeToAmber",
+        ::meerkat_kernel::fired(
+            "ChangeToAmber",
             source,
-            target: TrafficLightPhase::Amber,
-            effects: TrafficLightEffects::E2([effect, effect_1]),
-        })
+            TrafficLightPhase::Amber,
+            TrafficLightEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Fires `WaitOnGreen`.
     #[inline]
-    fn fire_wait_on_green(
-        &mut self,
-        source: TrafficLightPhase,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
+    fn fire_wait_on_green(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
             Some(value) => value,
-            None => {
-                return ::std::result::Result::Err(TrafficLightTransitionError::ArithmeticOverflow {
-                    transition: "WaitOnGreen",
-                });
-            }
+            None => return ::meerkat_kernel::reject::overflow("WaitOnGreen"),
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.ticks = undo;
-            return ::std::result::Result::Err(TrafficLightTransitionError::InvariantViolated {
-                transition: "WaitOnGreen",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("WaitOnGreen", invariant);
         }
-        ::std::result::Result::Ok(TrafficLightTransition {
-            transition: "WaitOnGreen",
+        ::meerkat_kernel::fired(
+            "WaitOnGreen",
             source,
-            target: source,
-            effects: TrafficLightEffects::E0([]),
-        })
+            source,
+            TrafficLightEffects::E0([]),
+        )
     }
 
     /// Fires `ChangeToRed`.
     #[inline]
-    fn fire_change_to_red(
-        &mut self,
-        source: TrafficLightPhase,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
+    fn fire_change_to_red(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = TrafficLightPhase::Red;
         let undo = self.ticks;
         self.ticks = 0;
@@ -743,9 +497,7 @@ impl TrafficLightState {
             None => {
                 self.ticks = undo;
                 self.phase = source;
-                return ::std::result::Result::Err(TrafficLightTransitionError::ArithmeticOverflow {
-                    transition: "ChangeToRed",
-                });
+                return ::meerkat_kernel::reject::overflow("ChangeToRed");
             }
         };
         let effect = TrafficLightEffect::Show {
@@ -756,59 +508,45 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.cycles = undo_1;
             self.ticks = undo;
             self.phase = source;
-            return ::std::result::Result::Err(TrafficLightTransitionError::InvariantViolated {
-                transition: "ChangeToRed",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("ChangeToRed", invariant);
         }
-        ::std::result::Result::Ok(TrafficLightTransition {
-            transition: "ChangeToRed",
+        ::meerkat_kernel::fired(
+            "ChangeToRed",
             source,
-            target: TrafficLightPhase::Red,
-            effects: TrafficLightEffects::E2([effect, effect_1]),
-        })
+            TrafficLightPhase::Red,
+            TrafficLightEffects::E2([effect, effect_1]),
+        )
     }
 
     /// Fires `WaitOnAmber`.
     #[inline]
-    fn fire_wait_on_amber(
-        &mut self,
-        source: TrafficLightPhase,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
+    fn fire_wait_on_amber(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
             Some(value) => value,
-            None => {
-                return ::std::result::Result::Err(TrafficLightTransitionError::ArithmeticOverflow {
-                    transition: "WaitOnAmber",
-                });
-            }
+            None => return ::meerkat_kernel::reject::overflow("WaitOnAmber"),
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.ticks = undo;
-            return ::std::result::Result::Err(TrafficLightTransitionError::InvariantViolated {
-                transition: "WaitOnAmber",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("WaitOnAmber", invariant);
         }
-        ::std::result::Result::Ok(TrafficLightTransition {
-            transition: "WaitOnAmber",
+        ::meerkat_kernel::fired(
+            "WaitOnAmber",
             source,
-            target: source,
-            effects: TrafficLightEffects::E0([]),
-        })
+            source,
+            TrafficLightEffects::E0([]),
+        )
     }
 
     /// Fires `PressButton`.
     #[inline]
-    fn fire_press_button(
-        &mut self,
-        source: TrafficLightPhase,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
+    fn fire_press_button(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let undo = self.requested;
         self.requested = true;
         let effect = TrafficLightEffect::Projected {
@@ -816,27 +554,22 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.requested = undo;
-            return ::std::result::Result::Err(TrafficLightTransitionError::InvariantViolated {
-                transition: "PressButton",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("PressButton", invariant);
         }
-        ::std::result::Result::Ok(TrafficLightTransition {
-            transition: "PressButton",
+        ::meerkat_kernel::fired(
+            "PressButton",
             source,
-            target: source,
-            effects: TrafficLightEffects::E1([effect]),
-        })
+            source,
+            TrafficLightEffects::E1([effect]),
+        )
     }
 
     /// Fires `SwitchOff`.
     #[inline]
-    fn fire_switch_off(
-        &mut self,
-        source: TrafficLightPhase,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
+    fn fire_switch_off(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = TrafficLightPhase::Off;
         let undo = self.ticks;
         self.ticks = 0;
@@ -847,119 +580,17 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.requested = undo_1;
             self.ticks = undo;
             self.phase = source;
-            return ::std::result::Result::Err(TrafficLightTransitionError::InvariantViolated {
-                transition: "SwitchOff",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("SwitchOff", invariant);
         }
-        ::std::result::Result::Ok(TrafficLightTransition {
-            transition: "SwitchOff",
+        ::meerkat_kernel::fired(
+            "SwitchOff",
             source,
-            target: TrafficLightPhase::Off,
-            effects: TrafficLightEffects::E1([effect]),
-        })
-    }
-
-    /// Applies one input: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_input(
-        &mut self,
-        input: TrafficLightInput,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
-        let source = self.phase;
-        match input {
-            TrafficLightInput::Tick => {
-                match source {
-                    TrafficLightPhase::Red => {
-                        if self.ticks >= 3 {
-                            self.fire_change_to_green(source)
-                        } else {
-                            self.fire_wait_on_red(source)
-                        }
-                    }
-                    TrafficLightPhase::Green => {
-                        let holds = match self.guard_green_elapsed() {
-                            Some(value) => value,
-                            None => {
-                                return ::std::result::Result::Err(TrafficLightTransitionError::ArithmeticOverflow {
-                                    transition: "ChangeToAmber",
-                                });
-                            }
-                        };
-                        if holds {
-                            self.fire_change_to_amber(source)
-                        } else {
-                            self.fire_wait_on_green(source)
-                        }
-                    }
-                    TrafficLightPhase::Amber => {
-                        if self.ticks >= 1 {
-                            self.fire_change_to_red(source)
-                        } else {
-                            self.fire_wait_on_amber(source)
-                        }
-                    }
-                    TrafficLightPhase::Off => {
-                        ::std::result::Result::Err(TrafficLightTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Tick",
-                        })
-                    }
-                }
-            }
-            TrafficLightInput::PressButton => {
-                match source {
-                    TrafficLightPhase::Red
-                    | TrafficLightPhase::Amber
-                    | TrafficLightPhase::Off => {
-                        ::std::result::Result::Err(TrafficLightTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "PressButton",
-                        })
-                    }
-                    TrafficLightPhase::Green => {
-                        let rejected = if self.requested {
-                            3
-                        } else {
-                            return self.fire_press_button(source);
-                        };
-                        ::std::result::Result::Err(TrafficLightTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "PressButton",
-                            rejections: TrafficLightGuardRejections {
-                                len: 1,
-                                items: [(6, rejected)],
-                            },
-                        })
-                    }
-                }
-            }
-            TrafficLightInput::SwitchOff { .. } => {
-                match source {
-                    TrafficLightPhase::Red
-                    | TrafficLightPhase::Green
-                    | TrafficLightPhase::Amber => self.fire_switch_off(source),
-                    TrafficLightPhase::Off => {
-                        ::std::result::Result::Err(TrafficLightTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "SwitchOff",
-                        })
-                    }
-                }
-            }
-        }
-    }
-
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_signal(
-        &mut self,
-        signal: TrafficLightSignal,
-    ) -> ::std::result::Result<TrafficLightTransition, TrafficLightTransitionError> {
-        match signal {}
+            TrafficLightPhase::Off,
+            TrafficLightEffects::E1([effect]),
+        )
     }
 }

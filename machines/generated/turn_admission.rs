@@ -20,6 +20,7 @@ impl TurnAdmissionPhase {
         TurnAdmissionPhase::Running,
         TurnAdmissionPhase::Ended,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -203,10 +204,28 @@ impl TurnAdmissionEffect {
     }
 }
 
+/// The authority over one `TurnAdmission` state: the only way to change it is to apply an input or signal, all or nothing.
+pub type TurnAdmissionAuthority = ::meerkat_kernel::Authority<TurnAdmissionState>;
+/// A saved state of a `TurnAdmission` authority.
+pub type TurnAdmissionAuthoritySnapshot = ::meerkat_kernel::AuthoritySnapshot<
+    TurnAdmissionState,
+>;
+/// What a successful `TurnAdmission` input did: the transition that fired, its source and target phases, and its effects.
+pub type TurnAdmissionTransition = ::meerkat_kernel::Transition<TurnAdmissionState>;
+/// Why `TurnAdmission` rejected an input or a recovered state. The state is unchanged.
+pub type TurnAdmissionTransitionError = ::meerkat_kernel::TransitionError<
+    TurnAdmissionState,
+>;
+/// The candidates a `TurnAdmission` guard rejection lists, each with its first failing guard.
+pub type TurnAdmissionGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// Applies inputs to a `TurnAdmission` authority (sealed).
+#[allow(unused_imports)]
+pub use ::meerkat_kernel::Mutator as TurnAdmissionMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
-#[derive(Clone)]
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
-enum TurnAdmissionEffects {
+pub enum TurnAdmissionEffects {
     E0([TurnAdmissionEffect; 0]),
     E1([TurnAdmissionEffect; 1]),
     E2([TurnAdmissionEffect; 2]),
@@ -231,6 +250,10 @@ impl TurnAdmissionEffects {
             }
         };
     }
+}
+
+impl ::meerkat_kernel::EffectList for TurnAdmissionEffects {
+    type Effect = TurnAdmissionEffect;
 
     fn as_slice(&self) -> &[TurnAdmissionEffect] {
         match *self {
@@ -251,30 +274,34 @@ impl TurnAdmissionEffects {
     }
 }
 
-impl ::std::fmt::Debug for TurnAdmissionEffects {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for TurnAdmissionEffects {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl ::std::cmp::Eq for TurnAdmissionEffects {}
-
-/// The candidates of a `GuardRejected` input, each with the label of its first guard that does not
-/// hold, held inline (no allocation).
-#[derive(Clone, Copy)]
-pub struct TurnAdmissionGuardRejections {
-    len: usize,
-    items: [(u16, u16); 1],
-}
-
-impl TurnAdmissionGuardRejections {
-    const TRANSITIONS: [&'static str; 8] = [
+#[allow(
+    clippy::nonminimal_bool,
+    clippy::overly_complex_bool_expr,
+    clippy::eq_op,
+    clippy::manual_contains,
+    clippy::const_is_empty,
+    clippy::if_same_then_else,
+    clippy::match_like_matches_macro,
+    clippy::manual_map
+)]
+impl ::meerkat_kernel::Kernel for TurnAdmissionState {
+    type Phase = TurnAdmissionPhase;
+    type Input = TurnAdmissionInput;
+    type Signal = TurnAdmissionSignal;
+    type Effect = TurnAdmissionEffect;
+    type Effects = TurnAdmissionEffects;
+    type GuardRejections = TurnAdmissionGuardRejections;
+    const MACHINE: &'static str = "TurnAdmission";
+    const PHASES: &'static [TurnAdmissionPhase] = &TurnAdmissionPhase::ALL;
+    const INPUTS: &'static [&'static str] = &[
+        "RequestTurn",
+        "Interrupt",
+        "TurnFinished",
+        "Describe",
+        "EndConversation",
+    ];
+    const SIGNALS: &'static [&'static str] = &["CapacityChanged"];
+    const TRANSITIONS: &'static [&'static str] = &[
         "StartNow",
         "Enqueue",
         "Refuse",
@@ -284,329 +311,130 @@ impl TurnAdmissionGuardRejections {
         "EndConversation",
         "CapacityChanged",
     ];
-    const LABELS: [&'static str; 5] = [
+    const GUARDS: &'static [&'static str] = &[
         "!queue_full",
         "!waiting.contains(turn)",
         "current != Some(turn)",
         "current == Some(turn)",
         "capacity > 0",
     ];
-    /// Iterates over the (transition, guard label) pairs, in declaration order of the transitions.
-    pub fn iter(
-        &self,
-    ) -> impl ::std::iter::Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.items
-            .iter()
-            .take(self.len)
-            .map(|&(transition, label)| {
-                (
-                    Self::TRANSITIONS
-                        .get(usize::from(transition))
-                        .copied()
-                        .unwrap_or_default(),
-                    Self::LABELS.get(usize::from(label)).copied().unwrap_or_default(),
-                )
-            })
+    const INVARIANTS: &'static [&'static str] = &[
+        "running_has_a_turn",
+        "only_a_running_conversation_queues",
+        "no_turn_waits_twice",
+    ];
+
+    fn initial() -> Self {
+        TurnAdmissionState::initial()
     }
 
-    /// How many candidates were rejected.
-    pub fn len(&self) -> usize {
-        self.iter().count()
+    fn phase(&self) -> Self::Phase {
+        self.phase
     }
 
-    /// Whether there are none (never, for a real rejection).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl ::std::fmt::Debug for TurnAdmissionGuardRejections {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for TurnAdmissionGuardRejections {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl ::std::cmp::Eq for TurnAdmissionGuardRejections {}
-
-/// What a successful input did: the transition that fired, the phases it went from and to, and the
-/// effects it emitted, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TurnAdmissionTransition {
-    transition: &'static str,
-    source: TurnAdmissionPhase,
-    target: TurnAdmissionPhase,
-    effects: TurnAdmissionEffects,
-}
-
-impl TurnAdmissionTransition {
-    /// The name of the transition that fired.
-    pub fn transition_name(&self) -> &'static str {
-        self.transition
-    }
-
-    /// The phase it fired from.
-    pub fn source(&self) -> TurnAdmissionPhase {
-        self.source
-    }
-
-    /// The phase it led to (the source phase for `stay`).
-    pub fn target(&self) -> TurnAdmissionPhase {
-        self.target
-    }
-
-    /// The effects it emitted, in order.
-    pub fn effects(&self) -> &[TurnAdmissionEffect] {
-        self.effects.as_slice()
-    }
-
-    /// The effects it emitted, in order, as a `Vec`.
-    pub fn into_effects(self) -> ::std::vec::Vec<TurnAdmissionEffect> {
-        self.effects.into_vec()
-    }
-}
-
-/// Why `TurnAdmission` rejected an input or a recovered state. The state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TurnAdmissionTransitionError {
-    /// No transition on this trigger leaves the current phase.
-    NoMatchingTransition {
-        /// The current phase.
-        phase: TurnAdmissionPhase,
-        /// The input or signal.
-        trigger: &'static str,
-    },
-    /// Every candidate has a guard that does not hold, and there is no `otherwise` candidate.
-    GuardRejected {
-        /// The current phase.
-        phase: TurnAdmissionPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// Every candidate, in declaration order, with the label of its first guard that does not hold.
-        rejections: TurnAdmissionGuardRejections,
-    },
-    /// The guards of two candidates both hold.
-    AmbiguousTransition {
-        /// The current phase.
-        phase: TurnAdmissionPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// The first candidate whose guards hold, in declaration order.
-        first: &'static str,
-        /// The second one.
-        second: &'static str,
-    },
-    /// A guard or the body overflowed a `u64` or divided by zero.
-    ArithmeticOverflow {
-        /// The candidate whose guard, or the transition whose body, failed.
-        transition: &'static str,
-    },
-    /// The state after the transition would break an invariant.
-    InvariantViolated {
-        /// The transition that fired.
-        transition: &'static str,
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-    /// A state given to `recover_from_state` breaks an invariant.
-    RecoveredStateInvariantRejected {
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-}
-
-impl ::std::fmt::Display for TurnAdmissionTransitionError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::NoMatchingTransition { phase, trigger } => {
-                ::std::write!(f, "no transition for `{trigger}` in phase `{phase}`")
-            }
-            Self::GuardRejected { phase, trigger, rejections } => {
-                ::std::write!(
-                    f,
-                    "every candidate for `{trigger}` in phase `{phase}` was rejected by a guard"
-                )?;
-                for (index, (transition, label)) in rejections.iter().enumerate() {
-                    let separator = if index == 0 { ": " } else { ", " };
-                    ::std::write!(
-                        f, "{separator}`{transition}` (`{label}` does not hold)"
-                    )?;
-                }
-                ::std::result::Result::Ok(())
-            }
-            Self::AmbiguousTransition { phase, trigger, first, second } => {
-                ::std::write!(
-                    f,
-                    "transitions `{first}` and `{second}` both accept `{trigger}` in phase `{phase}`"
-                )
-            }
-            Self::ArithmeticOverflow { transition } => {
-                ::std::write!(
-                    f,
-                    "arithmetic overflow or division by zero in transition `{transition}`"
-                )
-            }
-            Self::InvariantViolated { transition, invariant } => {
-                ::std::write!(
-                    f, "transition `{transition}` would break invariant `{invariant}`"
-                )
-            }
-            Self::RecoveredStateInvariantRejected { invariant } => {
-                ::std::write!(f, "the recovered state breaks invariant `{invariant}`")
-            }
-        }
-    }
-}
-
-impl ::std::error::Error for TurnAdmissionTransitionError {}
-
-/// The authority over one `TurnAdmission` state: the only way to change it is to apply an input or signal, all or nothing.
-#[derive(Clone)]
-pub struct TurnAdmissionAuthority {
-    state: TurnAdmissionState,
-    owner: ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    >,
-}
-
-impl TurnAdmissionAuthority {
-    /// An authority at the initial state.
-    pub fn new() -> Self {
-        Self::with_state(TurnAdmissionState::initial())
-    }
-
-    fn with_state(state: TurnAdmissionState) -> Self {
-        Self {
-            state,
-            owner: ::std::sync::Arc::new(()),
-        }
-    }
-
-    /// An authority over a stored state, after checking every invariant in declaration order.
-    ///
-    /// # Errors
-    ///
-    /// `RecoveredStateInvariantRejected` naming the first invariant the state breaks.
-    pub fn recover_from_state(
-        state: TurnAdmissionState,
-    ) -> ::std::result::Result<Self, TurnAdmissionTransitionError> {
-        match state.violated_invariant() {
-            Some(invariant) => {
-                ::std::result::Result::Err(TurnAdmissionTransitionError::RecoveredStateInvariantRejected {
-                    invariant,
-                })
-            }
-            None => ::std::result::Result::Ok(Self::with_state(state)),
-        }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &TurnAdmissionState {
-        &self.state
-    }
-
-    /// The current state, consuming the authority.
-    pub fn into_state(self) -> TurnAdmissionState {
-        self.state
-    }
-
-    /// A copy of the current state, to roll back to with `restore_snapshot`.
-    pub fn snapshot(&self) -> TurnAdmissionAuthoritySnapshot {
-        TurnAdmissionAuthoritySnapshot {
-            state: self.state.clone(),
-        }
-    }
-
-    /// Rolls back to a snapshot taken from an authority (not re-validated).
-    pub fn restore_snapshot(&mut self, snapshot: TurnAdmissionAuthoritySnapshot) {
-        self.state = snapshot.state;
-    }
-
-    /// Applies a signal, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the signal was rejected; the state is then unchanged.
-    pub fn apply_signal(
-        &mut self,
-        signal: TurnAdmissionSignal,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
-        self.state.dispatch_signal(signal)
-    }
-
-    /// The identity of this authority: clones share it, `fork` mints a new one.
-    pub fn generated_authority_owner_token(
-        &self,
-    ) -> ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    > {
-        ::std::sync::Arc::clone(&self.owner)
-    }
-
-    /// A copy of this authority with its own identity.
-    pub fn fork(&self) -> Self {
-        Self::with_state(self.state.clone())
-    }
-}
-
-impl ::std::default::Default for TurnAdmissionAuthority {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ::std::fmt::Debug for TurnAdmissionAuthority {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct(::std::stringify!(TurnAdmissionAuthority))
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A saved state of an authority.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TurnAdmissionAuthoritySnapshot {
-    state: TurnAdmissionState,
-}
-
-impl TurnAdmissionAuthoritySnapshot {
-    /// The saved state.
-    pub fn state(&self) -> &TurnAdmissionState {
-        &self.state
-    }
-}
-
-mod turn_admission_sealed {
-    pub trait Sealed {}
-}
-
-impl turn_admission_sealed::Sealed for TurnAdmissionAuthority {}
-
-/// Applies inputs to a `TurnAdmission` authority. Sealed: implemented by `TurnAdmissionAuthority` only.
-pub trait TurnAdmissionMutator: turn_admission_sealed::Sealed {
-    /// Applies an input, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the input was rejected; the state is then unchanged.
-    fn apply(
-        &mut self,
-        input: TurnAdmissionInput,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError>;
-}
-
-impl TurnAdmissionMutator for TurnAdmissionAuthority {
     #[inline]
-    fn apply(
-        &mut self,
-        input: TurnAdmissionInput,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
-        self.state.dispatch_input(input)
+    fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            TurnAdmissionInput::RequestTurn { turn } => {
+                match source {
+                    TurnAdmissionPhase::Ready => self.fire_start_now(turn),
+                    TurnAdmissionPhase::Running => {
+                        if !self.guard_queue_full() && !self.waiting.contains(&turn)
+                            && self.current != Some(turn.clone())
+                        {
+                            self.fire_enqueue(turn)
+                        } else {
+                            self.fire_refuse(turn)
+                        }
+                    }
+                    TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "RequestTurn")
+                    }
+                }
+            }
+            TurnAdmissionInput::Interrupt => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "Interrupt")
+                    }
+                    TurnAdmissionPhase::Running => self.fire_interrupt(),
+                }
+            }
+            TurnAdmissionInput::TurnFinished { turn } => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "TurnFinished")
+                    }
+                    TurnAdmissionPhase::Running => {
+                        let rejected = if self.current != Some(turn.clone()) {
+                            "current == Some(turn)"
+                        } else {
+                            return self.fire_turn_finished(turn);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "TurnFinished",
+                            [("TurnFinished", rejected)],
+                        )
+                    }
+                }
+            }
+            TurnAdmissionInput::Describe => self.fire_describe(),
+            TurnAdmissionInput::EndConversation => {
+                match source {
+                    TurnAdmissionPhase::Ready => self.fire_end_conversation(),
+                    TurnAdmissionPhase::Running | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "EndConversation",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            TurnAdmissionSignal::CapacityChanged { capacity } => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Running => {
+                        let rejected = if capacity == 0 {
+                            "capacity > 0"
+                        } else {
+                            return self.fire_capacity_changed(capacity);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "CapacityChanged",
+                            [("CapacityChanged", rejected)],
+                        )
+                    }
+                    TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "CapacityChanged",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+        if !self.invariant_running_has_a_turn() {
+            return Some("running_has_a_turn");
+        }
+        if !self.invariant_only_a_running_conversation_queues() {
+            return Some("only_a_running_conversation_queues");
+        }
+        if !self.invariant_no_turn_waits_twice() {
+            return Some("no_turn_waits_twice");
+        }
+        None
     }
 }
 
@@ -646,28 +474,10 @@ impl TurnAdmissionState {
         self.waiting.iter().all(|t| Some(t.clone()) != self.current)
     }
 
-    /// The first invariant, in declaration order, that does not hold (one that fails to evaluate does
-    /// not hold).
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
-        if !self.invariant_running_has_a_turn() {
-            return Some("running_has_a_turn");
-        }
-        if !self.invariant_only_a_running_conversation_queues() {
-            return Some("only_a_running_conversation_queues");
-        }
-        if !self.invariant_no_turn_waits_twice() {
-            return Some("no_turn_waits_twice");
-        }
-        None
-    }
-
     /// Fires `StartNow`.
     #[inline]
-    fn fire_start_now(
-        &mut self,
-        source: TurnAdmissionPhase,
-        turn: TurnId,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
+    fn fire_start_now(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = TurnAdmissionPhase::Running;
         let undo = self.current.replace(turn.clone());
         let undo_1 = self.started;
@@ -676,38 +486,30 @@ impl TurnAdmissionState {
             None => {
                 self.current = undo;
                 self.phase = source;
-                return ::std::result::Result::Err(TurnAdmissionTransitionError::ArithmeticOverflow {
-                    transition: "StartNow",
-                });
+                return ::meerkat_kernel::reject::overflow("StartNow");
             }
         };
         let effect = TurnAdmissionEffect::StartTurn {
             turn: turn.clone(),
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.started = undo_1;
             self.current = undo;
             self.phase = source;
-            return ::std::result::Result::Err(TurnAdmissionTransitionError::InvariantViolated {
-                transition: "StartNow",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("StartNow", invariant);
         }
-        ::std::result::Result::Ok(TurnAdmissionTransition {
-            transition: "StartNow",
+        ::meerkat_kernel::fired(
+            "StartNow",
             source,
-            target: TurnAdmissionPhase::Running,
-            effects: TurnAdmissionEffects::E1([effect]),
-        })
+            TurnAdmissionPhase::Running,
+            TurnAdmissionEffects::E1([effect]),
+        )
     }
 
     /// Fires `Enqueue`.
     #[inline]
-    fn fire_enqueue(
-        &mut self,
-        source: TurnAdmissionPhase,
-        turn: TurnId,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
+    fn fire_enqueue(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let value = turn;
         self.waiting.push(value);
         let effect = TurnAdmissionEffect::QueueReport {
@@ -715,53 +517,41 @@ impl TurnAdmissionState {
             waiting: self.waiting.len() as u64,
             started: self.started,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.waiting.pop();
-            return ::std::result::Result::Err(TurnAdmissionTransitionError::InvariantViolated {
-                transition: "Enqueue",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Enqueue", invariant);
         }
-        ::std::result::Result::Ok(TurnAdmissionTransition {
-            transition: "Enqueue",
+        ::meerkat_kernel::fired(
+            "Enqueue",
             source,
-            target: source,
-            effects: TurnAdmissionEffects::E1([effect]),
-        })
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
     }
 
     /// A full queue, or a turn already running or waiting, is refused with an effect rather than an error.
     #[inline]
-    fn fire_refuse(
-        &mut self,
-        source: TurnAdmissionPhase,
-        turn: TurnId,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
+    fn fire_refuse(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let effect = TurnAdmissionEffect::TurnEnded {
             turn,
             reason: EndReason::Refused,
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(TurnAdmissionTransitionError::InvariantViolated {
-                transition: "Refuse",
-                invariant,
-            });
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("Refuse", invariant);
         }
-        ::std::result::Result::Ok(TurnAdmissionTransition {
-            transition: "Refuse",
+        ::meerkat_kernel::fired(
+            "Refuse",
             source,
-            target: source,
-            effects: TurnAdmissionEffects::E1([effect]),
-        })
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
     }
 
     /// The next waiting turn starts at once; with none, the conversation is ready again.
     #[inline]
-    fn fire_turn_finished(
-        &mut self,
-        source: TurnAdmissionPhase,
-        turn: TurnId,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
+    fn fire_turn_finished(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let mut undo = None;
         let mut undo_1 = None;
         let mut undo_2 = None;
@@ -794,9 +584,7 @@ impl TurnAdmissionState {
                         self.waiting.insert(0, value);
                     }
                     self.phase = source;
-                    return ::std::result::Result::Err(TurnAdmissionTransitionError::ArithmeticOverflow {
-                        transition: "TurnFinished",
-                    });
+                    return ::meerkat_kernel::reject::overflow("TurnFinished");
                 }
             };
             effects
@@ -806,7 +594,7 @@ impl TurnAdmissionState {
         } else {
             undo_3 = Some(self.current.take());
         }
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some(old) = undo_3 {
                 self.current = old;
             }
@@ -820,25 +608,15 @@ impl TurnAdmissionState {
                 self.waiting.insert(0, value);
             }
             self.phase = source;
-            return ::std::result::Result::Err(TurnAdmissionTransitionError::InvariantViolated {
-                transition: "TurnFinished",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("TurnFinished", invariant);
         }
-        ::std::result::Result::Ok(TurnAdmissionTransition {
-            transition: "TurnFinished",
-            source,
-            target,
-            effects,
-        })
+        ::meerkat_kernel::fired("TurnFinished", source, target, effects)
     }
 
     /// Fires `Interrupt`.
     #[inline]
-    fn fire_interrupt(
-        &mut self,
-        source: TurnAdmissionPhase,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
+    fn fire_interrupt(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let mut effects = TurnAdmissionEffects::new();
         self.phase = TurnAdmissionPhase::Ready;
         if let Some(turn) = &self.current {
@@ -856,68 +634,50 @@ impl TurnAdmissionState {
                 waiting: self.waiting.len() as u64,
                 started: self.started,
             });
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.waiting = undo_1;
             self.current = undo;
             self.phase = source;
-            return ::std::result::Result::Err(TurnAdmissionTransitionError::InvariantViolated {
-                transition: "Interrupt",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Interrupt", invariant);
         }
-        ::std::result::Result::Ok(TurnAdmissionTransition {
-            transition: "Interrupt",
-            source,
-            target: TurnAdmissionPhase::Ready,
-            effects,
-        })
+        ::meerkat_kernel::fired("Interrupt", source, TurnAdmissionPhase::Ready, effects)
     }
 
     /// Fires `Describe`.
     #[inline]
-    fn fire_describe(
-        &mut self,
-        source: TurnAdmissionPhase,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
+    fn fire_describe(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let effect = TurnAdmissionEffect::QueueReport {
             running: self.current.clone(),
             waiting: self.waiting.len() as u64,
             started: self.started,
         };
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(TurnAdmissionTransitionError::InvariantViolated {
-                transition: "Describe",
-                invariant,
-            });
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("Describe", invariant);
         }
-        ::std::result::Result::Ok(TurnAdmissionTransition {
-            transition: "Describe",
+        ::meerkat_kernel::fired(
+            "Describe",
             source,
-            target: source,
-            effects: TurnAdmissionEffects::E1([effect]),
-        })
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
     }
 
     /// Fires `EndConversation`.
     #[inline]
-    fn fire_end_conversation(
-        &mut self,
-        source: TurnAdmissionPhase,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
+    fn fire_end_conversation(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = TurnAdmissionPhase::Ended;
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.phase = source;
-            return ::std::result::Result::Err(TurnAdmissionTransitionError::InvariantViolated {
-                transition: "EndConversation",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("EndConversation", invariant);
         }
-        ::std::result::Result::Ok(TurnAdmissionTransition {
-            transition: "EndConversation",
+        ::meerkat_kernel::fired(
+            "EndConversation",
             source,
-            target: TurnAdmissionPhase::Ended,
-            effects: TurnAdmissionEffects::E0([]),
-        })
+            TurnAdmissionPhase::Ended,
+            TurnAdmissionEffects::E0([]),
+        )
     }
 
     /// `capacity` is the payload field; `self.capacity` is the state field it replaces. Turns already waiting
@@ -925,138 +685,20 @@ impl TurnAdmissionState {
     #[inline]
     fn fire_capacity_changed(
         &mut self,
-        source: TurnAdmissionPhase,
         capacity: u64,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let undo = self.capacity;
         self.capacity = capacity;
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.capacity = undo;
-            return ::std::result::Result::Err(TurnAdmissionTransitionError::InvariantViolated {
-                transition: "CapacityChanged",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("CapacityChanged", invariant);
         }
-        ::std::result::Result::Ok(TurnAdmissionTransition {
-            transition: "CapacityChanged",
+        ::meerkat_kernel::fired(
+            "CapacityChanged",
             source,
-            target: source,
-            effects: TurnAdmissionEffects::E0([]),
-        })
-    }
-
-    /// Applies one input: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_input(
-        &mut self,
-        input: TurnAdmissionInput,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
-        let source = self.phase;
-        match input {
-            TurnAdmissionInput::RequestTurn { turn } => {
-                match source {
-                    TurnAdmissionPhase::Ready => self.fire_start_now(source, turn),
-                    TurnAdmissionPhase::Running => {
-                        if !self.guard_queue_full() && !self.waiting.contains(&turn)
-                            && self.current != Some(turn.clone())
-                        {
-                            self.fire_enqueue(source, turn)
-                        } else {
-                            self.fire_refuse(source, turn)
-                        }
-                    }
-                    TurnAdmissionPhase::Ended => {
-                        ::std::result::Result::Err(TurnAdmissionTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "RequestTurn",
-                        })
-                    }
-                }
-            }
-            TurnAdmissionInput::Interrupt => {
-                match source {
-                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Ended => {
-                        ::std::result::Result::Err(TurnAdmissionTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Interrupt",
-                        })
-                    }
-                    TurnAdmissionPhase::Running => self.fire_interrupt(source),
-                }
-            }
-            TurnAdmissionInput::TurnFinished { turn } => {
-                match source {
-                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Ended => {
-                        ::std::result::Result::Err(TurnAdmissionTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "TurnFinished",
-                        })
-                    }
-                    TurnAdmissionPhase::Running => {
-                        let rejected = if self.current != Some(turn.clone()) {
-                            3
-                        } else {
-                            return self.fire_turn_finished(source, turn);
-                        };
-                        ::std::result::Result::Err(TurnAdmissionTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "TurnFinished",
-                            rejections: TurnAdmissionGuardRejections {
-                                len: 1,
-                                items: [(3, rejected)],
-                            },
-                        })
-                    }
-                }
-            }
-            TurnAdmissionInput::Describe => self.fire_describe(source),
-            TurnAdmissionInput::EndConversation => {
-                match source {
-                    TurnAdmissionPhase::Ready => self.fire_end_conversation(source),
-                    TurnAdmissionPhase::Running | TurnAdmissionPhase::Ended => {
-                        ::std::result::Result::Err(TurnAdmissionTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "EndConversation",
-                        })
-                    }
-                }
-            }
-        }
-    }
-
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_signal(
-        &mut self,
-        signal: TurnAdmissionSignal,
-    ) -> ::std::result::Result<TurnAdmissionTransition, TurnAdmissionTransitionError> {
-        let source = self.phase;
-        match signal {
-            TurnAdmissionSignal::CapacityChanged { capacity } => {
-                match source {
-                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Running => {
-                        let rejected = if capacity == 0 {
-                            4
-                        } else {
-                            return self.fire_capacity_changed(source, capacity);
-                        };
-                        ::std::result::Result::Err(TurnAdmissionTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "CapacityChanged",
-                            rejections: TurnAdmissionGuardRejections {
-                                len: 1,
-                                items: [(7, rejected)],
-                            },
-                        })
-                    }
-                    TurnAdmissionPhase::Ended => {
-                        ::std::result::Result::Err(TurnAdmissionTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "CapacityChanged",
-                        })
-                    }
-                }
-            }
-        }
+            source,
+            TurnAdmissionEffects::E0([]),
+        )
     }
 }

@@ -1,7 +1,8 @@
 //! Completion waiters: a caller that accepts an input with completion gets a [`CompletionHandle`] that resolves
 //! exactly once, with a typed [`CompletionOutcome`], when the kernel records the input as terminal (consumed,
 //! abandoned, cancelled, ...) or when the session goes away first. Each waiter is a oneshot channel, so a second
-//! resolution is impossible by construction; the registry hands each sender out once.
+//! resolution is impossible by construction; the registry hands each sender out once. The outcome of a terminal
+//! ledger record is classified by the kernel (`resolve_terminal_completions`, run by the shell's commit).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -9,7 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::oneshot;
 
 use crate::identifiers::InputId;
-use crate::input::InputAbandonReason;
+use crate::input::{InputAbandonReason, InputLifecycleState, InputTerminalOutcome};
+use crate::kernel::classify::resolve_input_public_terminal_projection;
+use crate::kernel::meerkat_machine as dsl;
 
 /// How an input awaited with completion ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,5 +127,54 @@ impl CompletionRegistry {
     /// How many inputs have waiters.
     pub fn pending(&self) -> usize {
         self.waiters.len()
+    }
+}
+
+/// Resolves the waiters of every input a step made terminal, with the outcome the kernel classifies.
+pub(crate) fn resolve_terminal_completions(
+    completions: &SharedCompletionRegistry,
+    effects: &[dsl::MeerkatMachineEffect],
+) {
+    let mut registry: Option<MutexGuard<'_, CompletionRegistry>> = None;
+    for effect in effects {
+        let dsl::MeerkatMachineEffect::InputLedgerUpdated { input_id, record } = effect else { continue };
+        if record.terminal_kind.is_none() {
+            continue;
+        }
+        let id = input_id.to_domain();
+        let outcome = completion_outcome(&id, record);
+        registry.get_or_insert_with(|| CompletionRegistry::lock(completions)).resolve(&id, &outcome);
+    }
+}
+
+/// The typed completion outcome of a terminal ledger record, classified by the kernel. A classification failure
+/// still resolves the waiter (as `Terminated`, naming the failure): every waiter resolves exactly once.
+fn completion_outcome(input_id: &InputId, record: &dsl::InputRecord) -> CompletionOutcome {
+    let phase = InputLifecycleState::from_dsl(record.phase);
+    let reason = record.abandon_reason.map(|reason| InputAbandonReason::from_dsl(reason, record.attempt_count));
+    let terminal = match record.terminal_kind {
+        Some(dsl::InputTerminalKind::Consumed) => Some(InputTerminalOutcome::Consumed),
+        Some(dsl::InputTerminalKind::Abandoned) => reason.map(|reason| InputTerminalOutcome::Abandoned { reason }),
+        Some(dsl::InputTerminalKind::Superseded) => {
+            Some(InputTerminalOutcome::Superseded { superseded_by: InputId::new("") })
+        }
+        Some(dsl::InputTerminalKind::Coalesced) => {
+            Some(InputTerminalOutcome::Coalesced { aggregate_id: String::new() })
+        }
+        None => None,
+    };
+    match resolve_input_public_terminal_projection(input_id, phase, terminal.as_ref()) {
+        Ok(Some(dsl::InputPublicTerminalOutcome::Completed)) => CompletionOutcome::Completed,
+        Ok(Some(dsl::InputPublicTerminalOutcome::Superseded)) => CompletionOutcome::Superseded,
+        Ok(Some(dsl::InputPublicTerminalOutcome::Coalesced)) => CompletionOutcome::Coalesced,
+        Ok(Some(dsl::InputPublicTerminalOutcome::Cancelled)) => CompletionOutcome::Cancelled,
+        Ok(Some(dsl::InputPublicTerminalOutcome::Abandoned)) => match reason {
+            Some(reason) => CompletionOutcome::Abandoned { reason },
+            None => CompletionOutcome::Terminated { reason: "abandoned without a reason".to_owned() },
+        },
+        Ok(None) => {
+            CompletionOutcome::Terminated { reason: "the kernel classified a terminal input as live".to_owned() }
+        }
+        Err(error) => CompletionOutcome::Terminated { reason: error.to_string() },
     }
 }

@@ -1,4 +1,4 @@
-//! Runtime epochs and the session runtime bindings.
+//! Runtime epochs, the session runtime bindings, and why bindings could not be prepared.
 //!
 //! A runtime epoch is one continuous async-ordering domain of a session: it survives rebuilds and durable
 //! recovery, and a reset (or a restart without durable recovery) starts a new one. [`SessionRuntimeBindings`] is
@@ -18,7 +18,6 @@ use crate::handles::{
     CommsDrainHandle, ExternalToolSurfaceHandle, SessionAdmissionHandle, SessionClaimHandle, TurnStateHandle,
 };
 use crate::identifiers::SessionId;
-use crate::traits::RuntimeBindingsError;
 
 /// A completion-feed sequence number (the unit of the epoch cursors).
 pub type CompletionSeq = u64;
@@ -280,4 +279,15 @@ impl fmt::Debug for SessionRuntimeBindings {
             .field("kind", &self.runtime_authority.kind)
             .finish_non_exhaustive()
     }
+}
+
+/// Why bindings could not be prepared.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RuntimeBindingsError {
+    /// The session vanished between registration and preparation.
+    #[error("session {0} not found in runtime after registration")]
+    SessionNotFound(SessionId),
+    /// Preparation failed before any bindings were published.
+    #[error("failed to prepare runtime bindings for session {0}: {1}")]
+    PrepareFailed(SessionId, String),
 }

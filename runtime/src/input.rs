@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::identifiers::{InputId, RunId};
-use crate::meerkat_machine::dsl;
+use crate::kernel::meerkat_machine as dsl;
 
-pub use crate::meerkat_machine::dsl::InputLane;
+pub use crate::kernel::meerkat_machine::InputLane;
 
 /// One input submitted to a session: an id and an opaque payload for the executor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

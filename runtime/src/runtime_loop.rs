@@ -1,6 +1,7 @@
-//! The runtime loop: one tokio task per attached executor.
+//! The runtime loop, from attachment to exit: [`MeerkatMachine::ensure_session_with_executor`] spawns one tokio
+//! task per attached executor, and the steps that task asks of the shell are defined here, next to it.
 //!
-//! It waits on its wake channel (and its effect channel), then drains: each step asks the shell to begin a run
+//! The loop waits on its wake channel (and its effect channel), then drains: each step asks the shell to begin a run
 //! (the kernel classifies whether the queue may drain and stages the inputs into the run), awaits the executor
 //! without holding any session lock, and asks the shell to finish the run (consume, re-queue or abandon the
 //! inputs, and resolve their completion waiters). While a run is in flight the loop still listens for effects: an
@@ -8,44 +9,89 @@
 //! of its own. When its channels close (the shell detached it) the loop finishes the run in flight and exits; on
 //! every exit it observes the executor's exit through the kernel. The loop holds only a weak reference to the
 //! machine, so it never keeps a dropped machine alive.
+//!
+//! The steps (`runtime_loop_begin_batch`, `runtime_loop_finish_run`, `runtime_loop_exit`) are methods of the
+//! shell that only the loop calls: each takes the session's gate (re-validated for this loop's driver) and changes
+//! the kernel only through the shell's stage → driver → commit step. The shell, in turn, reaches a running loop
+//! only through its attachment's channels (wakes and [`RuntimeEffect`]s) and imports nothing from this file.
 
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use tokio::sync::mpsc;
 
 use crate::driver::SharedDriver;
+use crate::error::RuntimeDriverError;
 use crate::executor::{CoreExecutor, CoreExecutorError, RunRequest};
-use crate::identifiers::{InputId, SessionId};
-use crate::meerkat_machine::MeerkatMachine;
-use crate::meerkat_machine::session_management::{LoopBatch, LoopContinuation, LoopRunOutcome};
+use crate::identifiers::{InputId, RunId, SessionId};
+use crate::input::Input;
+use crate::kernel::classify::classify_runtime_loop_queue_admission;
+use crate::kernel::glue::lock_authority;
+use crate::kernel::meerkat_machine as dsl;
+use crate::meerkat_machine::entry::RuntimeLoopAttachment;
+use crate::meerkat_machine::machine::{MeerkatMachine, SessionStepError, StepPayload};
+use crate::meerkat_machine::staging::DslTransaction;
+use crate::runtime_state::RuntimeState;
 
-/// A message to the runtime loop on its effect channel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RuntimeEffect {
-    /// Stop the run in flight at its next boundary.
-    CancelAfterBoundary {
-        /// Why.
-        reason: String,
+/// A message to the runtime loop on its effect channel (kept with the attachment that carries it).
+pub use crate::meerkat_machine::entry::RuntimeEffect;
+
+/// How many queued inputs one run takes at most.
+const MAX_RUN_BATCH: usize = 32;
+
+/// Capacity of a runtime loop's wake and effect channels.
+const RUNTIME_LOOP_CHANNEL_CAPACITY: usize = 16;
+
+/// What the runtime loop does next.
+#[derive(Debug)]
+enum LoopBatch {
+    /// Nothing to drain; wait for a wake.
+    Idle,
+    /// Run these inputs under this run id.
+    Run {
+        /// The bound run.
+        run_id: RunId,
+        /// The staged inputs.
+        inputs: Vec<Input>,
     },
-    /// Stop the run in flight now.
-    Interrupt {
-        /// Why.
-        reason: String,
+    /// The loop must exit.
+    Exit,
+}
+
+/// How the executor's run ended, as the loop reports it.
+#[derive(Debug)]
+enum LoopRunOutcome {
+    /// Committed.
+    Committed {
+        /// The boundary it committed at.
+        boundary_sequence: Option<u64>,
     },
+    /// Failed.
+    Failed,
+    /// Cancelled (interrupt or cancel at a boundary).
+    Cancelled,
+}
+
+/// Whether the loop goes on after finishing a run.
+#[derive(Debug, PartialEq, Eq)]
+enum LoopContinuation {
+    /// Keep draining.
+    Continue,
+    /// Exit.
+    Exit,
 }
 
 /// What a loop needs besides its channels.
-pub(crate) struct RuntimeLoopContext {
-    pub(crate) machine: Weak<MeerkatMachine>,
-    pub(crate) session_id: SessionId,
-    pub(crate) driver: SharedDriver,
-    pub(crate) loop_id: u64,
-    pub(crate) has_boundary_handle: bool,
-    pub(crate) executor: Box<dyn CoreExecutor>,
+struct RuntimeLoopContext {
+    machine: Weak<MeerkatMachine>,
+    session_id: SessionId,
+    driver: SharedDriver,
+    loop_id: u64,
+    has_boundary_handle: bool,
+    executor: Box<dyn CoreExecutor>,
 }
 
 /// Runs the loop until its channels close or the kernel ends its registration.
-pub(crate) async fn run_runtime_loop(
+async fn run_runtime_loop(
     mut context: RuntimeLoopContext,
     mut wake_rx: mpsc::Receiver<()>,
     mut effect_rx: mpsc::Receiver<RuntimeEffect>,
@@ -139,6 +185,300 @@ async fn execute(
                 // Detached: the run in flight still finishes and commits.
                 None => *effects_open = false,
             },
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Attaching an executor, and the steps its loop asks of the shell. Each step runs under the session's gate,
+// re-validated for this loop's driver.
+
+impl MeerkatMachine {
+    /// Registers the session if needed and attaches `executor`, spawning its runtime loop. A session registered
+    /// earlier keeps its ledger and queue, which start draining at once. Attaching to a session whose loop is
+    /// live is a no-op.
+    ///
+    /// # Errors
+    ///
+    /// `Destroyed`; `ValidationFailed` when the kernel does not grant the executor registration (draining,
+    /// stopped, a previous loop still exiting).
+    pub async fn ensure_session_with_executor(
+        self: &Arc<Self>,
+        session_id: SessionId,
+        executor: Box<dyn CoreExecutor>,
+    ) -> Result<(), RuntimeDriverError> {
+        self.refuse_destroyed(&session_id).await?;
+        self.ensure_session_entry(&session_id).await?;
+        let _gate = self.gate(&session_id).await?;
+        self.clear_dead_runtime_attachment(&session_id).await;
+        let (driver, live) = {
+            let sessions = self.sessions.read().await;
+            let entry = sessions.get(&session_id).ok_or_else(Self::missing)?;
+            (Arc::clone(&entry.driver), entry.attachment_is_live())
+        };
+        if live {
+            return Ok(());
+        }
+        let dsl_session = dsl::SessionId::from_domain(&session_id);
+        self.run_session_step(&session_id, "EnsureSessionWithExecutor", StepPayload::default(), |tx| {
+            tx.apply(dsl::MeerkatMachineInput::EnsureSessionWithExecutor { session_id: dsl_session })?;
+            if tx.state().registration_phase == dsl::RegistrationPhase::Active {
+                Ok(())
+            } else {
+                Err(tx.refuse("generated MeerkatMachine did not grant active executor registration"))
+            }
+        })
+        .await?;
+
+        let should_wake = {
+            let driver = driver.lock().await;
+            driver.as_driver().queued_len() > 0
+        };
+        let boundary_handle = executor.boundary_handle();
+        let interrupt_handle = executor.interrupt_handle();
+        let (wake_tx, wake_rx) = mpsc::channel(RUNTIME_LOOP_CHANNEL_CAPACITY);
+        let (effect_tx, effect_rx) = mpsc::channel(RUNTIME_LOOP_CHANNEL_CAPACITY);
+        let loop_id = self.next_loop_id();
+        let context = RuntimeLoopContext {
+            machine: Arc::downgrade(self),
+            session_id: session_id.clone(),
+            driver: Arc::clone(&driver),
+            loop_id,
+            has_boundary_handle: boundary_handle.is_some(),
+            executor,
+        };
+        let loop_handle = tokio::spawn(run_runtime_loop(context, wake_rx, effect_rx));
+        let published = {
+            let mut sessions = self.sessions.write().await;
+            match sessions.get_mut(&session_id) {
+                Some(entry) if Arc::ptr_eq(&entry.driver, &driver) && !entry.attachment_is_live() => {
+                    entry.attach_runtime_loop(RuntimeLoopAttachment::new(
+                        loop_id,
+                        wake_tx.clone(),
+                        effect_tx,
+                        boundary_handle,
+                        interrupt_handle,
+                        loop_handle,
+                    ));
+                    true
+                }
+                _ => {
+                    loop_handle.abort();
+                    false
+                }
+            }
+        };
+        if !published {
+            // The claim was committed but no loop could be published: observe the exit so the kernel does not
+            // keep an executor that is not there.
+            self.observe_executor_exit(&session_id, "EnsureSessionWithExecutor").await;
+            return Err(RuntimeDriverError::Internal(format!(
+                "session {session_id} changed while its runtime loop was being attached"
+            )));
+        }
+        if should_wake {
+            // A full channel already holds a wake; the loop drains everything queued when it runs.
+            let _ = wake_tx.try_send(());
+        }
+        Ok(())
+    }
+
+    /// Chooses the next run: the kernel classifies whether the queue may drain and with which run id; the inputs
+    /// are staged into the run in one step.
+    async fn runtime_loop_begin_batch(&self, session_id: &SessionId, driver: &SharedDriver) -> LoopBatch {
+        let Ok(_gate) = self.lock_current_runtime_loop_driver_authority(session_id, driver).await else {
+            return LoopBatch::Exit;
+        };
+        let Ok(authority) = self.session_dsl_authority(session_id).await else {
+            return LoopBatch::Exit;
+        };
+        let (phase, current_run, registration) = {
+            let authority = lock_authority(&authority);
+            let state = authority.state();
+            (state.lifecycle_phase, state.current_run_id.clone(), state.registration_phase)
+        };
+        if registration != dsl::RegistrationPhase::Active {
+            // Draining: the run in flight (if any) finished; nothing new starts.
+            return LoopBatch::Exit;
+        }
+        let plan = match classify_runtime_loop_queue_admission(RuntimeState::from_dsl(phase), current_run.is_some()) {
+            Ok(plan) => plan,
+            Err(error) => {
+                tracing::error!(%session_id, %error, "runtime loop cannot classify its queue admission");
+                return LoopBatch::Exit;
+            }
+        };
+        if !plan.can_process_queue() {
+            return if phase == dsl::MeerkatMachinePhase::Stopped { LoopBatch::Exit } else { LoopBatch::Idle };
+        }
+        let (run_id, mut inputs) = {
+            let driver = driver.lock().await;
+            match (plan.uses_prebound_run(), &current_run) {
+                (true, Some(run)) => {
+                    let run_id = run.to_domain();
+                    let staged = driver.as_driver().staged_for_run(&run_id);
+                    (run_id, staged)
+                }
+                _ => (RunId::generate(), Vec::new()),
+            }
+        };
+        let already_staged = inputs.len();
+        {
+            let driver = driver.lock().await;
+            inputs.extend(driver.as_driver().queued_batch(MAX_RUN_BATCH));
+        }
+        if inputs.is_empty() && !plan.uses_prebound_run() {
+            return LoopBatch::Idle;
+        }
+        let prebound = plan.uses_prebound_run();
+        let to_stage: Vec<dsl::InputId> =
+            inputs.iter().skip(already_staged).map(|input| dsl::InputId::from_domain(&input.id)).collect();
+        let dsl_run = dsl::RunId::from_domain(&run_id);
+        let step = self
+            .run_session_step(
+                session_id,
+                "RuntimeLoopBeginRun",
+                StepPayload { run_id: Some(run_id.clone()), ..StepPayload::default() },
+                |tx| {
+                    if !prebound {
+                        tx.apply(dsl::MeerkatMachineInput::BeginRun { run_id: dsl_run.clone() })?;
+                    }
+                    for input_id in to_stage {
+                        tx.apply(dsl::MeerkatMachineInput::StageInput { input_id, run_id: dsl_run.clone() })?;
+                    }
+                    Ok(())
+                },
+            )
+            .await;
+        match step {
+            Ok(_) => LoopBatch::Run { run_id, inputs },
+            Err(error) => {
+                tracing::error!(%session_id, error = ?error, "runtime loop could not begin a run");
+                LoopBatch::Exit
+            }
+        }
+    }
+
+    /// Records how a run ended: consumed, re-queued (or abandoned once its attempts are used up), or abandoned as
+    /// cancelled; a deferred stop that the finish applied abandons what is still pending.
+    async fn runtime_loop_finish_run(
+        &self,
+        session_id: &SessionId,
+        driver: &SharedDriver,
+        run_id: &RunId,
+        inputs: &[InputId],
+        outcome: LoopRunOutcome,
+    ) -> LoopContinuation {
+        let Ok(_gate) = self.lock_current_runtime_loop_driver_authority(session_id, driver).await else {
+            return LoopContinuation::Exit;
+        };
+        let dsl_run = dsl::RunId::from_domain(run_id);
+        let ids: Vec<dsl::InputId> = inputs.iter().map(dsl::InputId::from_domain).collect();
+        let boundary_sequence = match outcome {
+            LoopRunOutcome::Committed { boundary_sequence } => boundary_sequence,
+            _ => None,
+        };
+        let step = self
+            .run_session_step(
+                session_id,
+                "RuntimeLoopFinishRun",
+                StepPayload { run_id: Some(run_id.clone()), boundary_sequence, ..StepPayload::default() },
+                |tx| {
+                    let staged = |tx: &DslTransaction<'_>, id: &dsl::InputId| {
+                        tx.state().input_ledger.get(id).is_some_and(|record| record.phase == dsl::InputPhase::Staged)
+                    };
+                    let run_outcome = match outcome {
+                        LoopRunOutcome::Committed { .. } => {
+                            for id in &ids {
+                                if staged(tx, id) {
+                                    tx.apply(dsl::MeerkatMachineInput::ApplyInput {
+                                        input_id: id.clone(),
+                                        run_id: dsl_run.clone(),
+                                        awaits_commit: true,
+                                    })?;
+                                }
+                            }
+                            dsl::RunOutcome::Committed
+                        }
+                        LoopRunOutcome::Failed => {
+                            for id in &ids {
+                                if staged(tx, id) {
+                                    // The kernel admits `MaxAttemptsExhausted` only once the attempts are used up;
+                                    // otherwise the input goes back to the queue.
+                                    let exhausted = tx.apply(dsl::MeerkatMachineInput::AbandonInput {
+                                        input_id: id.clone(),
+                                        reason: dsl::InputAbandonReason::MaxAttemptsExhausted,
+                                    });
+                                    if exhausted.is_err() {
+                                        tx.apply(dsl::MeerkatMachineInput::QueueInput { input_id: id.clone() })?;
+                                    }
+                                }
+                            }
+                            dsl::RunOutcome::Failed
+                        }
+                        LoopRunOutcome::Cancelled => {
+                            for id in &ids {
+                                if staged(tx, id) {
+                                    tx.apply(dsl::MeerkatMachineInput::AbandonInput {
+                                        input_id: id.clone(),
+                                        reason: dsl::InputAbandonReason::Cancelled,
+                                    })?;
+                                }
+                            }
+                            dsl::RunOutcome::Cancelled
+                        }
+                    };
+                    tx.apply(dsl::MeerkatMachineInput::FinishRun { run_id: dsl_run.clone(), outcome: run_outcome })?;
+                    if run_outcome == dsl::RunOutcome::Committed {
+                        for id in &ids {
+                            let applied = tx
+                                .state()
+                                .input_ledger
+                                .get(id)
+                                .is_some_and(|record| record.phase == dsl::InputPhase::AppliedPendingConsumption);
+                            if applied {
+                                tx.apply(dsl::MeerkatMachineInput::ConsumeInput { input_id: id.clone() })?;
+                            }
+                        }
+                    }
+                    if tx.state().lifecycle_phase == dsl::MeerkatMachinePhase::Stopped {
+                        tx.abandon_pending_inputs(dsl::InputAbandonReason::Stopped)?;
+                    }
+                    Ok(tx.state().lifecycle_phase == dsl::MeerkatMachinePhase::Stopped
+                        || tx.state().registration_phase != dsl::RegistrationPhase::Active)
+                },
+            )
+            .await;
+        match step {
+            Ok((false, _)) => LoopContinuation::Continue,
+            Ok((true, _)) => LoopContinuation::Exit,
+            Err(SessionStepError::Rejected(rejection)) => {
+                tracing::error!(%session_id, %rejection, "the kernel refused to finish the run");
+                LoopContinuation::Exit
+            }
+            Err(SessionStepError::Driver(error)) => {
+                // The run stays bound in the kernel, so a loop attached later reuses it (a prebound run).
+                tracing::error!(%session_id, %error, "the run's finish could not be recorded");
+                LoopContinuation::Exit
+            }
+        }
+    }
+
+    /// The loop's exit: observes the executor's exit in the kernel unless another loop owns the attachment now,
+    /// and empties the slot if it still holds this loop.
+    async fn runtime_loop_exit(&self, session_id: &SessionId, driver: &SharedDriver, loop_id: u64) {
+        let Ok(_gate) = self.lock_current_session_driver_gate(session_id, driver).await else {
+            return;
+        };
+        let (ours, attached) = {
+            let mut sessions = self.sessions.write().await;
+            let Some(entry) = sessions.get_mut(session_id) else { return };
+            let other_live = entry.other_loop_is_live(loop_id);
+            entry.clear_own_attachment(loop_id);
+            (!other_live, entry.generated_executor_attached())
+        };
+        if ours && attached {
+            self.observe_executor_exit(session_id, "RuntimeLoopExit").await;
         }
     }
 }

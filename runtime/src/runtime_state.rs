@@ -1,12 +1,16 @@
-//! The runtime lifecycle the shell reports: the seven states of the seeds' `RuntimeState`. The generated kernel's
-//! phase enum is exactly this lifecycle (decision 1 of `machines/meerkat.machine`), so the two convert one to one;
-//! the conversions live here so the rest of the shell speaks the domain type.
+//! The runtime lifecycle the shell reports: the seven states of the seeds' `RuntimeState`, and a session's coarse
+//! [`RuntimeControlProjection`] of it. The generated kernel's phase enum is exactly this lifecycle (decision 1 of
+//! `machines/meerkat.machine`), so the two convert one to one; the conversions live here so the rest of the shell
+//! speaks the domain type.
 
 use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::meerkat_machine::dsl::MeerkatMachinePhase;
+use crate::identifiers::RunId;
+use crate::kernel::meerkat_machine as dsl;
+use crate::kernel::meerkat_machine::MeerkatMachinePhase;
 
 /// A session runtime's lifecycle state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -87,4 +91,46 @@ impl From<RuntimeState> for MeerkatMachinePhase {
     fn from(state: RuntimeState) -> Self {
         state.to_dsl()
     }
+}
+
+/// The coarse control projection of a session: phase, bound run and the phase the run returns to. The session's
+/// driver writes it after every step it realizes; the session entry and the turn-state handle read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeControlProjection {
+    /// The lifecycle phase.
+    pub phase: RuntimeState,
+    /// The run in flight.
+    pub current_run_id: Option<RunId>,
+    /// The phase the run returns to.
+    pub pre_run_phase: Option<RuntimeState>,
+}
+
+impl RuntimeControlProjection {
+    /// The projection of a kernel state.
+    pub fn from_dsl_state(state: &dsl::MeerkatMachineState) -> Self {
+        Self {
+            phase: RuntimeState::from_dsl(state.lifecycle_phase),
+            current_run_id: state.current_run_id.as_ref().map(dsl::RunId::to_domain),
+            pre_run_phase: state.pre_run_phase.map(RuntimeState::from_dsl),
+        }
+    }
+}
+
+/// The projection cell shared by a driver, its session entry and the session's turn-state handle.
+pub type SharedControlProjection = Arc<RwLock<RuntimeControlProjection>>;
+
+/// Reads a projection cell, surviving poison (the cell is replaced whole, never half-written).
+pub fn read_control_projection(cell: &SharedControlProjection) -> RuntimeControlProjection {
+    match cell.read() {
+        Ok(guard) => guard.clone(),
+        Err(poisoned) => {
+            tracing::error!("runtime control projection lock poisoned");
+            poisoned.into_inner().clone()
+        }
+    }
+}
+
+/// Replaces a projection cell's value whole, surviving poison.
+pub(crate) fn write_control_projection(cell: &SharedControlProjection, projection: RuntimeControlProjection) {
+    *cell.write().unwrap_or_else(PoisonError::into_inner) = projection;
 }

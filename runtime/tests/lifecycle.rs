@@ -1,6 +1,7 @@
 //! Session lifecycle through the shell: unregistration drains a run in flight, destroyed sessions refuse
 //! everything, a failing driver rolls the kernel back, recovery replays stored phases (and refuses corrupt
-//! stores), bindings and handles share the session's kernel, and the composition routes reach the supervisor.
+//! stores), bindings and handles share the session's kernel, the composition routes reach the supervisor, and a
+//! kernel refusal keeps the kernel's typed error as its source.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -16,8 +17,9 @@ use meerkat_runtime::meerkat_machine::dsl;
 use meerkat_runtime::meerkat_machine::{SessionSupervisorHost, SessionToolVisibilityState};
 use meerkat_runtime::store::StoredInput;
 use meerkat_runtime::{
-    CompletionOutcome, InMemoryRuntimeStore, Input, InputLifecycleState, InputStateSeed, MeerkatMachine,
-    RuntimeBindingsError, RuntimeControlPlaneError, RuntimeDriverError, RuntimeState, RuntimeStore, SessionId,
+    CompletionOutcome, InMemoryRuntimeStore, Input, InputId, InputLifecycleState, InputStateSeed, KernelRejection,
+    MeerkatMachine, RuntimeBindingsError, RuntimeControlPlaneError, RuntimeDriverError, RuntimeState, RuntimeStore,
+    SessionId,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -309,4 +311,53 @@ async fn ensure_session_upgrades_a_queued_session_in_place() {
     // Reset brings a stopped session back to idle.
     machine.reset(&session).await.expect("reset");
     assert_eq!(machine.runtime_state(&session).await, Ok(RuntimeState::Idle));
+}
+
+/// The kernel's refusal behind a `ValidationFailed`, checked to be the typed error the kernel returned: the
+/// error's source, and the source's source.
+fn kernel_refusal(error: &RuntimeDriverError) -> (&'static str, &dsl::MeerkatMachineTransitionError) {
+    let RuntimeDriverError::ValidationFailed { reason, source: Some(rejection) } = error else {
+        panic!("a kernel refusal is ValidationFailed with a source: {error:?}");
+    };
+    let KernelRejection::Transition { context, error: kernel } = &**rejection else {
+        panic!("the kernel itself refused: {rejection:?}");
+    };
+    assert_eq!(reason, &rejection.to_string(), "the reason is the rejection's message, as before");
+    let source = std::error::Error::source(error).expect("the rejection is the error's source");
+    assert_eq!(source.to_string(), rejection.to_string());
+    let root = std::error::Error::source(source).expect("the kernel's error is the rejection's source");
+    assert_eq!(root.to_string(), kernel.to_string());
+    (context, kernel)
+}
+
+#[tokio::test]
+async fn kernel_refusals_keep_the_kernels_typed_error_as_their_source() {
+    let machine = MeerkatMachine::ephemeral();
+    let session = SessionId::new("refused");
+    machine.register_session(session.clone()).await.expect("register");
+
+    let id = InputId::new("once");
+    machine.accept_input_without_wake(&session, Input::with_id(id.clone(), "first")).await.expect("accept");
+    let duplicate = machine.accept_input_without_wake(&session, Input::with_id(id, "again")).await.unwrap_err();
+    let (context, kernel) = kernel_refusal(&duplicate);
+    assert_eq!(context, "AcceptInput");
+    assert!(
+        matches!(kernel, dsl::MeerkatMachineTransitionError::GuardRejected { trigger: "AcceptInput", .. }),
+        "{kernel:?}"
+    );
+
+    machine.retire(&session).await.expect("retire");
+    let again = machine.retire(&session).await.unwrap_err();
+    let (context, kernel) = kernel_refusal(&again);
+    assert_eq!(context, "Retire");
+    assert!(
+        matches!(
+            kernel,
+            dsl::MeerkatMachineTransitionError::NoMatchingTransition {
+                phase: dsl::MeerkatMachinePhase::Retired,
+                trigger: "Retire"
+            }
+        ),
+        "{kernel:?}"
+    );
 }

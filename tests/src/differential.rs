@@ -20,8 +20,10 @@ use meerkat_dsl::ir::Machine;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use crate::Kernel;
+use meerkat_kernel::{Authority, AuthoritySnapshot};
+
 use crate::values::Values;
+use crate::{InterpKernel, apply_message, recover};
 
 /// Operations per case.
 const CASE_LENGTH: usize = 50;
@@ -85,7 +87,7 @@ impl Step {
 }
 
 /// The checked IR of a kernel's machine, read from its spec.
-pub fn machine_of<K: Kernel>() -> Arc<Machine> {
+pub fn machine_of<K: InterpKernel>() -> Arc<Machine> {
     let text = std::fs::read_to_string(K::SPEC).unwrap_or_else(|e| panic!("cannot read {}: {e}", K::SPEC));
     let package = meerkat_dsl::check_source(K::SPEC, text)
         .unwrap_or_else(|e| panic!("{} does not check:\n{}", K::SPEC, e.render(Default::default())));
@@ -135,7 +137,7 @@ impl Stats {
 }
 
 /// Runs the differential test of one kernel and returns what it saw.
-pub fn run<K: Kernel>() -> Stats {
+pub fn run<K: InterpKernel>() -> Stats {
     let machine = machine_of::<K>();
     let values = Values::new(machine.clone());
     let then = prop_oneof![
@@ -174,12 +176,12 @@ pub fn run<K: Kernel>() -> Stats {
 }
 
 /// Runs one sequence of operations on a fresh kernel and interpreter.
-pub fn drive<K: Kernel>(machine: &Machine, ops: &[Step], stats: &mut Stats) -> Result<(), TestCaseError> {
+pub fn drive<K: InterpKernel>(machine: &Machine, ops: &[Step], stats: &mut Stats) -> Result<(), TestCaseError> {
     let interp = Interpreter::new(machine);
     let mut state = interp.initial_state().map_err(|e| TestCaseError::fail(format!("initial state: {e}")))?;
-    let mut kernel = K::new();
-    prop_assert_eq!(kernel.interp_state(), state.clone(), "initial states differ");
-    let mut saved: Option<(K::Snapshot, State)> = None;
+    let mut kernel = Authority::<K>::new();
+    prop_assert_eq!(kernel.state().to_interp(), state.clone(), "initial states differ");
+    let mut saved: Option<(AuthoritySnapshot<K>, State)> = None;
     for (step, op) in ops.iter().enumerate() {
         {
             let Some(message) = op.pick(machine, state.phase) else { continue };
@@ -187,7 +189,7 @@ pub fn drive<K: Kernel>(machine: &Machine, ops: &[Step], stats: &mut Stats) -> R
                 let before = state.clone();
                 let expected = interp.apply(&mut state, message);
                 stats.record(&expected);
-                let Some(actual) = kernel.apply(message) else {
+                let Some(actual) = apply_message(&mut kernel, message) else {
                     // A machine without inputs or signals has nothing to apply.
                     prop_assume!(machine.triggers().next().is_none());
                     continue;
@@ -226,7 +228,7 @@ pub fn drive<K: Kernel>(machine: &Machine, ops: &[Step], stats: &mut Stats) -> R
                         )));
                     }
                 }
-                let now = kernel.interp_state();
+                let now = kernel.state().to_interp();
                 prop_assert_eq!(
                     &now,
                     &state,
@@ -242,18 +244,18 @@ pub fn drive<K: Kernel>(machine: &Machine, ops: &[Step], stats: &mut Stats) -> R
             Then::Snapshot => saved = Some((kernel.snapshot(), state.clone())),
             Then::Restore => {
                 if let Some((snapshot, saved_state)) = saved.take() {
-                    kernel.restore(snapshot);
+                    kernel.restore_snapshot(snapshot);
                     state = saved_state;
-                    prop_assert_eq!(kernel.interp_state(), state.clone(), "step {}: restore_snapshot", step);
+                    prop_assert_eq!(kernel.state().to_interp(), state.clone(), "step {}: restore_snapshot", step);
                 }
             }
             Then::Recover => {
                 let expected = interp.check_recovered(&state);
-                let actual = K::recover(&state).ok_or_else(|| TestCaseError::fail("the state does not convert"))?;
+                let actual = recover::<K>(&state).ok_or_else(|| TestCaseError::fail("the state does not convert"))?;
                 match (expected, actual) {
                     (Ok(()), Ok(recovered)) => {
                         kernel = recovered;
-                        prop_assert_eq!(kernel.interp_state(), state.clone(), "step {}: recovered state", step);
+                        prop_assert_eq!(kernel.state().to_interp(), state.clone(), "step {}: recovered state", step);
                     }
                     (Err(e), Err(Some(a))) => prop_assert_eq!(e, a, "step {}: recovery rejected differently", step),
                     (e, a) => {
@@ -272,7 +274,7 @@ pub fn drive<K: Kernel>(machine: &Machine, ops: &[Step], stats: &mut Stats) -> R
 
 /// Requires kernel and interpreter to agree on `recover_from_state` for random states, and returns, per
 /// invariant, how many random states it was the first broken invariant of.
-pub fn run_recovery<K: Kernel>() -> Vec<usize> {
+pub fn run_recovery<K: InterpKernel>() -> Vec<usize> {
     let machine = machine_of::<K>();
     let values = Values::new(machine.clone());
     let interp = Interpreter::new(&machine);
@@ -284,9 +286,11 @@ pub fn run_recovery<K: Kernel>() -> Vec<usize> {
         let tree = states.new_tree(&mut runner).unwrap_or_else(|e| panic!("cannot generate a state: {e}"));
         let state = tree.current();
         let expected = interp.check_recovered(&state);
-        let Some(actual) = K::recover(&state) else { panic!("{}: a random state does not convert", K::MACHINE) };
+        let Some(actual) = recover::<K>(&state) else { panic!("{}: a random state does not convert", K::MACHINE) };
         match (&expected, &actual) {
-            (Ok(()), Ok(kernel)) => assert_eq!(kernel.interp_state(), state, "{}: recovered state differs", K::MACHINE),
+            (Ok(()), Ok(kernel)) => {
+                assert_eq!(kernel.state().to_interp(), state, "{}: recovered state differs", K::MACHINE)
+            }
             (
                 Err(RecoveryRejection::InvariantRejected { invariant }),
                 Err(Some(RecoveryRejection::InvariantRejected { invariant: k })),

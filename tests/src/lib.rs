@@ -2,92 +2,168 @@
 //!
 //! `build.rs` compiles every test spec (`../dsl/test_data/ok/*.machine`, `specs/*.machine` and the traffic
 //! light) into a kernel with interpreter conversions; [`kernels`] holds one module per machine. Each kernel's
-//! authority implements [`Kernel`], a view in the interpreter's terms (states, messages, fired transitions and
-//! rejections as `meerkat_dsl::interp` values), so one generic driver ([`differential`]) can run any kernel
-//! against the reference interpreter. [`specs`] writes specs parameterised by a size (two-phase commit with
-//! `n` resource managers) for tests and benchmarks.
+//! state implements `meerkat_kernel::Kernel` (generated) and [`InterpKernel`] (its interpreter conversions), so one
+//! generic driver ([`differential`]) can run any kernel's `meerkat_kernel::Authority` against the reference
+//! interpreter; fired transitions and rejections map to the interpreter's values through the kernel's name
+//! tables. [`specs`] writes specs parameterised by a size (two-phase commit with `n` resource managers) for tests
+//! and benchmarks.
 
-use meerkat_dsl::interp::{Fired, Message, RecoveryRejection, Rejection, State};
+use meerkat_dsl::interp::{Emitted, Fired, Message, RecoveryRejection, Rejection, State};
+use meerkat_dsl::ir::{InputId, InvariantId, PhaseId, SignalId, TransitionId, Trigger};
+use meerkat_kernel::{Authority, Kernel, Mutator, Transition, TransitionError};
 
 pub mod differential;
 pub mod specs;
 pub mod values;
 
-/// A generated kernel seen through the interpreter's values.
-pub trait Kernel: Sized {
-    /// A saved state (`MAuthoritySnapshot`).
-    type Snapshot;
-    /// The machine's name.
-    const MACHINE: &'static str;
+/// A generated kernel together with the interpreter conversions codegen emits for it
+/// (`Config::interp_conversions`): what the differential driver needs beyond [`meerkat_kernel::Kernel`].
+/// `build.rs` implements it for every test kernel with [`interp_kernel!`].
+pub trait InterpKernel: Kernel {
     /// The spec file the kernel was generated from (absolute path).
     const SPEC: &'static str;
 
-    /// `MAuthority::new()`.
-    fn new() -> Self;
-    /// `MAuthority::recover_from_state` on the kernel state of `state`; `None` when `state` does not convert.
-    fn recover(state: &State) -> Option<Result<Self, Option<RecoveryRejection>>>;
-    /// The current state, as the interpreter's.
-    fn interp_state(&self) -> State;
-    /// Applies the kernel input or signal of `message`; `None` when `message` does not convert. Errors map to
-    /// the interpreter's rejection (`None` if the kernel named something the machine does not declare).
-    fn apply(&mut self, message: &Message) -> Option<Result<Fired, Option<Rejection>>>;
-    /// `MAuthority::snapshot`.
-    fn snapshot(&self) -> Self::Snapshot;
-    /// `MAuthority::restore_snapshot`.
-    fn restore(&mut self, snapshot: Self::Snapshot);
+    /// The state, as the interpreter's.
+    fn to_interp(&self) -> State;
+    /// The kernel state of an interpreter state, if it fits the machine.
+    fn from_interp(state: &State) -> Option<Self>;
+    /// The kernel input of an interpreter message, if it is one.
+    fn input_from_interp(message: &Message) -> Option<Self::Input>;
+    /// The kernel signal of an interpreter message, if it is one.
+    fn signal_from_interp(message: &Message) -> Option<Self::Signal>;
+    /// The interpreter's emitted value of an effect.
+    fn effect_to_interp(effect: &Self::Effect) -> Emitted;
 }
 
-/// Implements [`Kernel`] for a generated kernel module (`build.rs` writes one invocation per machine).
+/// Implements [`InterpKernel`] for the state of a generated kernel module, from the conversions codegen emits
+/// (`build.rs` writes one invocation per machine).
 #[macro_export]
-macro_rules! kernel_impl {
-    ($module:ident, $machine:literal, $spec:literal, $authority:ident, $state:ident, $input:ident, $signal:ident,
-     $mutator:ident, $snapshot:ident) => {
-        impl $crate::Kernel for $module::$authority {
-            type Snapshot = $module::$snapshot;
-            const MACHINE: &'static str = $machine;
+macro_rules! interp_kernel {
+    ($module:ident, $spec:literal, $state:ident, $input:ident, $signal:ident, $effect:ident) => {
+        impl $crate::InterpKernel for $module::$state {
             const SPEC: &'static str = $spec;
 
-            fn new() -> Self {
-                $module::$authority::new()
+            fn to_interp(&self) -> ::meerkat_dsl::interp::State {
+                $module::$state::to_interp(self)
             }
 
-            fn recover(
-                state: &::meerkat_dsl::interp::State,
-            ) -> Option<Result<Self, Option<::meerkat_dsl::interp::RecoveryRejection>>> {
-                let state = $module::$state::from_interp(state)?;
-                Some($module::$authority::recover_from_state(state).map_err(|e| e.to_interp_recovery()))
+            fn from_interp(state: &::meerkat_dsl::interp::State) -> Option<Self> {
+                $module::$state::from_interp(state)
             }
 
-            fn interp_state(&self) -> ::meerkat_dsl::interp::State {
-                self.state().to_interp()
+            fn input_from_interp(message: &::meerkat_dsl::interp::Message) -> Option<$module::$input> {
+                $module::$input::from_interp(message)
             }
 
-            fn apply(
-                &mut self,
-                message: &::meerkat_dsl::interp::Message,
-            ) -> Option<Result<::meerkat_dsl::interp::Fired, Option<::meerkat_dsl::interp::Rejection>>> {
-                let result = match message.trigger {
-                    ::meerkat_dsl::ir::Trigger::Input(_) => {
-                        let input = $module::$input::from_interp(message)?;
-                        <$module::$authority as $module::$mutator>::apply(self, input)
-                    }
-                    ::meerkat_dsl::ir::Trigger::Signal(_) => {
-                        let signal = $module::$signal::from_interp(message)?;
-                        self.apply_signal(signal)
-                    }
-                };
-                Some(result.map(|t| t.to_interp()).map_err(|e| e.to_interp()))
+            fn signal_from_interp(message: &::meerkat_dsl::interp::Message) -> Option<$module::$signal> {
+                $module::$signal::from_interp(message)
             }
 
-            fn snapshot(&self) -> Self::Snapshot {
-                $module::$authority::snapshot(self)
-            }
-
-            fn restore(&mut self, snapshot: Self::Snapshot) {
-                self.restore_snapshot(snapshot)
+            fn effect_to_interp(effect: &$module::$effect) -> ::meerkat_dsl::interp::Emitted {
+                effect.to_interp()
             }
         }
     };
+}
+
+/// The interpreter's id of a name: its position in one of the kernel's name tables, which list names in
+/// declaration order as the interpreter numbers them. `None` for a name the table does not hold.
+fn position(table: &[&str], name: &str) -> Option<u32> {
+    table.iter().position(|n| *n == name).and_then(|i| u32::try_from(i).ok())
+}
+
+/// The interpreter's id of a kernel phase.
+pub fn phase_to_interp<K: Kernel>(phase: K::Phase) -> Option<PhaseId> {
+    K::PHASES.iter().position(|p| *p == phase).and_then(|i| u32::try_from(i).ok()).map(PhaseId)
+}
+
+fn transition_id<K: Kernel>(name: &str) -> Option<TransitionId> {
+    position(K::TRANSITIONS, name).map(TransitionId)
+}
+
+fn invariant_id<K: Kernel>(name: &str) -> Option<InvariantId> {
+    position(K::INVARIANTS, name).map(InvariantId)
+}
+
+fn trigger_id<K: Kernel>(name: &str) -> Option<Trigger> {
+    position(K::INPUTS, name)
+        .map(|i| Trigger::Input(InputId(i)))
+        .or_else(|| position(K::SIGNALS, name).map(|i| Trigger::Signal(SignalId(i))))
+}
+
+/// The interpreter's account of a fired transition. A name or phase the kernel's tables lack becomes id
+/// `u32::MAX`, which no interpreter value has, so the comparison fails and shows it.
+pub fn fired_to_interp<K: InterpKernel>(transition: &Transition<K>) -> Fired {
+    Fired {
+        transition: transition_id::<K>(transition.transition_name()).unwrap_or(TransitionId(u32::MAX)),
+        source: phase_to_interp::<K>(transition.source()).unwrap_or(PhaseId(u32::MAX)),
+        target: phase_to_interp::<K>(transition.target()).unwrap_or(PhaseId(u32::MAX)),
+        effects: transition.effects().iter().map(K::effect_to_interp).collect(),
+    }
+}
+
+/// Applies the kernel input or signal of `message`; `None` when `message` does not convert. Errors map to the
+/// interpreter's rejection (`None` if the kernel named something the machine does not declare).
+pub fn apply_message<K: InterpKernel>(
+    authority: &mut Authority<K>,
+    message: &Message,
+) -> Option<Result<Fired, Option<Rejection>>> {
+    let result = match message.trigger {
+        Trigger::Input(_) => authority.apply(K::input_from_interp(message)?),
+        Trigger::Signal(_) => authority.apply_signal(K::signal_from_interp(message)?),
+    };
+    Some(result.map(|t| fired_to_interp(&t)).map_err(|e| rejection_to_interp(&e)))
+}
+
+/// `Authority::recover_from_state` on the kernel state of `state`; `None` when `state` does not convert.
+pub fn recover<K: InterpKernel>(state: &State) -> Option<Result<Authority<K>, Option<RecoveryRejection>>> {
+    let state = K::from_interp(state)?;
+    Some(Authority::recover_from_state(state).map_err(|e| recovery_to_interp(&e)))
+}
+
+/// The interpreter's rejection for a kernel error (`None` for a recovery error, or names the kernel's tables
+/// lack).
+pub fn rejection_to_interp<K: Kernel>(error: &TransitionError<K>) -> Option<Rejection> {
+    use meerkat_kernel::RejectionList;
+    Some(match error {
+        TransitionError::NoMatchingTransition { phase, trigger } => {
+            Rejection::NoMatchingTransition { phase: phase_to_interp::<K>(*phase)?, trigger: trigger_id::<K>(trigger)? }
+        }
+        TransitionError::GuardRejected { phase, trigger, rejections } => Rejection::GuardRejected {
+            phase: phase_to_interp::<K>(*phase)?,
+            trigger: trigger_id::<K>(trigger)?,
+            rejections: rejections
+                .as_slice()
+                .iter()
+                .map(|(transition, label)| Some((transition_id::<K>(transition)?, (*label).to_string())))
+                .collect::<Option<Vec<_>>>()?,
+        },
+        TransitionError::AmbiguousTransition { phase, trigger, first, second } => Rejection::AmbiguousTransition {
+            phase: phase_to_interp::<K>(*phase)?,
+            trigger: trigger_id::<K>(trigger)?,
+            first: transition_id::<K>(first)?,
+            second: transition_id::<K>(second)?,
+        },
+        TransitionError::ArithmeticOverflow { transition } => {
+            Rejection::ArithmeticOverflow { transition: transition_id::<K>(transition)? }
+        }
+        TransitionError::InvariantViolated { transition, invariant } => Rejection::InvariantViolated {
+            transition: transition_id::<K>(transition)?,
+            invariant: invariant_id::<K>(invariant)?,
+        },
+        TransitionError::RecoveredStateInvariantRejected { .. } => return None,
+    })
+}
+
+/// The interpreter's recovery rejection for a `recover_from_state` error (`None` for any other error, or an
+/// invariant the kernel's table lacks).
+pub fn recovery_to_interp<K: Kernel>(error: &TransitionError<K>) -> Option<RecoveryRejection> {
+    match error {
+        TransitionError::RecoveredStateInvariantRejected { invariant } => {
+            Some(RecoveryRejection::InvariantRejected { invariant: invariant_id::<K>(invariant)? })
+        }
+        _ => None,
+    }
 }
 
 /// The generated kernels of the test machines, one module per machine (named in snake case).

@@ -6,16 +6,16 @@
 // Tests report failures by panicking.
 #![allow(clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use meerkat_tests::kernels::bank::{BankAuthority, BankInput, BankMutator, BankState};
 use meerkat_tests::kernels::sink::{
-    Pair, SinkAuthority, SinkEffect, SinkInput, SinkMutator, SinkPhase, SinkSignal, SinkState, SinkTransitionError,
+    Pair, SinkAuthority, SinkEffect, SinkInput, SinkPhase, SinkSignal, SinkState, SinkTransitionError,
 };
 use meerkat_tests::kernels::traffic_light::{
-    Lamp, TrafficLightAuthority, TrafficLightEffect, TrafficLightInput, TrafficLightMutator, TrafficLightPhase,
-    TrafficLightState, TrafficLightTransitionError,
+    Lamp, TrafficLightAuthority, TrafficLightEffect, TrafficLightInput, TrafficLightPhase, TrafficLightState,
+    TrafficLightTransitionError,
 };
 use meerkat_tests::kernels::turnstile::{TurnstileAuthority, TurnstilePhase, TurnstileState};
 
@@ -287,4 +287,52 @@ fn data_types_round_trip_through_serde() {
     let input = SinkInput::Name { name: "x".into(), weight: 3 };
     let back: SinkInput = serde_json::from_str(&serde_json::to_string(&input).expect("serialises")).expect("parses");
     assert_eq!(back, input);
+}
+
+/// Breadth-first search over a kernel through `meerkat_kernel::Kernel` alone, as a model checker would: the
+/// states reached from the initial one by `inputs` within `depth` steps, and the transitions that fired.
+fn explore<K: meerkat_kernel::Kernel>(inputs: &[K::Input], depth: usize) -> (HashSet<K>, BTreeSet<&'static str>) {
+    let mut seen = HashSet::from([K::initial()]);
+    let mut frontier = vec![K::initial()];
+    let mut fired = BTreeSet::new();
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for state in &frontier {
+            for input in inputs {
+                let mut successor = state.clone();
+                match successor.apply_input(input.clone()) {
+                    Ok(transition) => {
+                        assert!(K::TRANSITIONS.contains(&transition.transition_name()));
+                        fired.insert(transition.transition_name());
+                        if seen.insert(successor.clone()) {
+                            next.push(successor);
+                        }
+                    }
+                    Err(_) => assert_eq!(&successor, state, "a rejection leaves the state"),
+                }
+            }
+        }
+        frontier = next;
+    }
+    (seen, fired)
+}
+
+#[test]
+fn the_kernel_trait_is_enough_to_explore_a_machine() {
+    use meerkat_kernel::Kernel;
+
+    let inputs = [
+        TrafficLightInput::Tick,
+        TrafficLightInput::PressButton,
+        TrafficLightInput::SwitchOff { reason: "maintenance".into() },
+    ];
+    let (states, fired) = explore::<TrafficLightState>(&inputs, 12);
+    let phases: BTreeSet<TrafficLightPhase> = states.iter().map(|s| s.phase()).collect();
+    assert_eq!(phases, TrafficLightState::PHASES.iter().copied().collect(), "every phase is reachable");
+    assert!(states.iter().all(|s| s.violated_invariant().is_none()), "every reached state keeps the invariants");
+    assert_eq!(fired, TrafficLightState::TRANSITIONS.iter().copied().collect(), "every transition fires");
+    assert_eq!(TrafficLightState::MACHINE, "TrafficLight");
+    assert_eq!(TrafficLightState::INPUTS, &["Tick", "PressButton", "SwitchOff"]);
+    assert_eq!(TrafficLightState::INVARIANTS, &["request_only_when_green", "off_is_dark"]);
+    assert!(TrafficLightState::GUARDS.contains(&"!requested"), "{:?}", TrafficLightState::GUARDS);
 }

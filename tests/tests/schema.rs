@@ -218,9 +218,11 @@ macro_rules! schema_matches_serde {
         $(
             #[test]
             fn $test() {
-                use meerkat_tests::Kernel as _;
                 use meerkat_tests::kernels::$module as k;
-                let m = machine(<k::$authority as meerkat_tests::Kernel>::SPEC, k::$authority::MACHINE);
+                let m = machine(
+                    <k::$state as meerkat_tests::InterpKernel>::SPEC,
+                    <k::$state as meerkat_kernel::Kernel>::MACHINE,
+                );
                 let schema = meerkat_codegen::schema::schema_value(&m);
                 let name = &m.name;
                 let report = explore(&m, &Bounds { depth: Some(1), ..Bounds::default() }).expect("explorable");
@@ -273,9 +275,9 @@ schema_matches_serde! {
 /// The validator is not vacuous: wrong shapes of a real state are caught.
 #[test]
 fn the_validator_rejects_wrong_shapes() {
-    use meerkat_tests::Kernel as _;
     use meerkat_tests::kernels::bank as k;
-    let m = machine(<k::BankAuthority as meerkat_tests::Kernel>::SPEC, k::BankAuthority::MACHINE);
+    let m =
+        machine(<k::BankState as meerkat_tests::InterpKernel>::SPEC, <k::BankState as meerkat_kernel::Kernel>::MACHINE);
     let schema = meerkat_codegen::schema::schema_value(&m);
     let pointer = "#/$defs/BankState";
     let good = serde_json::to_value(k::BankState::initial()).expect("serializes");

@@ -1,7 +1,7 @@
 //! Facts about a checked machine that shape the generated code: which expressions can fail (checked arithmetic,
 //! directly or through helpers and guards), which helpers and guards are used at all, how many effects one
-//! transition can emit, how many guarded candidates one (phase, trigger) pair can have, and how often a body
-//! reads each binding (a binding read once can be moved instead of cloned).
+//! transition can emit and how each collects them, how many guarded candidates one (phase, trigger) pair can have,
+//! and how often a body reads each binding (a binding read once can be moved instead of cloned).
 
 use std::collections::BTreeMap;
 
@@ -27,6 +27,10 @@ pub(crate) struct Facts {
     pub(crate) invariant_fallible: Vec<bool>,
     /// The most effects one firing can emit.
     pub(crate) max_emits: usize,
+    /// Per transition: how it collects its effects.
+    pub(crate) effect_plans: Vec<EffectPlan>,
+    /// The inline storage those plans need.
+    pub(crate) effect_storage: EffectStorage,
     /// The most guarded (non-`otherwise`) candidates of one (phase, trigger) pair.
     pub(crate) max_guarded: usize,
     /// Per declared type: is it `Copy`?
@@ -42,6 +46,8 @@ impl Facts {
             guard_used: vec![false; m.guards.len()],
             invariant_fallible: Vec::new(),
             max_emits: 0,
+            effect_plans: m.transitions.iter().map(effect_plan).collect(),
+            effect_storage: EffectStorage::default(),
             max_guarded: 0,
             type_copy: Vec::new(),
         };
@@ -115,6 +121,7 @@ impl Facts {
         }
 
         facts.max_emits = m.transitions.iter().map(|t| max_emits(&t.body)).max().unwrap_or(0);
+        facts.effect_storage = EffectStorage::new(&facts.effect_plans, facts.max_emits);
         facts.max_guarded = m
             .phase_ids()
             .flat_map(|p| m.triggers().map(move |t| (p, t)))
@@ -326,4 +333,74 @@ pub(crate) fn dispatch_groups(m: &Machine, trigger: Trigger) -> Vec<(Vec<PhaseId
         }
     }
     groups
+}
+
+/// Above this many effects per transition the effect storage spills to the heap.
+pub(crate) const INLINE_EFFECTS: usize = 8;
+
+/// How a transition collects its effects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EffectPlan {
+    /// Exactly this many, every `emit` unconditional: built as one array at the end (0: none).
+    Static(usize),
+    /// Conditional or many: pushed one by one.
+    Push,
+}
+
+/// How transition `t` collects its effects.
+pub(crate) fn effect_plan(t: &ir::Transition) -> EffectPlan {
+    let count = max_emits(&t.body);
+    if count <= INLINE_EFFECTS && !emits_in_branches(&t.body) { EffectPlan::Static(count) } else { EffectPlan::Push }
+}
+
+/// Whether some `emit` runs only in one branch of an `if`.
+fn emits_in_branches(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        StmtKind::If { then, else_, .. } | StmtKind::IfLet { then, else_, .. } => {
+            max_emits(then) > 0 || max_emits(else_) > 0
+        }
+        _ => false,
+    })
+}
+
+/// The inline effect storage of a machine: one variant per length some transition builds whole, or, when some
+/// transition pushes, every length up to the inline bound and a heap spill past it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EffectStorage {
+    /// The lengths held inline, ascending.
+    pub(crate) lengths: Vec<usize>,
+    /// Whether effects are pushed one by one (and spill to the heap past [`INLINE_EFFECTS`]).
+    pub(crate) spill: bool,
+}
+
+impl EffectStorage {
+    fn new(plans: &[EffectPlan], max_emits: usize) -> Self {
+        // Only the variants some transition builds exist (rustc warns about the others).
+        let spill = plans.contains(&EffectPlan::Push);
+        let lengths = if spill {
+            (0..=max_emits.min(INLINE_EFFECTS)).collect()
+        } else {
+            let mut lengths: Vec<usize> = plans
+                .iter()
+                .filter_map(|p| match p {
+                    EffectPlan::Static(n) => Some(*n),
+                    EffectPlan::Push => None,
+                })
+                .collect();
+            lengths.sort_unstable();
+            lengths.dedup();
+            lengths
+        };
+        EffectStorage { lengths, spill }
+    }
+
+    /// The one length every transition emits, when there is one and nothing spills: the storage is then a plain
+    /// array.
+    pub(crate) fn fixed(&self) -> Option<usize> {
+        match self.lengths.as_slice() {
+            [] if !self.spill => Some(0),
+            [only] if !self.spill => Some(*only),
+            _ => None,
+        }
+    }
 }

@@ -14,7 +14,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::Gen;
-use super::analysis::{UseCounts, max_emits};
+use super::analysis::{EffectPlan, UseCounts, max_emits};
 use super::expr::{Cx, Fail, Form, PatternTest, element_type, head};
 use super::names::Namer;
 
@@ -36,14 +36,14 @@ struct BodyGen<'g, 'a> {
     /// When every `emit` of the body runs unconditionally: the locals holding the effects so far, put into the
     /// effect vector's variant of that length at the end (no `push`, which moves every earlier effect).
     static_emits: Option<Vec<Ident>>,
-    /// The error a failing checked operation returns.
+    /// What a failing checked operation returns.
     overflow: TokenStream,
 }
 
 impl Gen<'_> {
     /// The `fire_*` method of a transition, and the payload field indices it takes (in declaration order).
     pub(crate) fn fire_fn(&self, id: TransitionId) -> (TokenStream, Vec<u32>) {
-        let Some(t) = self.m.transitions.get(id.index()) else { return (TokenStream::new(), Vec::new()) };
+        let t = self.transition(id);
         let trigger = self.m.trigger(t.trigger);
         let uses = UseCounts::of_transition(t);
         let mut reserved: Vec<&str> = trigger.fields.iter().map(|f| f.name.as_str()).collect();
@@ -78,10 +78,9 @@ impl Gen<'_> {
         cx.source = quote!(#source);
 
         let name = &t.name;
-        let error = &self.n.error;
-        let overflow = quote!(#error::ArithmeticOverflow { transition: #name });
+        let overflow = quote!(::meerkat_kernel::reject::overflow(#name));
         let emit_count = max_emits(&t.body);
-        let static_emits = (effect_plan(t) == EffectPlan::Static(emit_count)).then(Vec::new);
+        let static_emits = (self.facts.effect_plans[id.index()] == EffectPlan::Static(emit_count)).then(Vec::new);
         let mut body =
             BodyGen { g: self, undo: Vec::new(), slots: Vec::new(), effects: effects.clone(), static_emits, overflow };
 
@@ -90,12 +89,12 @@ impl Gen<'_> {
         let phase_field = &self.n.phase_field;
         let mut stmts = TokenStream::new();
         let phase_ty = &self.n.phase;
-        // The result's `target` field initializer, and the phase written first (none for `stay`).
+        // The result's target phase, and the phase written first (none for `stay`).
         let (target, write) = match &t.target {
-            ir::Target::Stay => (quote!(target: #source), None),
+            ir::Target::Stay => (quote!(#source), None),
             ir::Target::Phase(p) => {
                 let path = self.phase_path(*p);
-                (quote!(target: #path), Some(path))
+                (path.clone(), Some(path))
             }
             ir::Target::Computed { expr, .. } => {
                 // Computed from the pre-state before anything is written: a failure has nothing to undo.
@@ -105,7 +104,7 @@ impl Gen<'_> {
                 let target = cx.namer.fresh("target");
                 stmts.extend(pre);
                 stmts.extend(quote!(let #target: #phase_ty = #value;));
-                (field_init("target", &target), Some(quote!(#target)))
+                (quote!(#target), Some(quote!(#target)))
             }
         };
         if let Some(value) = write {
@@ -117,49 +116,45 @@ impl Gen<'_> {
         stmts.extend(body.block(&mut cx, &t.body, check_invariants, false));
         if check_invariants {
             let invariant = cx.namer.fresh("invariant");
-            let invariant_field = field_init("invariant", &invariant);
             let restore = body.restores();
-            let check = &self.n.violated_invariant;
             stmts.extend(quote! {
-                if let Some(#invariant) = self.#check() {
+                if let Some(#invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
                     #restore
-                    return ::std::result::Result::Err(#error::InvariantViolated { transition: #name, #invariant_field });
+                    return ::meerkat_kernel::reject::invariant(#name, #invariant);
                 }
             });
         }
         let effects_ty = &self.n.effects;
-        let (effects_decl, effects_field) = match &body.static_emits {
+        let fixed = self.facts.effect_storage.fixed().is_some();
+        let (effects_decl, effects_value) = match &body.static_emits {
+            Some(locals) if fixed => (TokenStream::new(), quote!([#(#locals),*])),
             Some(locals) => {
                 let variant = quote::format_ident!("E{}", locals.len());
-                (TokenStream::new(), quote!(effects: #effects_ty::#variant([#(#locals),*])))
+                (TokenStream::new(), quote!(#effects_ty::#variant([#(#locals),*])))
             }
-            None if emit_count > 0 => (quote!(let mut #effects = #effects_ty::new();), field_init("effects", &effects)),
-            None => (TokenStream::new(), quote!(effects: #effects_ty::E0([]))),
+            None if emit_count > 0 => (quote!(let mut #effects = #effects_ty::new();), quote!(#effects)),
+            None if fixed => (TokenStream::new(), quote!([])),
+            None => (TokenStream::new(), quote!(#effects_ty::E0([]))),
         };
         let slots = &body.slots;
-        let source_field = field_init("source", &source);
-        let transition_ty = &self.n.transition;
-        let fire = self.n.fire_fns.get(id.index()).cloned().unwrap_or_else(|| super::names::plain("fire"));
+        let fire = &self.n.fire_fns[id.index()];
         let docs = Self::docs(t.docs.as_deref(), || format!("Fires `{name}`."));
         let allow_snake = super::names::allow_snake(binding_names.iter().map(String::as_str));
         // The payload fields are the parameters; a message with many fields makes a long but plain signature.
         let allow_args =
-            if params.len() + 2 > 7 { quote!(#[allow(clippy::too_many_arguments)]) } else { TokenStream::new() };
+            if params.len() + 1 > 7 { quote!(#[allow(clippy::too_many_arguments)]) } else { TokenStream::new() };
+        let phase_field = &self.n.phase_field;
         let method = quote! {
             #docs
             #[inline]
             #allow_snake
             #allow_args
-            fn #fire(&mut self, #source: #phase_ty, #(#params),*) -> ::std::result::Result<#transition_ty, #error> {
+            fn #fire(&mut self, #(#params),*) -> ::meerkat_kernel::Outcome<Self> {
+                let #source = self.#phase_field;
                 #(#slots)*
                 #effects_decl
                 #stmts
-                ::std::result::Result::Ok(#transition_ty {
-                    transition: #name,
-                    #source_field,
-                    #target,
-                    #effects_field,
-                })
+                ::meerkat_kernel::fired(#name, #source, #target, #effects_value)
             }
         };
         (method, payload_params)
@@ -175,12 +170,7 @@ impl BodyGen<'_, '_> {
 
     /// The block a failing checked operation runs at the current point.
     fn fail(&self, cx: &mut Cx<'_>) {
-        let restores = self.restores();
-        let overflow = &self.overflow;
-        cx.fail = Fail::Diverge(quote!({
-            #restores
-            return ::std::result::Result::Err(#overflow);
-        }));
+        cx.fail = Fail::Diverge(diverge(self.restores(), &self.overflow));
     }
 
     /// Compiles a block. `after`: something after the block can reject the input. `branch`: the block is an `if`
@@ -250,14 +240,10 @@ impl BodyGen<'_, '_> {
                 let p = g.place(place);
                 let amount = owned_value(g, cx, value, pre).ts;
                 let method = if *op == BinOp::Sub { quote!(checked_sub) } else { quote!(checked_add) };
-                let restores = self.restores();
-                let overflow = &self.overflow;
+                let fail = diverge(self.restores(), &self.overflow);
                 let new = quote!(match #p.#method(#amount) {
                     Some(value) => value,
-                    None => {
-                        #restores
-                        return ::std::result::Result::Err(#overflow);
-                    }
+                    None => #fail,
                 });
                 match undo {
                     UndoMode::None => quote!(#p = #new;),
@@ -598,12 +584,6 @@ impl BodyGen<'_, '_> {
     }
 }
 
-/// `field: value`, or the shorthand `field` when the value is a binding of that name.
-pub(crate) fn field_init(field: &str, value: &Ident) -> TokenStream {
-    let f = super::names::plain(field);
-    if *value == field { quote!(#value) } else { quote!(#f: #value) }
-}
-
 /// Compiles `e` to an owned value. An expression with several checked operations is computed first, in a
 /// labeled block that breaks out with `None` on failure, so the block that undoes the body's writes and returns
 /// the error is written once per expression rather than once per operation.
@@ -625,8 +605,32 @@ fn owned_value(g: &Gen<'_>, cx: &mut Cx<'_>, e: &ir::Expr, pre: &mut TokenStream
         }
     };
     // A `let ... else` initializer cannot end in a block, hence the parentheses.
+    let fail_block = block(fail_block);
     pre.extend(quote!(let Some(#value) = (#label: { #option }) else #fail_block;));
     super::expr::Code::owned(quote!(#value), super::expr::Prec::Postfix)
+}
+
+/// `return error`, or the block that runs `restores` first.
+pub(crate) fn diverge(restores: TokenStream, error: &TokenStream) -> TokenStream {
+    if restores.is_empty() {
+        quote!(return #error)
+    } else {
+        quote!({
+            #restores
+            return #error;
+        })
+    }
+}
+
+/// A diverging expression as a block: itself if it is one, else `{ expr; }`.
+fn block(diverge: TokenStream) -> TokenStream {
+    let mut trees = diverge.clone().into_iter();
+    match (trees.next(), trees.next()) {
+        (Some(proc_macro2::TokenTree::Group(group)), None) if group.delimiter() == proc_macro2::Delimiter::Brace => {
+            diverge
+        }
+        _ => quote!({ #diverge; }),
+    }
 }
 
 /// How to restore a collection write from what it saved.
@@ -656,35 +660,6 @@ fn if_stmt(head_ts: TokenStream, then: TokenStream, else_ts: TokenStream, else_i
     } else {
         quote!(#head_ts { #then } else { #else_ts })
     }
-}
-
-/// How a transition collects its effects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum EffectPlan {
-    /// Exactly this many, every `emit` unconditional: built as one array at the end (0: none).
-    Static(usize),
-    /// Conditional or many: pushed one by one.
-    Push,
-}
-
-/// How transition `t` collects its effects.
-pub(crate) fn effect_plan(t: &ir::Transition) -> EffectPlan {
-    let count = max_emits(&t.body);
-    if count <= super::items::INLINE_EFFECTS && !emits_in_branches(&t.body) {
-        EffectPlan::Static(count)
-    } else {
-        EffectPlan::Push
-    }
-}
-
-/// Whether some `emit` runs only in one branch of an `if`.
-fn emits_in_branches(stmts: &[Stmt]) -> bool {
-    stmts.iter().any(|s| match &s.kind {
-        StmtKind::If { then, else_, .. } | StmtKind::IfLet { then, else_, .. } => {
-            max_emits(then) > 0 || max_emits(else_) > 0
-        }
-        _ => false,
-    })
 }
 
 /// Whether an expression reads the state (fields, the phase, guards, helpers).

@@ -1,11 +1,16 @@
-//! Dispatch: `dispatch_input` and `dispatch_signal`, a compiled `match` on the trigger, then on the phase, whose
+//! Dispatch: `Kernel::apply_input` and `Kernel::apply_signal`, a compiled `match` on the trigger, then on the phase, whose
 //! arms evaluate the candidates' guards in declaration order against the state before the transition and fire
 //! the one that passes (or report why none or two did).
 //!
 //! Phases with the same candidate list share an arm. Guards are inlined; a failing checked operation in a guard
 //! returns `ArithmeticOverflow` for its candidate at once (nothing has been written yet). With two or more
 //! guarded candidates every guard list is evaluated before the outcome is decided, as the semantics require, and
-//! a `match` on the results picks the first two passing candidates for an ambiguity.
+//! a `match` on the results picks the first two passing candidates for an ambiguity. Rejections name the
+//! transitions and guard labels they report by their names in the kernel's tables (`Kernel::TRANSITIONS`,
+//! `Kernel::GUARDS`), through the `::meerkat_kernel::reject` constructors.
+//!
+//! Ids come from the checked machine, and per-transition and per-field tables are built from it, so they are
+//! indexed directly.
 
 use meerkat_dsl::ir::{self, ExprKind, Message, TransitionId, Trigger};
 use proc_macro2::{Ident, TokenStream};
@@ -30,15 +35,15 @@ impl Gen<'_> {
         for trigger in self.m.triggers() {
             for (_, candidates) in dispatch_groups(self.m, trigger) {
                 for c in candidates {
-                    if let Some(r) = reachable.get_mut(c.index()) {
-                        *r = true;
-                    }
+                    reachable[c.index()] = true;
                 }
             }
         }
-        (0..self.m.transitions.len())
-            .map(|i| {
-                reachable.get(i).copied().unwrap_or(false).then(|| {
+        reachable
+            .iter()
+            .enumerate()
+            .map(|(i, reachable)| {
+                reachable.then(|| {
                     let (method, params) = self.fire_fn(TransitionId(i as u32));
                     FireFn { method, params }
                 })
@@ -46,16 +51,36 @@ impl Gen<'_> {
             .collect()
     }
 
-    /// `dispatch_input` (or `dispatch_signal`): the compiled match.
-    pub(crate) fn dispatch_fn(&self, signals: bool, fires: &[Option<FireFn>]) -> TokenStream {
-        let (messages, enum_ty, fname, base) = if signals {
-            (&self.m.signals, &self.n.signal, &self.n.dispatch_signal, "signal")
-        } else {
-            (&self.m.inputs, &self.n.input, &self.n.dispatch_input, "input")
+    /// `Kernel::apply_input`: the compiled match over the inputs.
+    pub(crate) fn dispatch_input_fn(&self, fires: &[Option<FireFn>]) -> TokenStream {
+        let kind = TriggerKind {
+            messages: &self.m.inputs,
+            enum_ty: &self.n.input,
+            fname: quote!(apply_input),
+            param_ty: quote!(Self::Input),
+            base: "input",
+            trigger: |i| Trigger::Input(ir::InputId(i as u32)),
         };
-        let trigger_of = |i: usize| {
-            if signals { Trigger::Signal(ir::SignalId(i as u32)) } else { Trigger::Input(ir::InputId(i as u32)) }
+        self.dispatch_fn(&kind, fires)
+    }
+
+    /// `Kernel::apply_signal`: the compiled match over the signals.
+    pub(crate) fn dispatch_signal_fn(&self, fires: &[Option<FireFn>]) -> TokenStream {
+        let kind = TriggerKind {
+            messages: &self.m.signals,
+            enum_ty: &self.n.signal,
+            fname: quote!(apply_signal),
+            param_ty: quote!(Self::Signal),
+            base: "signal",
+            trigger: |i| Trigger::Signal(ir::SignalId(i as u32)),
         };
+        self.dispatch_fn(&kind, fires)
+    }
+
+    /// The compiled match over the messages of one kind.
+    fn dispatch_fn(&self, kind: &TriggerKind<'_>, fires: &[Option<FireFn>]) -> TokenStream {
+        let TriggerKind { messages, enum_ty, fname, param_ty, base, trigger: trigger_of } = kind;
+        let trigger_of = *trigger_of;
         // Every user name bound anywhere in this function, so generated names avoid them all.
         let mut reserved: Vec<&str> = Vec::new();
         for (i, message) in messages.iter().enumerate() {
@@ -67,7 +92,6 @@ impl Gen<'_> {
         let mut namer = Namer::new(reserved);
         let input = namer.fresh(base);
         let source = namer.fresh("source");
-        let error = &self.n.error;
         let phase_field = &self.n.phase_field;
 
         let mut arms = Vec::new();
@@ -81,16 +105,14 @@ impl Gen<'_> {
             let mut used = vec![false; message.fields.len()];
             for (_, candidates) in &groups {
                 for c in candidates {
-                    let Some(t) = self.m.transitions.get(c.index()) else { continue };
+                    let t = self.transition(*c);
                     let guard_uses = UseCounts::of_exprs(t.guards.iter().map(|g| &g.expr));
                     for (index, u) in used.iter_mut().enumerate() {
                         *u |= guard_uses.payload(index as u32).count > 0;
                     }
-                    if let Some(Some(fire)) = fires.get(c.index()) {
+                    if let Some(fire) = &fires[c.index()] {
                         for p in &fire.params {
-                            if let Some(u) = used.get_mut(*p as usize) {
-                                *u = true;
-                            }
+                            used[*p as usize] = true;
                         }
                     }
                 }
@@ -98,7 +120,7 @@ impl Gen<'_> {
             let mut payload: Vec<(u32, Binding)> = Vec::new();
             let mut field_pats = Vec::new();
             for (index, field) in message.fields.iter().enumerate() {
-                if !used.get(index).copied().unwrap_or(false) {
+                if !used[index] {
                     continue;
                 }
                 let ident = arm_namer.user(&field.name);
@@ -122,31 +144,32 @@ impl Gen<'_> {
             };
 
             let arm_ctx = ArmCtx { message, source: &source, payload: &payload, fires };
-            let body = if groups.len() == 1 {
-                let (_, candidates) = &groups[0];
-                self.decide(&mut arm_namer, &arm_ctx, candidates)
-            } else {
-                let group_arms = groups.iter().map(|(phases, candidates)| {
-                    let pats = phases.iter().map(|p| self.phase_path(*p));
-                    let decide = self.decide(&mut arm_namer, &arm_ctx, candidates);
-                    quote!(#(#pats)|* => { #decide })
-                });
-                quote!(match #source { #(#group_arms)* })
+            let body = match groups.as_slice() {
+                [(_, candidates)] => self.decide(&mut arm_namer, &arm_ctx, candidates),
+                _ => {
+                    let group_arms = groups.iter().map(|(phases, candidates)| {
+                        let pats = phases.iter().map(|p| self.phase_path(*p));
+                        let decide = self.decide(&mut arm_namer, &arm_ctx, candidates);
+                        quote!(#(#pats)|* => { #decide })
+                    });
+                    quote!(match #source { #(#group_arms)* })
+                }
             };
             arms.push(quote!(#pattern => { #body }));
         }
-        let transition_ty = &self.n.transition;
         let allow_snake = names::allow_snake(binding_names.iter().map(String::as_str));
-        let prelude = if messages.is_empty() { TokenStream::new() } else { quote!(let #source = self.#phase_field;) };
-        let docs = format!(" Applies one {base}: the compiled dispatch of the spec's transitions.");
+        // The source phase is read once, where an arm matches on it, reports it or a guard reads it.
+        let arms = quote!(#(#arms)*);
+        let prelude =
+            if mentions(&arms, &source) { quote!(let #source = self.#phase_field;) } else { TokenStream::new() };
+        // The trait documents the method.
         quote! {
-            #[doc = #docs]
             #[inline]
             #allow_snake
-            fn #fname(&mut self, #input: #enum_ty) -> ::std::result::Result<#transition_ty, #error> {
+            fn #fname(&mut self, #input: #param_ty) -> ::meerkat_kernel::Outcome<Self> {
                 #prelude
                 match #input {
-                    #(#arms)*
+                    #arms
                 }
             }
         }
@@ -154,14 +177,13 @@ impl Gen<'_> {
 
     /// The code that picks and fires one of `candidates` (one phase group of one trigger).
     fn decide(&self, namer: &mut Namer, arm: &ArmCtx<'_>, candidates: &[TransitionId]) -> TokenStream {
-        let error = &self.n.error;
         let source = arm.source;
         let trigger_name = &arm.message.name;
         if candidates.is_empty() {
-            return quote!(::std::result::Result::Err(#error::NoMatchingTransition { phase: #source, trigger: #trigger_name }));
+            return quote!(::meerkat_kernel::reject::no_transition(#source, #trigger_name));
         }
         let transitions: Vec<(TransitionId, &ir::Transition)> =
-            candidates.iter().filter_map(|c| self.m.transitions.get(c.index()).map(|t| (*c, t))).collect();
+            candidates.iter().map(|c| (*c, self.transition(*c))).collect();
         let guarded: Vec<&(TransitionId, &ir::Transition)> = transitions.iter().filter(|(_, t)| !t.otherwise).collect();
         let fallback = transitions.iter().find(|(_, t)| t.otherwise);
         let fallback_fire = fallback.map(|(id, _)| self.fire_call(arm, *id));
@@ -174,8 +196,7 @@ impl Gen<'_> {
                     return fire;
                 }
                 if let Some(fallback_fire) = fallback_fire {
-                    let codes: Vec<Code> =
-                        t.guards.iter().map(|g| self.guard_code(namer, arm, t, &g.expr, false)).collect();
+                    let codes: Vec<Code> = t.guards.iter().map(|g| self.guard_holds(namer, arm, t, &g.expr)).collect();
                     match codes.as_slice() {
                         // A lone guard that can fail reads better computed first than as a `match` in the head.
                         [only] if only.prec == Prec::Block => {
@@ -199,26 +220,11 @@ impl Gen<'_> {
                     }
                 } else {
                     let rejected = namer.fresh("rejected");
-                    let mut chain = TokenStream::new();
-                    for (k, g) in t.guards.iter().enumerate() {
-                        let c = self.guard_code(namer, arm, t, &g.expr, true);
-                        let c = head(&c);
-                        let label = self.label_index(&g.label);
-                        if k == 0 {
-                            chain.extend(quote!(if #c { #label }));
-                        } else {
-                            chain.extend(quote!(else if #c { #label }));
-                        }
-                    }
-                    let index = proc_macro2::Literal::usize_unsuffixed(id.index());
-                    let rejections = self.rejections_literal(&[quote!((#index, #rejected))]);
+                    let chain = self.first_failing_guard(namer, arm, t, |label| quote!(#label));
+                    let name = &t.name;
                     quote! {
                         let #rejected = #chain else { return #fire; };
-                        ::std::result::Result::Err(#error::GuardRejected {
-                            phase: #source,
-                            trigger: #trigger_name,
-                            rejections: #rejections,
-                        })
+                        ::meerkat_kernel::reject::guards(#source, #trigger_name, [(#name, #rejected)])
                     }
                 }
             }
@@ -231,21 +237,10 @@ impl Gen<'_> {
                     let value = if t.guards.is_empty() {
                         quote!(None)
                     } else {
-                        let mut chain = TokenStream::new();
-                        for (k, g) in t.guards.iter().enumerate() {
-                            let c = self.guard_code(namer, arm, t, &g.expr, true);
-                            let c = head(&c);
-                            let label = self.label_index(&g.label);
-                            if k == 0 {
-                                chain.extend(quote!(if #c { Some(#label) }));
-                            } else {
-                                chain.extend(quote!(else if #c { Some(#label) }));
-                            }
-                        }
+                        let chain = self.first_failing_guard(namer, arm, t, |label| quote!(Some(#label)));
                         quote!(#chain else { None })
                     };
-                    let index_ty = self.rejection_index_type();
-                    lets.extend(quote!(let #var: ::std::option::Option<#index_ty> = #value;));
+                    lets.extend(quote!(let #var: ::std::option::Option<&'static str> = #value;));
                     vars.push(var);
                 }
                 let n = several.len();
@@ -258,12 +253,9 @@ impl Gen<'_> {
                     for b in a + 1..n {
                         let p = pattern(&[a, b]);
                         let (first, second) = (&several[a].1.name, &several[b].1.name);
-                        match_arms.push(quote!(#p => ::std::result::Result::Err(#error::AmbiguousTransition {
-                            phase: #source,
-                            trigger: #trigger_name,
-                            first: #first,
-                            second: #second,
-                        }),));
+                        match_arms.push(quote! {
+                            #p => ::meerkat_kernel::reject::ambiguous(#source, #trigger_name, #first, #second),
+                        });
                     }
                 }
                 for (a, (id, _)) in several.iter().enumerate() {
@@ -276,20 +268,13 @@ impl Gen<'_> {
                     None => {
                         let labels: Vec<Ident> = (0..n).map(|_| namer.fresh("label")).collect();
                         let pats = labels.iter().map(|l| quote!(Some(#l)));
-                        let entries: Vec<TokenStream> = several
-                            .iter()
-                            .zip(&labels)
-                            .map(|((id, _), l)| {
-                                let index = proc_macro2::Literal::usize_unsuffixed(id.index());
-                                quote!((#index, #l))
-                            })
-                            .collect();
-                        let rejections = self.rejections_literal(&entries);
-                        match_arms.push(quote!((#(#pats),*) => ::std::result::Result::Err(#error::GuardRejected {
-                            phase: #source,
-                            trigger: #trigger_name,
-                            rejections: #rejections,
-                        }),));
+                        let entries = several.iter().zip(&labels).map(|((_, t), l)| {
+                            let name = &t.name;
+                            quote!((#name, #l))
+                        });
+                        match_arms.push(quote! {
+                            (#(#pats),*) => ::meerkat_kernel::reject::guards(#source, #trigger_name, [#(#entries),*]),
+                        });
                     }
                 }
                 quote! {
@@ -302,26 +287,33 @@ impl Gen<'_> {
         }
     }
 
-    /// An `MGuardRejections` value holding `entries` (pairs of name-table indices), padded to its capacity.
-    fn rejections_literal(&self, entries: &[TokenStream]) -> TokenStream {
-        let ty = &self.n.rejections;
-        let len = proc_macro2::Literal::usize_unsuffixed(entries.len());
-        let padding = (entries.len()..self.facts.max_guarded).map(|_| quote!((0, 0)));
-        quote!(#ty { len: #len, items: [#(#entries,)* #(#padding),*] })
+    /// `if !g1 { v1 } else if !g2 { v2 } ...` over the guards of `t` (without the final `else`): the value `value`
+    /// makes of the label of the first guard that does not hold.
+    fn first_failing_guard(
+        &self,
+        namer: &mut Namer,
+        arm: &ArmCtx<'_>,
+        t: &ir::Transition,
+        value: impl Fn(&str) -> TokenStream,
+    ) -> TokenStream {
+        let mut chain = TokenStream::new();
+        for (k, g) in t.guards.iter().enumerate() {
+            let fails = self.guard_fails(namer, arm, t, &g.expr);
+            let cond = head(&fails);
+            let label = value(&g.label);
+            if k == 0 {
+                chain.extend(quote!(if #cond { #label }));
+            } else {
+                chain.extend(quote!(else if #cond { #label }));
+            }
+        }
+        chain
     }
 
-    /// The index of a guard label in `MGuardRejections::LABELS`.
-    fn label_index(&self, label: &str) -> proc_macro2::Literal {
-        let index = self.guard_labels().iter().position(|l| *l == label).unwrap_or(0);
-        proc_macro2::Literal::usize_unsuffixed(index)
-    }
-
-    /// `self.fire_x(source, payload...)`.
+    /// `self.fire_x(payload...)`.
     fn fire_call(&self, arm: &ArmCtx<'_>, id: TransitionId) -> TokenStream {
-        let fire = self.n.fire_fns.get(id.index()).cloned().unwrap_or_else(|| names::plain("fire"));
-        let source = arm.source;
-        let params: Vec<u32> =
-            arm.fires.get(id.index()).and_then(|f| f.as_ref()).map(|f| f.params.clone()).unwrap_or_default();
+        let fire = &self.n.fire_fns[id.index()];
+        let params: &[u32] = arm.fires[id.index()].as_ref().map_or(&[], |f| f.params.as_slice());
         let args = params.iter().map(|p| match arm.payload.iter().find(|(i, _)| i == p) {
             Some((_, b)) => {
                 let ident = &b.ident;
@@ -329,40 +321,59 @@ impl Gen<'_> {
             }
             None => quote!(::std::default::Default::default()),
         });
-        quote!(self.#fire(#source, #(#args),*))
+        quote!(self.#fire(#(#args),*))
     }
 
-    /// A guard of candidate `id`, compiled in dispatch context (`negate`: its negation, for rejection chains).
-    fn guard_code(
-        &self,
-        namer: &mut Namer,
-        arm: &ArmCtx<'_>,
-        t: &ir::Transition,
-        expr: &ir::Expr,
-        negate: bool,
-    ) -> Code {
+    /// A guard of candidate `t`, compiled in dispatch context: whether it holds.
+    fn guard_holds(&self, namer: &mut Namer, arm: &ArmCtx<'_>, t: &ir::Transition, expr: &ir::Expr) -> Code {
+        self.dispatch_expr(namer, arm, t, expr)
+    }
+
+    /// A guard of candidate `t`, compiled in dispatch context: whether it does not hold (for rejection chains).
+    fn guard_fails(&self, namer: &mut Namer, arm: &ArmCtx<'_>, t: &ir::Transition, expr: &ir::Expr) -> Code {
+        let not = ir::Expr { kind: ExprKind::Not(Box::new(expr.clone())), ty: ir::Type::Bool, span: expr.span };
+        self.dispatch_expr(namer, arm, t, &not)
+    }
+
+    /// An expression of candidate `t` in dispatch context: the payload bindings of the arm, `source`, and an
+    /// `ArithmeticOverflow` naming `t` for a failing checked operation.
+    fn dispatch_expr(&self, namer: &mut Namer, arm: &ArmCtx<'_>, t: &ir::Transition, expr: &ir::Expr) -> Code {
         let uses = UseCounts::of_exprs([expr]);
         let name = &t.name;
-        let error = &self.n.error;
-        let fail = Fail::Diverge(quote!({
-            return ::std::result::Result::Err(#error::ArithmeticOverflow { transition: #name });
-        }));
+        let fail = Fail::Diverge(quote!(return ::meerkat_kernel::reject::overflow(#name)));
         let mut cx = Cx::new(namer.clone(), &t.locals, fail, uses);
         let source = arm.source;
         cx.source = quote!(#source);
         for (index, b) in arm.payload {
             cx.payload.insert(*index, b.clone());
         }
-        let code = if negate {
-            let not = ir::Expr { kind: ExprKind::Not(Box::new(expr.clone())), ty: ir::Type::Bool, span: expr.span };
-            self.expr(&mut cx, &not)
-        } else {
-            self.expr(&mut cx, expr)
-        };
+        let code = self.expr(&mut cx, expr);
         // Names the guard bound stay taken for the rest of the function.
         *namer = cx.namer;
         code
     }
+}
+
+/// Whether `tokens` use the identifier `ident` anywhere.
+fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
+    tokens.clone().into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(i) => i == *ident,
+        proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), ident),
+        _ => false,
+    })
+}
+
+/// What sets inputs and signals apart in dispatch.
+struct TriggerKind<'a> {
+    messages: &'a [Message],
+    enum_ty: &'a Ident,
+    /// The `Kernel` method, and the type of its parameter.
+    fname: TokenStream,
+    param_ty: TokenStream,
+    /// The name of the function's parameter.
+    base: &'static str,
+    /// The trigger of the message at an index.
+    trigger: fn(usize) -> Trigger,
 }
 
 /// What the arms of one trigger share.

@@ -95,7 +95,7 @@ impl Code {
 pub(crate) enum Fail {
     /// `?` on `Option` (helpers, guards and invariants return `Option` when they can fail).
     Question,
-    /// A block that diverges (`return`, after undoing writes).
+    /// An expression that diverges: `return ...`, or a block that undoes writes first.
     Diverge(TokenStream),
     /// `break 'label None` out of a labeled block that computes the `Option` of a whole expression (transition
     /// bodies use it when one expression has several checked operations, so the undo block is written once).

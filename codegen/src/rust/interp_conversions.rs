@@ -1,7 +1,8 @@
 //! Conversions between a kernel's values and the reference interpreter's (`meerkat_dsl::interp`), emitted only
 //! with [`super::RustOptions::interp_conversions`], for differential tests: the state, messages and effects both
-//! ways where tests need them, and kernel errors as interpreter rejections (names mapped back to ids), so a test
-//! can drive a kernel and the interpreter with the same values and compare everything with `==`.
+//! ways where tests need them, so a test can drive a kernel and the interpreter with the same values and compare
+//! everything with `==`. Transitions and errors need no generated code: they name things by the kernel's name
+//! tables (`::meerkat_kernel::Kernel::TRANSITIONS` and the others), whose positions are the interpreter's ids.
 
 use meerkat_dsl::ir::{Message, Type, TypeKind};
 use proc_macro2::{Literal, TokenStream};
@@ -14,8 +15,7 @@ impl Gen<'_> {
     pub(crate) fn interp_conversions(&self) -> TokenStream {
         let m = self.m;
         let n = &self.n;
-        let (phase, state, input, signal, effect, transition, error) =
-            (&n.phase, &n.state, &n.input, &n.signal, &n.effect, &n.transition, &n.error);
+        let (phase, state, input, signal, effect) = (&n.phase, &n.state, &n.input, &n.signal, &n.effect);
         let mut out = TokenStream::new();
 
         // Declared types.
@@ -179,120 +179,6 @@ impl Gen<'_> {
             }
         });
 
-        // Names back to ids, for transitions and errors.
-        let transition_arms = m.transitions.iter().enumerate().map(|(i, t)| {
-            let name = &t.name;
-            let id = Literal::u32_unsuffixed(i as u32);
-            quote!(#name => Some(::meerkat_dsl::ir::TransitionId(#id)),)
-        });
-        let trigger_arms = m
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, msg)| {
-                let name = &msg.name;
-                let id = Literal::u32_unsuffixed(i as u32);
-                quote!(#name => Some(::meerkat_dsl::ir::Trigger::Input(::meerkat_dsl::ir::InputId(#id))),)
-            })
-            .chain(m.signals.iter().enumerate().map(|(i, msg)| {
-                let name = &msg.name;
-                let id = Literal::u32_unsuffixed(i as u32);
-                quote!(#name => Some(::meerkat_dsl::ir::Trigger::Signal(::meerkat_dsl::ir::SignalId(#id))),)
-            }));
-        let invariant_arms = m.invariants.iter().enumerate().map(|(i, inv)| {
-            let name = &inv.name;
-            let id = Literal::u32_unsuffixed(i as u32);
-            quote!(#name => Some(::meerkat_dsl::ir::InvariantId(#id)),)
-        });
-        let lookup = |arms: Vec<TokenStream>| {
-            if arms.is_empty() {
-                quote! {
-                    let _ = name;
-                    None
-                }
-            } else {
-                quote!(match name { #(#arms)* _ => None, })
-            }
-        };
-        let transition_body = lookup(transition_arms.collect());
-        let trigger_body = lookup(trigger_arms.collect());
-        let invariant_body = lookup(invariant_arms.collect());
-        out.extend(quote! {
-            impl #transition {
-                /// The interpreter's account of this transition.
-                pub fn to_interp(&self) -> ::meerkat_dsl::interp::Fired {
-                    ::meerkat_dsl::interp::Fired {
-                        transition: #error::interp_transition(self.transition)
-                            .unwrap_or(::meerkat_dsl::ir::TransitionId(u32::MAX)),
-                        source: self.source.to_interp(),
-                        target: self.target.to_interp(),
-                        effects: self.effects().iter().map(#effect::to_interp).collect(),
-                    }
-                }
-            }
-
-            impl #error {
-                fn interp_transition(name: &str) -> ::std::option::Option<::meerkat_dsl::ir::TransitionId> {
-                    #transition_body
-                }
-
-                fn interp_trigger(name: &str) -> ::std::option::Option<::meerkat_dsl::ir::Trigger> {
-                    #trigger_body
-                }
-
-                fn interp_invariant(name: &str) -> ::std::option::Option<::meerkat_dsl::ir::InvariantId> {
-                    #invariant_body
-                }
-
-                /// The interpreter's rejection for this error (`None` for a recovery error, or names the machine
-                /// does not declare).
-                pub fn to_interp(&self) -> ::std::option::Option<::meerkat_dsl::interp::Rejection> {
-                    use ::meerkat_dsl::interp::Rejection;
-                    Some(match self {
-                        Self::NoMatchingTransition { phase, trigger } => Rejection::NoMatchingTransition {
-                            phase: phase.to_interp(),
-                            trigger: Self::interp_trigger(trigger)?,
-                        },
-                        Self::GuardRejected { phase, trigger, rejections } => Rejection::GuardRejected {
-                            phase: phase.to_interp(),
-                            trigger: Self::interp_trigger(trigger)?,
-                            rejections: rejections
-                                .iter()
-                                .map(|(transition, label)| {
-                                    Some((Self::interp_transition(transition)?, ::std::string::String::from(label)))
-                                })
-                                .collect::<::std::option::Option<::std::vec::Vec<_>>>()?,
-                        },
-                        Self::AmbiguousTransition { phase, trigger, first, second } => Rejection::AmbiguousTransition {
-                            phase: phase.to_interp(),
-                            trigger: Self::interp_trigger(trigger)?,
-                            first: Self::interp_transition(first)?,
-                            second: Self::interp_transition(second)?,
-                        },
-                        Self::ArithmeticOverflow { transition } => Rejection::ArithmeticOverflow {
-                            transition: Self::interp_transition(transition)?,
-                        },
-                        Self::InvariantViolated { transition, invariant } => Rejection::InvariantViolated {
-                            transition: Self::interp_transition(transition)?,
-                            invariant: Self::interp_invariant(invariant)?,
-                        },
-                        Self::RecoveredStateInvariantRejected { .. } => return None,
-                    })
-                }
-
-                /// The interpreter's recovery rejection for a `recover_from_state` error.
-                pub fn to_interp_recovery(&self) -> ::std::option::Option<::meerkat_dsl::interp::RecoveryRejection> {
-                    match self {
-                        Self::RecoveredStateInvariantRejected { invariant } => {
-                            Some(::meerkat_dsl::interp::RecoveryRejection::InvariantRejected {
-                                invariant: Self::interp_invariant(invariant)?,
-                            })
-                        }
-                        _ => None,
-                    }
-                }
-            }
-        });
         out
     }
 

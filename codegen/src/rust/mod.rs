@@ -2,17 +2,20 @@
 //! `match` that applies one input to a state, all or nothing — as a formatted, deterministic `String`.
 //!
 //! The generated file is a sequence of items (no inner attributes, no module wrapper) that names everything by
-//! absolute path, so a consumer can `include!` it inside a module of its own. The API it provides is the kernel
-//! contract: `MPhase`, `MState`, `MInput`, `MSignal`, `MEffect`, `MAuthority`, `MAuthoritySnapshot`,
-//! `MMutator`, `MTransition`, `MTransitionError`, `MGuardRejections` for a machine `M`.
+//! absolute path (`::std`, `::serde`, `::meerkat_kernel`), so a consumer can `include!` it inside a module of its
+//! own; the consumer depends on `meerkat-kernel`. The API it provides is the kernel contract: `MPhase`, `MState`,
+//! `MInput`, `MSignal`, `MEffect` for a machine `M`, and `MAuthority`, `MAuthoritySnapshot`, `MMutator`,
+//! `MTransition`, `MTransitionError`, `MGuardRejections` as aliases of `meerkat-kernel`'s generic types over
+//! `MState`, which implements `::meerkat_kernel::Kernel`. The file holds only what the spec says: the types, the
+//! `fire_*` methods, the dispatch, helpers, guards and invariants.
 //!
 //! How the code is organised:
 //! - `names` allocates identifiers; `analysis` computes the facts that shape the code (what can fail, what is
-//!   used, static bounds on effects and candidates);
+//!   used, static bounds on effects and candidates, how each transition collects its effects);
 //! - `expr` compiles expressions (`methods` their built-in method calls and quantifiers), `body` compiles
 //!   transition bodies with their undo log, `dispatch` compiles the (phase, trigger) `match`;
-//! - `items` emits the data types and the public API around them; `interp_conversions` the optional conversions
-//!   to the reference interpreter's values.
+//! - `items` emits the data types and the state's methods; `kernel` the aliases, the effect storage and the
+//!   `Kernel` implementation; `interp_conversions` the optional conversions to the reference interpreter's values.
 //!
 //! The kernel implements the execution semantics stated in the [`meerkat_dsl::ir`] module doc, as the reference
 //! interpreter does; `expr`, `dispatch` and `body` mirror the interpreter's `eval`, `dispatch` and `body`.
@@ -23,6 +26,7 @@ mod dispatch;
 mod expr;
 mod interp_conversions;
 mod items;
+mod kernel;
 mod methods;
 pub(crate) mod names;
 
@@ -91,7 +95,8 @@ pub fn generate_rust(machine: &CheckedMachine, options: &RustOptions) -> String 
     }
 }
 
-/// A blank line after each item and each method, as rustfmt would leave them (prettyplease packs them).
+/// A blank line after each item and each method, and between an impl's constants and its methods, as rustfmt
+/// would leave them (prettyplease packs them).
 fn space_items(source: &str) -> String {
     let lines: Vec<&str> = source.lines().collect();
     let mut out = String::with_capacity(source.len() + source.len() / 16);
@@ -103,7 +108,10 @@ fn space_items(source: &str) -> String {
         let closes_item = (trimmed == "}" || trimmed == "};" || is_unit_item(trimmed)) && (indent == 0 || indent == 4);
         if let Some(next) = lines.get(i + 1) {
             let next = next.trim_start();
-            if closes_item && !next.is_empty() && !next.starts_with('}') {
+            // The associated types and constants of an impl, then its first method.
+            let ends_consts =
+                indent == 4 && trimmed.ends_with(';') && ["fn ", "#[", "///"].iter().any(|p| next.starts_with(p));
+            if (closes_item || ends_consts) && !next.is_empty() && !next.starts_with('}') {
                 out.push('\n');
             }
         }
@@ -142,7 +150,6 @@ pub(crate) struct ItemNames {
     pub(crate) transition: Ident,
     pub(crate) error: Ident,
     pub(crate) rejections: Ident,
-    pub(crate) sealed: Ident,
     /// Declared types, by `TypeId`.
     pub(crate) types: Vec<Ident>,
     /// The phase field of the state.
@@ -154,19 +161,16 @@ pub(crate) struct ItemNames {
     pub(crate) guard_fns: Vec<Ident>,
     pub(crate) invariant_fns: Vec<Ident>,
     pub(crate) fire_fns: Vec<Ident>,
-    pub(crate) dispatch_input: Ident,
-    pub(crate) dispatch_signal: Ident,
-    pub(crate) violated_invariant: Ident,
 }
 
 impl ItemNames {
     fn new(m: &Machine) -> Self {
         let prefix = &m.name;
         let item = |suffix: &str| format_ident!("{}{}", prefix, suffix);
-        // Private methods share the state's method namespace; prefixes keep the kinds apart and a counter keeps
-        // two names that snake-case alike (`FooBar`, `Foo_Bar`) apart.
+        // Private methods share the state's method namespace (with the `Kernel` trait's); prefixes keep the kinds
+        // apart and a counter keeps two names that snake-case alike (`FooBar`, `Foo_Bar`) apart.
         let mut taken: std::collections::BTreeSet<String> =
-            ["initial", "to_interp", "from_interp", "dispatch_input", "dispatch_signal", "violated_invariant"]
+            ["initial", "to_interp", "from_interp", "phase", "apply_input", "apply_signal", "violated_invariant"]
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
@@ -198,7 +202,6 @@ impl ItemNames {
             transition: item("Transition"),
             error: item("TransitionError"),
             rejections: item("GuardRejections"),
-            sealed: format_ident!("{}_sealed", snake_case(prefix)),
             types: m.types.iter().map(|t| names::ident(&t.name)).collect(),
             phase_field: names::ident(&m.phase_field),
             fields: m.fields.iter().map(|f| names::ident(&f.name)).collect(),
@@ -206,9 +209,6 @@ impl ItemNames {
             guard_fns,
             invariant_fns,
             fire_fns,
-            dispatch_input: format_ident!("dispatch_input"),
-            dispatch_signal: format_ident!("dispatch_signal"),
-            violated_invariant: format_ident!("violated_invariant"),
         }
     }
 }
@@ -232,18 +232,28 @@ impl<'a> Gen<'a> {
         let phase = self.phase_enum();
         let state = self.state_struct();
         let messages = self.message_enums();
-        let state_methods = self.state_methods();
-        let api = self.api();
+        let aliases = self.aliases();
+        let effects = self.effects_enum();
+        let fires = self.fire_fns();
+        let kernel = self.kernel_impl(&fires);
+        let state_methods = self.state_methods(&fires);
         let interp = if self.opts.interp_conversions { self.interp_conversions() } else { TokenStream::new() };
         quote! {
             #phase
             #types
             #state
             #messages
-            #api
+            #aliases
+            #effects
+            #kernel
             #state_methods
             #interp
         }
+    }
+
+    /// A transition by id. Ids come from the checked machine, which guarantees they resolve.
+    pub(crate) fn transition(&self, id: meerkat_dsl::ir::TransitionId) -> &'a meerkat_dsl::ir::Transition {
+        &self.m.transitions[id.index()]
     }
 
     /// `#[doc = ...]` attributes for a doc comment, or for `fallback` when there is none (every public item of a

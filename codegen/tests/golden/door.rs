@@ -20,6 +20,7 @@ impl DoorPhase {
         DoorPhase::Open,
         DoorPhase::Removed,
     ];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -140,15 +141,31 @@ impl DoorEffect {
     }
 }
 
+/// The authority over one `Door` state: the only way to change it is to apply an input or signal, all or nothing.
+pub type DoorAuthority = ::meerkat_kernel::Authority<DoorState>;
+/// A saved state of a `Door` authority.
+pub type DoorAuthoritySnapshot = ::meerkat_kernel::AuthoritySnapshot<DoorState>;
+/// What a successful `Door` input did: the transition that fired, its source and target phases, and its effects.
+pub type DoorTransition = ::meerkat_kernel::Transition<DoorState>;
+/// Why `Door` rejected an input or a recovered state. The state is unchanged.
+pub type DoorTransitionError = ::meerkat_kernel::TransitionError<DoorState>;
+/// The candidates a `Door` guard rejection lists, each with its first failing guard.
+pub type DoorGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// Applies inputs to a `Door` authority (sealed).
+#[allow(unused_imports)]
+pub use ::meerkat_kernel::Mutator as DoorMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
-#[derive(Clone)]
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
-enum DoorEffects {
+pub enum DoorEffects {
     E0([DoorEffect; 0]),
     E1([DoorEffect; 1]),
 }
 
-impl DoorEffects {
+impl ::meerkat_kernel::EffectList for DoorEffects {
+    type Effect = DoorEffect;
+
     fn as_slice(&self) -> &[DoorEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -164,353 +181,111 @@ impl DoorEffects {
     }
 }
 
-impl ::std::fmt::Debug for DoorEffects {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for DoorEffects {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl ::std::cmp::Eq for DoorEffects {}
-
-/// The candidates of a `GuardRejected` input, each with the label of its first guard that does not
-/// hold, held inline (no allocation).
-#[derive(Clone, Copy)]
-pub struct DoorGuardRejections {
-    len: usize,
-    items: [(u16, u16); 1],
-}
-
-impl DoorGuardRejections {
-    const TRANSITIONS: [&'static str; 5] = [
+#[allow(
+    clippy::nonminimal_bool,
+    clippy::overly_complex_bool_expr,
+    clippy::eq_op,
+    clippy::manual_contains,
+    clippy::const_is_empty,
+    clippy::if_same_then_else,
+    clippy::match_like_matches_macro,
+    clippy::manual_map
+)]
+impl ::meerkat_kernel::Kernel for DoorState {
+    type Phase = DoorPhase;
+    type Input = DoorInput;
+    type Signal = DoorSignal;
+    type Effect = DoorEffect;
+    type Effects = DoorEffects;
+    type GuardRejections = DoorGuardRejections;
+    const MACHINE: &'static str = "Door";
+    const PHASES: &'static [DoorPhase] = &DoorPhase::ALL;
+    const INPUTS: &'static [&'static str] = &["Push", "Pull", "Lock", "Remove"];
+    const SIGNALS: &'static [&'static str] = &[];
+    const TRANSITIONS: &'static [&'static str] = &[
         "Opened",
         "Rattled",
         "Pull",
         "Lock",
         "Remove",
     ];
-    const LABELS: [&'static str; 1] = ["!locked"];
-    /// Iterates over the (transition, guard label) pairs, in declaration order of the transitions.
-    pub fn iter(
-        &self,
-    ) -> impl ::std::iter::Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.items
-            .iter()
-            .take(self.len)
-            .map(|&(transition, label)| {
-                (
-                    Self::TRANSITIONS
-                        .get(usize::from(transition))
-                        .copied()
-                        .unwrap_or_default(),
-                    Self::LABELS.get(usize::from(label)).copied().unwrap_or_default(),
-                )
-            })
+    const GUARDS: &'static [&'static str] = &["!locked"];
+    const INVARIANTS: &'static [&'static str] = &["open_is_unlocked"];
+
+    fn initial() -> Self {
+        DoorState::initial()
     }
 
-    /// How many candidates were rejected.
-    pub fn len(&self) -> usize {
-        self.iter().count()
+    fn phase(&self) -> Self::Phase {
+        self.phase
     }
 
-    /// Whether there are none (never, for a real rejection).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl ::std::fmt::Debug for DoorGuardRejections {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for DoorGuardRejections {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl ::std::cmp::Eq for DoorGuardRejections {}
-
-/// What a successful input did: the transition that fired, the phases it went from and to, and the
-/// effects it emitted, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DoorTransition {
-    transition: &'static str,
-    source: DoorPhase,
-    target: DoorPhase,
-    effects: DoorEffects,
-}
-
-impl DoorTransition {
-    /// The name of the transition that fired.
-    pub fn transition_name(&self) -> &'static str {
-        self.transition
-    }
-
-    /// The phase it fired from.
-    pub fn source(&self) -> DoorPhase {
-        self.source
-    }
-
-    /// The phase it led to (the source phase for `stay`).
-    pub fn target(&self) -> DoorPhase {
-        self.target
-    }
-
-    /// The effects it emitted, in order.
-    pub fn effects(&self) -> &[DoorEffect] {
-        self.effects.as_slice()
-    }
-
-    /// The effects it emitted, in order, as a `Vec`.
-    pub fn into_effects(self) -> ::std::vec::Vec<DoorEffect> {
-        self.effects.into_vec()
-    }
-}
-
-/// Why `Door` rejected an input or a recovered state. The state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DoorTransitionError {
-    /// No transition on this trigger leaves the current phase.
-    NoMatchingTransition {
-        /// The current phase.
-        phase: DoorPhase,
-        /// The input or signal.
-        trigger: &'static str,
-    },
-    /// Every candidate has a guard that does not hold, and there is no `otherwise` candidate.
-    GuardRejected {
-        /// The current phase.
-        phase: DoorPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// Every candidate, in declaration order, with the label of its first guard that does not hold.
-        rejections: DoorGuardRejections,
-    },
-    /// The guards of two candidates both hold.
-    AmbiguousTransition {
-        /// The current phase.
-        phase: DoorPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// The first candidate whose guards hold, in declaration order.
-        first: &'static str,
-        /// The second one.
-        second: &'static str,
-    },
-    /// A guard or the body overflowed a `u64` or divided by zero.
-    ArithmeticOverflow {
-        /// The candidate whose guard, or the transition whose body, failed.
-        transition: &'static str,
-    },
-    /// The state after the transition would break an invariant.
-    InvariantViolated {
-        /// The transition that fired.
-        transition: &'static str,
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-    /// A state given to `recover_from_state` breaks an invariant.
-    RecoveredStateInvariantRejected {
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-}
-
-impl ::std::fmt::Display for DoorTransitionError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::NoMatchingTransition { phase, trigger } => {
-                ::std::write!(f, "no transition for `{trigger}` in phase `{phase}`")
-            }
-            Self::GuardRejected { phase, trigger, rejections } => {
-                ::std::write!(
-                    f,
-                    "every candidate for `{trigger}` in phase `{phase}` was rejected by a guard"
-                )?;
-                for (index, (transition, label)) in rejections.iter().enumerate() {
-                    let separator = if index == 0 { ": " } else { ", " };
-                    ::std::write!(
-                        f, "{separator}`{transition}` (`{label}` does not hold)"
-                    )?;
-                }
-                ::std::result::Result::Ok(())
-            }
-            Self::AmbiguousTransition { phase, trigger, first, second } => {
-                ::std::write!(
-                    f,
-                    "transitions `{first}` and `{second}` both accept `{trigger}` in phase `{phase}`"
-                )
-            }
-            Self::ArithmeticOverflow { transition } => {
-                ::std::write!(
-                    f,
-                    "arithmetic overflow or division by zero in transition `{transition}`"
-                )
-            }
-            Self::InvariantViolated { transition, invariant } => {
-                ::std::write!(
-                    f, "transition `{transition}` would break invariant `{invariant}`"
-                )
-            }
-            Self::RecoveredStateInvariantRejected { invariant } => {
-                ::std::write!(f, "the recovered state breaks invariant `{invariant}`")
-            }
-        }
-    }
-}
-
-impl ::std::error::Error for DoorTransitionError {}
-
-/// The authority over one `Door` state: the only way to change it is to apply an input or signal, all or nothing.
-#[derive(Clone)]
-pub struct DoorAuthority {
-    state: DoorState,
-    owner: ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    >,
-}
-
-impl DoorAuthority {
-    /// An authority at the initial state.
-    pub fn new() -> Self {
-        Self::with_state(DoorState::initial())
-    }
-
-    fn with_state(state: DoorState) -> Self {
-        Self {
-            state,
-            owner: ::std::sync::Arc::new(()),
-        }
-    }
-
-    /// An authority over a stored state, after checking every invariant in declaration order.
-    ///
-    /// # Errors
-    ///
-    /// `RecoveredStateInvariantRejected` naming the first invariant the state breaks.
-    pub fn recover_from_state(
-        state: DoorState,
-    ) -> ::std::result::Result<Self, DoorTransitionError> {
-        match state.violated_invariant() {
-            Some(invariant) => {
-                ::std::result::Result::Err(DoorTransitionError::RecoveredStateInvariantRejected {
-                    invariant,
-                })
-            }
-            None => ::std::result::Result::Ok(Self::with_state(state)),
-        }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &DoorState {
-        &self.state
-    }
-
-    /// The current state, consuming the authority.
-    pub fn into_state(self) -> DoorState {
-        self.state
-    }
-
-    /// A copy of the current state, to roll back to with `restore_snapshot`.
-    pub fn snapshot(&self) -> DoorAuthoritySnapshot {
-        DoorAuthoritySnapshot {
-            state: self.state.clone(),
-        }
-    }
-
-    /// Rolls back to a snapshot taken from an authority (not re-validated).
-    pub fn restore_snapshot(&mut self, snapshot: DoorAuthoritySnapshot) {
-        self.state = snapshot.state;
-    }
-
-    /// Applies a signal, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the signal was rejected; the state is then unchanged.
-    pub fn apply_signal(
-        &mut self,
-        signal: DoorSignal,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
-        self.state.dispatch_signal(signal)
-    }
-
-    /// The identity of this authority: clones share it, `fork` mints a new one.
-    pub fn generated_authority_owner_token(
-        &self,
-    ) -> ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    > {
-        ::std::sync::Arc::clone(&self.owner)
-    }
-
-    /// A copy of this authority with its own identity.
-    pub fn fork(&self) -> Self {
-        Self::with_state(self.state.clone())
-    }
-}
-
-impl ::std::default::Default for DoorAuthority {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ::std::fmt::Debug for DoorAuthority {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct(::std::stringify!(DoorAuthority))
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A saved state of an authority.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DoorAuthoritySnapshot {
-    state: DoorState,
-}
-
-impl DoorAuthoritySnapshot {
-    /// The saved state.
-    pub fn state(&self) -> &DoorState {
-        &self.state
-    }
-}
-
-mod door_sealed {
-    pub trait Sealed {}
-}
-
-impl door_sealed::Sealed for DoorAuthority {}
-
-/// Applies inputs to a `Door` authority. Sealed: implemented by `DoorAuthority` only.
-pub trait DoorMutator: door_sealed::Sealed {
-    /// Applies an input, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the input was rejected; the state is then unchanged.
-    fn apply(
-        &mut self,
-        input: DoorInput,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError>;
-}
-
-impl DoorMutator for DoorAuthority {
     #[inline]
-    fn apply(
-        &mut self,
-        input: DoorInput,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
-        self.state.dispatch_input(input)
+    fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            DoorInput::Push => {
+                match source {
+                    DoorPhase::Closed => {
+                        if !self.locked {
+                            self.fire_opened()
+                        } else {
+                            self.fire_rattled()
+                        }
+                    }
+                    DoorPhase::Open | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Push")
+                    }
+                }
+            }
+            DoorInput::Pull => {
+                match source {
+                    DoorPhase::Closed | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Pull")
+                    }
+                    DoorPhase::Open => self.fire_pull(),
+                }
+            }
+            DoorInput::Lock => {
+                match source {
+                    DoorPhase::Closed => {
+                        let rejected = if self.locked {
+                            "!locked"
+                        } else {
+                            return self.fire_lock();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Lock",
+                            [("Lock", rejected)],
+                        )
+                    }
+                    DoorPhase::Open | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Lock")
+                    }
+                }
+            }
+            DoorInput::Remove => {
+                match source {
+                    DoorPhase::Closed | DoorPhase::Open => self.fire_remove(),
+                    DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Remove")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
+        match signal {}
+    }
+
+    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+        if !self.invariant_open_is_unlocked() {
+            return Some("open_is_unlocked");
+        }
+        None
     }
 }
 
@@ -530,224 +305,94 @@ impl DoorState {
         self.phase != DoorPhase::Open || !self.locked
     }
 
-    /// The first invariant, in declaration order, that does not hold (one that fails to evaluate does
-    /// not hold).
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
-        if !self.invariant_open_is_unlocked() {
-            return Some("open_is_unlocked");
-        }
-        None
-    }
-
     /// Fires `Opened`.
     #[inline]
-    fn fire_opened(
-        &mut self,
-        source: DoorPhase,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
+    fn fire_opened(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = DoorPhase::Open;
         let undo = self.openings;
         self.openings = match self.openings.checked_add(1) {
             Some(value) => value,
             None => {
                 self.phase = source;
-                return ::std::result::Result::Err(DoorTransitionError::ArithmeticOverflow {
-                    transition: "Opened",
-                });
+                return ::meerkat_kernel::reject::overflow("Opened");
             }
         };
         let effect = DoorEffect::Moved {
             phase: self.phase,
             openings: self.openings,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.openings = undo;
             self.phase = source;
-            return ::std::result::Result::Err(DoorTransitionError::InvariantViolated {
-                transition: "Opened",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Opened", invariant);
         }
-        ::std::result::Result::Ok(DoorTransition {
-            transition: "Opened",
+        ::meerkat_kernel::fired(
+            "Opened",
             source,
-            target: DoorPhase::Open,
-            effects: DoorEffects::E1([effect]),
-        })
+            DoorPhase::Open,
+            DoorEffects::E1([effect]),
+        )
     }
 
     /// Fires `Rattled`.
     #[inline]
-    fn fire_rattled(
-        &mut self,
-        source: DoorPhase,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
-        if let Some(invariant) = self.violated_invariant() {
-            return ::std::result::Result::Err(DoorTransitionError::InvariantViolated {
-                transition: "Rattled",
-                invariant,
-            });
+    fn fire_rattled(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("Rattled", invariant);
         }
-        ::std::result::Result::Ok(DoorTransition {
-            transition: "Rattled",
-            source,
-            target: source,
-            effects: DoorEffects::E0([]),
-        })
+        ::meerkat_kernel::fired("Rattled", source, source, DoorEffects::E0([]))
     }
 
     /// Fires `Pull`.
     #[inline]
-    fn fire_pull(
-        &mut self,
-        source: DoorPhase,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
+    fn fire_pull(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = DoorPhase::Closed;
         let effect = DoorEffect::Moved {
             phase: self.phase,
             openings: self.openings,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.phase = source;
-            return ::std::result::Result::Err(DoorTransitionError::InvariantViolated {
-                transition: "Pull",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Pull", invariant);
         }
-        ::std::result::Result::Ok(DoorTransition {
-            transition: "Pull",
+        ::meerkat_kernel::fired(
+            "Pull",
             source,
-            target: DoorPhase::Closed,
-            effects: DoorEffects::E1([effect]),
-        })
+            DoorPhase::Closed,
+            DoorEffects::E1([effect]),
+        )
     }
 
     /// Fires `Lock`.
     #[inline]
-    fn fire_lock(
-        &mut self,
-        source: DoorPhase,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
+    fn fire_lock(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let undo = self.locked;
         self.locked = true;
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.locked = undo;
-            return ::std::result::Result::Err(DoorTransitionError::InvariantViolated {
-                transition: "Lock",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Lock", invariant);
         }
-        ::std::result::Result::Ok(DoorTransition {
-            transition: "Lock",
-            source,
-            target: source,
-            effects: DoorEffects::E0([]),
-        })
+        ::meerkat_kernel::fired("Lock", source, source, DoorEffects::E0([]))
     }
 
     /// Fires `Remove`.
     #[inline]
-    fn fire_remove(
-        &mut self,
-        source: DoorPhase,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
-        self.phase = DoorPhase::Removed;
-        if let Some(invariant) = self.violated_invariant() {
-            self.phase = source;
-            return ::std::result::Result::Err(DoorTransitionError::InvariantViolated {
-                transition: "Remove",
-                invariant,
-            });
-        }
-        ::std::result::Result::Ok(DoorTransition {
-            transition: "Remove",
-            source,
-            target: DoorPhase::Removed,
-            effects: DoorEffects::E0([]),
-        })
-    }
-
-    /// Applies one input: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_input(
-        &mut self,
-        input: DoorInput,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
+    fn fire_remove(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        match input {
-            DoorInput::Push => {
-                match source {
-                    DoorPhase::Closed => {
-                        if !self.locked {
-                            self.fire_opened(source)
-                        } else {
-                            self.fire_rattled(source)
-                        }
-                    }
-                    DoorPhase::Open | DoorPhase::Removed => {
-                        ::std::result::Result::Err(DoorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Push",
-                        })
-                    }
-                }
-            }
-            DoorInput::Pull => {
-                match source {
-                    DoorPhase::Closed | DoorPhase::Removed => {
-                        ::std::result::Result::Err(DoorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Pull",
-                        })
-                    }
-                    DoorPhase::Open => self.fire_pull(source),
-                }
-            }
-            DoorInput::Lock => {
-                match source {
-                    DoorPhase::Closed => {
-                        let rejected = if self.locked {
-                            0
-                        } else {
-                            return self.fire_lock(source);
-                        };
-                        ::std::result::Result::Err(DoorTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Lock",
-                            rejections: DoorGuardRejections {
-                                len: 1,
-                                items: [(3, rejected)],
-                            },
-                        })
-                    }
-                    DoorPhase::Open | DoorPhase::Removed => {
-                        ::std::result::Result::Err(DoorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Lock",
-                        })
-                    }
-                }
-            }
-            DoorInput::Remove => {
-                match source {
-                    DoorPhase::Closed | DoorPhase::Open => self.fire_remove(source),
-                    DoorPhase::Removed => {
-                        ::std::result::Result::Err(DoorTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Remove",
-                        })
-                    }
-                }
-            }
+        self.phase = DoorPhase::Removed;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            self.phase = source;
+            return ::meerkat_kernel::reject::invariant("Remove", invariant);
         }
-    }
-
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_signal(
-        &mut self,
-        signal: DoorSignal,
-    ) -> ::std::result::Result<DoorTransition, DoorTransitionError> {
-        match signal {}
+        ::meerkat_kernel::fired(
+            "Remove",
+            source,
+            DoorPhase::Removed,
+            DoorEffects::E0([]),
+        )
     }
 }

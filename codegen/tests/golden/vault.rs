@@ -14,6 +14,7 @@ pub enum VaultPhase {
 impl VaultPhase {
     /// Every phase, in declaration order.
     pub const ALL: [VaultPhase; 2] = [VaultPhase::Open, VaultPhase::Sealed];
+
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static str {
         match self {
@@ -170,15 +171,31 @@ impl VaultEffect {
     }
 }
 
+/// The authority over one `Vault` state: the only way to change it is to apply an input or signal, all or nothing.
+pub type VaultAuthority = ::meerkat_kernel::Authority<VaultState>;
+/// A saved state of a `Vault` authority.
+pub type VaultAuthoritySnapshot = ::meerkat_kernel::AuthoritySnapshot<VaultState>;
+/// What a successful `Vault` input did: the transition that fired, its source and target phases, and its effects.
+pub type VaultTransition = ::meerkat_kernel::Transition<VaultState>;
+/// Why `Vault` rejected an input or a recovered state. The state is unchanged.
+pub type VaultTransitionError = ::meerkat_kernel::TransitionError<VaultState>;
+/// The candidates a `Vault` guard rejection lists, each with its first failing guard.
+pub type VaultGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// Applies inputs to a `Vault` authority (sealed).
+#[allow(unused_imports)]
+pub use ::meerkat_kernel::Mutator as VaultMutator;
 /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
-#[derive(Clone)]
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
-enum VaultEffects {
+pub enum VaultEffects {
     E0([VaultEffect; 0]),
     E1([VaultEffect; 1]),
 }
 
-impl VaultEffects {
+impl ::meerkat_kernel::EffectList for VaultEffects {
+    type Effect = VaultEffect;
+
     fn as_slice(&self) -> &[VaultEffect] {
         match *self {
             Self::E0(ref effects) => effects,
@@ -194,352 +211,122 @@ impl VaultEffects {
     }
 }
 
-impl ::std::fmt::Debug for VaultEffects {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for VaultEffects {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl ::std::cmp::Eq for VaultEffects {}
-
-/// The candidates of a `GuardRejected` input, each with the label of its first guard that does not
-/// hold, held inline (no allocation).
-#[derive(Clone, Copy)]
-pub struct VaultGuardRejections {
-    len: usize,
-    items: [(u16, u16); 1],
-}
-
-impl VaultGuardRejections {
-    const TRANSITIONS: [&'static str; 3] = ["Put", "Take", "Seal"];
-    const LABELS: [&'static str; 4] = [
+#[allow(
+    clippy::nonminimal_bool,
+    clippy::overly_complex_bool_expr,
+    clippy::eq_op,
+    clippy::manual_contains,
+    clippy::const_is_empty,
+    clippy::if_same_then_else,
+    clippy::match_like_matches_macro,
+    clippy::manual_map
+)]
+impl ::meerkat_kernel::Kernel for VaultState {
+    type Phase = VaultPhase;
+    type Input = VaultInput;
+    type Signal = VaultSignal;
+    type Effect = VaultEffect;
+    type Effects = VaultEffects;
+    type GuardRejections = VaultGuardRejections;
+    const MACHINE: &'static str = "Vault";
+    const PHASES: &'static [VaultPhase] = &VaultPhase::ALL;
+    const INPUTS: &'static [&'static str] = &["Put", "Take"];
+    const SIGNALS: &'static [&'static str] = &["Seal"];
+    const TRANSITIONS: &'static [&'static str] = &["Put", "Take", "Seal"];
+    const GUARDS: &'static [&'static str] = &[
         "amount > 0",
         "!deposits.contains_key(name)",
         "deposits.contains_key(name)",
         "owners.is_empty()",
     ];
-    /// Iterates over the (transition, guard label) pairs, in declaration order of the transitions.
-    pub fn iter(
-        &self,
-    ) -> impl ::std::iter::Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.items
-            .iter()
-            .take(self.len)
-            .map(|&(transition, label)| {
-                (
-                    Self::TRANSITIONS
-                        .get(usize::from(transition))
-                        .copied()
-                        .unwrap_or_default(),
-                    Self::LABELS.get(usize::from(label)).copied().unwrap_or_default(),
-                )
-            })
+    const INVARIANTS: &'static [&'static str] = &["short_history"];
+
+    fn initial() -> Self {
+        VaultState::initial()
     }
 
-    /// How many candidates were rejected.
-    pub fn len(&self) -> usize {
-        self.iter().count()
+    fn phase(&self) -> Self::Phase {
+        self.phase
     }
 
-    /// Whether there are none (never, for a real rejection).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl ::std::fmt::Debug for VaultGuardRejections {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl ::std::cmp::PartialEq for VaultGuardRejections {
-    fn eq(&self, other: &Self) -> bool {
-        self.iter().eq(other.iter())
-    }
-}
-
-impl ::std::cmp::Eq for VaultGuardRejections {}
-
-/// What a successful input did: the transition that fired, the phases it went from and to, and the
-/// effects it emitted, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VaultTransition {
-    transition: &'static str,
-    source: VaultPhase,
-    target: VaultPhase,
-    effects: VaultEffects,
-}
-
-impl VaultTransition {
-    /// The name of the transition that fired.
-    pub fn transition_name(&self) -> &'static str {
-        self.transition
-    }
-
-    /// The phase it fired from.
-    pub fn source(&self) -> VaultPhase {
-        self.source
-    }
-
-    /// The phase it led to (the source phase for `stay`).
-    pub fn target(&self) -> VaultPhase {
-        self.target
-    }
-
-    /// The effects it emitted, in order.
-    pub fn effects(&self) -> &[VaultEffect] {
-        self.effects.as_slice()
-    }
-
-    /// The effects it emitted, in order, as a `Vec`.
-    pub fn into_effects(self) -> ::std::vec::Vec<VaultEffect> {
-        self.effects.into_vec()
-    }
-}
-
-/// Why `Vault` rejected an input or a recovered state. The state is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VaultTransitionError {
-    /// No transition on this trigger leaves the current phase.
-    NoMatchingTransition {
-        /// The current phase.
-        phase: VaultPhase,
-        /// The input or signal.
-        trigger: &'static str,
-    },
-    /// Every candidate has a guard that does not hold, and there is no `otherwise` candidate.
-    GuardRejected {
-        /// The current phase.
-        phase: VaultPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// Every candidate, in declaration order, with the label of its first guard that does not hold.
-        rejections: VaultGuardRejections,
-    },
-    /// The guards of two candidates both hold.
-    AmbiguousTransition {
-        /// The current phase.
-        phase: VaultPhase,
-        /// The input or signal.
-        trigger: &'static str,
-        /// The first candidate whose guards hold, in declaration order.
-        first: &'static str,
-        /// The second one.
-        second: &'static str,
-    },
-    /// A guard or the body overflowed a `u64` or divided by zero.
-    ArithmeticOverflow {
-        /// The candidate whose guard, or the transition whose body, failed.
-        transition: &'static str,
-    },
-    /// The state after the transition would break an invariant.
-    InvariantViolated {
-        /// The transition that fired.
-        transition: &'static str,
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-    /// A state given to `recover_from_state` breaks an invariant.
-    RecoveredStateInvariantRejected {
-        /// The first invariant, in declaration order, that does not hold.
-        invariant: &'static str,
-    },
-}
-
-impl ::std::fmt::Display for VaultTransitionError {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::NoMatchingTransition { phase, trigger } => {
-                ::std::write!(f, "no transition for `{trigger}` in phase `{phase}`")
-            }
-            Self::GuardRejected { phase, trigger, rejections } => {
-                ::std::write!(
-                    f,
-                    "every candidate for `{trigger}` in phase `{phase}` was rejected by a guard"
-                )?;
-                for (index, (transition, label)) in rejections.iter().enumerate() {
-                    let separator = if index == 0 { ": " } else { ", " };
-                    ::std::write!(
-                        f, "{separator}`{transition}` (`{label}` does not hold)"
-                    )?;
-                }
-                ::std::result::Result::Ok(())
-            }
-            Self::AmbiguousTransition { phase, trigger, first, second } => {
-                ::std::write!(
-                    f,
-                    "transitions `{first}` and `{second}` both accept `{trigger}` in phase `{phase}`"
-                )
-            }
-            Self::ArithmeticOverflow { transition } => {
-                ::std::write!(
-                    f,
-                    "arithmetic overflow or division by zero in transition `{transition}`"
-                )
-            }
-            Self::InvariantViolated { transition, invariant } => {
-                ::std::write!(
-                    f, "transition `{transition}` would break invariant `{invariant}`"
-                )
-            }
-            Self::RecoveredStateInvariantRejected { invariant } => {
-                ::std::write!(f, "the recovered state breaks invariant `{invariant}`")
-            }
-        }
-    }
-}
-
-impl ::std::error::Error for VaultTransitionError {}
-
-/// The authority over one `Vault` state: the only way to change it is to apply an input or signal, all or nothing.
-#[derive(Clone)]
-pub struct VaultAuthority {
-    state: VaultState,
-    owner: ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    >,
-}
-
-impl VaultAuthority {
-    /// An authority at the initial state.
-    pub fn new() -> Self {
-        Self::with_state(VaultState::initial())
-    }
-
-    fn with_state(state: VaultState) -> Self {
-        Self {
-            state,
-            owner: ::std::sync::Arc::new(()),
-        }
-    }
-
-    /// An authority over a stored state, after checking every invariant in declaration order.
-    ///
-    /// # Errors
-    ///
-    /// `RecoveredStateInvariantRejected` naming the first invariant the state breaks.
-    pub fn recover_from_state(
-        state: VaultState,
-    ) -> ::std::result::Result<Self, VaultTransitionError> {
-        match state.violated_invariant() {
-            Some(invariant) => {
-                ::std::result::Result::Err(VaultTransitionError::RecoveredStateInvariantRejected {
-                    invariant,
-                })
-            }
-            None => ::std::result::Result::Ok(Self::with_state(state)),
-        }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &VaultState {
-        &self.state
-    }
-
-    /// The current state, consuming the authority.
-    pub fn into_state(self) -> VaultState {
-        self.state
-    }
-
-    /// A copy of the current state, to roll back to with `restore_snapshot`.
-    pub fn snapshot(&self) -> VaultAuthoritySnapshot {
-        VaultAuthoritySnapshot {
-            state: self.state.clone(),
-        }
-    }
-
-    /// Rolls back to a snapshot taken from an authority (not re-validated).
-    pub fn restore_snapshot(&mut self, snapshot: VaultAuthoritySnapshot) {
-        self.state = snapshot.state;
-    }
-
-    /// Applies a signal, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the signal was rejected; the state is then unchanged.
-    pub fn apply_signal(
-        &mut self,
-        signal: VaultSignal,
-    ) -> ::std::result::Result<VaultTransition, VaultTransitionError> {
-        self.state.dispatch_signal(signal)
-    }
-
-    /// The identity of this authority: clones share it, `fork` mints a new one.
-    pub fn generated_authority_owner_token(
-        &self,
-    ) -> ::std::sync::Arc<
-        dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync,
-    > {
-        ::std::sync::Arc::clone(&self.owner)
-    }
-
-    /// A copy of this authority with its own identity.
-    pub fn fork(&self) -> Self {
-        Self::with_state(self.state.clone())
-    }
-}
-
-impl ::std::default::Default for VaultAuthority {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ::std::fmt::Debug for VaultAuthority {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.debug_struct(::std::stringify!(VaultAuthority))
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A saved state of an authority.
-#[derive(Clone, Debug, PartialEq)]
-pub struct VaultAuthoritySnapshot {
-    state: VaultState,
-}
-
-impl VaultAuthoritySnapshot {
-    /// The saved state.
-    pub fn state(&self) -> &VaultState {
-        &self.state
-    }
-}
-
-mod vault_sealed {
-    pub trait Sealed {}
-}
-
-impl vault_sealed::Sealed for VaultAuthority {}
-
-/// Applies inputs to a `Vault` authority. Sealed: implemented by `VaultAuthority` only.
-pub trait VaultMutator: vault_sealed::Sealed {
-    /// Applies an input, all or nothing.
-    ///
-    /// # Errors
-    ///
-    /// Why the input was rejected; the state is then unchanged.
-    fn apply(
-        &mut self,
-        input: VaultInput,
-    ) -> ::std::result::Result<VaultTransition, VaultTransitionError>;
-}
-
-impl VaultMutator for VaultAuthority {
     #[inline]
-    fn apply(
-        &mut self,
-        input: VaultInput,
-    ) -> ::std::result::Result<VaultTransition, VaultTransitionError> {
-        self.state.dispatch_input(input)
+    fn apply_input(&mut self, input: Self::Input) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            VaultInput::Put { name, owner, amount } => {
+                match source {
+                    VaultPhase::Open => {
+                        let rejected = if amount == 0 {
+                            "amount > 0"
+                        } else if self.deposits.contains_key(&name) {
+                            "!deposits.contains_key(name)"
+                        } else {
+                            return self.fire_put(name, owner, amount);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Put",
+                            [("Put", rejected)],
+                        )
+                    }
+                    VaultPhase::Sealed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Put")
+                    }
+                }
+            }
+            VaultInput::Take { name } => {
+                match source {
+                    VaultPhase::Open => {
+                        let rejected = if !self.deposits.contains_key(&name) {
+                            "deposits.contains_key(name)"
+                        } else {
+                            return self.fire_take(name);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Take",
+                            [("Take", rejected)],
+                        )
+                    }
+                    VaultPhase::Sealed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Take")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            VaultSignal::Seal => {
+                match source {
+                    VaultPhase::Open => {
+                        let rejected = if !self.owners.is_empty() {
+                            "owners.is_empty()"
+                        } else {
+                            return self.fire_seal();
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Seal",
+                            [("Seal", rejected)],
+                        )
+                    }
+                    VaultPhase::Sealed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Seal")
+                    }
+                }
+            }
+        }
+    }
+
+    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+        if !self.invariant_short_history() {
+            return Some("short_history");
+        }
+        None
     }
 }
 
@@ -564,24 +351,15 @@ impl VaultState {
         (self.history.len() as u64) <= 3
     }
 
-    /// The first invariant, in declaration order, that does not hold (one that fails to evaluate does
-    /// not hold).
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
-        if !self.invariant_short_history() {
-            return Some("short_history");
-        }
-        None
-    }
-
     /// Fires `Put`.
     #[inline]
     fn fire_put(
         &mut self,
-        source: VaultPhase,
         name: ::std::string::String,
         owner: Owner,
         amount: u64,
-    ) -> ::std::result::Result<VaultTransition, VaultTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let mut undo_2 = None;
         let key = name.clone();
         let value = Deposit {
@@ -621,9 +399,7 @@ impl VaultState {
                     self.deposits.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(VaultTransitionError::ArithmeticOverflow {
-                transition: "Put",
-            });
+            return ::meerkat_kernel::reject::overflow("Put");
         };
         let undo_3 = self.total;
         self.total = match self.total.checked_add(value_2) {
@@ -644,16 +420,14 @@ impl VaultState {
                         self.deposits.remove(&key);
                     }
                 }
-                return ::std::result::Result::Err(VaultTransitionError::ArithmeticOverflow {
-                    transition: "Put",
-                });
+                return ::meerkat_kernel::reject::overflow("Put");
             }
         };
         let effect = VaultEffect::Stored {
             name: name.clone(),
             total: self.total,
         };
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.total = undo_3;
             self.history.pop();
             if let Some(Some(value)) = undo_2 {
@@ -670,42 +444,30 @@ impl VaultState {
                     self.deposits.remove(&key);
                 }
             }
-            return ::std::result::Result::Err(VaultTransitionError::InvariantViolated {
-                transition: "Put",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Put", invariant);
         }
-        ::std::result::Result::Ok(VaultTransition {
-            transition: "Put",
-            source,
-            target: source,
-            effects: VaultEffects::E1([effect]),
-        })
+        ::meerkat_kernel::fired("Put", source, source, VaultEffects::E1([effect]))
     }
 
     /// Fires `Take`.
     #[inline]
     fn fire_take(
         &mut self,
-        source: VaultPhase,
         name: ::std::string::String,
-    ) -> ::std::result::Result<VaultTransition, VaultTransitionError> {
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         let mut undo = None;
         let mut undo_1 = None;
         if let Some(deposit) = self.deposits.get(&name).cloned() {
             undo = Some(self.total);
             self.total = match self.total.checked_sub(deposit.amount) {
                 Some(value) => value,
-                None => {
-                    return ::std::result::Result::Err(VaultTransitionError::ArithmeticOverflow {
-                        transition: "Take",
-                    });
-                }
+                None => return ::meerkat_kernel::reject::overflow("Take"),
             };
             undo_1 = Some(self.owners.take(&deposit.owner));
         }
         let undo_2 = self.deposits.remove_entry(&name);
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             if let Some((key, value)) = undo_2 {
                 self.deposits.insert(key, value);
             }
@@ -715,137 +477,20 @@ impl VaultState {
             if let Some(old) = undo {
                 self.total = old;
             }
-            return ::std::result::Result::Err(VaultTransitionError::InvariantViolated {
-                transition: "Take",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Take", invariant);
         }
-        ::std::result::Result::Ok(VaultTransition {
-            transition: "Take",
-            source,
-            target: source,
-            effects: VaultEffects::E0([]),
-        })
+        ::meerkat_kernel::fired("Take", source, source, VaultEffects::E0([]))
     }
 
     /// Fires `Seal`.
     #[inline]
-    fn fire_seal(
-        &mut self,
-        source: VaultPhase,
-    ) -> ::std::result::Result<VaultTransition, VaultTransitionError> {
+    fn fire_seal(&mut self) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
         self.phase = VaultPhase::Sealed;
-        if let Some(invariant) = self.violated_invariant() {
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.phase = source;
-            return ::std::result::Result::Err(VaultTransitionError::InvariantViolated {
-                transition: "Seal",
-                invariant,
-            });
+            return ::meerkat_kernel::reject::invariant("Seal", invariant);
         }
-        ::std::result::Result::Ok(VaultTransition {
-            transition: "Seal",
-            source,
-            target: VaultPhase::Sealed,
-            effects: VaultEffects::E0([]),
-        })
-    }
-
-    /// Applies one input: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_input(
-        &mut self,
-        input: VaultInput,
-    ) -> ::std::result::Result<VaultTransition, VaultTransitionError> {
-        let source = self.phase;
-        match input {
-            VaultInput::Put { name, owner, amount } => {
-                match source {
-                    VaultPhase::Open => {
-                        let rejected = if amount == 0 {
-                            0
-                        } else if self.deposits.contains_key(&name) {
-                            1
-                        } else {
-                            return self.fire_put(source, name, owner, amount);
-                        };
-                        ::std::result::Result::Err(VaultTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Put",
-                            rejections: VaultGuardRejections {
-                                len: 1,
-                                items: [(0, rejected)],
-                            },
-                        })
-                    }
-                    VaultPhase::Sealed => {
-                        ::std::result::Result::Err(VaultTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Put",
-                        })
-                    }
-                }
-            }
-            VaultInput::Take { name } => {
-                match source {
-                    VaultPhase::Open => {
-                        let rejected = if !self.deposits.contains_key(&name) {
-                            2
-                        } else {
-                            return self.fire_take(source, name);
-                        };
-                        ::std::result::Result::Err(VaultTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Take",
-                            rejections: VaultGuardRejections {
-                                len: 1,
-                                items: [(1, rejected)],
-                            },
-                        })
-                    }
-                    VaultPhase::Sealed => {
-                        ::std::result::Result::Err(VaultTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Take",
-                        })
-                    }
-                }
-            }
-        }
-    }
-
-    /// Applies one signal: the compiled dispatch of the spec's transitions.
-    #[inline]
-    fn dispatch_signal(
-        &mut self,
-        signal: VaultSignal,
-    ) -> ::std::result::Result<VaultTransition, VaultTransitionError> {
-        let source = self.phase;
-        match signal {
-            VaultSignal::Seal => {
-                match source {
-                    VaultPhase::Open => {
-                        let rejected = if !self.owners.is_empty() {
-                            3
-                        } else {
-                            return self.fire_seal(source);
-                        };
-                        ::std::result::Result::Err(VaultTransitionError::GuardRejected {
-                            phase: source,
-                            trigger: "Seal",
-                            rejections: VaultGuardRejections {
-                                len: 1,
-                                items: [(2, rejected)],
-                            },
-                        })
-                    }
-                    VaultPhase::Sealed => {
-                        ::std::result::Result::Err(VaultTransitionError::NoMatchingTransition {
-                            phase: source,
-                            trigger: "Seal",
-                        })
-                    }
-                }
-            }
-        }
+        ::meerkat_kernel::fired("Seal", source, VaultPhase::Sealed, VaultEffects::E0([]))
     }
 }

@@ -3,18 +3,17 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{
-    DriverMutation, RuntimeControlProjection, SharedControlProjection, read_control_projection,
-    write_control_projection,
-};
+use super::DriverMutation;
+use crate::error::RuntimeDriverError;
 use crate::identifiers::{InputId, LogicalRuntimeId, RunId};
 use crate::input::{Input, InputAbandonReason, InputLifecycleState, InputStateSeed, InputTerminalOutcome};
-use crate::meerkat_machine::dsl;
-use crate::meerkat_machine::dsl_authority::{SharedDslAuthority, lock_authority};
-use crate::meerkat_machine::{authorize_stored_input_state_seed, classify_runtime_lifecycle_durable_state};
-use crate::runtime_state::RuntimeState;
+use crate::kernel::classify::{authorize_stored_input_state_seed, classify_runtime_lifecycle_durable_state};
+use crate::kernel::glue::{SharedDslAuthority, lock_authority};
+use crate::kernel::meerkat_machine as dsl;
+use crate::runtime_state::{
+    RuntimeControlProjection, RuntimeState, SharedControlProjection, read_control_projection, write_control_projection,
+};
 use crate::store::{RuntimeStoreCommit, StoredInput};
-use crate::traits::RuntimeDriverError;
 
 /// One session's in-memory driver state.
 #[derive(Debug)]

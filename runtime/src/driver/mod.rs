@@ -11,57 +11,19 @@
 mod ephemeral;
 mod persistent;
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 pub use ephemeral::EphemeralRuntimeDriver;
 pub use persistent::PersistentRuntimeDriver;
 
+// The projection a driver writes lives with the lifecycle it projects; it is named here too, where it is kept.
+pub use crate::runtime_state::{RuntimeControlProjection, SharedControlProjection, read_control_projection};
+
+use crate::error::RuntimeDriverError;
 use crate::identifiers::{InputId, LogicalRuntimeId, RunId};
 use crate::input::{Input, InputStateSeed};
-use crate::meerkat_machine::dsl;
-use crate::meerkat_machine::dsl_authority::SharedDslAuthority;
-use crate::runtime_state::RuntimeState;
-use crate::traits::RuntimeDriverError;
-
-/// The coarse control projection of a session: phase, bound run and the phase the run returns to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuntimeControlProjection {
-    /// The lifecycle phase.
-    pub phase: RuntimeState,
-    /// The run in flight.
-    pub current_run_id: Option<RunId>,
-    /// The phase the run returns to.
-    pub pre_run_phase: Option<RuntimeState>,
-}
-
-impl RuntimeControlProjection {
-    /// The projection of a kernel state.
-    pub fn from_dsl_state(state: &dsl::MeerkatMachineState) -> Self {
-        Self {
-            phase: RuntimeState::from_dsl(state.lifecycle_phase),
-            current_run_id: state.current_run_id.as_ref().map(dsl::RunId::to_domain),
-            pre_run_phase: state.pre_run_phase.map(RuntimeState::from_dsl),
-        }
-    }
-}
-
-/// The projection cell shared by a driver and its session entry.
-pub type SharedControlProjection = Arc<RwLock<RuntimeControlProjection>>;
-
-/// Reads a projection cell, surviving poison (the cell is replaced whole, never half-written).
-pub fn read_control_projection(cell: &SharedControlProjection) -> RuntimeControlProjection {
-    match cell.read() {
-        Ok(guard) => guard.clone(),
-        Err(poisoned) => {
-            tracing::error!("runtime control projection lock poisoned");
-            poisoned.into_inner().clone()
-        }
-    }
-}
-
-pub(crate) fn write_control_projection(cell: &SharedControlProjection, projection: RuntimeControlProjection) {
-    *cell.write().unwrap_or_else(PoisonError::into_inner) = projection;
-}
+use crate::kernel::glue::SharedDslAuthority;
+use crate::kernel::meerkat_machine as dsl;
 
 /// What one committed kernel step asks a driver to realize.
 #[derive(Debug)]

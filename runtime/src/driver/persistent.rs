@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::{DriverMutation, EphemeralRuntimeDriver};
+use crate::error::RuntimeDriverError;
 use crate::store::RuntimeStore;
-use crate::traits::RuntimeDriverError;
 
 /// A driver that persists every mutation.
 pub struct PersistentRuntimeDriver {

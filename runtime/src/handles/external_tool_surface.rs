@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{DslTransitionError, HandleDslAuthority};
-use crate::meerkat_machine::dsl;
-use crate::meerkat_machine::visibility::{MachineToolVisibilityOwner, SessionToolVisibilityState, minted_revision};
+use crate::kernel::meerkat_machine as dsl;
+use crate::visibility::{MachineToolVisibilityOwner, SessionToolVisibilityState, minted_revision};
 
 /// Tool visibility of one session.
 pub trait ExternalToolSurfaceHandle: Send + Sync {

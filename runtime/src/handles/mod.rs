@@ -32,9 +32,9 @@ pub use session_admission::{RuntimeSessionAdmissionHandle, SessionAdmissionHandl
 pub use session_claim::{RuntimeSessionClaimRegistry, SessionClaim, SessionClaimError, SessionClaimHandle};
 pub use turn_state::{RuntimeTurnStateHandle, TurnStateHandle, TurnStateSnapshot};
 
-use crate::meerkat_machine::dsl;
-use crate::meerkat_machine::dsl::MeerkatMachineMutator;
-use crate::meerkat_machine::dsl_authority::{SharedDslAuthority, lock_authority};
+use crate::kernel::glue::{SharedDslAuthority, lock_authority};
+use crate::kernel::meerkat_machine as dsl;
+use crate::kernel::meerkat_machine::MeerkatMachineMutator;
 
 /// How the kernel (or the handle door) refused a transition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::{DslTransitionError, HandleDslAuthority, map_kernel_error};
 use crate::identifiers::InputId;
-use crate::meerkat_machine::dsl;
-use crate::meerkat_machine::dsl::MeerkatMachineMutator;
-use crate::meerkat_machine::{RuntimeClassificationError, RuntimeLifecycleFacts, classify_runtime_lifecycle_state};
+use crate::kernel::classify::{RuntimeClassificationError, RuntimeLifecycleFacts, classify_runtime_lifecycle_state};
+use crate::kernel::meerkat_machine as dsl;
+use crate::kernel::meerkat_machine::MeerkatMachineMutator;
 use crate::runtime_state::RuntimeState;
 
 /// Admission decisions of one session.

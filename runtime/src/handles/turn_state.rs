@@ -6,11 +6,10 @@
 use std::sync::Arc;
 
 use super::HandleDslAuthority;
-use crate::driver::{SharedControlProjection, read_control_projection};
 use crate::identifiers::RunId;
-use crate::meerkat_machine::dsl;
-use crate::meerkat_machine::{RuntimeClassificationError, resolve_visible_runtime_phase};
-use crate::runtime_state::RuntimeState;
+use crate::kernel::classify::{RuntimeClassificationError, resolve_visible_runtime_phase};
+use crate::kernel::meerkat_machine as dsl;
+use crate::runtime_state::{RuntimeState, SharedControlProjection, read_control_projection};
 
 /// The run lifecycle at one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,24 +1,38 @@
-//! The command vocabulary of the shell: every public operation of [`super::MeerkatMachine`] is one
-//! [`MeerkatMachineCommand`] run by one reducer, which hands it to its group (ensure-session, session, control,
-//! ingress) and returns a [`MeerkatMachineCommandResult`].
+//! The command vocabulary of the shell: every public operation of [`MeerkatMachine`] is also one
+//! [`MeerkatMachineCommand`], for callers that queue or forward operations as values.
+//!
+//! [`MeerkatMachine::execute_meerkat_machine_command`] is a thin adapter: one `match` that calls the typed method
+//! of the command's operation (the same method the public API calls) and wraps its result in a
+//! [`MeerkatMachineCommandResult`]. The public methods never go through it. Where a public method reports errors
+//! differently from the command (control operations normalize a missing session to `Destroyed`, registration wraps
+//! its error in `RuntimeControlPlaneError`, bindings fold a driver failure into `PrepareFailed`), both call the
+//! same `*_inner` method and the public one converts.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
-use super::dsl;
-use super::visibility::SessionToolVisibilityState;
+use super::machine::MeerkatMachine;
 use crate::completion::CompletionHandle;
-use crate::epoch::SessionRuntimeBindings;
+use crate::epoch::{RuntimeBindingsError, SessionRuntimeBindings};
+use crate::error::RuntimeDriverError;
 use crate::executor::CoreExecutor;
 use crate::identifiers::{InputId, LogicalRuntimeId, SessionId};
 use crate::input::{AcceptOutcome, Input, InputStateSeed};
+use crate::kernel::meerkat_machine as dsl;
+use crate::report::{DestroyReport, RecoveryReport, RecycleReport, ResetReport, RetireReport};
 use crate::runtime_state::RuntimeState;
-use crate::traits::{
-    DestroyReport, RecoveryReport, RecycleReport, ResetReport, RetireReport, RuntimeBindingsError, RuntimeDriverError,
-};
+use crate::visibility::SessionToolVisibilityState;
+
+/// The future every command returns.
+pub type MeerkatMachineCommandFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<MeerkatMachineCommandResult, MeerkatMachineCommandError>> + Send + 'a>>;
 
 /// One operation on the machine.
 pub enum MeerkatMachineCommand {
-    // Ensure-session group (needs an `Arc<MeerkatMachine>`: it spawns the runtime loop).
+    // Session group (`session.rs`). `EnsureSessionWithExecutor` needs an `Arc<MeerkatMachine>`: it spawns the
+    // runtime loop.
     /// Registers the session if needed and attaches an executor; queued inputs stay in the same ledger.
     EnsureSessionWithExecutor {
         /// The session.
@@ -27,7 +41,6 @@ pub enum MeerkatMachineCommand {
         executor: Box<dyn CoreExecutor>,
     },
 
-    // Session group.
     /// Registers a session without an executor (inputs queue; nothing drains them).
     RegisterSession {
         /// The session.
@@ -45,6 +58,7 @@ pub enum MeerkatMachineCommand {
         /// The intents.
         intents: Vec<String>,
     },
+    // Run control (`control.rs`).
     /// Asks the run in flight to stop at its next boundary.
     CancelAfterBoundary {
         /// The session.
@@ -64,6 +78,7 @@ pub enum MeerkatMachineCommand {
         /// Why.
         reason: String,
     },
+    // Session queries (`session.rs`).
     /// Whether the session is registered.
     ContainsSession {
         /// The session.
@@ -74,6 +89,7 @@ pub enum MeerkatMachineCommand {
         /// The session.
         session_id: SessionId,
     },
+    // Bindings group (`bindings.rs`).
     /// Binds the session to its authoritative runtime (its own logical runtime unless one is named) and mints
     /// its bindings.
     PrepareBindings {
@@ -87,6 +103,7 @@ pub enum MeerkatMachineCommand {
         /// The session.
         session_id: SessionId,
     },
+    // Input queries (`ingress.rs`).
     /// One input's stored state.
     InputState {
         /// The session.
@@ -99,6 +116,7 @@ pub enum MeerkatMachineCommand {
         /// The session.
         session_id: SessionId,
     },
+    // Tool-visibility group (`tool_visibility.rs`).
     /// Stages a tool filter; returns its revision.
     StagePersistentFilter {
         /// The session.
@@ -121,7 +139,7 @@ pub enum MeerkatMachineCommand {
         visibility_state: Box<SessionToolVisibilityState>,
     },
 
-    // Control group.
+    // Control group (`control.rs`; recovery is `recovery.rs`).
     /// Retires the session.
     Retire {
         /// The session.
@@ -153,7 +171,7 @@ pub enum MeerkatMachineCommand {
         session_id: SessionId,
     },
 
-    // Ingress group.
+    // Ingress group (`ingress.rs`).
     /// Accepts an input, wakes the loop, and returns a completion handle.
     AcceptWithCompletion {
         /// The session.
@@ -255,4 +273,96 @@ pub enum MeerkatMachineCommandError {
     /// Bindings could not be prepared.
     #[error(transparent)]
     Bindings(#[from] RuntimeBindingsError),
+}
+
+impl MeerkatMachine {
+    /// Runs one command by calling the typed method of its operation and wrapping the result. The session group's
+    /// `EnsureSessionWithExecutor` needs `self_handle` (it spawns the runtime loop with a weak reference to the
+    /// machine); without it that command fails with `Internal`.
+    pub fn execute_meerkat_machine_command(
+        &self,
+        self_handle: Option<Arc<Self>>,
+        command: MeerkatMachineCommand,
+    ) -> MeerkatMachineCommandFuture<'_> {
+        use MeerkatMachineCommand as Command;
+        use MeerkatMachineCommandResult as Output;
+        Box::pin(async move {
+            let output = match command {
+                Command::EnsureSessionWithExecutor { session_id, executor } => {
+                    let machine = self_handle.ok_or_else(|| {
+                        RuntimeDriverError::Internal("EnsureSessionWithExecutor requires an Arc<MeerkatMachine>".into())
+                    })?;
+                    machine.ensure_session_with_executor(session_id, executor).await?;
+                    Output::Unit
+                }
+                Command::RegisterSession { session_id } => {
+                    self.register_session_inner(&session_id).await?;
+                    Output::Unit
+                }
+                Command::UnregisterSession { session_id } => {
+                    self.unregister_session_inner(&session_id).await?;
+                    Output::Unit
+                }
+                Command::SetSilentIntents { session_id, intents } => {
+                    self.set_session_silent_intents(&session_id, intents).await?;
+                    Output::Unit
+                }
+                Command::CancelAfterBoundary { session_id } => {
+                    self.cancel_after_boundary(&session_id).await?;
+                    Output::Unit
+                }
+                Command::InterruptCurrentRun { session_id, reason } => {
+                    self.hard_cancel_current_run(&session_id, reason).await?;
+                    Output::Unit
+                }
+                Command::StopRuntimeExecutor { session_id, reason } => {
+                    self.stop_runtime_executor(&session_id, reason).await?;
+                    Output::Unit
+                }
+                Command::ContainsSession { session_id } => Output::Bool(self.contains_session(&session_id).await),
+                Command::SessionHasExecutor { session_id } => {
+                    Output::Bool(self.session_has_executor(&session_id).await)
+                }
+                Command::PrepareBindings { session_id, runtime_id } => {
+                    let runtime_id = runtime_id.unwrap_or_else(|| Self::logical_runtime_id(&session_id));
+                    Output::Bindings(self.prepare_runtime_bindings_inner(session_id, runtime_id).await?)
+                }
+                Command::PrepareLocalSessionBindings { session_id } => {
+                    Output::Bindings(self.prepare_local_session_bindings_inner(session_id).await?)
+                }
+                Command::InputState { session_id, input_id } => {
+                    Output::InputState(self.input_state(&session_id, &input_id).await?)
+                }
+                Command::ListActiveInputs { session_id } => {
+                    Output::ActiveInputs(self.list_active_inputs(&session_id).await?)
+                }
+                Command::StagePersistentFilter { session_id, filter } => {
+                    Output::VisibilityRevision(self.stage_persistent_filter(&session_id, filter).await?)
+                }
+                Command::RequestDeferredTools { session_id, authorities } => {
+                    Output::VisibilityRevision(self.request_deferred_tools(&session_id, authorities).await?)
+                }
+                Command::PublishCommittedVisibleSet { session_id, visibility_state } => Output::VisibilityPublished(
+                    self.publish_committed_visible_set(&session_id, *visibility_state).await?,
+                ),
+                Command::Retire { session_id } => Output::Retired(self.retire_inner(&session_id).await?),
+                Command::Recycle { session_id } => Output::Recycled(self.recycle_inner(&session_id).await?),
+                Command::Reset { session_id } => Output::Reset(self.reset_inner(&session_id).await?),
+                Command::Recover { session_id } => Output::Recovered(self.recover(&session_id).await?),
+                Command::Destroy { session_id } => Output::Destroyed(self.destroy_inner(&session_id).await?),
+                Command::RuntimeState { session_id } => {
+                    Output::RuntimeState(self.runtime_state_inner(&session_id).await?)
+                }
+                Command::AcceptWithCompletion { session_id, input } => {
+                    let (outcome, completion) = self.accept_input_with_completion(&session_id, input).await?;
+                    Output::Accepted { outcome, completion: Some(completion) }
+                }
+                Command::AcceptWithoutWake { session_id, input } => Output::Accepted {
+                    outcome: self.accept_input_without_wake(&session_id, input).await?,
+                    completion: None,
+                },
+            };
+            Ok(output)
+        })
+    }
 }

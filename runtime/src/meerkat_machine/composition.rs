@@ -1,25 +1,14 @@
-//! The `SessionSupervision` composition at run time.
-//!
-//! Outbound: when the shell commits a kernel step, each effect is lifted by [`lift_routed_signal`] into the
-//! messages its routes deliver (`SessionRetiredObserved` → `MemberRetired`, `SessionDestroyedObserved` →
-//! `MemberDestroyed`) and handed to the installed [`MeerkatCompositionSignalDispatcher`]. A dispatch failure is
-//! reported by the command, and the committed kernel state is kept.
-//!
-//! Inbound: [`SessionSupervisorHost`] owns a `SessionSupervisor` kernel; its `MemberInterruptRequested` effect is
-//! routed back to the member session as the `SupervisorInterruptRequested` signal through
-//! [`MeerkatMachine::apply_routed_meerkat_signal`](super::MeerkatMachine::apply_routed_meerkat_signal).
+//! The `SessionSupervision` composition at run time, outbound: when the shell commits a kernel step, each effect
+//! is lifted by [`lift_routed_signal`] into the messages its routes deliver (`SessionRetiredObserved` →
+//! `MemberRetired`, `SessionDestroyedObserved` → `MemberDestroyed`) and handed to the installed
+//! [`MeerkatCompositionSignalDispatcher`]. A dispatch failure is reported by the operation, and the committed
+//! kernel state is kept. The inbound side, a supervising host, is [`super::SessionSupervisorHost`].
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::Arc;
 
-use super::MeerkatMachine;
-use super::dsl;
-use crate::identifiers::{BoxFuture, SessionId};
-use crate::session_supervision::{
-    SessionSupervisionRouted, route_meerkat_machine_effect, route_session_supervisor_effect,
-};
-use crate::session_supervisor::dsl as supervisor_dsl;
-use crate::session_supervisor::dsl::SessionSupervisorMutator;
-use crate::traits::RuntimeDriverError;
+use crate::identifiers::BoxFuture;
+use crate::kernel::meerkat_machine as dsl;
+use crate::kernel::session_supervision::{SessionSupervisionRouted, route_meerkat_machine_effect};
 
 /// Lifts one MeerkatMachine effect into the messages the composition routes deliver for it.
 ///
@@ -79,98 +68,5 @@ impl MeerkatCompositionSignalDispatcher {
     /// The sink's refusal.
     pub async fn dispatch(&self, routed: SessionSupervisionRouted) -> Result<(), CompositionDispatchError> {
         self.sink.dispatch(routed).await
-    }
-}
-
-fn routed_name(routed: &SessionSupervisionRouted) -> &'static str {
-    match routed {
-        SessionSupervisionRouted::SessionSupervisorSignal(signal) => signal.name(),
-        SessionSupervisionRouted::MeerkatMachineSignal(signal) => signal.name(),
-    }
-}
-
-/// A supervising host: a `SessionSupervisor` kernel that receives its members' routed lifecycle observations and
-/// routes its interrupt requests back to the members' sessions.
-#[derive(Debug)]
-pub struct SessionSupervisorHost {
-    authority: Mutex<supervisor_dsl::SessionSupervisorAuthority>,
-    machine: Weak<MeerkatMachine>,
-}
-
-impl SessionSupervisorHost {
-    /// A host supervising sessions of `machine`.
-    pub fn new(machine: &Arc<MeerkatMachine>) -> Arc<Self> {
-        Arc::new(Self {
-            authority: Mutex::new(supervisor_dsl::SessionSupervisorAuthority::new()),
-            machine: Arc::downgrade(machine),
-        })
-    }
-
-    /// A dispatcher delivering the machine's routed observations to this host.
-    pub fn dispatcher(self: &Arc<Self>) -> MeerkatCompositionSignalDispatcher {
-        MeerkatCompositionSignalDispatcher::new(Arc::clone(self) as Arc<dyn CompositionSignalSink>)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, supervisor_dsl::SessionSupervisorAuthority> {
-        self.authority.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The supervisor's state.
-    pub fn state(&self) -> supervisor_dsl::SessionSupervisorState {
-        self.lock().state().clone()
-    }
-
-    /// Admits a member session.
-    ///
-    /// # Errors
-    ///
-    /// The supervisor kernel's refusal (already a member, closed).
-    pub fn admit_member(&self, session_id: &SessionId) -> Result<(), supervisor_dsl::SessionSupervisorTransitionError> {
-        let input = supervisor_dsl::SessionSupervisorInput::AdmitMember {
-            session_id: supervisor_dsl::SessionId(session_id.as_str().to_owned()),
-        };
-        SessionSupervisorMutator::apply(&mut *self.lock(), input).map(|_| ())
-    }
-
-    /// Asks a member to interrupt its run in flight: the supervisor kernel decides, and its routed effects are
-    /// delivered to the member's MeerkatMachine kernel.
-    ///
-    /// # Errors
-    ///
-    /// The supervisor kernel's refusal (not a member), or the member session's refusal of the routed signal.
-    pub async fn interrupt_member(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
-        let input = supervisor_dsl::SessionSupervisorInput::InterruptMember {
-            session_id: supervisor_dsl::SessionId(session_id.as_str().to_owned()),
-        };
-        let effects = SessionSupervisorMutator::apply(&mut *self.lock(), input)
-            .map(supervisor_dsl::SessionSupervisorTransition::into_effects)
-            .map_err(|error| RuntimeDriverError::ValidationFailed { reason: format!("SessionSupervisor: {error}") })?;
-        let machine = self
-            .machine
-            .upgrade()
-            .ok_or_else(|| RuntimeDriverError::Internal("the supervised MeerkatMachine was dropped".to_owned()))?;
-        for effect in &effects {
-            for routed in route_session_supervisor_effect(effect) {
-                if let SessionSupervisionRouted::MeerkatMachineSignal(signal) = routed {
-                    machine.apply_routed_meerkat_signal(session_id, signal).await?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-impl CompositionSignalSink for SessionSupervisorHost {
-    fn dispatch(&self, routed: SessionSupervisionRouted) -> BoxFuture<'_, Result<(), CompositionDispatchError>> {
-        Box::pin(async move {
-            let message = routed_name(&routed);
-            let SessionSupervisionRouted::SessionSupervisorSignal(signal) = routed else {
-                return Err(CompositionDispatchError::Unavailable { message });
-            };
-            self.lock()
-                .apply_signal(signal)
-                .map(|_| ())
-                .map_err(|error| CompositionDispatchError::Refused { message, reason: error.to_string() })
-        })
     }
 }

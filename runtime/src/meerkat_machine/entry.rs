@@ -2,24 +2,39 @@
 //!
 //! The entry's fields are all shared handles (`Arc`s), so commands clone what they need out of the `sessions` map
 //! and release it before awaiting anything. Executor registration is the kernel's `registration_phase`; the
-//! attachment slot is mechanical (the channels and join handle of the loop), and an attachment counts as live only
-//! while both of its channels are open.
+//! attachment slot is mechanical (the channels and join handle of the loop, and the [`RuntimeEffect`]s its effect
+//! channel carries), and an attachment counts as live only while both of its channels are open.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::dsl;
-use super::dsl_authority::{SharedDslAuthority, lock_authority};
-use super::visibility::MachineToolVisibilityOwner;
 use crate::completion::SharedCompletionRegistry;
-use crate::driver::{RuntimeControlProjection, SharedControlProjection, SharedDriver, read_control_projection};
+use crate::driver::SharedDriver;
 use crate::epoch::{EpochCursorState, RuntimeEpochId};
 use crate::executor::{CoreExecutorBoundaryHandle, CoreExecutorInterruptHandle};
 use crate::handles::HandleTeardownGate;
 use crate::identifiers::LogicalRuntimeId;
-use crate::runtime_loop::RuntimeEffect;
+use crate::kernel::glue::{SharedDslAuthority, lock_authority};
+use crate::kernel::meerkat_machine as dsl;
+use crate::runtime_state::{RuntimeControlProjection, SharedControlProjection, read_control_projection};
+use crate::visibility::MachineToolVisibilityOwner;
+
+/// A message to an attached runtime loop on its effect channel (public as `runtime_loop::RuntimeEffect`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuntimeEffect {
+    /// Stop the run in flight at its next boundary.
+    CancelAfterBoundary {
+        /// Why.
+        reason: String,
+    },
+    /// Stop the run in flight now.
+    Interrupt {
+        /// Why.
+        reason: String,
+    },
+}
 
 /// The capabilities of an attached runtime loop, kept together so "attached" cannot be half-populated.
 pub(crate) struct RuntimeLoopAttachment {
@@ -158,6 +173,11 @@ impl RuntimeSessionEntry {
             return true;
         }
         false
+    }
+
+    /// A live loop other than `loop_id` owns the attachment.
+    pub(crate) fn other_loop_is_live(&self, loop_id: u64) -> bool {
+        self.live_attachment().is_some_and(|attachment| attachment.loop_id != loop_id)
     }
 
     fn live_attachment(&self) -> Option<&RuntimeLoopAttachment> {

@@ -1,49 +1,38 @@
-//! [`MeerkatMachine`], the runtime shell: the sessions map, the per-session mutation gate, the
-//! stage → driver → commit step every mutating command runs, and the public async API over the command reducer.
+//! [`MeerkatMachine`], the runtime shell: the struct and its configuration, the entry lookups, the per-session
+//! mutation gate, and the stage → driver → commit step every mutating operation runs. The public operations live
+//! with their group (`session`, `recovery`, `control`, `ingress`, `bindings`, `tool_visibility`), and executor
+//! attachment and the runtime loop's steps with the loop (`crate::runtime_loop`); each of them changes a session's
+//! kernel only through [`MeerkatMachine::run_session_step`], under the session's gate.
 //!
-//! Lock order, outermost first: a session's mutation gate (tokio, held across a whole command step), the
-//! `sessions` map (tokio `RwLock`, held only to look an entry up or change it, never across a driver await), the
-//! session's driver (tokio `Mutex`), and innermost the session's kernel (`std::sync::Mutex`, never held across an
+//! Lock order, outermost first: a session's mutation gate (tokio, held across a whole operation), the `sessions`
+//! map (tokio `RwLock`, held only to look an entry up or change it, never across a driver await), the session's
+//! driver (tokio `Mutex`), and innermost the session's kernel (`std::sync::Mutex`, never held across an
 //! `.await`). No code takes an outer lock while holding an inner one. Every std lock recovers from poison.
 
-use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
-use std::pin::Pin;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock as StdRwLock};
 
 use tokio::sync::{OwnedMutexGuard, RwLock};
 
-use super::command::{MeerkatMachineCommand, MeerkatMachineCommandError, MeerkatMachineCommandResult};
-use super::composition::{MeerkatCompositionSignalDispatcher, lift_routed_signal};
-use super::dsl;
-use super::dsl_authority::{SharedDslAuthority, lock_authority};
+use super::composition::{CompositionDispatchError, MeerkatCompositionSignalDispatcher, lift_routed_signal};
 use super::entry::RuntimeSessionEntry;
 use super::staging::{
-    DslRejection, DslTransaction, StagedSessionDslInput, preview_dsl_input_on_state,
+    DslJournalEntry, DslTransaction, StagedSessionDslInput, preview_dsl_input_on_state,
     restore_dsl_authority_snapshot_if_current, stage_dsl_transaction_on_authority,
 };
-use super::visibility::SessionToolVisibilityState;
-use super::{resolve_input_public_terminal_projection, resolve_visible_runtime_phase};
-use crate::completion::{CompletionHandle, CompletionOutcome, CompletionRegistry, SharedCompletionRegistry};
+use crate::completion::{SharedCompletionRegistry, resolve_terminal_completions};
 use crate::driver::{DriverMutation, SharedDriver};
-use crate::epoch::SessionRuntimeBindings;
-use crate::executor::CoreExecutor;
+use crate::epoch::{EpochCursorState, RuntimeEpochId};
+use crate::error::{KernelRejection, RuntimeControlPlaneError, RuntimeDriverError};
 use crate::handles::RuntimeSessionClaimRegistry;
-use crate::identifiers::{InputId, LogicalRuntimeId, RunId, SessionId};
-use crate::input::{AcceptOutcome, Input, InputAbandonReason, InputLifecycleState, InputStateSeed};
+use crate::identifiers::{LogicalRuntimeId, RunId, SessionId};
+use crate::input::Input;
+use crate::kernel::glue::{SharedDslAuthority, lock_authority};
+use crate::kernel::meerkat_machine as dsl;
 use crate::runtime_state::RuntimeState;
-use crate::store::RuntimeStore;
-use crate::traits::{
-    DestroyReport, RecoveryReport, RecycleReport, ResetReport, RetireReport, RuntimeBindingsError,
-    RuntimeControlPlaneError, RuntimeDriverError,
-};
-
-pub use super::staging::DslJournalEntry;
-
-/// The future every command returns.
-pub type MeerkatMachineCommandFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<MeerkatMachineCommandResult, MeerkatMachineCommandError>> + Send + 'a>>;
+use crate::store::{OpsLifecycleSnapshot, RuntimeStore};
+use crate::visibility::MachineToolVisibilityOwner;
 
 /// Observes every kernel step the shell commits, in commit order per session (an audit journal; the tests replay
 /// it through a fresh authority). It runs under the session's mutation gate, so it must not call back into the
@@ -57,7 +46,7 @@ pub trait DslCommitObserver: Send + Sync {
 #[derive(Debug)]
 pub(crate) enum SessionStepError {
     /// The kernel refused; nothing changed.
-    Rejected(DslRejection),
+    Rejected(KernelRejection),
     /// The session is gone, the driver failed (the kernel was rolled back), or the commit's effect dispatch
     /// failed (the kernel state was kept).
     Driver(RuntimeDriverError),
@@ -66,7 +55,7 @@ pub(crate) enum SessionStepError {
 impl From<SessionStepError> for RuntimeDriverError {
     fn from(error: SessionStepError) -> Self {
         match error {
-            SessionStepError::Rejected(rejection) => rejection.into_driver_error(),
+            SessionStepError::Rejected(rejection) => rejection.into(),
             SessionStepError::Driver(error) => error,
         }
     }
@@ -87,7 +76,7 @@ pub struct MeerkatMachine {
     pub(crate) session_claims: Arc<RuntimeSessionClaimRegistry>,
     composition_signal_dispatcher: StdRwLock<Option<MeerkatCompositionSignalDispatcher>>,
     commit_observer: StdRwLock<Option<Arc<dyn DslCommitObserver>>>,
-    pub(crate) next_loop_id: AtomicU64,
+    next_loop_id: AtomicU64,
 }
 
 impl std::fmt::Debug for MeerkatMachine {
@@ -168,6 +157,7 @@ impl MeerkatMachine {
     // ----------------------------------------------------------------------------------------------------------
     // Entry lookups (each takes the `sessions` read lock briefly and clones shared handles out).
 
+    /// The error of a session that is not registered (normalized to `Destroyed` by the public control commands).
     pub(crate) fn missing() -> RuntimeDriverError {
         RuntimeDriverError::NotReady { state: RuntimeState::Destroyed }
     }
@@ -186,12 +176,37 @@ impl MeerkatMachine {
         }
     }
 
+    /// The session exists (`NotReady { Destroyed }` otherwise) and is not destroyed (`Destroyed`).
+    pub(crate) async fn require_live_session(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
+        match self.existing_session_runtime_state(session_id).await {
+            None => Err(Self::missing()),
+            Some(RuntimeState::Destroyed) => Err(RuntimeDriverError::Destroyed),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The session's kernel.
     pub(crate) async fn session_dsl_authority(
         &self,
         session_id: &SessionId,
     ) -> Result<SharedDslAuthority, RuntimeDriverError> {
         let sessions = self.sessions.read().await;
         sessions.get(session_id).map(|entry| Arc::clone(&entry.dsl_authority)).ok_or_else(Self::missing)
+    }
+
+    /// The session's driver.
+    pub(crate) async fn session_driver(&self, session_id: &SessionId) -> Result<SharedDriver, RuntimeDriverError> {
+        let sessions = self.sessions.read().await;
+        sessions.get(session_id).map(|entry| Arc::clone(&entry.driver)).ok_or_else(Self::missing)
+    }
+
+    /// The session's tool-visibility owner.
+    pub(crate) async fn visibility_owner(
+        &self,
+        session_id: &SessionId,
+    ) -> Result<Arc<MachineToolVisibilityOwner>, RuntimeDriverError> {
+        let sessions = self.sessions.read().await;
+        sessions.get(session_id).map(|entry| Arc::clone(&entry.tool_visibility_owner)).ok_or_else(Self::missing)
     }
 
     async fn session_parts(
@@ -215,6 +230,21 @@ impl MeerkatMachine {
         let authority = self.session_dsl_authority(session_id).await?;
         let state = lock_authority(&authority).state().clone();
         Ok(state)
+    }
+
+    /// What `input` would do to the session now, applied to a copy of its state (the live kernel is untouched).
+    ///
+    /// # Errors
+    ///
+    /// The session is not registered (`NotReady`), or the kernel refuses (`ValidationFailed`).
+    pub async fn preview_session_dsl_input(
+        &self,
+        session_id: &SessionId,
+        input: dsl::MeerkatMachineInput,
+    ) -> Result<Vec<dsl::MeerkatMachineEffect>, RuntimeDriverError> {
+        let authority = self.session_dsl_authority(session_id).await?;
+        let state = lock_authority(&authority).state().clone();
+        preview_dsl_input_on_state(&state, input, "PreviewSessionInput").map_err(RuntimeDriverError::from)
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -273,9 +303,9 @@ impl MeerkatMachine {
         let sessions = self.sessions.read().await;
         let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
         if !entry.generated_executor_registration_active_or_draining() {
-            return Err(RuntimeDriverError::ValidationFailed {
-                reason: "generated MeerkatMachine has no active runtime-loop executor registration".to_owned(),
-            });
+            return Err(RuntimeDriverError::validation(
+                "generated MeerkatMachine has no active runtime-loop executor registration",
+            ));
         }
         Ok(guard)
     }
@@ -283,16 +313,16 @@ impl MeerkatMachine {
     // ----------------------------------------------------------------------------------------------------------
     // Stage → driver → commit.
 
-    /// Runs one command step on a registered session whose gate the caller holds: stage `body` on the kernel,
-    /// realize the effects in the driver (rolling the kernel back, compare-and-restore, if the driver fails),
-    /// then commit (resolve completion waiters, report to the observer, dispatch routed signals). Returns the
-    /// body's result and the step's effects.
+    /// Runs one step on a registered session whose gate the caller holds: stage `body` on the kernel, realize
+    /// the effects in the driver (rolling the kernel back, compare-and-restore, if the driver fails), then commit
+    /// (resolve completion waiters, report to the observer, dispatch routed signals). Returns the body's result
+    /// and the step's effects. This is the only place a session's kernel is changed outside its construction.
     pub(crate) async fn run_session_step<R>(
         &self,
         session_id: &SessionId,
         context: &'static str,
         payload: StepPayload,
-        body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, DslRejection>,
+        body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, KernelRejection>,
     ) -> Result<(R, Vec<dsl::MeerkatMachineEffect>), SessionStepError> {
         let (authority, driver, completions) =
             self.session_parts(session_id).await.map_err(SessionStepError::Driver)?;
@@ -315,10 +345,12 @@ impl MeerkatMachine {
         }
         drop(driver_guard);
         let effects = staged.effects.clone();
-        if let Err(reason) = self.commit_session_dsl_transition(session_id, staged, context, &completions).await {
+        if let Err(error) = self.commit_session_dsl_transition(session_id, staged, &completions).await {
             // The kernel state stays committed; the driver already mirrors it, re-read it anyway.
             driver.lock().await.sync_control_projection_from_dsl_authority();
-            return Err(SessionStepError::Driver(RuntimeDriverError::Internal(reason)));
+            return Err(SessionStepError::Driver(RuntimeDriverError::Internal(format!(
+                "generated MeerkatMachine ({context}): committed effect dispatch failed: {error}"
+            ))));
         }
         Ok((result, effects))
     }
@@ -326,609 +358,53 @@ impl MeerkatMachine {
     /// Commits a staged step: reports it to the observer, resolves the completion waiters of inputs it made
     /// terminal, and dispatches the routed signals its effects lift to. A dispatch failure keeps the committed
     /// kernel state and is reported.
-    pub(crate) async fn commit_session_dsl_transition(
+    async fn commit_session_dsl_transition(
         &self,
         session_id: &SessionId,
         staged: StagedSessionDslInput,
-        context: &str,
         completions: &SharedCompletionRegistry,
-    ) -> Result<(), String> {
+    ) -> Result<(), CompositionDispatchError> {
         if let Some(observer) = self.commit_observer()
             && !staged.journal.is_empty()
         {
             observer.committed(session_id, &staged.journal);
         }
         resolve_terminal_completions(completions, &staged.effects);
-        self.dispatch_routed_signals_from_effects(&staged.effects)
-            .await
-            .map_err(|error| format!("generated MeerkatMachine ({context}): committed effect dispatch failed: {error}"))
+        self.dispatch_routed_signals_from_effects(&staged.effects).await
     }
 
-    async fn dispatch_routed_signals_from_effects(&self, effects: &[dsl::MeerkatMachineEffect]) -> Result<(), String> {
+    async fn dispatch_routed_signals_from_effects(
+        &self,
+        effects: &[dsl::MeerkatMachineEffect],
+    ) -> Result<(), CompositionDispatchError> {
         let dispatcher = self.composition_signal_dispatcher.read().unwrap_or_else(PoisonError::into_inner).clone();
         let Some(dispatcher) = dispatcher else {
             return Ok(());
         };
         for effect in effects {
             for routed in lift_routed_signal(effect) {
-                dispatcher.dispatch(routed).await.map_err(|error| error.to_string())?;
+                dispatcher.dispatch(routed).await?;
             }
         }
         Ok(())
     }
 
-    /// What `input` would do to the session now, applied to a copy of its state (the live kernel is untouched).
-    ///
-    /// # Errors
-    ///
-    /// The session is not registered (`NotReady`), or the kernel refuses (`ValidationFailed`).
-    pub async fn preview_session_dsl_input(
+    /// Stores an epoch snapshot (persistent machines only).
+    pub(crate) async fn persist_epoch(
         &self,
-        session_id: &SessionId,
-        input: dsl::MeerkatMachineInput,
-    ) -> Result<Vec<dsl::MeerkatMachineEffect>, RuntimeDriverError> {
-        let authority = self.session_dsl_authority(session_id).await?;
-        let state = lock_authority(&authority).state().clone();
-        preview_dsl_input_on_state(&state, input, "PreviewSessionInput").map_err(DslRejection::into_driver_error)
-    }
-
-    // ----------------------------------------------------------------------------------------------------------
-    // The command reducer.
-
-    /// Runs one command. The ensure-session group needs `self_handle` (it spawns the runtime loop with a weak
-    /// reference to the machine); without it that command fails with `Internal`.
-    pub fn execute_meerkat_machine_command(
-        &self,
-        self_handle: Option<Arc<Self>>,
-        command: MeerkatMachineCommand,
-    ) -> MeerkatMachineCommandFuture<'_> {
-        Box::pin(async move {
-            match command {
-                MeerkatMachineCommand::EnsureSessionWithExecutor { .. } => {
-                    let machine = self_handle.ok_or_else(|| {
-                        RuntimeDriverError::Internal("EnsureSessionWithExecutor requires an Arc<MeerkatMachine>".into())
-                    })?;
-                    machine.execute_meerkat_machine_ensure_session_command(command).await.map_err(Into::into)
-                }
-                MeerkatMachineCommand::RegisterSession { .. }
-                | MeerkatMachineCommand::UnregisterSession { .. }
-                | MeerkatMachineCommand::SetSilentIntents { .. }
-                | MeerkatMachineCommand::CancelAfterBoundary { .. }
-                | MeerkatMachineCommand::InterruptCurrentRun { .. }
-                | MeerkatMachineCommand::StopRuntimeExecutor { .. }
-                | MeerkatMachineCommand::ContainsSession { .. }
-                | MeerkatMachineCommand::SessionHasExecutor { .. }
-                | MeerkatMachineCommand::PrepareBindings { .. }
-                | MeerkatMachineCommand::PrepareLocalSessionBindings { .. }
-                | MeerkatMachineCommand::InputState { .. }
-                | MeerkatMachineCommand::ListActiveInputs { .. }
-                | MeerkatMachineCommand::StagePersistentFilter { .. }
-                | MeerkatMachineCommand::RequestDeferredTools { .. }
-                | MeerkatMachineCommand::PublishCommittedVisibleSet { .. } => {
-                    self.execute_meerkat_machine_session_command(command).await
-                }
-                MeerkatMachineCommand::Retire { .. }
-                | MeerkatMachineCommand::Recycle { .. }
-                | MeerkatMachineCommand::Reset { .. }
-                | MeerkatMachineCommand::Recover { .. }
-                | MeerkatMachineCommand::Destroy { .. }
-                | MeerkatMachineCommand::RuntimeState { .. } => {
-                    self.execute_meerkat_machine_control_command(command).await.map_err(Into::into)
-                }
-                MeerkatMachineCommand::AcceptWithCompletion { .. }
-                | MeerkatMachineCommand::AcceptWithoutWake { .. } => {
-                    self.execute_meerkat_machine_ingress_command(command).await.map_err(Into::into)
-                }
-            }
-        })
-    }
-
-    fn driver_error_from_command_error(error: MeerkatMachineCommandError) -> RuntimeDriverError {
-        match error {
-            MeerkatMachineCommandError::Driver(error) => error,
-            MeerkatMachineCommandError::Bindings(error) => RuntimeDriverError::Internal(error.to_string()),
-        }
-    }
-
-    fn unexpected(command: &str, result: &MeerkatMachineCommandResult) -> RuntimeDriverError {
-        RuntimeDriverError::Internal(format!("{command}: unexpected command result {result:?}"))
-    }
-
-    async fn run(&self, command: MeerkatMachineCommand) -> Result<MeerkatMachineCommandResult, RuntimeDriverError> {
-        self.execute_meerkat_machine_command(None, command).await.map_err(Self::driver_error_from_command_error)
-    }
-
-    // ----------------------------------------------------------------------------------------------------------
-    // The public API.
-
-    /// Registers a session without an executor: inputs are accepted and queue, nothing drains them until
-    /// [`MeerkatMachine::ensure_session_with_executor`]. A persistent machine recovers the session from its store.
-    ///
-    /// # Errors
-    ///
-    /// A failed registration is an error, never success: `Destroyed` for a destroyed session, `ValidationFailed`
-    /// while the session drains, `RecoveryCorruption` for a store that does not replay.
-    pub async fn register_session(&self, session_id: SessionId) -> Result<(), RuntimeControlPlaneError> {
-        match self.run(MeerkatMachineCommand::RegisterSession { session_id }).await? {
-            MeerkatMachineCommandResult::Unit => Ok(()),
-            other => Err(RuntimeControlPlaneError::Internal(format!(
-                "register_session: unexpected command result {other:?}"
-            ))),
-        }
-    }
-
-    /// Registers the session if needed and attaches `executor`, spawning its runtime loop. A session registered
-    /// earlier keeps its ledger and queue, which start draining at once. Attaching to a session whose loop is
-    /// live is a no-op.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`; `ValidationFailed` when the kernel does not grant the executor registration (draining,
-    /// stopped, a previous loop still exiting).
-    pub async fn ensure_session_with_executor(
-        self: &Arc<Self>,
-        session_id: SessionId,
-        executor: Box<dyn CoreExecutor>,
+        runtime_id: &LogicalRuntimeId,
+        epoch_id: &RuntimeEpochId,
+        cursor_state: &EpochCursorState,
     ) -> Result<(), RuntimeDriverError> {
-        let command = MeerkatMachineCommand::EnsureSessionWithExecutor { session_id, executor };
-        match self.execute_meerkat_machine_command(Some(Arc::clone(self)), command).await {
-            Ok(MeerkatMachineCommandResult::Unit) => Ok(()),
-            Ok(other) => Err(Self::unexpected("ensure_session_with_executor", &other)),
-            Err(error) => Err(Self::driver_error_from_command_error(error)),
-        }
-    }
-
-    /// Unregisters a session: opens the drain window, lets a run in flight commit, waits for the loop to exit,
-    /// then closes the window and removes the session. Remaining completion waiters resolve as `Terminated`.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed` for a session that is missing or destroyed; `ValidationFailed` if the kernel refuses.
-    pub async fn unregister_session(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
-        self.run(MeerkatMachineCommand::UnregisterSession { session_id: session_id.clone() })
+        let Some(store) = &self.store else { return Ok(()) };
+        store
+            .persist_ops_lifecycle(
+                runtime_id,
+                OpsLifecycleSnapshot { epoch_id: epoch_id.clone(), cursors: cursor_state.snapshot() },
+            )
             .await
-            .map(|_| ())
-            .map_err(RuntimeDriverError::normalize_destroyed)
-    }
-
-    /// Whether the session is registered.
-    pub async fn contains_session(&self, session_id: &SessionId) -> bool {
-        matches!(
-            self.run(MeerkatMachineCommand::ContainsSession { session_id: session_id.clone() }).await,
-            Ok(MeerkatMachineCommandResult::Bool(true))
-        )
-    }
-
-    /// Whether the session has an executor attached.
-    pub async fn session_has_executor(&self, session_id: &SessionId) -> bool {
-        matches!(
-            self.run(MeerkatMachineCommand::SessionHasExecutor { session_id: session_id.clone() }).await,
-            Ok(MeerkatMachineCommandResult::Bool(true))
-        )
-    }
-
-    /// Accepts an input, wakes the runtime loop and returns a completion handle that resolves exactly once.
-    ///
-    /// # Errors
-    ///
-    /// As the kernel's ingress column says: `ValidationFailed` where input is admitted (a duplicate id, a
-    /// retiring run), `NotReady` where it is not, `Destroyed`.
-    pub async fn accept_input_with_completion(
-        &self,
-        session_id: &SessionId,
-        input: Input,
-    ) -> Result<(AcceptOutcome, CompletionHandle), RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::AcceptWithCompletion { session_id: session_id.clone(), input }).await? {
-            MeerkatMachineCommandResult::Accepted { outcome, completion: Some(completion) } => {
-                Ok((outcome, completion))
-            }
-            other => Err(Self::unexpected("accept_input_with_completion", &other)),
-        }
-    }
-
-    /// Accepts an input without waking the runtime loop (it drains at the next wake).
-    ///
-    /// # Errors
-    ///
-    /// As [`MeerkatMachine::accept_input_with_completion`].
-    pub async fn accept_input_without_wake(
-        &self,
-        session_id: &SessionId,
-        input: Input,
-    ) -> Result<AcceptOutcome, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::AcceptWithoutWake { session_id: session_id.clone(), input }).await? {
-            MeerkatMachineCommandResult::Accepted { outcome, .. } => Ok(outcome),
-            other => Err(Self::unexpected("accept_input_without_wake", &other)),
-        }
-    }
-
-    /// Asks the run in flight to stop at its next boundary.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`; `NotReady` when no runtime loop is live.
-    pub async fn cancel_after_boundary(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
-        self.run(MeerkatMachineCommand::CancelAfterBoundary { session_id: session_id.clone() }).await.map(|_| ())
-    }
-
-    /// Interrupts the run in flight at once; its inputs are abandoned as cancelled.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`; `NotReady` with the current state when no run is in flight or no loop is live.
-    pub async fn hard_cancel_current_run(
-        &self,
-        session_id: &SessionId,
-        reason: impl Into<String>,
-    ) -> Result<(), RuntimeDriverError> {
-        self.run(MeerkatMachineCommand::InterruptCurrentRun { session_id: session_id.clone(), reason: reason.into() })
-            .await
-            .map(|_| ())
-    }
-
-    /// Stops the executor: at once (pending inputs are abandoned as `Stopped` and the loop detaches), or when the
-    /// run in flight finishes.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`; `ValidationFailed` where the kernel refuses.
-    pub async fn stop_runtime_executor(
-        &self,
-        session_id: &SessionId,
-        reason: impl Into<String>,
-    ) -> Result<(), RuntimeDriverError> {
-        self.run(MeerkatMachineCommand::StopRuntimeExecutor { session_id: session_id.clone(), reason: reason.into() })
-            .await
-            .map(|_| ())
-    }
-
-    /// Replaces the silent comms intents (the driver applies them unless the session is stopped).
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`, a missing session, or the kernel's refusal.
-    pub async fn set_session_silent_intents(
-        &self,
-        session_id: &SessionId,
-        intents: Vec<String>,
-    ) -> Result<(), RuntimeDriverError> {
-        self.run(MeerkatMachineCommand::SetSilentIntents { session_id: session_id.clone(), intents }).await.map(|_| ())
-    }
-
-    /// Retires the session (at once, or after the run in flight).
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed` (also for a missing session); `ValidationFailed` where the kernel refuses (already retired).
-    pub async fn retire(&self, session_id: &SessionId) -> Result<RetireReport, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::Retire { session_id: session_id.clone() }).await {
-            Ok(MeerkatMachineCommandResult::Retired(report)) => Ok(report),
-            Ok(other) => Err(Self::unexpected("retire", &other)),
-            Err(error) => Err(error.normalize_destroyed()),
-        }
-    }
-
-    /// Resets the runtime: live inputs are abandoned as `Reset`, then a new epoch starts (handles of the old
-    /// epoch close).
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`; `ValidationFailed` where the kernel refuses (a run in flight).
-    pub async fn reset(&self, session_id: &SessionId) -> Result<ResetReport, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::Reset { session_id: session_id.clone() }).await {
-            Ok(MeerkatMachineCommandResult::Reset(report)) => Ok(report),
-            Ok(other) => Err(Self::unexpected("reset", &other)),
-            Err(error) => Err(error.normalize_destroyed()),
-        }
-    }
-
-    /// Rebuilds the runtime, keeping queued work.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`; `ValidationFailed` where the kernel refuses (a run in flight).
-    pub async fn recycle(&self, session_id: &SessionId) -> Result<RecycleReport, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::Recycle { session_id: session_id.clone() }).await {
-            Ok(MeerkatMachineCommandResult::Recycled(report)) => Ok(report),
-            Ok(other) => Err(Self::unexpected("recycle", &other)),
-            Err(error) => Err(error.normalize_destroyed()),
-        }
-    }
-
-    /// Destroys the session for good: live inputs are abandoned as `Destroyed`, a run in flight is cancelled,
-    /// the loop detaches and the session's handles close. The entry stays as a tombstone so nothing resurrects it.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed` when it already is (or is missing).
-    pub async fn destroy(&self, session_id: &SessionId) -> Result<DestroyReport, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::Destroy { session_id: session_id.clone() }).await {
-            Ok(MeerkatMachineCommandResult::Destroyed(report)) => Ok(report),
-            Ok(other) => Err(Self::unexpected("destroy", &other)),
-            Err(error) => Err(error.normalize_destroyed()),
-        }
-    }
-
-    /// Recovers a session: an unregistered one is rebuilt from the store (the stored phase is replayed through
-    /// the kernel); a registered one re-reads its queue and wakes its loop.
-    ///
-    /// # Errors
-    ///
-    /// `RecoveryCorruption` when stored state does not replay; `Destroyed`.
-    pub async fn recover(&self, session_id: &SessionId) -> Result<RecoveryReport, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::Recover { session_id: session_id.clone() }).await {
-            Ok(MeerkatMachineCommandResult::Recovered(report)) => Ok(report),
-            Ok(other) => Err(Self::unexpected("recover", &other)),
-            Err(error) => Err(error),
-        }
-    }
-
-    /// The session's visible runtime state, arbitrated by the kernel between its phase and the control
-    /// projection.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed` for a missing session.
-    pub async fn runtime_state(&self, session_id: &SessionId) -> Result<RuntimeState, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::RuntimeState { session_id: session_id.clone() }).await {
-            Ok(MeerkatMachineCommandResult::RuntimeState(state)) => Ok(state),
-            Ok(other) => Err(Self::unexpected("runtime_state", &other)),
-            Err(error) => Err(error.normalize_destroyed()),
-        }
-    }
-
-    /// Binds the session to its own logical runtime and mints its bindings (registering it if needed).
-    ///
-    /// # Errors
-    ///
-    /// `PrepareFailed` (destroyed, stopped, bound to another runtime, ...).
-    pub async fn prepare_bindings(
-        &self,
-        session_id: &SessionId,
-    ) -> Result<SessionRuntimeBindings, RuntimeBindingsError> {
-        self.prepare_bindings_command(MeerkatMachineCommand::PrepareBindings {
-            session_id: session_id.clone(),
-            runtime_id: None,
-        })
-        .await
-    }
-
-    /// Binds the session to `runtime_id` and mints its bindings. A session bound to another runtime is refused.
-    ///
-    /// # Errors
-    ///
-    /// As [`MeerkatMachine::prepare_bindings`].
-    pub async fn prepare_bindings_for_runtime(
-        &self,
-        session_id: &SessionId,
-        runtime_id: LogicalRuntimeId,
-    ) -> Result<SessionRuntimeBindings, RuntimeBindingsError> {
-        self.prepare_bindings_command(MeerkatMachineCommand::PrepareBindings {
-            session_id: session_id.clone(),
-            runtime_id: Some(runtime_id),
-        })
-        .await
-    }
-
-    /// Mints the session-local bindings without an authoritative runtime binding.
-    ///
-    /// # Errors
-    ///
-    /// As [`MeerkatMachine::prepare_bindings`].
-    pub async fn prepare_local_session_bindings(
-        &self,
-        session_id: &SessionId,
-    ) -> Result<SessionRuntimeBindings, RuntimeBindingsError> {
-        self.prepare_bindings_command(MeerkatMachineCommand::PrepareLocalSessionBindings {
-            session_id: session_id.clone(),
-        })
-        .await
-    }
-
-    async fn prepare_bindings_command(
-        &self,
-        command: MeerkatMachineCommand,
-    ) -> Result<SessionRuntimeBindings, RuntimeBindingsError> {
-        let session_id = match &command {
-            MeerkatMachineCommand::PrepareBindings { session_id, .. }
-            | MeerkatMachineCommand::PrepareLocalSessionBindings { session_id } => session_id.clone(),
-            _ => SessionId::new(""),
-        };
-        match self.execute_meerkat_machine_command(None, command).await {
-            Ok(MeerkatMachineCommandResult::Bindings(bindings)) => Ok(bindings),
-            Ok(other) => {
-                Err(RuntimeBindingsError::PrepareFailed(session_id, format!("unexpected command result {other:?}")))
-            }
-            Err(MeerkatMachineCommandError::Bindings(error)) => Err(error),
-            Err(MeerkatMachineCommandError::Driver(error)) => {
-                Err(RuntimeBindingsError::PrepareFailed(session_id, error.to_string()))
-            }
-        }
-    }
-
-    /// Whether `bindings` are live bindings of this machine's session: prepared for the session's current
-    /// kernel (by owner token) and current epoch.
-    pub async fn validate_session_bindings(
-        &self,
-        bindings: &SessionRuntimeBindings,
-    ) -> Result<(), RuntimeBindingsError> {
-        let session_id = bindings.session_id();
-        let sessions = self.sessions.read().await;
-        let entry =
-            sessions.get(session_id).ok_or_else(|| RuntimeBindingsError::SessionNotFound(session_id.clone()))?;
-        let token = lock_authority(&entry.dsl_authority).generated_authority_owner_token();
-        if !bindings.runtime_authority().is_for_authority(&token) {
-            return Err(RuntimeBindingsError::PrepareFailed(
-                session_id.clone(),
-                "bindings were minted for another authority".into(),
-            ));
-        }
-        if bindings.epoch_id() != &entry.epoch_id || entry.handle_teardown_gate.is_closed() {
-            return Err(RuntimeBindingsError::PrepareFailed(
-                session_id.clone(),
-                "bindings belong to a past epoch".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// One input's stored state.
-    ///
-    /// # Errors
-    ///
-    /// A missing session.
-    pub async fn input_state(
-        &self,
-        session_id: &SessionId,
-        input_id: &InputId,
-    ) -> Result<Option<InputStateSeed>, RuntimeDriverError> {
-        match self
-            .run(MeerkatMachineCommand::InputState { session_id: session_id.clone(), input_id: input_id.clone() })
-            .await?
-        {
-            MeerkatMachineCommandResult::InputState(state) => Ok(state),
-            other => Err(Self::unexpected("input_state", &other)),
-        }
-    }
-
-    /// The inputs that are not terminal, in admission order.
-    ///
-    /// # Errors
-    ///
-    /// A missing session.
-    pub async fn list_active_inputs(&self, session_id: &SessionId) -> Result<Vec<InputId>, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::ListActiveInputs { session_id: session_id.clone() }).await? {
-            MeerkatMachineCommandResult::ActiveInputs(ids) => Ok(ids),
-            other => Err(Self::unexpected("list_active_inputs", &other)),
-        }
-    }
-
-    /// Stages a tool filter; returns the revision the kernel minted.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`, a missing session, or the kernel's refusal.
-    pub async fn stage_persistent_filter(
-        &self,
-        session_id: &SessionId,
-        filter: dsl::ToolFilter,
-    ) -> Result<u64, RuntimeDriverError> {
-        match self.run(MeerkatMachineCommand::StagePersistentFilter { session_id: session_id.clone(), filter }).await? {
-            MeerkatMachineCommandResult::VisibilityRevision(revision) => Ok(revision),
-            other => Err(Self::unexpected("stage_persistent_filter", &other)),
-        }
-    }
-
-    /// Requests deferred tools with their witnesses; returns the revision the kernel minted.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`, a missing session, or the kernel's refusal (no witness).
-    pub async fn request_deferred_tools(
-        &self,
-        session_id: &SessionId,
-        authorities: BTreeMap<String, dsl::ToolVisibilityWitness>,
-    ) -> Result<u64, RuntimeDriverError> {
-        match self
-            .run(MeerkatMachineCommand::RequestDeferredTools { session_id: session_id.clone(), authorities })
-            .await?
-        {
-            MeerkatMachineCommandResult::VisibilityRevision(revision) => Ok(revision),
-            other => Err(Self::unexpected("request_deferred_tools", &other)),
-        }
-    }
-
-    /// Commits a visible set; the kernel's guards (VisibleSurfacesMatchAppliedState) decide.
-    ///
-    /// # Errors
-    ///
-    /// `Destroyed`, a missing session, `ValidationFailed` for a set the kernel refuses or unknown witnesses.
-    pub async fn publish_committed_visible_set(
-        &self,
-        session_id: &SessionId,
-        visibility_state: SessionToolVisibilityState,
-    ) -> Result<SessionToolVisibilityState, RuntimeDriverError> {
-        match self
-            .run(MeerkatMachineCommand::PublishCommittedVisibleSet {
-                session_id: session_id.clone(),
-                visibility_state: Box::new(visibility_state),
+            .map_err(|error| {
+                RuntimeDriverError::Internal(format!("failed to store the runtime epoch of {runtime_id}: {error}"))
             })
-            .await?
-        {
-            MeerkatMachineCommandResult::VisibilityPublished(state) => Ok(state),
-            other => Err(Self::unexpected("publish_committed_visible_set", &other)),
-        }
-    }
-
-    /// The visible runtime state of an entry, arbitrated by the kernel.
-    pub(crate) fn visible_runtime_state(
-        &self,
-        entry: &RuntimeSessionEntry,
-    ) -> Result<RuntimeState, RuntimeDriverError> {
-        let (phase, pre_run) = {
-            let authority = lock_authority(&entry.dsl_authority);
-            (authority.state().lifecycle_phase, authority.state().pre_run_phase)
-        };
-        let control = entry.control_snapshot();
-        resolve_visible_runtime_phase(
-            RuntimeState::from_dsl(phase),
-            pre_run.map(RuntimeState::from_dsl),
-            control.phase,
-            control.pre_run_phase,
-            self.has_runtime_persistence(),
-        )
-        .map(|plan| plan.visible_phase)
-        .map_err(|error| RuntimeDriverError::Internal(error.to_string()))
-    }
-}
-
-/// Resolves the waiters of every input a step made terminal, with the outcome the kernel classifies.
-pub(crate) fn resolve_terminal_completions(
-    completions: &SharedCompletionRegistry,
-    effects: &[dsl::MeerkatMachineEffect],
-) {
-    let mut registry: Option<std::sync::MutexGuard<'_, CompletionRegistry>> = None;
-    for effect in effects {
-        let dsl::MeerkatMachineEffect::InputLedgerUpdated { input_id, record } = effect else { continue };
-        if record.terminal_kind.is_none() {
-            continue;
-        }
-        let id = input_id.to_domain();
-        let outcome = completion_outcome(&id, record);
-        registry.get_or_insert_with(|| CompletionRegistry::lock(completions)).resolve(&id, &outcome);
-    }
-}
-
-/// The typed completion outcome of a terminal ledger record, classified by the kernel. A classification failure
-/// still resolves the waiter (as `Terminated`, naming the failure): every waiter resolves exactly once.
-fn completion_outcome(input_id: &InputId, record: &dsl::InputRecord) -> CompletionOutcome {
-    let phase = InputLifecycleState::from_dsl(record.phase);
-    let reason = record.abandon_reason.map(|reason| InputAbandonReason::from_dsl(reason, record.attempt_count));
-    let terminal = match record.terminal_kind {
-        Some(dsl::InputTerminalKind::Consumed) => Some(crate::input::InputTerminalOutcome::Consumed),
-        Some(dsl::InputTerminalKind::Abandoned) => {
-            reason.map(|reason| crate::input::InputTerminalOutcome::Abandoned { reason })
-        }
-        Some(dsl::InputTerminalKind::Superseded) => {
-            Some(crate::input::InputTerminalOutcome::Superseded { superseded_by: InputId::new("") })
-        }
-        Some(dsl::InputTerminalKind::Coalesced) => {
-            Some(crate::input::InputTerminalOutcome::Coalesced { aggregate_id: String::new() })
-        }
-        None => None,
-    };
-    match resolve_input_public_terminal_projection(input_id, phase, terminal.as_ref()) {
-        Ok(Some(dsl::InputPublicTerminalOutcome::Completed)) => CompletionOutcome::Completed,
-        Ok(Some(dsl::InputPublicTerminalOutcome::Superseded)) => CompletionOutcome::Superseded,
-        Ok(Some(dsl::InputPublicTerminalOutcome::Coalesced)) => CompletionOutcome::Coalesced,
-        Ok(Some(dsl::InputPublicTerminalOutcome::Cancelled)) => CompletionOutcome::Cancelled,
-        Ok(Some(dsl::InputPublicTerminalOutcome::Abandoned)) => match reason {
-            Some(reason) => CompletionOutcome::Abandoned { reason },
-            None => CompletionOutcome::Terminated { reason: "abandoned without a reason".to_owned() },
-        },
-        Ok(None) => {
-            CompletionOutcome::Terminated { reason: "the kernel classified a terminal input as live".to_owned() }
-        }
-        Err(error) => CompletionOutcome::Terminated { reason: error.to_string() },
     }
 }

@@ -7,12 +7,10 @@
 //! installed) the journal of what was applied. The caller then mutates its driver and either commits or rolls
 //! back with [`restore_dsl_authority_snapshot_if_current`], which only rolls back if nobody committed on top.
 
-use std::fmt;
-
-use super::dsl;
-use super::dsl::MeerkatMachineMutator;
-use super::dsl_authority::{SharedDslAuthority, lock_authority};
-use crate::traits::RuntimeDriverError;
+use crate::error::KernelRejection;
+use crate::kernel::glue::{SharedDslAuthority, lock_authority};
+use crate::kernel::meerkat_machine as dsl;
+use crate::kernel::meerkat_machine::MeerkatMachineMutator;
 
 /// One input or signal as applied to a session's kernel, in the order a serial replay must apply it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,41 +19,6 @@ pub enum DslJournalEntry {
     Input(dsl::MeerkatMachineInput),
     /// A signal.
     Signal(dsl::MeerkatMachineSignal),
-}
-
-/// Why a staged step was refused. The authority is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum DslRejection {
-    /// The kernel refused an input or signal.
-    Kernel {
-        /// Where it was applied.
-        context: &'static str,
-        /// The kernel's error.
-        error: dsl::MeerkatMachineTransitionError,
-    },
-    /// The kernel accepted, but the result is not what the step needs (e.g. no active registration granted).
-    Outcome {
-        /// Where it was applied.
-        context: &'static str,
-        /// What was missing.
-        reason: String,
-    },
-}
-
-impl DslRejection {
-    /// The rejection as the shell reports it: `ValidationFailed` with the kernel's message.
-    pub(crate) fn into_driver_error(self) -> RuntimeDriverError {
-        RuntimeDriverError::ValidationFailed { reason: self.to_string() }
-    }
-}
-
-impl fmt::Display for DslRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DslRejection::Kernel { context, error } => write!(f, "generated MeerkatMachine ({context}): {error}"),
-            DslRejection::Outcome { context, reason } => write!(f, "generated MeerkatMachine ({context}): {reason}"),
-        }
-    }
 }
 
 /// Inputs applied under one lock hold. Built only by [`stage_dsl_transaction_on_authority`].
@@ -76,10 +39,10 @@ impl DslTransaction<'_> {
     pub(crate) fn apply(
         &mut self,
         input: dsl::MeerkatMachineInput,
-    ) -> Result<&[dsl::MeerkatMachineEffect], DslRejection> {
+    ) -> Result<&[dsl::MeerkatMachineEffect], KernelRejection> {
         let recorded = self.journal.as_ref().map(|_| input.clone());
         let transition = MeerkatMachineMutator::apply(&mut *self.authority, input)
-            .map_err(|error| DslRejection::Kernel { context: self.context, error })?;
+            .map_err(|error| KernelRejection::Transition { context: self.context, error })?;
         if let (Some(journal), Some(input)) = (self.journal.as_mut(), recorded) {
             journal.push(DslJournalEntry::Input(input));
         }
@@ -92,12 +55,12 @@ impl DslTransaction<'_> {
     pub(crate) fn apply_signal(
         &mut self,
         signal: dsl::MeerkatMachineSignal,
-    ) -> Result<&[dsl::MeerkatMachineEffect], DslRejection> {
+    ) -> Result<&[dsl::MeerkatMachineEffect], KernelRejection> {
         let recorded = self.journal.as_ref().map(|_| signal.clone());
         let transition = self
             .authority
             .apply_signal(signal)
-            .map_err(|error| DslRejection::Kernel { context: self.context, error })?;
+            .map_err(|error| KernelRejection::Transition { context: self.context, error })?;
         if let (Some(journal), Some(signal)) = (self.journal.as_mut(), recorded) {
             journal.push(DslJournalEntry::Signal(signal));
         }
@@ -107,8 +70,39 @@ impl DslTransaction<'_> {
     }
 
     /// Refuses the step for a reason of the shell's (the transaction rolls back).
-    pub(crate) fn refuse(&self, reason: impl Into<String>) -> DslRejection {
-        DslRejection::Outcome { context: self.context, reason: reason.into() }
+    pub(crate) fn refuse(&self, reason: impl Into<String>) -> KernelRejection {
+        KernelRejection::Outcome { context: self.context, reason: reason.into() }
+    }
+
+    /// Abandons every ledger input that is still pending (accepted or queued) with `reason`; returns how many.
+    pub(crate) fn abandon_pending_inputs(&mut self, reason: dsl::InputAbandonReason) -> Result<usize, KernelRejection> {
+        let pending: Vec<dsl::InputId> = self
+            .state()
+            .input_ledger
+            .iter()
+            .filter(|(_, record)| matches!(record.phase, dsl::InputPhase::Accepted | dsl::InputPhase::Queued))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for input_id in &pending {
+            self.apply(dsl::MeerkatMachineInput::AbandonInput { input_id: input_id.clone(), reason })?;
+        }
+        Ok(pending.len())
+    }
+
+    /// Abandons every live ledger input (any non-terminal phase) with `reason`; returns how many. The kernel
+    /// needs a quiescent ledger before `Reset` and `Destroy`.
+    pub(crate) fn abandon_live_inputs(&mut self, reason: dsl::InputAbandonReason) -> Result<usize, KernelRejection> {
+        let live: Vec<dsl::InputId> = self
+            .state()
+            .input_ledger
+            .iter()
+            .filter(|(_, record)| record.terminal_kind.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for input_id in &live {
+            self.apply(dsl::MeerkatMachineInput::AbandonInput { input_id: input_id.clone(), reason })?;
+        }
+        Ok(live.len())
     }
 }
 
@@ -131,8 +125,8 @@ pub(crate) fn stage_dsl_transaction_on_authority<R>(
     authority: &SharedDslAuthority,
     context: &'static str,
     journal: bool,
-    body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, DslRejection>,
-) -> Result<(StagedSessionDslInput, R), DslRejection> {
+    body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, KernelRejection>,
+) -> Result<(StagedSessionDslInput, R), KernelRejection> {
     let mut guard = lock_authority(authority);
     let previous_snapshot = guard.snapshot();
     let mut transaction =
@@ -179,10 +173,10 @@ pub(crate) fn preview_dsl_input_on_state(
     state: &dsl::MeerkatMachineState,
     input: dsl::MeerkatMachineInput,
     context: &'static str,
-) -> Result<Vec<dsl::MeerkatMachineEffect>, DslRejection> {
+) -> Result<Vec<dsl::MeerkatMachineEffect>, KernelRejection> {
     let mut preview = dsl::MeerkatMachineAuthority::recover_from_state(state.clone())
-        .map_err(|error| DslRejection::Kernel { context, error })?;
+        .map_err(|error| KernelRejection::Transition { context, error })?;
     MeerkatMachineMutator::apply(&mut preview, input)
         .map(dsl::MeerkatMachineTransition::into_effects)
-        .map_err(|error| DslRejection::Kernel { context, error })
+        .map_err(|error| KernelRejection::Transition { context, error })
 }

@@ -5,9 +5,9 @@
 //! answer, or an answer to another question, is an error: the helpers fail closed rather than guess, so the
 //! tables in `machines/meerkat.machine` are the only definition of these facts.
 
-use super::dsl;
-use super::dsl::MeerkatMachineMutator;
-use super::dsl_authority::projection_authority;
+use super::glue::projection_authority;
+use super::meerkat_machine as dsl;
+use super::meerkat_machine::MeerkatMachineMutator;
 use crate::identifiers::InputId;
 use crate::input::{InputLifecycleState, InputStateSeed, InputTerminalOutcome};
 use crate::runtime_state::RuntimeState;
@@ -16,12 +16,13 @@ use crate::runtime_state::RuntimeState;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RuntimeClassificationError {
     /// The kernel refused the query (e.g. inconsistent terminal facts).
-    #[error("MeerkatMachine refused {query}: {reason}")]
+    #[error("MeerkatMachine refused {query}: {error}")]
     Rejected {
         /// The question asked.
         query: String,
-        /// The kernel's message.
-        reason: String,
+        /// The kernel's refusal.
+        #[source]
+        error: dsl::MeerkatMachineTransitionError,
     },
     /// The kernel accepted the query but emitted no matching answer.
     #[error("MeerkatMachine emitted no answer to {query}")]
@@ -131,7 +132,7 @@ fn ask(
     let mut authority = projection_authority();
     MeerkatMachineMutator::apply(&mut authority, input)
         .map(dsl::MeerkatMachineTransition::into_effects)
-        .map_err(|error| RuntimeClassificationError::Rejected { query: query(), reason: error.to_string() })
+        .map_err(|error| RuntimeClassificationError::Rejected { query: query(), error })
 }
 
 /// Lifecycle and admission facts of `state`.

@@ -1,10 +1,10 @@
-//! Glue between the shell and the generated kernel: the shared-authority type and its poison-tolerant lock,
-//! conversions from domain ids to the kernel's newtypes (hand-written inherent impls next to the generated ones,
-//! never inside them), and fresh authorities for projections.
+//! Glue between the runtime and the generated MeerkatMachine kernel: the shared-authority type and its
+//! poison-tolerant lock, conversions from domain ids to the kernel's newtypes (hand-written inherent impls next to
+//! the generated ones, never inside them), and fresh authorities for projections.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::dsl;
+use super::meerkat_machine as dsl;
 use crate::identifiers::{InputId, LogicalRuntimeId, RunId, SessionId};
 
 /// A session's kernel, shared by the session entry, its driver, its runtime loop and every handle minted for it.

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::dsl;
+use crate::kernel::meerkat_machine as dsl;
 
 /// A session's visible tool surface (the committed set of `PublishCommittedVisibleSet`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,243 @@
+//! What ties a kernel to its support crate: the kernel contract's names as aliases of `::meerkat_kernel`'s
+//! generic types, the inline storage of one transition's effects, and the `::meerkat_kernel::Kernel`
+//! implementation on the state (associated types, name tables, the compiled dispatch and the invariant check).
+//!
+//! Everything that does not depend on the spec — the authority, snapshots, the transition and error types and
+//! their messages, the mutator trait — lives in `meerkat-kernel`, once.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::Gen;
+use super::dispatch::FireFn;
+
+impl Gen<'_> {
+    /// `pub type MAuthority = ::meerkat_kernel::Authority<MState>;` and the other names of the kernel contract.
+    pub(crate) fn aliases(&self) -> TokenStream {
+        let n = &self.n;
+        let (state, authority, snapshot, transition, error, rejections, mutator) =
+            (&n.state, &n.authority, &n.snapshot, &n.transition, &n.error, &n.rejections, &n.mutator);
+        let machine = &self.m.name;
+        let docs = |text: String| quote!(#[doc = #text]);
+        let authority_docs = docs(format!(
+            " The authority over one `{machine}` state: the only way to change it is to apply an input or signal, \
+             all or nothing."
+        ));
+        let snapshot_docs = docs(format!(" A saved state of a `{machine}` authority."));
+        let transition_docs = docs(format!(
+            " What a successful `{machine}` input did: the transition that fired, its source and target phases, and \
+             its effects."
+        ));
+        let error_docs =
+            docs(format!(" Why `{machine}` rejected an input or a recovered state. The state is unchanged."));
+        let rejections_docs =
+            docs(format!(" The candidates a `{machine}` guard rejection lists, each with its first failing guard."));
+        let mutator_docs = docs(format!(" Applies inputs to a `{machine}` authority (sealed)."));
+        let capacity = Literal::usize_unsuffixed(self.facts.max_guarded);
+        quote! {
+            #authority_docs
+            pub type #authority = ::meerkat_kernel::Authority<#state>;
+            #snapshot_docs
+            pub type #snapshot = ::meerkat_kernel::AuthoritySnapshot<#state>;
+            #transition_docs
+            pub type #transition = ::meerkat_kernel::Transition<#state>;
+            #error_docs
+            pub type #error = ::meerkat_kernel::TransitionError<#state>;
+            #rejections_docs
+            pub type #rejections = ::meerkat_kernel::GuardRejections<#capacity>;
+            #mutator_docs
+            // A kernel included in a private module that never applies an input would warn.
+            #[allow(unused_imports)]
+            pub use ::meerkat_kernel::Mutator as #mutator;
+        }
+    }
+
+    /// The type of one transition's effects: an array when every transition emits the same number, else an enum
+    /// with one variant per length some transition builds (and a heap spill for pushed effects past eight).
+    pub(crate) fn effects_type(&self) -> TokenStream {
+        let effect = &self.n.effect;
+        match self.facts.effect_storage.fixed() {
+            Some(k) => {
+                let k = Literal::usize_unsuffixed(k);
+                quote!([#effect; #k])
+            }
+            None => {
+                let ty = &self.n.effects;
+                quote!(#ty)
+            }
+        }
+    }
+
+    /// The effect enum behind [`Gen::effects_type`], when it is not an array.
+    pub(crate) fn effects_enum(&self) -> TokenStream {
+        let storage = &self.facts.effect_storage;
+        if storage.fixed().is_some() {
+            return TokenStream::new();
+        }
+        let ty = &self.n.effects;
+        let effect = &self.n.effect;
+        let variant = |k: usize| format_ident!("E{}", k);
+        let variants = storage.lengths.iter().map(|&k| {
+            let v = variant(k);
+            let k = Literal::usize_unsuffixed(k);
+            quote!(#v([#effect; #k]),)
+        });
+        let slice_arms = storage.lengths.iter().map(|&k| {
+            let v = variant(k);
+            quote!(Self::#v(ref effects) => effects,)
+        });
+        let vec_arms = storage.lengths.iter().map(|&k| {
+            let v = variant(k);
+            quote!(Self::#v(effects) => ::std::vec::Vec::from(effects),)
+        });
+        let (spill_variant, spill_slice, spill_vec, push) = if storage.spill {
+            let inline = storage.lengths.len() - 1;
+            let arms = storage.lengths.iter().map(|&k| {
+                let names: Vec<_> = (0..k).map(|i| format_ident!("e{}", i)).collect();
+                let v = variant(k);
+                if k < inline {
+                    let next = variant(k + 1);
+                    quote!(Self::#v([#(#names),*]) => Self::#next([#(#names,)* effect]),)
+                } else {
+                    quote!(Self::#v([#(#names),*]) => Self::Spilled(::std::vec::Vec::from([#(#names,)* effect])),)
+                }
+            });
+            let push = quote! {
+                impl #ty {
+                    fn new() -> Self {
+                        Self::E0([])
+                    }
+
+                    /// Appends an effect, moving the ones before it into the next larger variant.
+                    #[inline]
+                    fn push(&mut self, effect: #effect) {
+                        *self = match ::std::mem::replace(self, Self::E0([])) {
+                            #(#arms)*
+                            Self::Spilled(mut effects) => {
+                                effects.push(effect);
+                                Self::Spilled(effects)
+                            }
+                        };
+                    }
+                }
+            };
+            (
+                quote!(Spilled(::std::vec::Vec<#effect>),),
+                quote!(Self::Spilled(ref effects) => effects,),
+                quote!(Self::Spilled(effects) => effects,),
+                push,
+            )
+        } else {
+            (TokenStream::new(), TokenStream::new(), TokenStream::new(), TokenStream::new())
+        };
+        quote! {
+            /// The effects of one transition, held inline (no allocation) up to the most one transition emits.
+            #[doc(hidden)]
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            #[allow(clippy::large_enum_variant)]
+            pub enum #ty {
+                #(#variants)*
+                #spill_variant
+            }
+
+            #push
+
+            impl ::meerkat_kernel::EffectList for #ty {
+                type Effect = #effect;
+
+                fn as_slice(&self) -> &[#effect] {
+                    match *self {
+                        #(#slice_arms)*
+                        #spill_slice
+                    }
+                }
+
+                fn into_vec(self) -> ::std::vec::Vec<#effect> {
+                    match self {
+                        #(#vec_arms)*
+                        #spill_vec
+                    }
+                }
+            }
+        }
+    }
+
+    /// `impl ::meerkat_kernel::Kernel for MState`, with the dispatchers that call the `fire_*` methods in `fires`.
+    pub(crate) fn kernel_impl(&self, fires: &[Option<FireFn>]) -> TokenStream {
+        let m = self.m;
+        let n = &self.n;
+        let (state, phase, input, signal, effect, rejections) =
+            (&n.state, &n.phase, &n.input, &n.signal, &n.effect, &n.rejections);
+        let phase_field = &n.phase_field;
+        let dispatch_input = self.dispatch_input_fn(fires);
+        let dispatch_signal = self.dispatch_signal_fn(fires);
+        let allow = super::items::spec_code_allows();
+        let effects = self.effects_type();
+        let machine = &m.name;
+        let inputs = m.inputs.iter().map(|i| i.name.as_str());
+        let signals = m.signals.iter().map(|s| s.name.as_str());
+        let transitions = m.transitions.iter().map(|t| t.name.as_str());
+        let guards = self.guard_labels();
+        let invariants = m.invariants.iter().map(|i| i.name.as_str());
+        let checks = m.invariants.iter().enumerate().map(|(i, inv)| {
+            let name = &n.invariant_fns[i];
+            let label = &inv.name;
+            let cond = if self.facts.invariant_fallible[i] {
+                quote!(self.#name() != Some(true))
+            } else {
+                quote!(!self.#name())
+            };
+            quote! {
+                if #cond {
+                    return Some(#label);
+                }
+            }
+        });
+        quote! {
+            #allow
+            impl ::meerkat_kernel::Kernel for #state {
+                type Phase = #phase;
+                type Input = #input;
+                type Signal = #signal;
+                type Effect = #effect;
+                type Effects = #effects;
+                type GuardRejections = #rejections;
+                const MACHINE: &'static str = #machine;
+                const PHASES: &'static [#phase] = &#phase::ALL;
+                const INPUTS: &'static [&'static str] = &[#(#inputs),*];
+                const SIGNALS: &'static [&'static str] = &[#(#signals),*];
+                const TRANSITIONS: &'static [&'static str] = &[#(#transitions),*];
+                const GUARDS: &'static [&'static str] = &[#(#guards),*];
+                const INVARIANTS: &'static [&'static str] = &[#(#invariants),*];
+
+                fn initial() -> Self {
+                    #state::initial()
+                }
+
+                fn phase(&self) -> Self::Phase {
+                    self.#phase_field
+                }
+
+                #dispatch_input
+
+                #dispatch_signal
+
+                fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+                    #(#checks)*
+                    None
+                }
+            }
+        }
+    }
+
+    /// Every distinct guard label, in order of first appearance.
+    pub(crate) fn guard_labels(&self) -> Vec<&str> {
+        let mut labels: Vec<&str> = Vec::new();
+        for g in self.m.transitions.iter().flat_map(|t| &t.guards) {
+            if !labels.contains(&g.label.as_str()) {
+                labels.push(&g.label);
+            }
+        }
+        labels
+    }
+}

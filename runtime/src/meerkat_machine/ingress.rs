@@ -1,0 +1,128 @@
+//! The ingress group: accepting inputs (with a completion waiter, or without waking the loop) and reading an
+//! input's stored state.
+//!
+//! The kernel takes the input into its ledger and queue (`AcceptInput` then `QueueInput`, one step); a refusal is
+//! reported as the kernel's ingress column for the session's phase says (a validation failure where input is
+//! admitted, `NotReady` or `Destroyed` elsewhere). The completion waiter is registered before the gate is
+//! released, so the loop cannot finish the input first.
+
+use std::sync::Arc;
+
+use tokio::sync::OwnedMutexGuard;
+
+use super::machine::{MeerkatMachine, SessionStepError, StepPayload};
+use crate::completion::{CompletionHandle, CompletionRegistry};
+use crate::error::{KernelRejection, RuntimeDriverError};
+use crate::identifiers::{InputId, SessionId};
+use crate::input::{AcceptOutcome, Input, InputStateSeed};
+use crate::kernel::classify::classify_runtime_lifecycle_state;
+use crate::kernel::meerkat_machine as dsl;
+
+impl MeerkatMachine {
+    /// Accepts an input, wakes the runtime loop and returns a completion handle that resolves exactly once.
+    ///
+    /// # Errors
+    ///
+    /// As the kernel's ingress column says: `ValidationFailed` where input is admitted (a duplicate id, a
+    /// retiring run), `NotReady` where it is not, `Destroyed`.
+    pub async fn accept_input_with_completion(
+        &self,
+        session_id: &SessionId,
+        input: Input,
+    ) -> Result<(AcceptOutcome, CompletionHandle), RuntimeDriverError> {
+        let (_gate, input_id) = self.admit(session_id, input).await?;
+        let (completions, wake) = {
+            let sessions = self.sessions.read().await;
+            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            (Arc::clone(&entry.completions), entry.wake_sender())
+        };
+        let completion = CompletionRegistry::lock(&completions).register(input_id.clone());
+        if let Some(wake) = wake {
+            // A full channel already holds a wake for the loop.
+            let _ = wake.try_send(());
+        }
+        Ok((AcceptOutcome::Accepted { input_id }, completion))
+    }
+
+    /// Accepts an input without waking the runtime loop (it drains at the next wake).
+    ///
+    /// # Errors
+    ///
+    /// As [`MeerkatMachine::accept_input_with_completion`].
+    pub async fn accept_input_without_wake(
+        &self,
+        session_id: &SessionId,
+        input: Input,
+    ) -> Result<AcceptOutcome, RuntimeDriverError> {
+        let (_gate, input_id) = self.admit(session_id, input).await?;
+        Ok(AcceptOutcome::Accepted { input_id })
+    }
+
+    /// Takes `input` into the kernel's ledger and queue (and the driver's) in one step. Returns the session's gate,
+    /// still held, so the caller finishes the acceptance before the loop can see the input.
+    async fn admit(
+        &self,
+        session_id: &SessionId,
+        input: Input,
+    ) -> Result<(OwnedMutexGuard<()>, InputId), RuntimeDriverError> {
+        self.require_live_session(session_id).await?;
+        let gate = self.gate(session_id).await?;
+        let input_id = input.id.clone();
+        let dsl_input = dsl::InputId::from_domain(&input_id);
+        let step = self
+            .run_session_step(
+                session_id,
+                "AcceptInput",
+                StepPayload { accepted: vec![input], ..StepPayload::default() },
+                |tx| {
+                    tx.apply(dsl::MeerkatMachineInput::AcceptInput { input_id: dsl_input.clone() })?;
+                    tx.apply(dsl::MeerkatMachineInput::QueueInput { input_id: dsl_input }).map(|_| ())
+                },
+            )
+            .await;
+        match step {
+            Ok(_) => Ok((gate, input_id)),
+            Err(SessionStepError::Rejected(rejection)) => Err(self.ingress_refusal(session_id, rejection).await),
+            Err(SessionStepError::Driver(error)) => Err(error),
+        }
+    }
+
+    /// How ingress reports a kernel refusal in the session's current phase.
+    async fn ingress_refusal(&self, session_id: &SessionId, rejection: KernelRejection) -> RuntimeDriverError {
+        let Some(state) = self.existing_session_runtime_state(session_id).await else {
+            return Self::missing();
+        };
+        match classify_runtime_lifecycle_state(state).map(|facts| facts.ingress_admission) {
+            Ok(dsl::RuntimeIngressAdmission::Open) => rejection.into(),
+            Ok(dsl::RuntimeIngressAdmission::NotReady) => RuntimeDriverError::NotReady { state },
+            Ok(dsl::RuntimeIngressAdmission::Destroyed) => RuntimeDriverError::Destroyed,
+            Err(error) => RuntimeDriverError::Internal(error.to_string()),
+        }
+    }
+
+    /// One input's stored state.
+    ///
+    /// # Errors
+    ///
+    /// A missing session.
+    pub async fn input_state(
+        &self,
+        session_id: &SessionId,
+        input_id: &InputId,
+    ) -> Result<Option<InputStateSeed>, RuntimeDriverError> {
+        let driver = self.session_driver(session_id).await?;
+        let state = driver.lock().await.stored_input_state(input_id);
+        Ok(state)
+    }
+
+    /// The inputs that are not terminal, in admission order.
+    ///
+    /// # Errors
+    ///
+    /// A missing session.
+    pub async fn list_active_inputs(&self, session_id: &SessionId) -> Result<Vec<InputId>, RuntimeDriverError> {
+        let driver = self.session_driver(session_id).await?;
+        let ids = driver.lock().await.active_input_ids();
+        Ok(ids)
+    }
+}

@@ -1,0 +1,249 @@
+//! Building a session's entry, and recovery: cold recovery rebuilds an unregistered session from the store (its
+//! stored inputs are authorized and re-admitted, and its stored phase is replayed through the kernel, never
+//! written into its state); warm recovery of a registered session re-reads its queue and wakes its loop. An entry
+//! is built outside the `sessions` lock and inserted only if no other task inserted one meanwhile.
+
+use std::sync::Arc;
+
+use super::entry::{RuntimeLoopAttachmentSlot, RuntimeSessionEntry};
+use super::machine::MeerkatMachine;
+use super::staging::{DslJournalEntry, DslTransaction, stage_dsl_transaction_on_authority};
+use crate::completion::CompletionRegistry;
+use crate::driver::{DriverEntry, EphemeralRuntimeDriver, PersistentRuntimeDriver};
+use crate::epoch::{EpochCursorState, RuntimeEpochId};
+use crate::error::{KernelRejection, RuntimeDriverError};
+use crate::handles::HandleTeardownGate;
+use crate::identifiers::{InputId, LogicalRuntimeId, SessionId};
+use crate::input::InputLifecycleState;
+use crate::kernel::classify::authorize_stored_input_state_seed;
+use crate::kernel::glue::{lock_authority, new_shared_authority};
+use crate::kernel::meerkat_machine as dsl;
+use crate::report::RecoveryReport;
+use crate::runtime_state::{RuntimeControlProjection, RuntimeState};
+use crate::store::StoredInput;
+use crate::visibility::MachineToolVisibilityOwner;
+
+/// A session entry built outside the `sessions` lock, with what recovery found.
+struct BuiltSession {
+    entry: RuntimeSessionEntry,
+    journal: Vec<DslJournalEntry>,
+    report: RecoveryReport,
+}
+
+/// Replays a recovered runtime phase through the kernel (never written into its state directly): `Retired`,
+/// `Stopped` and `Destroyed` are replayed by the input that leads there; live phases need nothing, since no
+/// executor or run survives a restart.
+fn replay_recovered_runtime_phase(
+    tx: &mut DslTransaction<'_>,
+    session_id: &dsl::SessionId,
+    recovered: RuntimeState,
+) -> Result<(), KernelRejection> {
+    if RuntimeState::from_dsl(tx.state().lifecycle_phase) == recovered {
+        return Ok(());
+    }
+    let input = match recovered {
+        RuntimeState::Retired => dsl::MeerkatMachineInput::Retire { session_id: session_id.clone() },
+        RuntimeState::Stopped => {
+            dsl::MeerkatMachineInput::StopRuntimeExecutor { reason: "recovered stopped runtime".to_owned() }
+        }
+        RuntimeState::Destroyed => dsl::MeerkatMachineInput::Destroy { session_id: session_id.clone() },
+        RuntimeState::Initializing | RuntimeState::Idle | RuntimeState::Attached | RuntimeState::Running => {
+            return Ok(());
+        }
+    };
+    tx.apply(input).map(|_| ())
+}
+
+impl MeerkatMachine {
+    /// Recovers a session: an unregistered one is rebuilt from the store (the stored phase is replayed through
+    /// the kernel); a registered one re-reads its queue and wakes its loop.
+    ///
+    /// # Errors
+    ///
+    /// `RecoveryCorruption` when stored state does not replay; `Destroyed`.
+    pub async fn recover(&self, session_id: &SessionId) -> Result<RecoveryReport, RuntimeDriverError> {
+        if self.contains_session(session_id).await {
+            return self.recover_registered_session(session_id).await;
+        }
+        match self.ensure_session_entry(session_id).await? {
+            Some(report) => Ok(report),
+            None => self.recover_registered_session(session_id).await,
+        }
+    }
+
+    /// Builds a session's entry without touching the `sessions` map: a kernel claimed for the session, stored
+    /// inputs and the stored phase replayed through it (a persistent machine), the driver, and the epoch.
+    async fn build_session_entry(&self, session_id: &SessionId) -> Result<BuiltSession, RuntimeDriverError> {
+        let runtime_id = Self::logical_runtime_id(session_id);
+        let stored = match &self.store {
+            Some(store) => store.load_runtime(&runtime_id).await.map_err(|error| {
+                RuntimeDriverError::Internal(format!("failed to load runtime {runtime_id}: {error}"))
+            })?,
+            None => None,
+        };
+        let stored_state = stored.as_ref().and_then(|stored| stored.runtime_state);
+        let mut inputs: Vec<StoredInput> = stored.map(|stored| stored.inputs).unwrap_or_default();
+        for stored_input in &inputs {
+            authorize_stored_input_state_seed(&stored_input.input.id, &stored_input.seed).map_err(|error| {
+                RuntimeDriverError::RecoveryCorruption {
+                    reason: format!(
+                        "store corruption: stored input '{}' of session '{session_id}' is refused: {error}",
+                        stored_input.input.id
+                    ),
+                }
+            })?;
+        }
+        let authority = new_shared_authority();
+        let dsl_session = dsl::SessionId::from_domain(session_id);
+        let live: Vec<InputId> =
+            inputs.iter().filter(|stored| !stored.seed.is_terminal()).map(|stored| stored.input.id.clone()).collect();
+        let (staged, ()) = stage_dsl_transaction_on_authority(
+            &authority,
+            "RecoverRuntimeState(Session)",
+            self.journaling(),
+            |tx| {
+                tx.apply(dsl::MeerkatMachineInput::RegisterSession { session_id: dsl_session.clone() })?;
+                // Pending work is re-admitted; work that was staged or applied when the process stopped runs
+                // again (duplicates rather than losses, like the epoch cursors).
+                for input_id in &live {
+                    let input_id = dsl::InputId::from_domain(input_id);
+                    tx.apply(dsl::MeerkatMachineInput::AcceptInput { input_id: input_id.clone() })?;
+                    tx.apply(dsl::MeerkatMachineInput::QueueInput { input_id })?;
+                }
+                match stored_state {
+                    Some(state) => replay_recovered_runtime_phase(tx, &dsl_session, state),
+                    None => Ok(()),
+                }
+            },
+        )
+        .map_err(|rejection| RuntimeDriverError::RecoveryCorruption {
+            reason: format!(
+                "store corruption: recovered '{}' runtime state for session '{session_id}' cannot be replayed through \
+                 the kernel: {rejection}",
+                stored_state.map_or("(none)", RuntimeState::name)
+            ),
+        })?;
+        for stored_input in &mut inputs {
+            if !stored_input.seed.is_terminal() {
+                stored_input.seed.phase = InputLifecycleState::Queued;
+            }
+        }
+        let inputs_recovered = inputs.len();
+        let projection = RuntimeControlProjection::from_dsl_state(lock_authority(&authority).state());
+        let runtime_state = projection.phase;
+        let control_projection = Arc::new(std::sync::RwLock::new(projection));
+        let mut core =
+            EphemeralRuntimeDriver::new(runtime_id.clone(), Arc::clone(&control_projection), Arc::clone(&authority));
+        core.restore_recovered(inputs, stored_state);
+        let inputs_pending = core.queued_len();
+        let driver = match &self.store {
+            Some(store) => DriverEntry::Persistent(PersistentRuntimeDriver::new(core, Arc::clone(store))),
+            None => DriverEntry::Ephemeral(core),
+        };
+        let (epoch_id, cursor_state) = self.recover_or_create_epoch(session_id, &runtime_id).await?;
+        let entry = RuntimeSessionEntry {
+            runtime_id,
+            mutation_gate: Arc::new(tokio::sync::Mutex::new(())),
+            driver: Arc::new(tokio::sync::Mutex::new(driver)),
+            control_projection,
+            epoch_id,
+            cursor_state,
+            completions: CompletionRegistry::shared(),
+            handle_teardown_gate: HandleTeardownGate::open(),
+            tool_visibility_owner: Arc::new(MachineToolVisibilityOwner::new()),
+            attachment_slot: RuntimeLoopAttachmentSlot::Empty,
+            dsl_authority: authority,
+        };
+        Ok(BuiltSession {
+            entry,
+            journal: staged.journal,
+            report: RecoveryReport { cold: true, stored_state, runtime_state, inputs_pending, inputs_recovered },
+        })
+    }
+
+    /// The session's epoch: the stored one with its cursors (same epoch after recovery), or a fresh one (which a
+    /// persistent machine stores).
+    async fn recover_or_create_epoch(
+        &self,
+        session_id: &SessionId,
+        runtime_id: &LogicalRuntimeId,
+    ) -> Result<(RuntimeEpochId, Arc<EpochCursorState>), RuntimeDriverError> {
+        let Some(store) = &self.store else {
+            return Ok((RuntimeEpochId::new(), Arc::new(EpochCursorState::new())));
+        };
+        match store.load_ops_lifecycle(runtime_id).await {
+            Ok(Some(snapshot)) => {
+                let cursors = snapshot.cursors;
+                tracing::debug!(%session_id, epoch_id = %snapshot.epoch_id, "recovered runtime epoch");
+                Ok((
+                    snapshot.epoch_id,
+                    Arc::new(EpochCursorState::from_recovered(
+                        cursors.agent_applied_cursor,
+                        cursors.runtime_observed_seq,
+                        cursors.runtime_last_injected_seq,
+                    )),
+                ))
+            }
+            Ok(None) => {
+                let epoch_id = RuntimeEpochId::new();
+                let cursor_state = Arc::new(EpochCursorState::new());
+                self.persist_epoch(runtime_id, &epoch_id, &cursor_state).await?;
+                Ok((epoch_id, cursor_state))
+            }
+            Err(error) => {
+                Err(RuntimeDriverError::Internal(format!("failed to load the runtime epoch of {runtime_id}: {error}")))
+            }
+        }
+    }
+
+    /// Inserts the session's entry if there is none: the entry is built (and recovered) outside the `sessions`
+    /// lock, then inserted only if no other task inserted one meanwhile. Returns the recovery report when this call
+    /// inserted the entry. The kernel's own `RegisterSession` is the caller's step.
+    pub(crate) async fn ensure_session_entry(
+        &self,
+        session_id: &SessionId,
+    ) -> Result<Option<RecoveryReport>, RuntimeDriverError> {
+        if self.sessions.read().await.contains_key(session_id) {
+            return Ok(None);
+        }
+        let BuiltSession { entry, journal, report } = self.build_session_entry(session_id).await?;
+        {
+            let mut sessions = self.sessions.write().await;
+            if sessions.contains_key(session_id) {
+                return Ok(None);
+            }
+            sessions.insert(session_id.clone(), entry);
+        }
+        if let Some(observer) = self.commit_observer()
+            && !journal.is_empty()
+        {
+            observer.committed(session_id, &journal);
+        }
+        Ok(Some(report))
+    }
+
+    /// Warm recovery of a registered session: rebuilds nothing the kernel holds, re-syncs the control projection,
+    /// and wakes the loop so queued work drains.
+    async fn recover_registered_session(&self, session_id: &SessionId) -> Result<RecoveryReport, RuntimeDriverError> {
+        let _gate = self.gate(session_id).await?;
+        let (driver, wake) = {
+            let sessions = self.sessions.read().await;
+            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            (Arc::clone(&entry.driver), entry.wake_sender())
+        };
+        let mut driver = driver.lock().await;
+        driver.sync_control_projection_from_dsl_authority();
+        let inner = driver.as_driver();
+        let report = RecoveryReport {
+            cold: false,
+            stored_state: None,
+            runtime_state: inner.runtime_state(),
+            inputs_pending: inner.queued_len(),
+            inputs_recovered: inner.stored_len(),
+        };
+        if let Some(wake) = wake {
+            let _ = wake.try_send(());
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,178 @@
+//! The session group: registering a session, the session's silent intents, the executor-exit bookkeeping of its
+//! attachment, and unregistering it through its drain window. Building a session's entry (and recovering it from
+//! the store) is `recovery.rs`; attaching an executor and its runtime loop is `crate::runtime_loop`.
+
+use std::sync::Arc;
+
+use super::machine::{MeerkatMachine, StepPayload};
+use crate::completion::{CompletionRegistry, SharedCompletionRegistry};
+use crate::epoch::EpochCursorState;
+use crate::error::{RuntimeControlPlaneError, RuntimeDriverError};
+use crate::identifiers::SessionId;
+use crate::kernel::meerkat_machine as dsl;
+
+impl MeerkatMachine {
+    /// Registers a session without an executor: inputs are accepted and queue, nothing drains them until
+    /// [`MeerkatMachine::ensure_session_with_executor`]. A persistent machine recovers the session from its store.
+    ///
+    /// # Errors
+    ///
+    /// A failed registration is an error, never success: `Destroyed` for a destroyed session, `ValidationFailed`
+    /// while the session drains, `RecoveryCorruption` for a store that does not replay.
+    pub async fn register_session(&self, session_id: SessionId) -> Result<(), RuntimeControlPlaneError> {
+        Ok(self.register_session_inner(&session_id).await?)
+    }
+
+    /// The registration behind [`MeerkatMachine::register_session`] and `RegisterSession`: the entry is built (or
+    /// recovered) if there is none, then the kernel takes `RegisterSession`.
+    pub(crate) async fn register_session_inner(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
+        self.refuse_destroyed(session_id).await?;
+        self.ensure_session_entry(session_id).await?;
+        // A session recovered as destroyed stays a tombstone.
+        self.refuse_destroyed(session_id).await?;
+        let _gate = self.gate(session_id).await?;
+        let dsl_session = dsl::SessionId::from_domain(session_id);
+        self.run_session_step(session_id, "RegisterSession", StepPayload::default(), |tx| {
+            tx.apply(dsl::MeerkatMachineInput::RegisterSession { session_id: dsl_session }).map(|_| ())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the session is registered.
+    pub async fn contains_session(&self, session_id: &SessionId) -> bool {
+        self.sessions.read().await.contains_key(session_id)
+    }
+
+    /// Whether the session has an executor attached.
+    pub async fn session_has_executor(&self, session_id: &SessionId) -> bool {
+        let sessions = self.sessions.read().await;
+        sessions.get(session_id).is_some_and(|entry| entry.generated_executor_attached())
+    }
+
+    /// Replaces the silent comms intents (the driver applies them unless the session is stopped).
+    ///
+    /// # Errors
+    ///
+    /// `Destroyed`, a missing session, or the kernel's refusal.
+    pub async fn set_session_silent_intents(
+        &self,
+        session_id: &SessionId,
+        intents: Vec<String>,
+    ) -> Result<(), RuntimeDriverError> {
+        self.refuse_destroyed(session_id).await?;
+        let _gate = self.gate(session_id).await?;
+        let dsl_session = dsl::SessionId::from_domain(session_id);
+        self.run_session_step(session_id, "SetSilentIntents", StepPayload::default(), |tx| {
+            tx.apply(dsl::MeerkatMachineInput::SetSilentIntents {
+                session_id: dsl_session,
+                intents: intents.into_iter().collect(),
+            })
+            .map(|_| ())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Unregisters a session: opens the drain window, lets a run in flight commit, waits for the loop to exit,
+    /// then closes the window and removes the session. Remaining completion waiters resolve as `Terminated`.
+    ///
+    /// # Errors
+    ///
+    /// `Destroyed` for a session that is missing or destroyed; `ValidationFailed` if the kernel refuses.
+    pub async fn unregister_session(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
+        self.unregister_session_inner(session_id).await.map_err(RuntimeDriverError::normalize_destroyed)
+    }
+
+    /// The unregistration behind [`MeerkatMachine::unregister_session`] and `UnregisterSession` (a missing
+    /// session is `NotReady { Destroyed }` here).
+    pub(crate) async fn unregister_session_inner(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
+        if !self.contains_session(session_id).await {
+            return Err(Self::missing());
+        }
+        self.refuse_destroyed(session_id).await?;
+        let (loop_handle, gate_identity) = {
+            let _gate = self.gate(session_id).await?;
+            let dsl_session = dsl::SessionId::from_domain(session_id);
+            self.run_session_step(session_id, "BeginUnregisterSession", StepPayload::default(), |tx| {
+                tx.apply(dsl::MeerkatMachineInput::BeginUnregisterSession { session_id: dsl_session }).map(|_| ())
+            })
+            .await?;
+            let mut sessions = self.sessions.write().await;
+            let entry = sessions.get_mut(session_id).ok_or_else(Self::missing)?;
+            (entry.take_loop_join_handle(), Arc::clone(&entry.mutation_gate))
+        };
+        if let Some(handle) = loop_handle {
+            // The loop commits its run in flight (the gate admits the drain window) and observes its own exit.
+            if let Err(error) = handle.await {
+                tracing::warn!(%session_id, %error, "runtime loop ended abnormally during unregistration");
+            }
+        }
+        let _gate = self.gate(session_id).await?;
+        let completions: SharedCompletionRegistry = {
+            let sessions = self.sessions.read().await;
+            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            if !Arc::ptr_eq(&entry.mutation_gate, &gate_identity) {
+                return Err(RuntimeDriverError::Internal(format!("session {session_id} was replaced while draining")));
+            }
+            Arc::clone(&entry.completions)
+        };
+        let dsl_session = dsl::SessionId::from_domain(session_id);
+        self.run_session_step(session_id, "UnregisterSession", StepPayload::default(), |tx| {
+            if tx.state().executor_attached {
+                // The loop ended without observing its exit (it was aborted or panicked).
+                tx.apply(dsl::MeerkatMachineInput::RuntimeExecutorExited)?;
+            }
+            tx.apply(dsl::MeerkatMachineInput::UnregisterSession { session_id: dsl_session }).map(|_| ())
+        })
+        .await?;
+        let removed = self.sessions.write().await.remove(session_id);
+        if let Some(entry) = removed {
+            entry.close_handle_teardown_gate();
+            let cursors = entry.cursor_state.snapshot();
+            if let Err(error) = self
+                .persist_epoch(
+                    &entry.runtime_id,
+                    &entry.epoch_id,
+                    &EpochCursorState::from_recovered(
+                        cursors.agent_applied_cursor,
+                        cursors.runtime_observed_seq,
+                        cursors.runtime_last_injected_seq,
+                    ),
+                )
+                .await
+            {
+                tracing::warn!(%session_id, %error, "failed to store the epoch cursors at unregistration");
+            }
+        }
+        CompletionRegistry::lock(&completions).resolve_all_terminated("runtime session unregistered");
+        Ok(())
+    }
+
+    /// With the session's gate held: empties a slot whose loop is gone, and observes the executor's exit in the
+    /// kernel when it was still attached.
+    pub(crate) async fn clear_dead_runtime_attachment(&self, session_id: &SessionId) {
+        let (cleared, attached) = {
+            let mut sessions = self.sessions.write().await;
+            match sessions.get_mut(session_id) {
+                Some(entry) => (entry.clear_dead_attachment(), entry.generated_executor_attached()),
+                None => (false, false),
+            }
+        };
+        if cleared && attached {
+            self.observe_executor_exit(session_id, "ClearDeadRuntimeAttachment").await;
+        }
+    }
+
+    /// Stages `RuntimeExecutorExited` (gate held), logging a refusal.
+    pub(crate) async fn observe_executor_exit(&self, session_id: &SessionId, context: &'static str) {
+        let step = self
+            .run_session_step(session_id, context, StepPayload::default(), |tx| {
+                tx.apply(dsl::MeerkatMachineInput::RuntimeExecutorExited).map(|_| ())
+            })
+            .await;
+        if let Err(error) = step {
+            tracing::warn!(%session_id, error = ?error, "generated MeerkatMachine refused the executor-exit observation");
+        }
+    }
+}
