@@ -424,7 +424,7 @@ pub struct MeerkatMachineState {
     pub active_runtime_generation: ::std::option::Option<Generation>,
     /// Comms intents that are handled silently.
     pub silent_intents: ::std::collections::BTreeSet<::std::string::String>,
-    /// Every input the session accepted, by id.
+    /// The session's inputs by id: every live one, and terminal ones until `ForgetInput` removes them.
     pub input_ledger: ::std::collections::BTreeMap<InputId, InputRecord>,
     /// State field `active_filter`.
     pub active_filter: ToolFilter,
@@ -632,6 +632,11 @@ pub enum MeerkatMachineInput {
         /// Payload field `reason`.
         reason: InputAbandonReason,
     },
+    /// A terminal input leaves the ledger; the runtime applies it after publishing and persisting its outcome.
+    ForgetInput {
+        /// Payload field `input_id`.
+        input_id: InputId,
+    },
     /// Mints the revision of a filter the visibility owner stages.
     StageVisibilityFilter {
         /// Payload field `session_id`.
@@ -798,6 +803,7 @@ impl MeerkatMachineInput {
             MeerkatMachineInput::SupersedeInput { .. } => "SupersedeInput",
             MeerkatMachineInput::CoalesceInput { .. } => "CoalesceInput",
             MeerkatMachineInput::AbandonInput { .. } => "AbandonInput",
+            MeerkatMachineInput::ForgetInput { .. } => "ForgetInput",
             MeerkatMachineInput::StageVisibilityFilter { .. } => "StageVisibilityFilter",
             MeerkatMachineInput::RequestDeferredTools { .. } => "RequestDeferredTools",
             MeerkatMachineInput::PublishCommittedVisibleSet { .. } => {
@@ -841,7 +847,7 @@ impl MeerkatMachineInput {
             } | MeerkatMachineInput::ConsumeInput { .. } |
             MeerkatMachineInput::SupersedeInput { .. } |
             MeerkatMachineInput::CoalesceInput { .. } | MeerkatMachineInput::AbandonInput
-            { .. }
+            { .. } | MeerkatMachineInput::ForgetInput { .. }
         )
     }
 
@@ -971,6 +977,11 @@ pub enum MeerkatMachineEffect {
         /// Payload field `record`.
         record: InputRecord,
     },
+    /// A terminal input left the ledger.
+    InputForgotten {
+        /// Payload field `input_id`.
+        input_id: InputId,
+    },
     /// A visibility revision was minted.
     VisibilityRevisionMinted {
         /// Payload field `revision`.
@@ -1079,6 +1090,7 @@ impl MeerkatMachineEffect {
             MeerkatMachineEffect::RunFinished { .. } => "RunFinished",
             MeerkatMachineEffect::RunInterruptRequested { .. } => "RunInterruptRequested",
             MeerkatMachineEffect::InputLedgerUpdated { .. } => "InputLedgerUpdated",
+            MeerkatMachineEffect::InputForgotten { .. } => "InputForgotten",
             MeerkatMachineEffect::VisibilityRevisionMinted { .. } => {
                 "VisibilityRevisionMinted"
             }
@@ -1234,6 +1246,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "SupersedeInput",
         "CoalesceInput",
         "AbandonInput",
+        "ForgetInput",
         "StageVisibilityFilter",
         "RequestDeferredTools",
         "PublishCommittedVisibleSet",
@@ -1280,6 +1293,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "SupersedeInput",
         "CoalesceInput",
         "AbandonInput",
+        "ForgetInput",
         "StageVisibilityFilter",
         "RequestDeferredTools",
         "PublishCommittedVisibleSet",
@@ -1317,6 +1331,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "input_ledger.contains_key(superseded_by)",
         "input_live(input_id)",
         "abandon_reason_admissible(input_id, reason)",
+        "input_terminal(input_id)",
         "!authorities.is_empty()",
         "active_not_behind_staged(active_visibility_revision, staged_visibility_revision)",
         "equal_revision_requires_equal_active_and_staged_input(active_visibility_revision, staged_visibility_revision, active_filter, staged_filter, active_requested_deferred_names, staged_requested_deferred_names,)",
@@ -2009,6 +2024,30 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                     }
                     MeerkatMachinePhase::Destroyed => {
                         ::meerkat_kernel::reject::no_transition(source, "AbandonInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::ForgetInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_terminal(&input_id) {
+                            "input_terminal(input_id)"
+                        } else {
+                            return self.fire_forget_input(input_id);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ForgetInput",
+                            [("ForgetInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ForgetInput")
                     }
                 }
             }
@@ -2764,6 +2803,15 @@ impl MeerkatMachineState {
         }
     }
 
+    /// The input is in the ledger and terminal.
+    fn helper_input_terminal(&self, id: &InputId) -> bool {
+        if let Some(phase) = self.helper_ledger_phase(id) {
+            self.helper_input_phase_is_terminal(phase)
+        } else {
+            false
+        }
+    }
+
     /// The input is pending (accepted or queued): it may still be superseded or coalesced.
     fn helper_input_pending(&self, id: &InputId) -> bool {
         self.helper_ledger_phase(id) == Some(InputPhase::Accepted)
@@ -2993,7 +3041,8 @@ impl MeerkatMachineState {
     }
 
     /// Ledger records are well formed (a terminal record never changes again: every ledger transition but
-    /// `AcceptInput` requires a live record, and `AcceptInput` a new id).
+    /// `AcceptInput` and `ForgetInput` requires a live record, `AcceptInput` a new id, and `ForgetInput` a
+    /// terminal record, which it removes).
     fn invariant_ledger_records_well_formed(&self) -> bool {
         self.input_ledger
             .iter()
@@ -4026,6 +4075,31 @@ impl MeerkatMachineState {
         }
         ::meerkat_kernel::fired(
             "AbandonInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Decision 14: only a terminal record leaves the ledger, so no live input is ever lost.
+    #[inline]
+    fn fire_forget_input(
+        &mut self,
+        input_id: InputId,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let undo = self.input_ledger.remove_entry(&input_id);
+        let effect = MeerkatMachineEffect::InputForgotten {
+            input_id: input_id.clone(),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            if let Some((key, value)) = undo {
+                self.input_ledger.insert(key, value);
+            }
+            return ::meerkat_kernel::reject::invariant("ForgetInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ForgetInput",
             source,
             source,
             MeerkatMachineEffects::E1([effect]),

@@ -65,6 +65,15 @@ pub enum RuntimeDriverError {
         #[source]
         source: Option<Box<KernelRejection>>,
     },
+    /// A bounded queue of the session is full (its input queue, its completion waiters, or its runtime loop's
+    /// effect channel; see [`crate::RuntimeOptions`]); nothing was accepted, retry once it drained.
+    #[error("backpressure: {what} is full (limit {limit})")]
+    Backpressure {
+        /// Which bound was hit.
+        what: &'static str,
+        /// The bound.
+        limit: usize,
+    },
     /// The runtime's plumbing failed (a store, a channel, an unexpected answer).
     #[error("internal runtime error: {0}")]
     Internal(String),

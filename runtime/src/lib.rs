@@ -9,7 +9,8 @@
 //! Module map, from the bottom up (each module imports only earlier ones; `ARCHITECTURE.md` has the details):
 //! the generated kernels (in the private `kernel`, public as each machine's `dsl` module) and the domain
 //! vocabulary [`identifiers`], [`runtime_state`], [`input`], [`visibility`] and [`completion`], with `kernel`'s
-//! glue and classification helpers between the two; [`error`] holds the typed errors and [`executor`] the executor seam;
+//! glue and classification helpers between the two; [`error`] holds the typed errors, [`executor`] the executor seam,
+//! [`options`] the per-session bounds and [`observability`] the exported counters;
 //! [`handles`] the handle door and the handle types; [`epoch`] runtime epochs and the opaque
 //! [`epoch::SessionRuntimeBindings`]; [`report`] what control commands report; [`store`] the persistence seam
 //! with its in-memory implementation; [`driver`] the per-session drivers; [`meerkat_machine`] the shell; and
@@ -26,6 +27,8 @@ pub mod handles;
 pub mod identifiers;
 pub mod input;
 pub mod meerkat_machine;
+pub mod observability;
+pub mod options;
 pub mod report;
 pub mod runtime_loop;
 pub mod runtime_state;
@@ -58,6 +61,8 @@ pub use executor::{
 pub use identifiers::{BoxFuture, InputId, LogicalRuntimeId, RunId, SessionId};
 pub use input::{AcceptOutcome, Input, InputAbandonReason, InputLifecycleState, InputStateSeed, InputTerminalOutcome};
 pub use meerkat_machine::MeerkatMachine;
+pub use observability::{RejectionReason, RuntimeCounters, RuntimeCountersSnapshot};
+pub use options::RuntimeOptions;
 pub use report::{DestroyReport, RecoveryReport, RecycleReport, ResetReport, RetireReport};
 pub use runtime_state::RuntimeState;
 pub use store::{InMemoryRuntimeStore, RuntimeStore, RuntimeStoreError};

@@ -30,16 +30,15 @@ use crate::kernel::meerkat_machine as dsl;
 use crate::meerkat_machine::entry::RuntimeLoopAttachment;
 use crate::meerkat_machine::machine::{MeerkatMachine, SessionStepError, StepPayload};
 use crate::meerkat_machine::staging::DslTransaction;
+use crate::options::RUNTIME_LOOP_EFFECT_CAPACITY;
 use crate::runtime_state::RuntimeState;
 
 /// A message to the runtime loop on its effect channel (kept with the attachment that carries it).
 pub use crate::meerkat_machine::entry::RuntimeEffect;
 
-/// How many queued inputs one run takes at most.
-const MAX_RUN_BATCH: usize = 32;
-
-/// Capacity of a runtime loop's wake and effect channels.
-const RUNTIME_LOOP_CHANNEL_CAPACITY: usize = 16;
+/// Capacity of a runtime loop's wake channel: one pending wake is enough, since the loop drains everything queued
+/// when it runs (a wake sent while one is pending is dropped).
+const RUNTIME_LOOP_WAKE_CAPACITY: usize = 1;
 
 /// What the runtime loop does next.
 #[derive(Debug)]
@@ -236,8 +235,8 @@ impl MeerkatMachine {
         };
         let boundary_handle = executor.boundary_handle();
         let interrupt_handle = executor.interrupt_handle();
-        let (wake_tx, wake_rx) = mpsc::channel(RUNTIME_LOOP_CHANNEL_CAPACITY);
-        let (effect_tx, effect_rx) = mpsc::channel(RUNTIME_LOOP_CHANNEL_CAPACITY);
+        let (wake_tx, wake_rx) = mpsc::channel(RUNTIME_LOOP_WAKE_CAPACITY);
+        let (effect_tx, effect_rx) = mpsc::channel(RUNTIME_LOOP_EFFECT_CAPACITY);
         let loop_id = self.next_loop_id();
         let context = RuntimeLoopContext {
             machine: Arc::downgrade(self),
@@ -283,8 +282,9 @@ impl MeerkatMachine {
         Ok(())
     }
 
-    /// Chooses the next run: the kernel classifies whether the queue may drain and with which run id; the inputs
-    /// are staged into the run in one step.
+    /// Chooses the next run: the kernel classifies whether the queue may drain and with which run id, and every
+    /// queued input is staged into the run in one step (the kernel's `StageInput` guard decides what one run may
+    /// take; a refusal ends the loop, as before), so a burst on one session costs one run.
     async fn runtime_loop_begin_batch(&self, session_id: &SessionId, driver: &SharedDriver) -> LoopBatch {
         let Ok(_gate) = self.lock_current_runtime_loop_driver_authority(session_id, driver).await else {
             return LoopBatch::Exit;
@@ -325,7 +325,7 @@ impl MeerkatMachine {
         let already_staged = inputs.len();
         {
             let driver = driver.lock().await;
-            inputs.extend(driver.as_driver().queued_batch(MAX_RUN_BATCH));
+            inputs.extend(driver.as_driver().queued_inputs());
         }
         if inputs.is_empty() && !plan.uses_prebound_run() {
             return LoopBatch::Idle;
@@ -351,7 +351,10 @@ impl MeerkatMachine {
             )
             .await;
         match step {
-            Ok(_) => LoopBatch::Run { run_id, inputs },
+            Ok(_) => {
+                self.counters.record_run();
+                LoopBatch::Run { run_id, inputs }
+            }
             Err(error) => {
                 tracing::error!(%session_id, error = ?error, "runtime loop could not begin a run");
                 LoopBatch::Exit
@@ -378,6 +381,7 @@ impl MeerkatMachine {
             LoopRunOutcome::Committed { boundary_sequence } => boundary_sequence,
             _ => None,
         };
+        let mut applied: u64 = 0;
         let step = self
             .run_session_step(
                 session_id,
@@ -396,6 +400,7 @@ impl MeerkatMachine {
                                         run_id: dsl_run.clone(),
                                         awaits_commit: true,
                                     })?;
+                                    applied += 1;
                                 }
                             }
                             dsl::RunOutcome::Committed
@@ -449,6 +454,9 @@ impl MeerkatMachine {
                 },
             )
             .await;
+        if step.is_ok() {
+            self.counters.record_applied(applied);
+        }
         match step {
             Ok((false, _)) => LoopContinuation::Continue,
             Ok((true, _)) => LoopContinuation::Exit,

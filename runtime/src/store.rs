@@ -3,6 +3,10 @@
 //! cursors). Each driver step writes one [`RuntimeStoreCommit`], which a durable store applies atomically (one
 //! transaction); recovery reads everything back with [`RuntimeStore::load_runtime`] and replays it through the
 //! kernel. [`InMemoryRuntimeStore`] is the in-process implementation; a SQLite one implements the same trait.
+//!
+//! The store holds a session's live inputs and its dedupe window (terminal inputs the kernel forgot, at most
+//! [`crate::RuntimeOptions::dedupe_window`] of them): a commit's `evicted` ids have left the window and are
+//! deleted, so what a store keeps per session is bounded like the session's memory.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -32,12 +36,18 @@ pub struct RuntimeStoreCommit {
     pub accepted: Vec<StoredInput>,
     /// New state seeds of inputs stored earlier (or in `accepted` of this commit).
     pub input_states: Vec<(InputId, InputStateSeed)>,
+    /// Terminal inputs that left the session's dedupe window: the store deletes them.
+    #[serde(default)]
+    pub evicted: Vec<InputId>,
 }
 
 impl RuntimeStoreCommit {
     /// Whether the commit writes nothing.
     pub fn is_empty(&self) -> bool {
-        self.runtime_state.is_none() && self.accepted.is_empty() && self.input_states.is_empty()
+        self.runtime_state.is_none()
+            && self.accepted.is_empty()
+            && self.input_states.is_empty()
+            && self.evicted.is_empty()
     }
 }
 
@@ -46,7 +56,7 @@ impl RuntimeStoreCommit {
 pub struct StoredRuntime {
     /// The last durable runtime state written, if any.
     pub runtime_state: Option<RuntimeState>,
-    /// Every stored input, in admission order.
+    /// Every stored input (live, and the dedupe window's terminal ones), in admission order.
     pub inputs: Vec<StoredInput>,
 }
 
@@ -172,6 +182,13 @@ impl InMemoryRuntimeStore {
             if let Some(stored) = record.inputs.get_mut(&input_id) {
                 stored.seed = seed;
             }
+        }
+        if !commit.evicted.is_empty() {
+            for input_id in &commit.evicted {
+                record.inputs.remove(input_id);
+            }
+            let inputs = &record.inputs;
+            record.order.retain(|id| inputs.contains_key(id));
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
-//! Many tasks issue mutating commands against one session and across sessions at once. Nothing deadlocks (every
-//! wait is bounded), no update is lost (each session's visibility revisions and ledger account for every
-//! successful command), and each session's final kernel state equals a serial replay of its committed journal
-//! through a fresh authority.
+//! Many tasks issue mutating commands against one session (more than 1,000 of them) and across sessions at once.
+//! Nothing deadlocks (every wait is bounded), no update is lost (each session's visibility revisions, ledger and
+//! dedupe window account for every successful command), and each session's final kernel state equals a serial
+//! replay of its committed journal through a fresh authority.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use common::{ImmediateExecutor, Journal, within};
 use meerkat_runtime::meerkat_machine::DslJournalEntry;
 use meerkat_runtime::meerkat_machine::dsl::{self, MeerkatMachineMutator};
-use meerkat_runtime::{CompletionOutcome, Input, InputId, MeerkatMachine, SessionId};
+use meerkat_runtime::{
+    CompletionOutcome, Input, InputId, InputLifecycleState, MeerkatMachine, RuntimeOptions, SessionId,
+};
 
 /// A small deterministic generator, so a failing interleaving's operations can be reproduced.
 struct Lcg(u64);
@@ -29,11 +31,14 @@ impl Lcg {
 struct Tally {
     revisions: HashMap<SessionId, u64>,
     accepted: HashMap<SessionId, BTreeSet<InputId>>,
+    commands: HashMap<SessionId, u64>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_commands_lose_nothing_and_replay_serially() {
-    let machine = Arc::new(MeerkatMachine::ephemeral());
+    // A window large enough that every consumed input's seed stays answerable.
+    let options = RuntimeOptions { dedupe_window: 100_000, ..RuntimeOptions::DEFAULT };
+    let machine = Arc::new(MeerkatMachine::ephemeral_with_options(options));
     let journal = Arc::new(Journal::default());
     machine
         .set_dsl_commit_observer(Arc::clone(&journal) as Arc<dyn meerkat_runtime::meerkat_machine::DslCommitObserver>);
@@ -48,17 +53,18 @@ async fn concurrent_commands_lose_nothing_and_replay_serially() {
     let tally = Arc::new(Mutex::new(Tally::default()));
 
     let mut tasks = Vec::new();
-    for task in 0..24u64 {
+    for task in 0..48u64 {
         let machine = Arc::clone(&machine);
         let sessions = sessions.clone();
         let tally = Arc::clone(&tally);
         tasks.push(tokio::spawn(async move {
             let mut rng = Lcg(task + 1);
             let mut completions = Vec::new();
-            for step in 0..40u64 {
+            for step in 0..50u64 {
                 // Half the traffic goes to session 0, so one session sees heavy contention.
                 let session =
                     if rng.next(2) == 0 { sessions[0].clone() } else { sessions[rng.next(6) as usize].clone() };
+                *tally.lock().unwrap().commands.entry(session.clone()).or_default() += 1;
                 match rng.next(5) {
                     0 | 1 => {
                         let input = Input::new(format!("t{task}-{step}"));
@@ -97,21 +103,28 @@ async fn concurrent_commands_lose_nothing_and_replay_serially() {
         }
     }
 
-    let (revisions, accepted) = {
+    let (revisions, accepted, commands) = {
         let tally = tally.lock().unwrap();
-        (tally.revisions.clone(), tally.accepted.clone())
+        (tally.revisions.clone(), tally.accepted.clone(), tally.commands.clone())
     };
+    assert!(commands.get(&sessions[0]).copied().unwrap_or(0) >= 1_000, "session 0 saw {commands:?}");
     let journal = journal.entries.lock().unwrap().clone();
     for (n, session) in sessions.iter().enumerate() {
         let state = machine.session_dsl_state(session).await.expect("state");
-        // No lost update: every staged filter minted its own revision, every accepted input is in the ledger.
+        // No lost update: every staged filter minted its own revision; every accepted input is queued in the
+        // ledger (no executor) or was consumed and forgotten, its seed in the dedupe window (executor).
         let revisions = revisions.get(session).copied().unwrap_or(0);
         assert_eq!(state.next_staged_visibility_revision, revisions + 1, "{session}");
         let accepted = accepted.get(session).cloned().unwrap_or_default();
         let ledger: BTreeSet<InputId> = state.input_ledger.keys().map(|id| InputId::new(id.0.clone())).collect();
-        assert_eq!(ledger, accepted, "{session}");
         if n % 2 == 0 {
-            assert!(state.input_ledger.values().all(|record| record.phase == dsl::InputPhase::Consumed), "{session}");
+            assert!(ledger.is_empty(), "{session}: consumed inputs leave the ledger");
+            for id in &accepted {
+                let seed = machine.input_state(session, id).await.expect("state").expect("inside the window");
+                assert_eq!(seed.phase, InputLifecycleState::Consumed, "{session} {id}");
+            }
+        } else {
+            assert_eq!(ledger, accepted, "{session}");
         }
         // A serial replay of the committed journal reaches the same state.
         let mut replay = dsl::MeerkatMachineAuthority::new();

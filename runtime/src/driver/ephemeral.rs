@@ -1,7 +1,10 @@
 //! The in-memory driver: queue, stored input seeds, silent intents and the control projection of one session,
-//! changed only by planning and then realizing a [`DriverMutation`].
+//! changed only by planning and then realizing a [`DriverMutation`]. The driver holds every input the kernel's
+//! ledger holds, and after the kernel forgets a terminal input its seed moves to the bounded dedupe window
+//! ([`crate::RuntimeOptions`]), which refuses a duplicate id until the id leaves the window.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use super::DriverMutation;
 use crate::error::RuntimeDriverError;
@@ -10,6 +13,8 @@ use crate::input::{Input, InputAbandonReason, InputLifecycleState, InputStateSee
 use crate::kernel::classify::{authorize_stored_input_state_seed, classify_runtime_lifecycle_durable_state};
 use crate::kernel::glue::{SharedDslAuthority, lock_authority};
 use crate::kernel::meerkat_machine as dsl;
+use crate::observability::RuntimeCounters;
+use crate::options::RuntimeOptions;
 use crate::runtime_state::{
     RuntimeControlProjection, RuntimeState, SharedControlProjection, read_control_projection, write_control_projection,
 };
@@ -26,6 +31,47 @@ pub struct EphemeralRuntimeDriver {
     next_admission_sequence: u64,
     silent_intents: Vec<String>,
     durable_state: RuntimeState,
+    recent: DedupeWindow,
+    max_queued_inputs: usize,
+    counters: Arc<RuntimeCounters>,
+}
+
+impl Drop for EphemeralRuntimeDriver {
+    fn drop(&mut self) {
+        // The machine's queue depth no longer counts this session's queue.
+        self.counters.record_queue_change(-(self.queue.len() as i64));
+    }
+}
+
+/// The seeds of forgotten inputs, oldest first, at most `capacity` of them.
+#[derive(Debug)]
+struct DedupeWindow {
+    capacity: usize,
+    order: VecDeque<InputId>,
+    seeds: HashMap<InputId, InputStateSeed>,
+}
+
+impl DedupeWindow {
+    fn new(capacity: usize) -> Self {
+        Self { capacity, order: VecDeque::new(), seeds: HashMap::new() }
+    }
+
+    /// The ids that leave the window when `entering` more enter it, oldest first (the entering ones included
+    /// when they alone exceed the capacity).
+    fn evicted_by(&self, entering: &[InputId]) -> Vec<InputId> {
+        let overflow = (self.order.len() + entering.len()).saturating_sub(self.capacity);
+        self.order.iter().chain(entering).take(overflow).cloned().collect()
+    }
+
+    fn push(&mut self, id: InputId, seed: InputStateSeed) {
+        self.order.push_back(id.clone());
+        self.seeds.insert(id, seed);
+        while self.order.len() > self.capacity {
+            if let Some(oldest) = self.order.pop_front() {
+                self.seeds.remove(&oldest);
+            }
+        }
+    }
 }
 
 /// A planned mutation: every write it makes, computed before anything is written.
@@ -38,6 +84,8 @@ pub(crate) struct DriverPlan {
     requeue_front: Vec<InputId>,
     silent_intents: Option<Vec<String>>,
     next_admission_sequence: u64,
+    forgotten: Vec<InputId>,
+    evicted: Vec<InputId>,
 }
 
 impl DriverPlan {
@@ -47,6 +95,7 @@ impl DriverPlan {
             runtime_state: self.durable_state,
             accepted: self.accepted.clone(),
             input_states: self.updated.clone(),
+            evicted: self.evicted.clone(),
         }
     }
 }
@@ -97,11 +146,13 @@ fn seed_from_record(
 }
 
 impl EphemeralRuntimeDriver {
-    /// An empty driver over `dsl_authority`, publishing into `control_projection`.
+    /// An empty driver over `dsl_authority`, publishing into `control_projection`, with the bounds of `options`.
     pub(crate) fn new(
         runtime_id: LogicalRuntimeId,
         control_projection: SharedControlProjection,
         dsl_authority: SharedDslAuthority,
+        options: &RuntimeOptions,
+        counters: Arc<RuntimeCounters>,
     ) -> Self {
         let durable_state = read_control_projection(&control_projection).phase;
         Self {
@@ -113,14 +164,23 @@ impl EphemeralRuntimeDriver {
             next_admission_sequence: 0,
             silent_intents: Vec::new(),
             durable_state,
+            recent: DedupeWindow::new(options.dedupe_window),
+            max_queued_inputs: options.max_queued_inputs,
+            counters,
         }
     }
 
-    /// Loads recovered inputs (in admission order; pending ones queue in that order) and the stored durable state.
+    /// Loads recovered inputs (in admission order; pending ones queue in that order; terminal ones, which the
+    /// kernel does not re-admit, enter the dedupe window) and the stored durable state.
     pub(crate) fn restore_recovered(&mut self, inputs: Vec<StoredInput>, durable_state: Option<RuntimeState>) {
+        let queued_before = self.queue.len();
         for stored in inputs {
             let sequence = stored.seed.admission_sequence.unwrap_or(self.next_admission_sequence);
             self.next_admission_sequence = self.next_admission_sequence.max(sequence.saturating_add(1));
+            if stored.seed.is_terminal() {
+                self.recent.push(stored.input.id, stored.seed);
+                continue;
+            }
             if stored.seed.phase.is_pending() {
                 self.queue.push_back(stored.input.id.clone());
             }
@@ -129,6 +189,7 @@ impl EphemeralRuntimeDriver {
         if let Some(state) = durable_state {
             self.durable_state = state;
         }
+        self.counters.record_queue_change(self.queue.len() as i64 - queued_before as i64);
     }
 
     /// The logical runtime this driver serves.
@@ -173,9 +234,14 @@ impl EphemeralRuntimeDriver {
         active.into_iter().map(|(_, id)| id).collect()
     }
 
-    /// The stored seed of one input.
+    /// The stored seed of one input: a live one, or a forgotten one still inside the dedupe window.
     pub fn stored_input_state(&self, input_id: &InputId) -> Option<InputStateSeed> {
-        self.inputs.get(input_id).map(|stored| stored.seed.clone())
+        self.inputs.get(input_id).map(|stored| stored.seed.clone()).or_else(|| self.recent.seeds.get(input_id).cloned())
+    }
+
+    /// How many forgotten inputs the dedupe window holds.
+    pub fn dedupe_window_len(&self) -> usize {
+        self.recent.order.len()
     }
 
     /// How many inputs wait in the queue.
@@ -183,18 +249,17 @@ impl EphemeralRuntimeDriver {
         self.queue.len()
     }
 
-    /// How many inputs the driver stores (terminal ones included).
+    /// How many inputs the driver stores (the dedupe window included).
     pub fn stored_len(&self) -> usize {
-        self.inputs.len()
+        self.inputs.len() + self.recent.order.len()
     }
 
-    /// Up to `max` queued inputs from the front of the queue, in order.
-    pub(crate) fn queued_batch(&self, max: usize) -> Vec<Input> {
+    /// Every queued input, from the front of the queue, in order.
+    pub(crate) fn queued_inputs(&self) -> Vec<Input> {
         self.queue
             .iter()
             .filter_map(|id| self.inputs.get(id))
             .filter(|stored| stored.seed.phase == InputLifecycleState::Queued)
-            .take(max)
             .map(|stored| stored.input.clone())
             .collect()
     }
@@ -225,6 +290,18 @@ impl EphemeralRuntimeDriver {
             accepted.into_iter().map(|input| (input.id.clone(), input)).collect();
         let mut seeds: HashMap<InputId, InputStateSeed> = HashMap::new();
         let mut touched: Vec<InputId> = Vec::new();
+        if let Some(input) = payloads.values().find(|input| self.recent.seeds.contains_key(&input.id)) {
+            return Err(RuntimeDriverError::validation(format!(
+                "input {} is a duplicate: its id is inside the session's dedupe window",
+                input.id
+            )));
+        }
+        if !payloads.is_empty() && self.queue.len() + payloads.len() > self.max_queued_inputs {
+            return Err(RuntimeDriverError::Backpressure {
+                what: "the session's input queue",
+                limit: self.max_queued_inputs,
+            });
+        }
         let mut plan = DriverPlan { next_admission_sequence: self.next_admission_sequence, ..DriverPlan::default() };
         for effect in effects {
             match effect {
@@ -256,6 +333,7 @@ impl EphemeralRuntimeDriver {
                     }
                     seeds.insert(id, seed);
                 }
+                dsl::MeerkatMachineEffect::InputForgotten { input_id } => plan.forgotten.push(input_id.to_domain()),
                 dsl::MeerkatMachineEffect::SilentIntentsChanged { intents, apply_to_driver: true } => {
                     plan.silent_intents = Some(intents.iter().cloned().collect());
                 }
@@ -285,6 +363,10 @@ impl EphemeralRuntimeDriver {
         if let Some(id) = payloads.keys().next() {
             return Err(internal(format!("input {id} was handed to the driver but the kernel did not accept it")));
         }
+        if let Some(id) = plan.forgotten.iter().find(|id| !self.inputs.contains_key(*id)) {
+            return Err(internal(format!("kernel forgot input {id} the driver does not hold")));
+        }
+        plan.evicted = self.recent.evicted_by(&plan.forgotten);
         Ok(plan)
     }
 
@@ -298,7 +380,10 @@ impl EphemeralRuntimeDriver {
             requeue_front,
             silent_intents,
             next_admission_sequence,
+            forgotten,
+            evicted: _,
         } = plan;
+        let queued_before = self.queue.len();
         if let Some(projection) = projection {
             write_control_projection(&self.control_projection, projection);
         }
@@ -330,6 +415,12 @@ impl EphemeralRuntimeDriver {
         if let Some(intents) = silent_intents {
             self.silent_intents = intents;
         }
+        for id in forgotten {
+            if let Some(stored) = self.inputs.remove(&id) {
+                self.recent.push(id, stored.seed);
+            }
+        }
         self.next_admission_sequence = next_admission_sequence;
+        self.counters.record_queue_change(self.queue.len() as i64 - queued_before as i64);
     }
 }

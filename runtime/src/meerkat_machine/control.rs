@@ -348,9 +348,10 @@ impl MeerkatMachine {
                 self.clear_dead_runtime_attachment(session_id).await;
                 Err(RuntimeDriverError::NotReady { state: RuntimeState::Idle })
             }
-            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
-                Err(RuntimeDriverError::Internal("the runtime loop's effect channel is full".to_owned()))
-            }
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => Err(RuntimeDriverError::Backpressure {
+                what: "the runtime loop's effect channel",
+                limit: crate::options::RUNTIME_LOOP_EFFECT_CAPACITY,
+            }),
         }
     }
 }

@@ -11,31 +11,36 @@ use std::sync::Arc;
 use tokio::sync::OwnedMutexGuard;
 
 use super::machine::{MeerkatMachine, SessionStepError, StepPayload};
-use crate::completion::{CompletionHandle, CompletionRegistry};
+use crate::completion::{CompletionHandle, CompletionRegistry, SharedCompletionRegistry};
 use crate::error::{KernelRejection, RuntimeDriverError};
 use crate::identifiers::{InputId, SessionId};
 use crate::input::{AcceptOutcome, Input, InputStateSeed};
 use crate::kernel::classify::classify_runtime_lifecycle_state;
 use crate::kernel::meerkat_machine as dsl;
+use crate::observability::RejectionReason;
+
+/// An input the kernel and the driver took, with the session's parts its caller still needs.
+struct Admitted {
+    input_id: InputId,
+    completions: SharedCompletionRegistry,
+    wake: Option<tokio::sync::mpsc::Sender<()>>,
+}
 
 impl MeerkatMachine {
     /// Accepts an input, wakes the runtime loop and returns a completion handle that resolves exactly once.
     ///
     /// # Errors
     ///
-    /// As the kernel's ingress column says: `ValidationFailed` where input is admitted (a duplicate id, a
-    /// retiring run), `NotReady` where it is not, `Destroyed`.
+    /// As the kernel's ingress column says: `ValidationFailed` where input is admitted (a duplicate id, live or
+    /// inside the dedupe window; a retiring run), `NotReady` where it is not, `Destroyed`; `Backpressure` when
+    /// the session's queue or its completion waiters are at their bound ([`crate::RuntimeOptions`]).
     pub async fn accept_input_with_completion(
         &self,
         session_id: &SessionId,
         input: Input,
     ) -> Result<(AcceptOutcome, CompletionHandle), RuntimeDriverError> {
-        let (_gate, input_id) = self.admit(session_id, input).await?;
-        let (completions, wake) = {
-            let sessions = self.sessions.read().await;
-            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
-            (Arc::clone(&entry.completions), entry.wake_sender())
-        };
+        let (_gate, admitted) = self.admit(session_id, input, true).await?;
+        let Admitted { input_id, completions, wake } = admitted;
         let completion = CompletionRegistry::lock(&completions).register(input_id.clone());
         if let Some(wake) = wake {
             // A full channel already holds a wake for the loop.
@@ -48,25 +53,64 @@ impl MeerkatMachine {
     ///
     /// # Errors
     ///
-    /// As [`MeerkatMachine::accept_input_with_completion`].
+    /// As [`MeerkatMachine::accept_input_with_completion`], except that no completion waiter is counted.
     pub async fn accept_input_without_wake(
         &self,
         session_id: &SessionId,
         input: Input,
     ) -> Result<AcceptOutcome, RuntimeDriverError> {
-        let (_gate, input_id) = self.admit(session_id, input).await?;
-        Ok(AcceptOutcome::Accepted { input_id })
+        let (_gate, admitted) = self.admit(session_id, input, false).await?;
+        Ok(AcceptOutcome::Accepted { input_id: admitted.input_id })
     }
 
     /// Takes `input` into the kernel's ledger and queue (and the driver's) in one step. Returns the session's gate,
-    /// still held, so the caller finishes the acceptance before the loop can see the input.
+    /// still held, so the caller finishes the acceptance before the loop can see the input, with what the caller
+    /// needs to finish it (one lookup of the session's entry, taken under the gate).
     async fn admit(
         &self,
         session_id: &SessionId,
         input: Input,
-    ) -> Result<(OwnedMutexGuard<()>, InputId), RuntimeDriverError> {
-        self.require_live_session(session_id).await?;
+        with_completion: bool,
+    ) -> Result<(OwnedMutexGuard<()>, Admitted), RuntimeDriverError> {
+        let input_id = input.id.clone();
+        match self.admit_counted(session_id, input, with_completion).await {
+            Ok(admitted) => {
+                self.counters.record_accepted();
+                Ok(admitted)
+            }
+            Err(error) => {
+                let reason = match RejectionReason::of(&error) {
+                    RejectionReason::Refused if self.input_id_is_known(session_id, &input_id).await => {
+                        RejectionReason::Duplicate
+                    }
+                    reason => reason,
+                };
+                self.counters.record_rejected(reason);
+                Err(error)
+            }
+        }
+    }
+
+    /// The admission behind [`MeerkatMachine::admit`], which counts its outcome.
+    async fn admit_counted(
+        &self,
+        session_id: &SessionId,
+        input: Input,
+        with_completion: bool,
+    ) -> Result<(OwnedMutexGuard<()>, Admitted), RuntimeDriverError> {
         let gate = self.gate(session_id).await?;
+        let (completions, wake) = {
+            let sessions = self.sessions.read().await;
+            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            if entry.dsl_phase() == dsl::MeerkatMachinePhase::Destroyed {
+                return Err(RuntimeDriverError::Destroyed);
+            }
+            (Arc::clone(&entry.completions), entry.wake_sender())
+        };
+        let limit = self.options.max_completion_waiters;
+        if with_completion && CompletionRegistry::lock(&completions).pending() >= limit {
+            return Err(RuntimeDriverError::Backpressure { what: "the session's completion waiters", limit });
+        }
         let input_id = input.id.clone();
         let dsl_input = dsl::InputId::from_domain(&input_id);
         let step = self
@@ -81,9 +125,18 @@ impl MeerkatMachine {
             )
             .await;
         match step {
-            Ok(_) => Ok((gate, input_id)),
+            Ok(_) => Ok((gate, Admitted { input_id, completions, wake })),
             Err(SessionStepError::Rejected(rejection)) => Err(self.ingress_refusal(session_id, rejection).await),
             Err(SessionStepError::Driver(error)) => Err(error),
+        }
+    }
+
+    /// The session's driver holds `input_id` (live, or inside the dedupe window): a refused acceptance of it was
+    /// a duplicate. Only asked on the refusal path.
+    async fn input_id_is_known(&self, session_id: &SessionId, input_id: &InputId) -> bool {
+        match self.session_driver(session_id).await {
+            Ok(driver) => driver.lock().await.stored_input_state(input_id).is_some(),
+            Err(_) => false,
         }
     }
 

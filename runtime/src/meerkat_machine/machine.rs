@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock as StdRwLock};
 
 use tokio::sync::{OwnedMutexGuard, RwLock};
+use tracing::Instrument;
 
 use super::composition::{CompositionDispatchError, MeerkatCompositionSignalDispatcher, lift_routed_signal};
 use super::entry::RuntimeSessionEntry;
@@ -30,6 +31,8 @@ use crate::identifiers::{LogicalRuntimeId, RunId, SessionId};
 use crate::input::Input;
 use crate::kernel::glue::{SharedDslAuthority, lock_authority};
 use crate::kernel::meerkat_machine as dsl;
+use crate::observability::{RuntimeCounters, RuntimeCountersSnapshot};
+use crate::options::RuntimeOptions;
 use crate::runtime_state::RuntimeState;
 use crate::store::{OpsLifecycleSnapshot, RuntimeStore};
 use crate::visibility::MachineToolVisibilityOwner;
@@ -77,6 +80,8 @@ pub struct MeerkatMachine {
     composition_signal_dispatcher: StdRwLock<Option<MeerkatCompositionSignalDispatcher>>,
     commit_observer: StdRwLock<Option<Arc<dyn DslCommitObserver>>>,
     next_loop_id: AtomicU64,
+    pub(crate) options: RuntimeOptions,
+    pub(crate) counters: Arc<RuntimeCounters>,
 }
 
 impl std::fmt::Debug for MeerkatMachine {
@@ -86,7 +91,7 @@ impl std::fmt::Debug for MeerkatMachine {
 }
 
 impl MeerkatMachine {
-    fn with_store(store: Option<Arc<dyn RuntimeStore>>) -> Self {
+    fn with_store(store: Option<Arc<dyn RuntimeStore>>, options: RuntimeOptions) -> Self {
         Self {
             sessions: RwLock::new(HashMap::new()),
             store,
@@ -94,17 +99,42 @@ impl MeerkatMachine {
             composition_signal_dispatcher: StdRwLock::new(None),
             commit_observer: StdRwLock::new(None),
             next_loop_id: AtomicU64::new(1),
+            options,
+            counters: Arc::new(RuntimeCounters::new()),
         }
     }
 
-    /// A machine whose sessions live in memory only.
+    /// A machine whose sessions live in memory only, with the default [`RuntimeOptions`].
     pub fn ephemeral() -> Self {
-        Self::with_store(None)
+        Self::with_store(None, RuntimeOptions::DEFAULT)
     }
 
-    /// A machine whose sessions are written through to `store` and recovered from it on registration.
+    /// A machine whose sessions live in memory only, with the bounds of `options`.
+    pub fn ephemeral_with_options(options: RuntimeOptions) -> Self {
+        Self::with_store(None, options)
+    }
+
+    /// A machine whose sessions are written through to `store` and recovered from it on registration, with the
+    /// default [`RuntimeOptions`].
     pub fn persistent(store: Arc<dyn RuntimeStore>) -> Self {
-        Self::with_store(Some(store))
+        Self::with_store(Some(store), RuntimeOptions::DEFAULT)
+    }
+
+    /// A persistent machine with the bounds of `options`.
+    pub fn persistent_with_options(store: Arc<dyn RuntimeStore>, options: RuntimeOptions) -> Self {
+        Self::with_store(Some(store), options)
+    }
+
+    /// The machine's counters (accepted, applied, rejected by reason, runs, queue depth), for an exporter.
+    #[must_use]
+    pub fn counters(&self) -> RuntimeCountersSnapshot {
+        self.counters.snapshot()
+    }
+
+    /// The per-session bounds this machine keeps.
+    #[must_use]
+    pub fn options(&self) -> &RuntimeOptions {
+        &self.options
     }
 
     /// Whether sessions are persisted.
@@ -317,6 +347,11 @@ impl MeerkatMachine {
     /// the effects in the driver (rolling the kernel back, compare-and-restore, if the driver fails), then commit
     /// (resolve completion waiters, report to the observer, dispatch routed signals). Returns the body's result
     /// and the step's effects. This is the only place a session's kernel is changed outside its construction.
+    ///
+    /// Inputs the step made terminal are then forgotten (the bounded ledger): their outcome was published to
+    /// their waiters and persisted by the driver, so a second step applies `ForgetInput` to each, and the
+    /// driver moves them into its dedupe window. A refused or failed forget keeps the records (they are still
+    /// correct, only not yet compacted) and is logged.
     pub(crate) async fn run_session_step<R>(
         &self,
         session_id: &SessionId,
@@ -324,9 +359,74 @@ impl MeerkatMachine {
         payload: StepPayload,
         body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, KernelRejection>,
     ) -> Result<(R, Vec<dsl::MeerkatMachineEffect>), SessionStepError> {
-        let (authority, driver, completions) =
-            self.session_parts(session_id).await.map_err(SessionStepError::Driver)?;
-        let (staged, result) = stage_dsl_transaction_on_authority(&authority, context, self.journaling(), body)
+        let span = tracing::debug_span!(
+            "session_step",
+            session_id = %session_id,
+            transition = context,
+            input_id = tracing::field::Empty,
+            run_id = tracing::field::Empty,
+        );
+        if !span.is_disabled() {
+            if let [input] = payload.accepted.as_slice() {
+                span.record("input_id", tracing::field::display(&input.id));
+            }
+            if let Some(run_id) = &payload.run_id {
+                span.record("run_id", tracing::field::display(run_id));
+            }
+        }
+        self.run_session_step_in_span(session_id, context, payload, body).instrument(span).await
+    }
+
+    async fn run_session_step_in_span<R>(
+        &self,
+        session_id: &SessionId,
+        context: &'static str,
+        payload: StepPayload,
+        body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, KernelRejection>,
+    ) -> Result<(R, Vec<dsl::MeerkatMachineEffect>), SessionStepError> {
+        let parts = self.session_parts(session_id).await.map_err(SessionStepError::Driver)?;
+        let (result, effects) = self.stage_realize_commit(session_id, &parts, context, payload, body).await?;
+        let terminal: Vec<dsl::InputId> = effects
+            .iter()
+            .filter_map(|effect| match effect {
+                dsl::MeerkatMachineEffect::InputLedgerUpdated { input_id, record }
+                    if record.terminal_kind.is_some() =>
+                {
+                    Some(input_id.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        if !terminal.is_empty() {
+            let span =
+                tracing::debug_span!("session_step", session_id = %session_id, transition = "ForgetTerminalInputs");
+            let forget = self
+                .stage_realize_commit(session_id, &parts, "ForgetTerminalInputs", StepPayload::default(), |tx| {
+                    for input_id in terminal {
+                        tx.apply(dsl::MeerkatMachineInput::ForgetInput { input_id })?;
+                    }
+                    Ok(())
+                })
+                .instrument(span)
+                .await;
+            if let Err(error) = forget {
+                tracing::warn!(%session_id, error = ?error, "terminal inputs stay in the ledger: their forget failed");
+            }
+        }
+        Ok((result, effects))
+    }
+
+    /// One stage → driver → commit on the session's parts (see [`MeerkatMachine::run_session_step`]).
+    async fn stage_realize_commit<R>(
+        &self,
+        session_id: &SessionId,
+        parts: &(SharedDslAuthority, SharedDriver, SharedCompletionRegistry),
+        context: &'static str,
+        payload: StepPayload,
+        body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, KernelRejection>,
+    ) -> Result<(R, Vec<dsl::MeerkatMachineEffect>), SessionStepError> {
+        let (authority, driver, completions) = parts;
+        let (staged, result) = stage_dsl_transaction_on_authority(authority, context, self.journaling(), body)
             .map_err(SessionStepError::Rejected)?;
         let mut driver_guard = driver.lock().await;
         let mutation = DriverMutation {
@@ -338,14 +438,14 @@ impl MeerkatMachine {
         if let Err(error) = driver_guard.apply_mutation(mutation).await {
             drop(driver_guard);
             let StagedSessionDslInput { previous_snapshot, committed_snapshot, .. } = staged;
-            if !restore_dsl_authority_snapshot_if_current(&authority, &committed_snapshot, previous_snapshot) {
+            if !restore_dsl_authority_snapshot_if_current(authority, &committed_snapshot, previous_snapshot) {
                 tracing::warn!(%session_id, context, "kernel moved on before the driver failure could be rolled back");
             }
             return Err(SessionStepError::Driver(error));
         }
         drop(driver_guard);
         let effects = staged.effects.clone();
-        if let Err(error) = self.commit_session_dsl_transition(session_id, staged, &completions).await {
+        if let Err(error) = self.commit_session_dsl_transition(session_id, staged, completions).await {
             // The kernel state stays committed; the driver already mirrors it, re-read it anyway.
             driver.lock().await.sync_control_projection_from_dsl_authority();
             return Err(SessionStepError::Driver(RuntimeDriverError::Internal(format!(

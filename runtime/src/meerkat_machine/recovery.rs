@@ -132,8 +132,13 @@ impl MeerkatMachine {
         let projection = RuntimeControlProjection::from_dsl_state(lock_authority(&authority).state());
         let runtime_state = projection.phase;
         let control_projection = Arc::new(std::sync::RwLock::new(projection));
-        let mut core =
-            EphemeralRuntimeDriver::new(runtime_id.clone(), Arc::clone(&control_projection), Arc::clone(&authority));
+        let mut core = EphemeralRuntimeDriver::new(
+            runtime_id.clone(),
+            Arc::clone(&control_projection),
+            Arc::clone(&authority),
+            &self.options,
+            Arc::clone(&self.counters),
+        );
         core.restore_recovered(inputs, stored_state);
         let inputs_pending = core.queued_len();
         let driver = match &self.store {
