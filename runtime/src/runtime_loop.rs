@@ -97,7 +97,9 @@ async fn run_runtime_loop(
 ) {
     let mut effects_open = true;
     loop {
-        if drain(&mut context, &mut effect_rx, &mut effects_open).await == LoopContinuation::Exit {
+        // Boxed, so an idle loop's task holds only this small outer future: the drain's (runs, steps, driver
+        // writes) is allocated while it runs and freed when the queue is idle again.
+        if Box::pin(drain(&mut context, &mut effect_rx, &mut effects_open)).await == LoopContinuation::Exit {
             break;
         }
         tokio::select! {
@@ -116,7 +118,7 @@ async fn run_runtime_loop(
     }
     let RuntimeLoopContext { machine, session_id, driver, loop_id, .. } = context;
     if let Some(machine) = machine.upgrade() {
-        machine.runtime_loop_exit(&session_id, &driver, loop_id).await;
+        Box::pin(machine.runtime_loop_exit(&session_id, &driver, loop_id)).await;
     }
 }
 

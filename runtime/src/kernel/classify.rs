@@ -5,6 +5,8 @@
 //! answer, or an answer to another question, is an error: the helpers fail closed rather than guess, so the
 //! tables in `machines/meerkat.machine` are the only definition of these facts.
 
+use std::cell::RefCell;
+
 use super::glue::projection_authority;
 use super::meerkat_machine as dsl;
 use super::meerkat_machine::MeerkatMachineMutator;
@@ -124,15 +126,30 @@ pub struct InputPublicStateProjection {
     pub terminal_outcome: Option<dsl::InputPublicTerminalOutcome>,
 }
 
-/// Applies one pure input to a fresh projection authority and returns its effects.
+thread_local! {
+    /// This thread's projection authority. Pure inputs never change a state, so one authority answers every
+    /// question a thread asks, exactly as a fresh one would, without building and dropping a kernel per question.
+    static PROJECTION: RefCell<dsl::MeerkatMachineAuthority> = RefCell::new(projection_authority());
+}
+
+/// Applies one pure input to a projection authority (this thread's, or a fresh one for an input that is not
+/// pure, or when the thread's is in use) and returns its effects.
 fn ask(
     input: dsl::MeerkatMachineInput,
     query: impl Fn() -> String,
 ) -> Result<Vec<dsl::MeerkatMachineEffect>, RuntimeClassificationError> {
-    let mut authority = projection_authority();
-    MeerkatMachineMutator::apply(&mut authority, input)
-        .map(dsl::MeerkatMachineTransition::into_effects)
-        .map_err(|error| RuntimeClassificationError::Rejected { query: query(), error })
+    let apply = |authority: &mut dsl::MeerkatMachineAuthority, input| {
+        MeerkatMachineMutator::apply(authority, input)
+            .map(dsl::MeerkatMachineTransition::into_effects)
+            .map_err(|error| RuntimeClassificationError::Rejected { query: query(), error })
+    };
+    if !input.is_pure() {
+        return apply(&mut projection_authority(), input);
+    }
+    PROJECTION.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut authority) => apply(&mut authority, input),
+        Err(_) => apply(&mut projection_authority(), input),
+    })
 }
 
 /// Lifecycle and admission facts of `state`.
