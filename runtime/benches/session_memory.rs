@@ -3,7 +3,8 @@
 //! included), for sessions registered without an executor, with an idle attached executor (its runtime loop task
 //! and channels), and for the floor (`floor/mod.rs`: one actor task and its channel); then the net bytes one
 //! session holds after it consumed a long history of inputs (50,000; `MEERKAT_BENCH_HISTORY` overrides), runtime
-//! and floor. Run with `cargo bench -p meerkat-runtime --bench session_memory`.
+//! (with the default dedupe window and with none) and floor. Run with
+//! `cargo bench -p meerkat-runtime --bench session_memory`.
 
 #![allow(clippy::print_stdout, clippy::expect_used, missing_docs)]
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use floor::FloorSession;
 use meerkat_runtime::{
     BoxFuture, CompletionOutcome, CoreExecutor, CoreExecutorError, Input, MeerkatMachine, RunOutput, RunRequest,
-    SessionId,
+    RuntimeOptions, SessionId,
 };
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -97,7 +98,26 @@ fn main() {
             let (_, handle) = machine.accept_input_with_completion(&session, Input::new("work")).await.expect("accept");
             assert_eq!(handle.wait().await, CompletionOutcome::Completed);
         }
-        report(&format!("session after {history} consumed inputs"), &region, 1);
+        report(
+            &format!("session after {history} consumed inputs (dedupe window {})", machine.options().dedupe_window),
+            &region,
+            1,
+        );
+        drop(machine);
+        settle().await;
+
+        // The same history with no dedupe window: what remains is the session itself.
+        let machine = Arc::new(MeerkatMachine::ephemeral_with_options(RuntimeOptions {
+            dedupe_window: 0,
+            ..RuntimeOptions::DEFAULT
+        }));
+        let region = Region::new(GLOBAL);
+        machine.ensure_session_with_executor(session.clone(), Box::new(Idle)).await.expect("attach");
+        for _ in 0..history {
+            let (_, handle) = machine.accept_input_with_completion(&session, Input::new("work")).await.expect("accept");
+            assert_eq!(handle.wait().await, CompletionOutcome::Completed);
+        }
+        report(&format!("session after {history} consumed inputs (dedupe window 0)"), &region, 1);
 
         let region = Region::new(GLOBAL);
         let floor = FloorSession::spawn(SessionId::new("history"), Box::new(Idle));
