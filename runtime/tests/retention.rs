@@ -1,7 +1,7 @@
 //! The bounded ledger: terminal inputs leave the kernel's ledger once their outcome was published (and stored),
 //! their ids enter the session's dedupe window, duplicates inside the window are refused, ids that left it are
-//! new inputs, every completion waiter resolves, a burst drains in one run, and full bounds refuse with
-//! `Backpressure`.
+//! new inputs, every completion waiter resolves, a burst drains in one run, full bounds refuse with
+//! `Backpressure`, and the exported counters account for every input.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -174,4 +174,35 @@ async fn the_store_keeps_the_window_across_a_restart() {
     let refused = machine.accept_input_without_wake(&session, Input::with_id(InputId::new("b"), "again")).await;
     assert!(matches!(refused, Err(RuntimeDriverError::ValidationFailed { .. })), "{refused:?}");
     complete(&machine, &session, "a").await;
+}
+
+#[tokio::test]
+async fn the_counters_account_for_every_input() {
+    let machine = Arc::new(MeerkatMachine::ephemeral());
+    let session = SessionId::new("counted");
+    machine.register_session(session.clone()).await.expect("register");
+    let mut handles = Vec::new();
+    for n in 0..5 {
+        let (_, handle) =
+            machine.accept_input_with_completion(&session, Input::new(format!("{n}"))).await.expect("accept");
+        handles.push(handle);
+    }
+    assert_eq!(machine.counters().queue_depth, 5);
+    let missing = machine.accept_input_without_wake(&SessionId::new("nobody"), Input::new("lost")).await;
+    assert!(matches!(missing, Err(RuntimeDriverError::NotReady { .. })), "{missing:?}");
+
+    machine.ensure_session_with_executor(session.clone(), Box::new(ImmediateExecutor)).await.expect("attach");
+    for handle in handles {
+        assert_eq!(within(handle.wait()).await, CompletionOutcome::Completed);
+    }
+    machine.retire(&session).await.expect("retire");
+    let retired = machine.accept_input_without_wake(&session, Input::new("late")).await;
+    assert!(retired.is_err(), "a retired session takes no input: {retired:?}");
+
+    let counters = machine.counters();
+    assert_eq!(counters.accepted, 5);
+    assert_eq!(counters.applied, 5);
+    assert_eq!(counters.queue_depth, 0);
+    assert_eq!(counters.rejected_not_ready, 2, "the missing session and the retired one: {counters:?}");
+    assert_eq!(counters.rejected(), 2);
 }

@@ -43,32 +43,52 @@ impl Drop for EphemeralRuntimeDriver {
     }
 }
 
-/// The seeds of forgotten inputs, oldest first, at most `capacity` of them.
+/// The seeds of forgotten inputs, oldest first, at most `capacity` of them. The entries are allocated when the
+/// first input is forgotten, so an idle session does not pay for its window.
 #[derive(Debug)]
 struct DedupeWindow {
     capacity: usize,
+    entries: Option<Box<WindowEntries>>,
+}
+
+/// The window's ids in the order they entered, and their seeds.
+#[derive(Debug, Default)]
+struct WindowEntries {
     order: VecDeque<InputId>,
     seeds: HashMap<InputId, InputStateSeed>,
 }
 
 impl DedupeWindow {
     fn new(capacity: usize) -> Self {
-        Self { capacity, order: VecDeque::new(), seeds: HashMap::new() }
+        Self { capacity, entries: None }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.as_ref().map_or(0, |entries| entries.order.len())
+    }
+
+    fn seed(&self, id: &InputId) -> Option<&InputStateSeed> {
+        self.entries.as_ref().and_then(|entries| entries.seeds.get(id))
     }
 
     /// The ids that leave the window when `entering` more enter it, oldest first (the entering ones included
     /// when they alone exceed the capacity).
     fn evicted_by(&self, entering: &[InputId]) -> Vec<InputId> {
-        let overflow = (self.order.len() + entering.len()).saturating_sub(self.capacity);
-        self.order.iter().chain(entering).take(overflow).cloned().collect()
+        let overflow = (self.len() + entering.len()).saturating_sub(self.capacity);
+        let order = self.entries.as_ref().map(|entries| &entries.order);
+        order.into_iter().flatten().chain(entering).take(overflow).cloned().collect()
     }
 
     fn push(&mut self, id: InputId, seed: InputStateSeed) {
-        self.order.push_back(id.clone());
-        self.seeds.insert(id, seed);
-        while self.order.len() > self.capacity {
-            if let Some(oldest) = self.order.pop_front() {
-                self.seeds.remove(&oldest);
+        if self.capacity == 0 {
+            return;
+        }
+        let entries = self.entries.get_or_insert_with(Box::default);
+        entries.order.push_back(id.clone());
+        entries.seeds.insert(id, seed);
+        while entries.order.len() > self.capacity {
+            if let Some(oldest) = entries.order.pop_front() {
+                entries.seeds.remove(&oldest);
             }
         }
     }
@@ -236,12 +256,12 @@ impl EphemeralRuntimeDriver {
 
     /// The stored seed of one input: a live one, or a forgotten one still inside the dedupe window.
     pub fn stored_input_state(&self, input_id: &InputId) -> Option<InputStateSeed> {
-        self.inputs.get(input_id).map(|stored| stored.seed.clone()).or_else(|| self.recent.seeds.get(input_id).cloned())
+        self.inputs.get(input_id).map(|stored| stored.seed.clone()).or_else(|| self.recent.seed(input_id).cloned())
     }
 
     /// How many forgotten inputs the dedupe window holds.
     pub fn dedupe_window_len(&self) -> usize {
-        self.recent.order.len()
+        self.recent.len()
     }
 
     /// How many inputs wait in the queue.
@@ -251,7 +271,7 @@ impl EphemeralRuntimeDriver {
 
     /// How many inputs the driver stores (the dedupe window included).
     pub fn stored_len(&self) -> usize {
-        self.inputs.len() + self.recent.order.len()
+        self.inputs.len() + self.recent.len()
     }
 
     /// Every queued input, from the front of the queue, in order.
@@ -290,7 +310,7 @@ impl EphemeralRuntimeDriver {
             accepted.into_iter().map(|input| (input.id.clone(), input)).collect();
         let mut seeds: HashMap<InputId, InputStateSeed> = HashMap::new();
         let mut touched: Vec<InputId> = Vec::new();
-        if let Some(input) = payloads.values().find(|input| self.recent.seeds.contains_key(&input.id)) {
+        if let Some(input) = payloads.values().find(|input| self.recent.seed(&input.id).is_some()) {
             return Err(RuntimeDriverError::validation(format!(
                 "input {} is a duplicate: its id is inside the session's dedupe window",
                 input.id
