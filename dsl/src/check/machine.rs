@@ -47,6 +47,8 @@ pub(crate) struct MachineChecker<'a> {
     pub(crate) calls: Vec<(Node, Node, Span)>,
     /// Map key types met while resolving types, checked once every declared type is complete.
     pub(crate) map_keys: Vec<(Type, Span)>,
+    /// The depth of each declared type, measured once all are declared (`type_depth`).
+    pub(crate) named_depths: Vec<super::type_depth::NamedDepth>,
     /// The machine being built.
     pub(crate) m: ir::Machine,
 }
@@ -76,6 +78,7 @@ impl<'a> MachineChecker<'a> {
             helper_sigs: Vec::new(),
             calls: Vec::new(),
             map_keys: Vec::new(),
+            named_depths: Vec::new(),
             m: ir::Machine {
                 name: ast.name.name.clone(),
                 docs: ast.docs.text(),

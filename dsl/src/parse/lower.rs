@@ -9,6 +9,7 @@ use pest::iterators::{Pair, Pairs};
 
 use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::MAX_TYPE_DEPTH;
 use crate::span::{SourceId, Span};
 
 use super::grammar::{MAX_NESTING, RESERVED_WORDS, Rule, content_end};
@@ -154,11 +155,29 @@ impl Lower<'_> {
         NewtypeDecl { docs, name, inner: inner_ty, span }
     }
 
+    /// Lowers a written type, refusing one whose type arguments nest more than [`MAX_TYPE_DEPTH`] levels deep
+    /// (the checker bounds the depth counted through named types too).
     pub(super) fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
+        self.type_expr_at(pair, 0)
+    }
+
+    fn type_expr_at(&mut self, pair: Pair<'_, Rule>, nesting: usize) -> TypeExpr {
         let span = span_of(&pair);
+        if nesting > MAX_TYPE_DEPTH {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::Syntax,
+                    self.source,
+                    format!("this type nests more than {MAX_TYPE_DEPTH} levels deep"),
+                    Label::new(Span::new(span.start, span.start), "too deep here"),
+                )
+                .with_help("name an inner part with a `record` or `newtype`, or flatten the type"),
+            );
+            return missing_type(span);
+        }
         let mut inner = pair.into_inner();
         let name = inner.next().map(|p| self.ident(p)).unwrap_or_else(|| missing(span));
-        let args = inner.map(|a| self.type_expr(a)).collect();
+        let args = inner.map(|a| self.type_expr_at(a, nesting + 1)).collect();
         TypeExpr { name, args, span }
     }
 

@@ -7,6 +7,7 @@
 use pest::Parser as _;
 
 use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::MAX_TYPE_DEPTH;
 use crate::span::{SourceId, Span};
 
 use super::grammar::{MAX_NESTING, RESERVED_WORDS, Rule, SpecParser, content_end};
@@ -72,8 +73,8 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
                 Label::new(Span::new(offset + at, offset + at), "the parser gave up here"),
             )
             .with_help(format!(
-                "expressions and `if` statements may nest at most {MAX_NESTING} levels; split them up with `let` \
-                 bindings, named guards or helpers"
+                "expressions and `if` statements may nest at most {MAX_NESTING} levels and types {MAX_TYPE_DEPTH}; \
+                 split expressions up with `let` bindings, named guards or helpers, and name parts of types"
             ));
         }
     }
