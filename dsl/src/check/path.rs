@@ -172,6 +172,16 @@ impl MachineChecker<'_> {
             Some(format!(
                 "`{name}` is a payload field; a helper reads its parameters and the state: pass it as an argument"
             ))
+        } else if let Some(tid) = self.types.get(name) {
+            let example = match &self.m.types[tid.index()].kind {
+                TypeKind::Enum { variants } => variants.first().map_or("Variant".to_string(), |v| v.name.clone()),
+                _ => "...".to_string(),
+            };
+            Some(format!(
+                "`{name}` is a type, not a value (a value of it is written `{name}::{example}`), and there is no \
+                 quantifying over a type: `match` on a value, or keep the values in a `Set<{name}>` and use \
+                 `.all(..)` or `.any(..)` on it"
+            ))
         } else if body.ctx == Ctx::Const && self.values.contains(name) {
             Some("initial values cannot read state".to_string())
         } else {

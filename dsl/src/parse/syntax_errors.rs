@@ -167,7 +167,7 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
             diagnostic = diagnostic.with_label(Span::new(offset + previous_end, offset + previous_end), "add `;` here");
         }
     }
-    if let Some(help) = syntax_hint(&expected, &found) {
+    if let Some(help) = syntax_hint(&expected, &found, text, pos) {
         diagnostic = diagnostic.with_help(help);
     }
     diagnostic
@@ -387,9 +387,47 @@ fn found_token(text: &str, pos: usize) -> String {
     }
 }
 
-/// Hints for the mistakes people make most.
-fn syntax_hint(expected: &[String], found: &str) -> Option<String> {
+/// Hints for the mistakes people make most; `pos` is where `found` starts in `text`.
+fn syntax_hint(expected: &[String], found: &str, text: &str, pos: usize) -> Option<String> {
     let has = |s: &str| expected.iter().any(|e| e == s);
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let before = text.get(..pos).unwrap_or("");
+    let after = text.get(pos + found.len()..).unwrap_or("");
+    let word_before: String = {
+        let rev: String = before.chars().rev().take_while(|c| is_name_char(*c)).collect();
+        rev.chars().rev().collect()
+    };
+    // `SYN-SENT`: a name written with a dash, which reads as a subtraction or stops a list.
+    if found == "-" && !word_before.is_empty() && after.starts_with(is_name_char) {
+        let word_after: String = after.chars().take_while(|c| is_name_char(*c)).collect();
+        return Some(format!(
+            "names cannot contain `-`; write `{word_before}_{word_after}` (names are ASCII letters, digits and `_`)"
+        ));
+    }
+    // `m[k]`: indexing, which the language spells as methods.
+    if found == "[" && before.trim_end_matches([' ', '\t']).ends_with(|c: char| is_name_char(c) || c == ')') {
+        return Some(
+            "values are not indexed with `[...]`: read a map with `m.get(k)` (an `Option`), \
+             write it with `m.insert(k, v)`, and read a sequence with `s.get(i)`"
+                .into(),
+        );
+    }
+    // `a => b`: an implication, which only a match arm's `=>` looks like.
+    if found == "=>" && !has("`=>`") {
+        return Some("`=>` only separates a match arm from its value; for \"a implies b\" write `!a || b`".into());
+    }
+    // `Colour::all()`: a path names one value, and types have no methods.
+    let before_word = &before[..before.len() - word_before.len()];
+    if found == "(" && !word_before.is_empty() && before_word.ends_with("::") {
+        let type_rev: String =
+            before_word[..before_word.len() - 2].chars().rev().take_while(|c| is_name_char(*c)).collect();
+        let type_name: String = type_rev.chars().rev().collect();
+        return Some(format!(
+            "`{type_name}::{word_before}` would name a variant, and types have no methods: there is no quantifying \
+             over an enum; `match` on a value (the checker proves the arms cover every variant), or keep the values \
+             in a `Set<{type_name}>` and use `.all(|x| ...)` or `.any(|x| ...)` on it"
+        ));
+    }
     if has("`from`") {
         return Some("a transition names its source phases: `on Trigger from PhaseA, PhaseB -> Target`".into());
     }
