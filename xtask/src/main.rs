@@ -51,6 +51,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let output = project::Output::detect();
+    if let Err(error) = project::locate_root() {
+        eprintln!("{} {error:#}", output.error_label());
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Check(args) => check::run(&args, output),
         Command::Regen(args) => regen::run(&args, output),
