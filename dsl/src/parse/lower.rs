@@ -12,12 +12,21 @@ use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::ir::MAX_TYPE_DEPTH;
 use crate::span::{SourceId, Span};
 
-use super::grammar::{MAX_NESTING, RESERVED_WORDS, Rule, content_end};
+use super::grammar::{MAX_NESTING, MAX_TREE_DEPTH, RESERVED_WORDS, Rule, content_end};
 
 /// Lowers the pairs of a successful parse of a whole file, or returns every lexical error found.
 pub(super) fn file(mut pairs: Pairs<'_, Rule>, text: &str, source: SourceId) -> Result<File, Vec<Diagnostic>> {
-    let mut lower =
-        Lower { source, text, diagnostics: Vec::new(), nesting: 0, statement_nesting: 0, deep_reported: false };
+    let mut lower = Lower {
+        source,
+        text,
+        diagnostics: Vec::new(),
+        nesting: 0,
+        tree_depth: 0,
+        chain_link: false,
+        statement_nesting: 0,
+        statement_depth: 0,
+        deep_reported: false,
+    };
     let file = pairs.next().map(|pair| lower.file(pair)).unwrap_or(File { items: Vec::new() });
     if lower.diagnostics.is_empty() { Ok(file) } else { Err(lower.diagnostics) }
 }
@@ -29,8 +38,14 @@ pub(super) struct Lower<'t> {
     pub(super) diagnostics: Vec<Diagnostic>,
     /// How many expressions enclose the one being lowered.
     pub(super) nesting: usize,
-    /// How many `if` statements enclose the statement being lowered.
+    /// How many expressions enclose the one being lowered, counting each link of an `else if` chain.
+    pub(super) tree_depth: usize,
+    /// Whether the next expression lowered is the next link of a chain (the `if` after an `else`).
+    pub(super) chain_link: bool,
+    /// How many `if` statements enclose the statement being lowered (an `else if` chain counts once).
     pub(super) statement_nesting: usize,
+    /// How many `if` statements enclose the statement being lowered, counting each link of an `else if` chain.
+    pub(super) statement_depth: usize,
     /// Whether the outermost expression being lowered already has its "nests too deeply" error.
     pub(super) deep_reported: bool,
 }
@@ -409,7 +424,8 @@ impl Lower<'_> {
                 StmtKind::Emit { effect, fields, fields_span }
             }
             Rule::if_stmt => {
-                if self.statement_nesting >= MAX_NESTING {
+                let level = usize::from(!std::mem::take(&mut self.chain_link));
+                if self.statement_nesting + level > MAX_NESTING || self.statement_depth >= MAX_TREE_DEPTH {
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::Syntax,
@@ -421,9 +437,11 @@ impl Lower<'_> {
                     );
                     return None;
                 }
-                self.statement_nesting += 1;
+                self.statement_nesting += level;
+                self.statement_depth += 1;
                 let kind = self.if_stmt(pair, span);
-                self.statement_nesting -= 1;
+                self.statement_nesting -= level;
+                self.statement_depth -= 1;
                 kind
             }
             Rule::place_stmt => {
@@ -466,6 +484,7 @@ impl Lower<'_> {
                 Rule::block => else_ = Some(self.block(part)),
                 Rule::if_stmt => {
                     let nested_span = span_of(&part);
+                    self.chain_link = true;
                     else_ = self.stmt(part).map(|stmt| Block { stmts: vec![stmt], span: nested_span });
                 }
                 _ => {}

@@ -24,28 +24,34 @@ pub(super) fn syntax_errors(text: &str, source: SourceId) -> Vec<Diagnostic> {
     let Ok(lenient) = SpecParser::parse(Rule::lenient_file, text) else {
         return vec![strict];
     };
-    let bad: Vec<(usize, usize)> = lenient
-        .flatten()
-        .filter(|p| p.as_rule() == Rule::bad_item)
-        .map(|p| (p.as_span().start(), p.as_span().end()))
-        .collect();
-    let mut diagnostics = Vec::new();
-    for (index, _) in bad.iter().enumerate() {
-        // Blank out every other broken item (keeping newlines, so offsets and lines stay put) and parse the whole
-        // file again: the strict parser then reports this item's error with full context.
-        let mut isolated = text.as_bytes().to_vec();
-        for (other, &(start, end)) in bad.iter().enumerate() {
-            if other != index {
-                for byte in &mut isolated[start..end] {
-                    if *byte != b'\n' {
-                        *byte = b' ';
-                    }
+    // Each broken item, from the start of the item it breaks: an item that parsed up to a point (a transition
+    // without its block) leaves the rest as the bad item, and the rest alone is not what the user wrote.
+    let mut bad: Vec<(usize, usize)> = Vec::new();
+    for machine in lenient.flatten().filter(|p| p.as_rule() == Rule::lenient_machine) {
+        let mut previous: Option<(usize, usize)> = None;
+        for part in machine.into_inner() {
+            let (start, end) = (part.as_span().start(), part.as_span().end());
+            match part.as_rule() {
+                Rule::bad_item => {
+                    let joined = previous
+                        .filter(|&(_, prev_end)| text.get(prev_end..start).is_some_and(|gap| gap.trim().is_empty()));
+                    bad.push((joined.map_or(start, |(prev_start, _)| prev_start), end));
+                    previous = None;
                 }
+                Rule::ident | Rule::docs | Rule::composition => previous = None,
+                _ => previous = Some((start, end)),
             }
         }
-        let isolated = String::from_utf8_lossy(&isolated);
-        if let Err(error) = SpecParser::parse(Rule::file, &isolated) {
-            diagnostics.push(diagnostic_from_pest(&error, &isolated, 0, source));
+    }
+    // Machine items do not depend on each other's syntax, so each broken item is parsed again on its own, inside
+    // a machine of its own, and its error moved back to where the item sits: the work is linear in the file.
+    let mut diagnostics = Vec::new();
+    for &(start, end) in &bad {
+        let item = text.get(start..end).unwrap_or("");
+        let alone = format!("{ALONE_PREFIX}{item}\n}}");
+        if let Err(error) = SpecParser::parse(Rule::file, &alone) {
+            let diagnostic = diagnostic_from_pest(&error, &alone, 0, source);
+            diagnostics.push(moved_back(diagnostic, text, start));
         }
     }
     if diagnostics.is_empty() {
@@ -54,6 +60,27 @@ pub(super) fn syntax_errors(text: &str, source: SourceId) -> Vec<Diagnostic> {
     diagnostics.sort_by_key(|d| d.primary.span.start);
     diagnostics.dedup();
     diagnostics
+}
+
+/// The machine a broken item is parsed in when it is parsed alone.
+const ALONE_PREFIX: &str = "machine M {\n";
+
+/// A diagnostic found in `ALONE_PREFIX + item + "\n}"`, with its spans moved to the item's place at `start` in
+/// `text` (a span in the closing `}` lands at the item's end, clamped to the text).
+fn moved_back(mut diagnostic: Diagnostic, text: &str, start: usize) -> Diagnostic {
+    let place = |offset: usize| {
+        let mut at = (start + offset.saturating_sub(ALONE_PREFIX.len())).min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let mv = |span: Span| Span::new(place(span.start), place(span.end));
+    diagnostic.primary.span = mv(diagnostic.primary.span);
+    for label in &mut diagnostic.secondary {
+        label.span = mv(label.span);
+    }
+    diagnostic
 }
 
 /// Translates a pest error at `offset` within the file into a diagnostic.
