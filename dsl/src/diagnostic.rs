@@ -463,7 +463,7 @@ impl miette::SourceCode for NamedText<'_> {
             let (line, col) = self.source.line_col(span.offset());
             return Ok(Box::new(miette::MietteSpanContents::new_named(
                 self.source.name.clone(),
-                text[start..end].as_bytes(),
+                &text.as_bytes()[start..end],
                 (start, end - start).into(),
                 line - 1,
                 col - 1,

@@ -157,6 +157,6 @@ fn eight_hundred_broken_items_are_each_reported() {
         text.push_str(&format!("    input I{i} {{ a: u64 = }}\n    input J{i} {{ a: u64 }}\n"));
     }
     text.push_str("}\n");
-    let (error, _) = check_on_small_stack(text).err().expect("the spec is refused");
+    let (error, _) = check_on_small_stack(text).expect_err("the spec is refused");
     assert_eq!(error.diagnostics.error_count(), n, "one error per broken item");
 }
