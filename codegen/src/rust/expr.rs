@@ -301,7 +301,9 @@ impl Gen<'_> {
                 ..Code::owned(
                     quote!(match #option {
                         Some(__k_value) => __k_value,
-                        None => break #label None,
+                        // Parenthesised: a path after a label (`break 'eval ::core::...`) reads as a labelled
+                        // block to syn.
+                        None => break #label (None),
                     }),
                     Prec::Block,
                 )
