@@ -301,9 +301,8 @@ impl Gen<'_> {
                 ..Code::owned(
                     quote!(match #option {
                         Some(__k_value) => __k_value,
-                        // Parenthesised: a path after a label (`break 'eval ::core::...`) reads as a labelled
-                        // block to syn.
-                        None => break #label (None),
+                        // A qualified path: after a label, `::core::...` would read as a labelled block to syn.
+                        None => break #label <::core::option::Option<_>>::None,
                     }),
                     Prec::Block,
                 )

@@ -394,7 +394,7 @@ impl VaultState {
                     match self.helper_fee(amount) {
                         ::core::option::Option::Some(k_value) => k_value,
                         ::core::option::Option::None => {
-                            break 'eval (::core::option::Option::None);
+                            break 'eval <::core::option::Option<_>>::None;
                         }
                     },
                 )
