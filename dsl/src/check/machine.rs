@@ -537,6 +537,13 @@ impl<'a> MachineChecker<'a> {
 /// `crate`, `_`).
 const UNUSABLE_NAMES: &[&str] = &["self", "Self", "super", "crate", "_"];
 
+/// Rust's primitive types. Generated data types derive serde's traits, whose expansion names these bare, so a
+/// declared type of one of these names would capture them; fields and bindings may still use them.
+const RUST_PRIMITIVES: &[&str] = &[
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+    "f32", "f64",
+];
+
 /// Suffixes of the items generated for a machine `M` (`MState`, `MPhase`, ...); a declared type with one of these
 /// names would clash with generated code.
 pub(crate) const GENERATED_SUFFIXES: &[&str] = &[
@@ -602,6 +609,12 @@ impl MachineChecker<'_> {
                 MachineItem::Newtype(n) => &n.name,
                 _ => continue,
             };
+            if RUST_PRIMITIVES.contains(&name.name.as_str()) {
+                reserved.push((
+                    name.clone(),
+                    format!("`{}` is a Rust primitive type, which generated code and its derives name", name.name),
+                ));
+            }
             if let Some(suffix) = GENERATED_SUFFIXES.iter().find(|s| name.name == format!("{machine}{s}")) {
                 reserved.push((
                     name.clone(),
