@@ -99,12 +99,14 @@ codes! {
     InvalidDomain = "E0401", Error, "a model domain names an unknown target or has no values";
     RouteMismatch = "E0402", Error, "a route maps an effect to a message it cannot produce";
     DuplicateModelSetting = "E0403", Error, "a model setting is written twice";
+    UnknownUnfired = "E0404", Error, "a model `unfired` entry names no transition of the machine";
 
     UnreachablePhase = "W0001", Warning, "no sequence of transitions reaches a phase";
     DeadTransition = "W0002", Warning, "a transition can never fire";
     Unused = "W0003", Warning, "a declaration is never used";
     PossibleOverlap = "W0004", Warning, "the checker cannot prove two competing transitions' guards disjoint";
     PointlessOtherwise = "W0005", Warning, "an `otherwise` transition has no competitor";
+    EnforcedProperty = "W0006", Warning, "a property repeats an invariant, which the machine enforces, so it cannot fail";
 }
 
 impl fmt::Display for Code {
