@@ -324,6 +324,68 @@ pub fn render(diagnostic: &Diagnostic, sources: &[Source], options: RenderOption
     out
 }
 
+/// Renders a model checker's finding about a declaration (a violated property, an unreached goal): an error
+/// headline without a code (the text is valid; the reachable states are what is wrong), the declaration's
+/// snippet with `label`. Rendered by miette like every diagnostic; the caller prints the trace below it.
+pub fn render_finding(source: &Source, span: Span, headline: &str, label: &str, options: RenderOptions) -> String {
+    let finding = Finding { headline, label, span, named: NamedText(source) };
+    let theme =
+        if options.colour { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false)
+        .with_context_lines(0);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &finding).is_err() {
+        let (line, col) = source.line_col(span.start);
+        out = format!("{}:{line}:{col}: error: {headline}\n", source.name);
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Adapter that presents a model checker's finding to miette.
+struct Finding<'a> {
+    headline: &'a str,
+    label: &'a str,
+    span: Span,
+    named: NamedText<'a>,
+}
+
+impl fmt::Debug for Finding<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.headline)
+    }
+}
+
+impl fmt::Display for Finding<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.headline)
+    }
+}
+
+impl std::error::Error for Finding<'_> {}
+
+impl miette::Diagnostic for Finding<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Error)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.named)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let len = self.named.0.text.len();
+        let start = self.span.start.min(len);
+        let end = self.span.end.clamp(start, len);
+        let label = (!self.label.is_empty()).then(|| self.label.to_string());
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new_primary_with_span(label, (start, end - start)))))
+    }
+}
+
 /// The one-line form `file:line:col: error[E0102]: message`, used in logs and by `cargo:warning=`.
 pub fn plain(diagnostic: &Diagnostic, source: Option<&Source>) -> String {
     let kind = match diagnostic.severity() {

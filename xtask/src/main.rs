@@ -16,6 +16,7 @@
 
 mod all;
 mod check;
+mod itf;
 mod project;
 mod regen;
 mod select;
@@ -23,6 +24,7 @@ mod sync;
 #[cfg(test)]
 mod tidy;
 mod verify;
+mod verify_json;
 
 use std::process::ExitCode;
 
