@@ -191,13 +191,16 @@ fn explore_with_progress(machine: &CheckedMachine, bounds: &Bounds) -> Result<Re
         return explore::explore(machine, bounds);
     }
     let bar = indicatif::ProgressBar::new_spinner();
-    let style = indicatif::ProgressStyle::with_template("{spinner} {prefix}: {pos} states, {msg}, {per_sec}")
+    let style = indicatif::ProgressStyle::with_template("{spinner} {prefix}: {human_pos} states, {msg}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
     bar.set_style(style);
     bar.set_prefix(machine.name.clone());
+    bar.set_message("depth 0");
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let report = explore::explore_with(machine, bounds, &mut |progress: explore::Progress| {
         bar.set_position(progress.states as u64);
-        bar.set_message(format!("depth {}", progress.depth));
+        let seconds = bar.elapsed().as_secs_f64().max(1e-3);
+        bar.set_message(format!("depth {}, {:.0} states/s", progress.depth, progress.states as f64 / seconds));
     });
     bar.finish_and_clear();
     report
