@@ -22,7 +22,7 @@ impl JobLeasePhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             JobLeasePhase::Open => "Open",
             JobLeasePhase::Draining => "Draining",
@@ -31,7 +31,7 @@ impl JobLeasePhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, JobLeasePhase::Closed)
     }
 }
@@ -73,7 +73,7 @@ pub struct Lease {
     /// Field `worker`.
     pub worker: WorkerId,
     /// Field `expires_at`.
-    pub expires_at: u64,
+    pub expires_at: ::core::primitive::u64,
 }
 
 /// How a job ended.
@@ -93,13 +93,13 @@ pub struct JobLeaseState {
     /// The current phase (`phase`).
     pub phase: JobLeasePhase,
     /// The lease clock, in ticks.
-    pub clock: u64,
+    pub clock: ::core::primitive::u64,
     /// Jobs waiting for a worker, oldest first.
     pub queued: ::std::vec::Vec<JobId>,
     /// Jobs a worker holds.
     pub leases: ::std::collections::BTreeMap<JobId, Lease>,
     /// Leases granted per job so far.
-    pub attempts: ::std::collections::BTreeMap<JobId, u64>,
+    pub attempts: ::std::collections::BTreeMap<JobId, ::core::primitive::u64>,
     /// Jobs that ended, and how.
     pub ended: ::std::collections::BTreeMap<JobId, Outcome>,
 }
@@ -138,7 +138,7 @@ pub enum JobLeaseInput {
         /// Payload field `worker`.
         worker: WorkerId,
         /// Payload field `ttl`.
-        ttl: u64,
+        ttl: ::core::primitive::u64,
     },
     /// The holder extends its lease to `ttl` ticks from now.
     Renew {
@@ -147,7 +147,7 @@ pub enum JobLeaseInput {
         /// Payload field `worker`.
         worker: WorkerId,
         /// Payload field `ttl`.
-        ttl: u64,
+        ttl: ::core::primitive::u64,
     },
     /// The holder reports the job's end; a failure is retried while attempts remain.
     Complete {
@@ -156,7 +156,7 @@ pub enum JobLeaseInput {
         /// Payload field `worker`.
         worker: WorkerId,
         /// Payload field `ok`.
-        ok: bool,
+        ok: ::core::primitive::bool,
     },
     /// No more jobs.
     Close,
@@ -169,7 +169,7 @@ pub enum JobLeaseInput {
 
 impl JobLeaseInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             JobLeaseInput::Submit { .. } => "Submit",
             JobLeaseInput::Claim { .. } => "Claim",
@@ -181,12 +181,12 @@ impl JobLeaseInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -198,13 +198,13 @@ pub enum JobLeaseSignal {
     /// The lease clock advanced.
     ClockTick {
         /// Payload field `now`.
-        now: u64,
+        now: ::core::primitive::u64,
     },
 }
 
 impl JobLeaseSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             JobLeaseSignal::ClockTick { .. } => "ClockTick",
         }
@@ -222,7 +222,7 @@ pub enum JobLeaseEffect {
         /// Payload field `worker`.
         worker: WorkerId,
         /// Payload field `expires_at`.
-        expires_at: u64,
+        expires_at: ::core::primitive::u64,
     },
     /// Effect `Ended`.
     Ended {
@@ -236,13 +236,13 @@ pub enum JobLeaseEffect {
         /// Payload field `job`.
         job: JobId,
         /// Payload field `attempts`.
-        attempts: u64,
+        attempts: ::core::primitive::u64,
     },
 }
 
 impl JobLeaseEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             JobLeaseEffect::Leased { .. } => "Leased",
             JobLeaseEffect::Ended { .. } => "Ended",
@@ -330,9 +330,13 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
     type Effect = JobLeaseEffect;
     type Effects = JobLeaseEffects;
     type GuardRejections = JobLeaseGuardRejections;
-    const MACHINE: &'static str = "JobLease";
-    const PHASES: &'static [JobLeasePhase] = &JobLeasePhase::ALL;
-    const INPUTS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "JobLease";
+    const PHASES: &'static [JobLeasePhase] = &[
+        JobLeasePhase::Open,
+        JobLeasePhase::Draining,
+        JobLeasePhase::Closed,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
         "Submit",
         "Claim",
         "Renew",
@@ -340,8 +344,8 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         "Close",
         "Expire",
     ];
-    const SIGNALS: &'static [&'static str] = &["ClockTick"];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &["ClockTick"];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "Submit",
         "Claim",
         "Renew",
@@ -351,7 +355,7 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         "CloseDraining",
         "ClockTick",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "!queued.contains(job)",
         "!attempts.contains_key(job)",
         "ttl > 0",
@@ -361,7 +365,7 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         "work_left",
         "now >= clock",
     ];
-    const INVARIANTS: &'static [&'static str] = &[
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
         "one_place_per_job",
         "attempts_bounded",
         "closed_means_empty",
@@ -462,22 +466,25 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
             JobLeaseInput::Close => {
                 match source {
                     JobLeasePhase::Open => {
-                        let rejected: ::std::option::Option<&'static str> = if self
-                            .guard_work_left()
-                        {
-                            Some("!work_left")
+                        let rejected: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if self.guard_work_left() {
+                            ::core::option::Option::Some("!work_left")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
-                        let rejected_1: ::std::option::Option<&'static str> = if !self
-                            .guard_work_left()
-                        {
-                            Some("work_left")
+                        let rejected_1: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.guard_work_left() {
+                            ::core::option::Option::Some("work_left")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
                         match (rejected, rejected_1) {
-                            (None, None) => {
+                            (
+                                ::core::option::Option::None,
+                                ::core::option::Option::None,
+                            ) => {
                                 ::meerkat_kernel::reject::ambiguous(
                                     source,
                                     "Close",
@@ -485,9 +492,14 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
                                     "CloseDraining",
                                 )
                             }
-                            (None, _) => self.fire_close_empty(),
-                            (_, None) => self.fire_close_draining(),
-                            (Some(label), Some(label_1)) => {
+                            (::core::option::Option::None, _) => self.fire_close_empty(),
+                            (_, ::core::option::Option::None) => {
+                                self.fire_close_draining()
+                            }
+                            (
+                                ::core::option::Option::Some(label),
+                                ::core::option::Option::Some(label_1),
+                            ) => {
                                 ::meerkat_kernel::reject::guards(
                                     source,
                                     "Close",
@@ -549,17 +561,19 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_one_place_per_job() {
-            return Some("one_place_per_job");
+            return ::core::option::Option::Some("one_place_per_job");
         }
         if !self.invariant_attempts_bounded() {
-            return Some("attempts_bounded");
+            return ::core::option::Option::Some("attempts_bounded");
         }
         if !self.invariant_closed_means_empty() {
-            return Some("closed_means_empty");
+            return ::core::option::Option::Some("closed_means_empty");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -575,18 +589,18 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
 )]
 impl JobLeaseState {
     /// Leases a job gets before it fails for good.
-    fn helper_max_attempts(&self) -> u64 {
+    fn helper_max_attempts(&self) -> ::core::primitive::u64 {
         3
     }
 
     /// Helper `attempts_of`.
-    fn helper_attempts_of(&self, job: &JobId) -> u64 {
+    fn helper_attempts_of(&self, job: &JobId) -> ::core::primitive::u64 {
         self.attempts.get(job).copied().unwrap_or(0)
     }
 
     /// Whether `worker` holds `job`.
-    fn helper_holds(&self, job: &JobId, worker: &WorkerId) -> bool {
-        if let Some(lease) = self.leases.get(job).cloned() {
+    fn helper_holds(&self, job: &JobId, worker: &WorkerId) -> ::core::primitive::bool {
+        if let ::core::option::Option::Some(lease) = self.leases.get(job).cloned() {
             lease.worker == *worker
         } else {
             false
@@ -594,8 +608,8 @@ impl JobLeaseState {
     }
 
     /// Whether `job`'s lease has run out.
-    fn helper_expired(&self, job: &JobId) -> bool {
-        if let Some(lease) = self.leases.get(job).cloned() {
+    fn helper_expired(&self, job: &JobId) -> ::core::primitive::bool {
+        if let ::core::option::Option::Some(lease) = self.leases.get(job).cloned() {
             lease.expires_at <= self.clock
         } else {
             false
@@ -603,15 +617,15 @@ impl JobLeaseState {
     }
 
     /// Whether a job that lost its lease has no attempt left.
-    fn helper_out_of_attempts(&self, job: &JobId) -> bool {
+    fn helper_out_of_attempts(&self, job: &JobId) -> ::core::primitive::bool {
         self.helper_attempts_of(job) >= self.helper_max_attempts()
     }
 
     /// Where the queue goes after a job leaves it: a draining queue with nothing left closes.
     fn helper_after_job_left(
         &self,
-        remaining_queued: u64,
-        remaining_leased: u64,
+        remaining_queued: ::core::primitive::u64,
+        remaining_leased: ::core::primitive::u64,
     ) -> JobLeasePhase {
         if self.phase == JobLeasePhase::Draining && remaining_queued == 0
             && remaining_leased == 0
@@ -623,12 +637,12 @@ impl JobLeaseState {
     }
 
     /// Guard `work_left`.
-    fn guard_work_left(&self) -> bool {
+    fn guard_work_left(&self) -> ::core::primitive::bool {
         !self.queued.is_empty() || !self.leases.is_empty()
     }
 
     /// A job is in at most one place: queued, leased or ended.
-    fn invariant_one_place_per_job(&self) -> bool {
+    fn invariant_one_place_per_job(&self) -> ::core::primitive::bool {
         self
             .leases
             .iter()
@@ -637,12 +651,12 @@ impl JobLeaseState {
     }
 
     /// A lease is only ever granted while attempts remain.
-    fn invariant_attempts_bounded(&self) -> bool {
+    fn invariant_attempts_bounded(&self) -> ::core::primitive::bool {
         self.attempts.iter().all(|(_, &n)| n <= self.helper_max_attempts())
     }
 
     /// Invariant `closed_means_empty`.
-    fn invariant_closed_means_empty(&self) -> bool {
+    fn invariant_closed_means_empty(&self) -> ::core::primitive::bool {
         self.phase != JobLeasePhase::Closed
             || self.queued.is_empty() && self.leases.is_empty()
     }
@@ -653,9 +667,11 @@ impl JobLeaseState {
         let source = self.phase;
         let value = job;
         self.queued.push(value);
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.queued.pop();
-            return ::meerkat_kernel::reject::invariant("Submit", invariant);
+            return ::meerkat_kernel::reject::invariant("Submit", k_invariant);
         }
         ::meerkat_kernel::fired("Submit", source, source, JobLeaseEffects::E0([]))
     }
@@ -665,80 +681,96 @@ impl JobLeaseState {
     fn fire_claim(
         &mut self,
         worker: WorkerId,
-        ttl: u64,
+        ttl: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo = None;
-        let mut undo_1 = None;
-        let mut undo_2 = None;
+        let mut undo = ::core::option::Option::None;
+        let mut undo_1 = ::core::option::Option::None;
+        let mut undo_2 = ::core::option::Option::None;
         let mut effects = JobLeaseEffects::new();
-        if let Some(job) = self.queued.first().cloned() {
-            undo = Some(
-                if self.queued.is_empty() { None } else { Some(self.queued.remove(0)) },
+        if let ::core::option::Option::Some(job) = self.queued.first().cloned() {
+            undo = ::core::option::Option::Some(
+                if self.queued.is_empty() {
+                    ::core::option::Option::None
+                } else {
+                    ::core::option::Option::Some(self.queued.remove(0))
+                },
             );
             let key = job.clone();
             let value = match self.helper_attempts_of(&job).checked_add(1) {
-                Some(value) => value,
-                None => {
-                    if let Some(Some(value)) = undo {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
+                    if let ::core::option::Option::Some(
+                        ::core::option::Option::Some(value),
+                    ) = undo {
                         self.queued.insert(0, value);
                     }
                     return ::meerkat_kernel::reject::overflow("Claim");
                 }
             };
-            undo_1 = Some((self.attempts.insert(key.clone(), value), key));
+            undo_1 = ::core::option::Option::Some((
+                self.attempts.insert(key.clone(), value),
+                key,
+            ));
             let key_1 = job.clone();
             let value_1 = Lease {
                 worker: worker.clone(),
                 expires_at: match self.clock.checked_add(ttl) {
-                    Some(value) => value,
-                    None => {
-                        if let Some(old) = undo_1 {
+                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::None => {
+                        if let ::core::option::Option::Some(old) = undo_1 {
                             match old {
-                                (Some(previous), key) => {
+                                (::core::option::Option::Some(previous), key) => {
                                     self.attempts.insert(key, previous);
                                 }
-                                (None, key) => {
+                                (::core::option::Option::None, key) => {
                                     self.attempts.remove(&key);
                                 }
                             }
                         }
-                        if let Some(Some(value)) = undo {
+                        if let ::core::option::Option::Some(
+                            ::core::option::Option::Some(value),
+                        ) = undo {
                             self.queued.insert(0, value);
                         }
                         return ::meerkat_kernel::reject::overflow("Claim");
                     }
                 },
             };
-            undo_2 = Some((self.leases.insert(key_1.clone(), value_1), key_1));
+            undo_2 = ::core::option::Option::Some((
+                self.leases.insert(key_1.clone(), value_1),
+                key_1,
+            ));
             effects
                 .push(JobLeaseEffect::Leased {
                     job: job.clone(),
                     worker: worker.clone(),
                     expires_at: match self.clock.checked_add(ttl) {
-                        Some(value) => value,
-                        None => {
-                            if let Some(old) = undo_2 {
+                        ::core::option::Option::Some(value) => value,
+                        ::core::option::Option::None => {
+                            if let ::core::option::Option::Some(old) = undo_2 {
                                 match old {
-                                    (Some(previous), key) => {
+                                    (::core::option::Option::Some(previous), key) => {
                                         self.leases.insert(key, previous);
                                     }
-                                    (None, key) => {
+                                    (::core::option::Option::None, key) => {
                                         self.leases.remove(&key);
                                     }
                                 }
                             }
-                            if let Some(old) = undo_1 {
+                            if let ::core::option::Option::Some(old) = undo_1 {
                                 match old {
-                                    (Some(previous), key) => {
+                                    (::core::option::Option::Some(previous), key) => {
                                         self.attempts.insert(key, previous);
                                     }
-                                    (None, key) => {
+                                    (::core::option::Option::None, key) => {
                                         self.attempts.remove(&key);
                                     }
                                 }
                             }
-                            if let Some(Some(value)) = undo {
+                            if let ::core::option::Option::Some(
+                                ::core::option::Option::Some(value),
+                            ) = undo {
                                 self.queued.insert(0, value);
                             }
                             return ::meerkat_kernel::reject::overflow("Claim");
@@ -746,31 +778,33 @@ impl JobLeaseState {
                     },
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(old) = undo_2 {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            if let ::core::option::Option::Some(old) = undo_2 {
                 match old {
-                    (Some(previous), key) => {
+                    (::core::option::Option::Some(previous), key) => {
                         self.leases.insert(key, previous);
                     }
-                    (None, key) => {
+                    (::core::option::Option::None, key) => {
                         self.leases.remove(&key);
                     }
                 }
             }
-            if let Some(old) = undo_1 {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (Some(previous), key) => {
+                    (::core::option::Option::Some(previous), key) => {
                         self.attempts.insert(key, previous);
                     }
-                    (None, key) => {
+                    (::core::option::Option::None, key) => {
                         self.attempts.remove(&key);
                     }
                 }
             }
-            if let Some(Some(value)) = undo {
+            if let ::core::option::Option::Some(::core::option::Option::Some(value)) = undo {
                 self.queued.insert(0, value);
             }
-            return ::meerkat_kernel::reject::invariant("Claim", invariant);
+            return ::meerkat_kernel::reject::invariant("Claim", k_invariant);
         }
         ::meerkat_kernel::fired("Claim", source, source, effects)
     }
@@ -781,15 +815,17 @@ impl JobLeaseState {
         &mut self,
         job: JobId,
         worker: WorkerId,
-        ttl: u64,
+        ttl: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let key = job.clone();
         let value = Lease {
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
-                Some(value) => value,
-                None => return ::meerkat_kernel::reject::overflow("Renew"),
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
+                    return ::meerkat_kernel::reject::overflow("Renew");
+                }
             },
         };
         let undo = (self.leases.insert(key.clone(), value), key);
@@ -797,13 +833,13 @@ impl JobLeaseState {
             job: job.clone(),
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
-                Some(value) => value,
-                None => {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
                     match undo {
-                        (Some(previous), key) => {
+                        (::core::option::Option::Some(previous), key) => {
                             self.leases.insert(key, previous);
                         }
-                        (None, key) => {
+                        (::core::option::Option::None, key) => {
                             self.leases.remove(&key);
                         }
                     }
@@ -811,16 +847,18 @@ impl JobLeaseState {
                 }
             },
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.leases.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.leases.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("Renew", invariant);
+            return ::meerkat_kernel::reject::invariant("Renew", k_invariant);
         }
         ::meerkat_kernel::fired("Renew", source, source, JobLeaseEffects::E1([effect]))
     }
@@ -830,19 +868,21 @@ impl JobLeaseState {
     fn fire_complete(
         &mut self,
         job: JobId,
-        ok: bool,
+        ok: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo_1 = None;
-        let mut undo_2 = None;
+        let mut undo_1 = ::core::option::Option::None;
+        let mut undo_2 = ::core::option::Option::None;
         let mut undo_3 = false;
         let mut effects = JobLeaseEffects::new();
         let target: JobLeasePhase = if ok || self.helper_out_of_attempts(&job) {
             self.helper_after_job_left(
-                self.queued.len() as u64,
-                match (self.leases.len() as u64).checked_sub(1) {
-                    Some(value) => value,
-                    None => return ::meerkat_kernel::reject::overflow("Complete"),
+                self.queued.len() as ::core::primitive::u64,
+                match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
+                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::None => {
+                        return ::meerkat_kernel::reject::overflow("Complete");
+                    }
                 },
             )
         } else {
@@ -852,7 +892,10 @@ impl JobLeaseState {
         let undo = self.leases.remove_entry(&job);
         if ok {
             let key = job.clone();
-            undo_1 = Some((self.ended.insert(key.clone(), Outcome::Done), key));
+            undo_1 = ::core::option::Option::Some((
+                self.ended.insert(key.clone(), Outcome::Done),
+                key,
+            ));
             effects
                 .push(JobLeaseEffect::Ended {
                     job: job.clone(),
@@ -860,7 +903,10 @@ impl JobLeaseState {
                 });
         } else if self.helper_out_of_attempts(&job) {
             let key_1 = job.clone();
-            undo_2 = Some((self.ended.insert(key_1.clone(), Outcome::Failed), key_1));
+            undo_2 = ::core::option::Option::Some((
+                self.ended.insert(key_1.clone(), Outcome::Failed),
+                key_1,
+            ));
             effects
                 .push(JobLeaseEffect::Ended {
                     job: job.clone(),
@@ -876,35 +922,37 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             if undo_3 {
                 self.queued.pop();
             }
-            if let Some(old) = undo_2 {
+            if let ::core::option::Option::Some(old) = undo_2 {
                 match old {
-                    (Some(previous), key) => {
+                    (::core::option::Option::Some(previous), key) => {
                         self.ended.insert(key, previous);
                     }
-                    (None, key) => {
+                    (::core::option::Option::None, key) => {
                         self.ended.remove(&key);
                     }
                 }
             }
-            if let Some(old) = undo_1 {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (Some(previous), key) => {
+                    (::core::option::Option::Some(previous), key) => {
                         self.ended.insert(key, previous);
                     }
-                    (None, key) => {
+                    (::core::option::Option::None, key) => {
                         self.ended.remove(&key);
                     }
                 }
             }
-            if let Some((key, value)) = undo {
+            if let ::core::option::Option::Some((key, value)) = undo {
                 self.leases.insert(key, value);
             }
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Complete", invariant);
+            return ::meerkat_kernel::reject::invariant("Complete", k_invariant);
         }
         ::meerkat_kernel::fired("Complete", source, target, effects)
     }
@@ -913,15 +961,17 @@ impl JobLeaseState {
     #[inline]
     fn fire_expire(&mut self, job: JobId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo_1 = None;
+        let mut undo_1 = ::core::option::Option::None;
         let mut undo_2 = false;
         let mut effects = JobLeaseEffects::new();
         let target: JobLeasePhase = if self.helper_out_of_attempts(&job) {
             self.helper_after_job_left(
-                self.queued.len() as u64,
-                match (self.leases.len() as u64).checked_sub(1) {
-                    Some(value) => value,
-                    None => return ::meerkat_kernel::reject::overflow("Expire"),
+                self.queued.len() as ::core::primitive::u64,
+                match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
+                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::None => {
+                        return ::meerkat_kernel::reject::overflow("Expire");
+                    }
                 },
             )
         } else {
@@ -931,7 +981,10 @@ impl JobLeaseState {
         let undo = self.leases.remove_entry(&job);
         if self.helper_out_of_attempts(&job) {
             let key = job.clone();
-            undo_1 = Some((self.ended.insert(key.clone(), Outcome::Failed), key));
+            undo_1 = ::core::option::Option::Some((
+                self.ended.insert(key.clone(), Outcome::Failed),
+                key,
+            ));
             effects
                 .push(JobLeaseEffect::Ended {
                     job: job.clone(),
@@ -947,25 +1000,27 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             if undo_2 {
                 self.queued.pop();
             }
-            if let Some(old) = undo_1 {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (Some(previous), key) => {
+                    (::core::option::Option::Some(previous), key) => {
                         self.ended.insert(key, previous);
                     }
-                    (None, key) => {
+                    (::core::option::Option::None, key) => {
                         self.ended.remove(&key);
                     }
                 }
             }
-            if let Some((key, value)) = undo {
+            if let ::core::option::Option::Some((key, value)) = undo {
                 self.leases.insert(key, value);
             }
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Expire", invariant);
+            return ::meerkat_kernel::reject::invariant("Expire", k_invariant);
         }
         ::meerkat_kernel::fired("Expire", source, target, effects)
     }
@@ -975,9 +1030,11 @@ impl JobLeaseState {
     fn fire_close_empty(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = JobLeasePhase::Closed;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("CloseEmpty", invariant);
+            return ::meerkat_kernel::reject::invariant("CloseEmpty", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CloseEmpty",
@@ -992,9 +1049,11 @@ impl JobLeaseState {
     fn fire_close_draining(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = JobLeasePhase::Draining;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("CloseDraining", invariant);
+            return ::meerkat_kernel::reject::invariant("CloseDraining", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CloseDraining",
@@ -1006,13 +1065,18 @@ impl JobLeaseState {
 
     /// The clock only moves forward.
     #[inline]
-    fn fire_clock_tick(&mut self, now: u64) -> ::meerkat_kernel::Outcome<Self> {
+    fn fire_clock_tick(
+        &mut self,
+        now: ::core::primitive::u64,
+    ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let undo = self.clock;
         self.clock = now;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.clock = undo;
-            return ::meerkat_kernel::reject::invariant("ClockTick", invariant);
+            return ::meerkat_kernel::reject::invariant("ClockTick", k_invariant);
         }
         ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))
     }

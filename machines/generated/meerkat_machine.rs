@@ -34,7 +34,7 @@ impl MeerkatMachinePhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             MeerkatMachinePhase::Initializing => "Initializing",
             MeerkatMachinePhase::Idle => "Idle",
@@ -47,7 +47,7 @@ impl MeerkatMachinePhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, MeerkatMachinePhase::Destroyed)
     }
 }
@@ -65,8 +65,8 @@ pub struct SessionId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for SessionId {
     /// Wraps a value as a `SessionId`.
-    fn from(value: ::std::string::String) -> Self {
-        SessionId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        SessionId(k_value)
     }
 }
 
@@ -77,32 +77,32 @@ pub struct AgentRuntimeId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for AgentRuntimeId {
     /// Wraps a value as a `AgentRuntimeId`.
-    fn from(value: ::std::string::String) -> Self {
-        AgentRuntimeId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        AgentRuntimeId(k_value)
     }
 }
 
 /// Fencing token of the runtime binding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[derive(::serde::Serialize, ::serde::Deserialize)]
-pub struct FenceToken(pub u64);
+pub struct FenceToken(pub ::core::primitive::u64);
 
-impl ::std::convert::From<u64> for FenceToken {
+impl ::std::convert::From<::core::primitive::u64> for FenceToken {
     /// Wraps a value as a `FenceToken`.
-    fn from(value: u64) -> Self {
-        FenceToken(value)
+    fn from(k_value: ::core::primitive::u64) -> Self {
+        FenceToken(k_value)
     }
 }
 
 /// Generation of the runtime binding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[derive(::serde::Serialize, ::serde::Deserialize)]
-pub struct Generation(pub u64);
+pub struct Generation(pub ::core::primitive::u64);
 
-impl ::std::convert::From<u64> for Generation {
+impl ::std::convert::From<::core::primitive::u64> for Generation {
     /// Wraps a value as a `Generation`.
-    fn from(value: u64) -> Self {
-        Generation(value)
+    fn from(k_value: ::core::primitive::u64) -> Self {
+        Generation(k_value)
     }
 }
 
@@ -113,8 +113,8 @@ pub struct RunId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for RunId {
     /// Wraps a value as a `RunId`.
-    fn from(value: ::std::string::String) -> Self {
-        RunId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        RunId(k_value)
     }
 }
 
@@ -125,8 +125,8 @@ pub struct InputId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for InputId {
     /// Wraps a value as a `InputId`.
-    fn from(value: ::std::string::String) -> Self {
-        InputId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        InputId(k_value)
     }
 }
 
@@ -137,8 +137,8 @@ pub struct ToolVisibilityWitness(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for ToolVisibilityWitness {
     /// Wraps a value as a `ToolVisibilityWitness`.
-    fn from(value: ::std::string::String) -> Self {
-        ToolVisibilityWitness(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        ToolVisibilityWitness(k_value)
     }
 }
 
@@ -359,7 +359,7 @@ pub struct InputRecord {
     /// Field `phase`.
     pub phase: InputPhase,
     /// How many times the input was staged into a run.
-    pub attempt_count: u64,
+    pub attempt_count: ::core::primitive::u64,
     /// Field `terminal_kind`.
     pub terminal_kind: ::std::option::Option<InputTerminalKind>,
     /// Field `abandon_reason`.
@@ -409,13 +409,13 @@ pub struct MeerkatMachineState {
     /// Executor registration.
     pub registration_phase: RegistrationPhase,
     /// An executor's runtime loop is attached.
-    pub executor_attached: bool,
+    pub executor_attached: ::core::primitive::bool,
     /// The run in flight.
     pub current_run_id: ::std::option::Option<RunId>,
     /// The phase a run was begun from (or `Retired` once a retire is pending); set exactly while `Running`.
     pub pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
     /// A stop arrived while a run was bound; it applies when the run finishes.
-    pub runtime_stop_deferred: bool,
+    pub runtime_stop_deferred: ::core::primitive::bool,
     /// The single authoritative runtime binding, with its fence token and generation.
     pub active_runtime_id: ::std::option::Option<AgentRuntimeId>,
     /// State field `active_fence_token`.
@@ -449,11 +449,11 @@ pub struct MeerkatMachineState {
         ToolVisibilityWitness,
     >,
     /// State field `active_visibility_revision`.
-    pub active_visibility_revision: u64,
+    pub active_visibility_revision: ::core::primitive::u64,
     /// State field `staged_visibility_revision`.
-    pub staged_visibility_revision: u64,
+    pub staged_visibility_revision: ::core::primitive::u64,
     /// The next revision `StageVisibilityFilter` or `RequestDeferredTools` mints; monotonic.
-    pub next_staged_visibility_revision: u64,
+    pub next_staged_visibility_revision: ::core::primitive::u64,
 }
 
 impl MeerkatMachineState {
@@ -461,15 +461,15 @@ impl MeerkatMachineState {
     pub fn initial() -> Self {
         MeerkatMachineState {
             lifecycle_phase: MeerkatMachinePhase::Initializing,
-            session_id: None,
+            session_id: ::core::option::Option::None,
             registration_phase: RegistrationPhase::Unregistered,
             executor_attached: false,
-            current_run_id: None,
-            pre_run_phase: None,
+            current_run_id: ::core::option::Option::None,
+            pre_run_phase: ::core::option::Option::None,
             runtime_stop_deferred: false,
-            active_runtime_id: None,
-            active_fence_token: None,
-            active_runtime_generation: None,
+            active_runtime_id: ::core::option::Option::None,
+            active_fence_token: ::core::option::Option::None,
+            active_runtime_generation: ::core::option::Option::None,
             silent_intents: ::std::collections::BTreeSet::new(),
             input_ledger: ::std::collections::BTreeMap::new(),
             active_filter: ToolFilter {
@@ -604,7 +604,7 @@ pub enum MeerkatMachineInput {
         /// Payload field `run_id`.
         run_id: RunId,
         /// Payload field `awaits_commit`.
-        awaits_commit: bool,
+        awaits_commit: ::core::primitive::bool,
     },
     /// An applied input is consumed.
     ConsumeInput {
@@ -674,9 +674,9 @@ pub enum MeerkatMachineInput {
             ToolVisibilityWitness,
         >,
         /// Payload field `active_visibility_revision`.
-        active_visibility_revision: u64,
+        active_visibility_revision: ::core::primitive::u64,
         /// Payload field `staged_visibility_revision`.
-        staged_visibility_revision: u64,
+        staged_visibility_revision: ::core::primitive::u64,
     },
     /// Lifecycle and admission facts of an observed state.
     ClassifyRuntimeLifecycleState {
@@ -693,7 +693,7 @@ pub enum MeerkatMachineInput {
         /// Payload field `state`.
         state: MeerkatMachinePhase,
         /// Payload field `current_run_bound`.
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
     },
     /// Arbitration between the live kernel phase and the published control projection.
     ResolveVisibleRuntimePhase {
@@ -706,7 +706,7 @@ pub enum MeerkatMachineInput {
         /// Payload field `control_pre_run_phase`.
         control_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
         /// Payload field `has_runtime_persistence`.
-        has_runtime_persistence: bool,
+        has_runtime_persistence: ::core::primitive::bool,
     },
     /// The public lifecycle class of an input phase.
     ResolveInputPublicLifecycle {
@@ -753,15 +753,15 @@ pub enum MeerkatMachineInput {
         /// Payload field `abandon_reason`.
         abandon_reason: ::std::option::Option<InputAbandonReason>,
         /// Payload field `abandon_attempt_count`.
-        abandon_attempt_count: u64,
+        abandon_attempt_count: ::core::primitive::u64,
         /// Payload field `attempt_count`.
-        attempt_count: u64,
+        attempt_count: ::core::primitive::u64,
         /// Payload field `run_id`.
         run_id: ::std::option::Option<::std::string::String>,
         /// Payload field `boundary_sequence`.
-        boundary_sequence: ::std::option::Option<u64>,
+        boundary_sequence: ::std::option::Option<::core::primitive::u64>,
         /// Payload field `admission_sequence`.
-        admission_sequence: ::std::option::Option<u64>,
+        admission_sequence: ::std::option::Option<::core::primitive::u64>,
         /// Payload field `recovery_lane`.
         recovery_lane: ::std::option::Option<InputLane>,
     },
@@ -769,7 +769,7 @@ pub enum MeerkatMachineInput {
 
 impl MeerkatMachineInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             MeerkatMachineInput::RegisterSession { .. } => "RegisterSession",
             MeerkatMachineInput::PrepareBindings { .. } => "PrepareBindings",
@@ -831,7 +831,7 @@ impl MeerkatMachineInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         ::std::matches!(
             self, MeerkatMachineInput::RuntimeExecutorExited |
             MeerkatMachineInput::InterruptCurrentRun | MeerkatMachineInput::BeginRun { ..
@@ -846,7 +846,7 @@ impl MeerkatMachineInput {
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         ::std::matches!(
             self, MeerkatMachineInput::ClassifyRuntimeLifecycleState { .. } |
             MeerkatMachineInput::ClassifyRuntimeLifecycleDurability { .. } |
@@ -873,7 +873,7 @@ pub enum MeerkatMachineSignal {
 
 impl MeerkatMachineSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             MeerkatMachineSignal::SupervisorInterruptRequested { .. } => {
                 "SupervisorInterruptRequested"
@@ -901,7 +901,7 @@ pub enum MeerkatMachineEffect {
         /// Payload field `registration_phase`.
         registration_phase: RegistrationPhase,
         /// Payload field `executor_attached`.
-        executor_attached: bool,
+        executor_attached: ::core::primitive::bool,
     },
     /// The authoritative runtime binding was recorded.
     RuntimeBindingPrepared {
@@ -917,14 +917,14 @@ pub enum MeerkatMachineEffect {
         /// Payload field `intents`.
         intents: ::std::collections::BTreeSet<::std::string::String>,
         /// Payload field `apply_to_driver`.
-        apply_to_driver: bool,
+        apply_to_driver: ::core::primitive::bool,
     },
     /// A stop was accepted: applied now, or deferred until the bound run finishes.
     RuntimeStopRequested {
         /// Payload field `reason`.
         reason: ::std::string::String,
         /// Payload field `deferred`.
-        deferred: bool,
+        deferred: ::core::primitive::bool,
     },
     /// The shell rebuilds the runtime.
     RuntimeRestarted {
@@ -974,16 +974,16 @@ pub enum MeerkatMachineEffect {
     /// A visibility revision was minted.
     VisibilityRevisionMinted {
         /// Payload field `revision`.
-        revision: u64,
+        revision: ::core::primitive::u64,
         /// Payload field `purpose`.
         purpose: RevisionPurpose,
     },
     /// A visible set was committed.
     VisibleSetPublished {
         /// Payload field `active_visibility_revision`.
-        active_visibility_revision: u64,
+        active_visibility_revision: ::core::primitive::u64,
         /// Payload field `staged_visibility_revision`.
-        staged_visibility_revision: u64,
+        staged_visibility_revision: ::core::primitive::u64,
     },
     /// Answer to `ClassifyRuntimeLifecycleState`.
     RuntimeLifecycleStateClassified {
@@ -1012,7 +1012,7 @@ pub enum MeerkatMachineEffect {
         /// Payload field `state`.
         state: MeerkatMachinePhase,
         /// Payload field `current_run_bound`.
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
         /// Payload field `queue_admission`.
         queue_admission: RuntimeQueueAdmission,
         /// Payload field `run_binding`.
@@ -1021,7 +1021,7 @@ pub enum MeerkatMachineEffect {
     /// Answer to `ResolveVisibleRuntimePhase`.
     VisibleRuntimePhaseResolved {
         /// Payload field `publish_control`.
-        publish_control: bool,
+        publish_control: ::core::primitive::bool,
         /// Payload field `selected_raw_phase`.
         selected_raw_phase: MeerkatMachinePhase,
         /// Payload field `visible_phase`.
@@ -1046,7 +1046,7 @@ pub enum MeerkatMachineEffect {
         /// Payload field `input_id`.
         input_id: ::std::string::String,
         /// Payload field `terminal`.
-        terminal: bool,
+        terminal: ::core::primitive::bool,
     },
     /// Answer to `AuthorizeStoredInputStateSeed`.
     StoredInputStateSeedAuthorized {
@@ -1057,7 +1057,7 @@ pub enum MeerkatMachineEffect {
 
 impl MeerkatMachineEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             MeerkatMachineEffect::ControlProjectionChanged { .. } => {
                 "ControlProjectionChanged"
@@ -1208,9 +1208,17 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
     type Effect = MeerkatMachineEffect;
     type Effects = MeerkatMachineEffects;
     type GuardRejections = MeerkatMachineGuardRejections;
-    const MACHINE: &'static str = "MeerkatMachine";
-    const PHASES: &'static [MeerkatMachinePhase] = &MeerkatMachinePhase::ALL;
-    const INPUTS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "MeerkatMachine";
+    const PHASES: &'static [MeerkatMachinePhase] = &[
+        MeerkatMachinePhase::Initializing,
+        MeerkatMachinePhase::Idle,
+        MeerkatMachinePhase::Attached,
+        MeerkatMachinePhase::Running,
+        MeerkatMachinePhase::Retired,
+        MeerkatMachinePhase::Stopped,
+        MeerkatMachinePhase::Destroyed,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
         "RegisterSession",
         "PrepareBindings",
         "EnsureSessionWithExecutor",
@@ -1246,8 +1254,10 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "ClassifyInputTerminality",
         "AuthorizeStoredInputStateSeed",
     ];
-    const SIGNALS: &'static [&'static str] = &["SupervisorInterruptRequested"];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &[
+        "SupervisorInterruptRequested",
+    ];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "ClaimSession",
         "ConfirmSession",
         "ClaimExecutorFromIdle",
@@ -1292,7 +1302,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "ClassifyInputTerminality",
         "AuthorizeStoredInputStateSeed",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "is_session(session_id)",
         "!draining",
         "awaiting_executor",
@@ -1333,7 +1343,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "attempt_count <= max_stage_attempts()",
         "boundary_sequence.is_none() || run_id.is_some()",
     ];
-    const INVARIANTS: &'static [&'static str] = &[
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
         "session_claimed_outside_initializing",
         "registration_requires_session",
         "executor_matches_registration",
@@ -1406,30 +1416,35 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                     | MeerkatMachinePhase::Attached
                     | MeerkatMachinePhase::Running
                     | MeerkatMachinePhase::Retired => {
-                        let rejected: ::std::option::Option<&'static str> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some("is_session(session_id)")
+                        let rejected: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.helper_is_session(&session_id) {
+                            ::core::option::Option::Some("is_session(session_id)")
                         } else if !self.guard_runtime_unbound() {
-                            Some("runtime_unbound")
+                            ::core::option::Option::Some("runtime_unbound")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
-                        let rejected_1: ::std::option::Option<&'static str> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some("is_session(session_id)")
+                        let rejected_1: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.helper_is_session(&session_id) {
+                            ::core::option::Option::Some("is_session(session_id)")
                         } else if self.guard_runtime_unbound() {
-                            Some("!runtime_unbound")
+                            ::core::option::Option::Some("!runtime_unbound")
                         } else if self.active_runtime_id
-                            != Some(agent_runtime_id.clone())
+                            != ::core::option::Option::Some(agent_runtime_id.clone())
                         {
-                            Some("active_runtime_id == Some(agent_runtime_id)")
+                            ::core::option::Option::Some(
+                                "active_runtime_id == Some(agent_runtime_id)",
+                            )
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
                         match (rejected, rejected_1) {
-                            (None, None) => {
+                            (
+                                ::core::option::Option::None,
+                                ::core::option::Option::None,
+                            ) => {
                                 ::meerkat_kernel::reject::ambiguous(
                                     source,
                                     "PrepareBindings",
@@ -1437,15 +1452,20 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                                     "ConfirmRuntimeBinding",
                                 )
                             }
-                            (None, _) => {
+                            (::core::option::Option::None, _) => {
                                 self.fire_bind_runtime(
                                     agent_runtime_id,
                                     fence_token,
                                     generation,
                                 )
                             }
-                            (_, None) => self.fire_confirm_runtime_binding(),
-                            (Some(label), Some(label_1)) => {
+                            (_, ::core::option::Option::None) => {
+                                self.fire_confirm_runtime_binding()
+                            }
+                            (
+                                ::core::option::Option::Some(label),
+                                ::core::option::Option::Some(label_1),
+                            ) => {
                                 ::meerkat_kernel::reject::guards(
                                     source,
                                     "PrepareBindings",
@@ -1864,7 +1884,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                         let rejected = if !self.helper_is_current_run(&run_id) {
                             "is_current_run(run_id)"
                         } else if self.helper_ledger_phase(&input_id)
-                            != Some(InputPhase::Queued)
+                            != ::core::option::Option::Some(InputPhase::Queued)
                         {
                             "ledger_phase(input_id) == Some(InputPhase::Queued)"
                         } else if !self.helper_attempts_remaining(&input_id) {
@@ -1894,7 +1914,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                         let rejected = if !self.helper_is_current_run(&run_id) {
                             "is_current_run(run_id)"
                         } else if self.helper_ledger_phase(&input_id)
-                            != Some(InputPhase::Staged)
+                            != ::core::option::Option::Some(InputPhase::Staged)
                         {
                             "ledger_phase(input_id) == Some(InputPhase::Staged)"
                         } else {
@@ -2252,11 +2272,13 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                 {
                     "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
                 } else if superseded_by.is_some()
-                    != (terminal_kind == Some(InputTerminalKind::Superseded))
+                    != (terminal_kind
+                        == ::core::option::Option::Some(InputTerminalKind::Superseded))
                 {
                     "superseded_by.is_some() == (terminal_kind == Some(InputTerminalKind::Superseded))"
                 } else if aggregate_id.is_some()
-                    != (terminal_kind == Some(InputTerminalKind::Coalesced))
+                    != (terminal_kind
+                        == ::core::option::Option::Some(InputTerminalKind::Coalesced))
                 {
                     "aggregate_id.is_some() == (terminal_kind == Some(InputTerminalKind::Coalesced))"
                 } else if !self
@@ -2328,55 +2350,61 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_session_claimed_outside_initializing() {
-            return Some("session_claimed_outside_initializing");
+            return ::core::option::Option::Some("session_claimed_outside_initializing");
         }
         if !self.invariant_registration_requires_session() {
-            return Some("registration_requires_session");
+            return ::core::option::Option::Some("registration_requires_session");
         }
         if !self.invariant_executor_matches_registration() {
-            return Some("executor_matches_registration");
+            return ::core::option::Option::Some("executor_matches_registration");
         }
         if !self.invariant_attached_means_executor() {
-            return Some("attached_means_executor");
+            return ::core::option::Option::Some("attached_means_executor");
         }
         if !self.invariant_run_bound_while_running() {
-            return Some("run_bound_while_running");
+            return ::core::option::Option::Some("run_bound_while_running");
         }
         if !self.invariant_pre_run_phase_while_running() {
-            return Some("pre_run_phase_while_running");
+            return ::core::option::Option::Some("pre_run_phase_while_running");
         }
         if !self.invariant_stop_deferred_only_while_run_bound() {
-            return Some("stop_deferred_only_while_run_bound");
+            return ::core::option::Option::Some("stop_deferred_only_while_run_bound");
         }
         if !self.invariant_runtime_binding_complete() {
-            return Some("runtime_binding_complete");
+            return ::core::option::Option::Some("runtime_binding_complete");
         }
         if !self.invariant_ledger_records_well_formed() {
-            return Some("ledger_records_well_formed");
+            return ::core::option::Option::Some("ledger_records_well_formed");
         }
         if !self.invariant_destroyed_shape() {
-            return Some("destroyed_shape");
+            return ::core::option::Option::Some("destroyed_shape");
         }
         if !self.invariant_visible_active_not_behind_staged() {
-            return Some("visible_active_not_behind_staged");
+            return ::core::option::Option::Some("visible_active_not_behind_staged");
         }
         if !self
             .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
         {
-            return Some("visible_equal_revision_requires_equal_active_and_staged_input");
+            return ::core::option::Option::Some(
+                "visible_equal_revision_requires_equal_active_and_staged_input",
+            );
         }
         if !self.invariant_visible_active_requested_subset_of_staged_requested() {
-            return Some("visible_active_requested_subset_of_staged_requested");
+            return ::core::option::Option::Some(
+                "visible_active_requested_subset_of_staged_requested",
+            );
         }
         if !self.invariant_visible_authorities_for_requested() {
-            return Some("visible_authorities_for_requested");
+            return ::core::option::Option::Some("visible_authorities_for_requested");
         }
         if !self.invariant_visible_revisions_minted() {
-            return Some("visible_revisions_minted");
+            return ::core::option::Option::Some("visible_revisions_minted");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -2499,7 +2527,7 @@ impl MeerkatMachineState {
     fn helper_loop_run_binding(
         &self,
         state: MeerkatMachinePhase,
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
     ) -> RuntimeLoopRunBinding {
         match state {
             MeerkatMachinePhase::Idle
@@ -2526,7 +2554,7 @@ impl MeerkatMachineState {
     fn helper_loop_queue_admission(
         &self,
         state: MeerkatMachinePhase,
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
     ) -> RuntimeQueueAdmission {
         if self.helper_loop_run_binding(state, current_run_bound)
             == RuntimeLoopRunBinding::Blocked
@@ -2538,7 +2566,10 @@ impl MeerkatMachineState {
     }
 
     /// Terminal precedence: `Destroyed` over `Stopped` over `Retired` over every live state.
-    fn helper_terminal_precedence(&self, state: MeerkatMachinePhase) -> u64 {
+    fn helper_terminal_precedence(
+        &self,
+        state: MeerkatMachinePhase,
+    ) -> ::core::primitive::u64 {
         match state {
             MeerkatMachinePhase::Destroyed => 3,
             MeerkatMachinePhase::Stopped => 2,
@@ -2555,8 +2586,8 @@ impl MeerkatMachineState {
         &self,
         dsl_phase: MeerkatMachinePhase,
         control_phase: MeerkatMachinePhase,
-        has_runtime_persistence: bool,
-    ) -> bool {
+        has_runtime_persistence: ::core::primitive::bool,
+    ) -> ::core::primitive::bool {
         self.helper_terminal_precedence(control_phase)
             > self.helper_terminal_precedence(dsl_phase)
             && (has_runtime_persistence
@@ -2570,7 +2601,8 @@ impl MeerkatMachineState {
         pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
     ) -> MeerkatMachinePhase {
         if raw_phase == MeerkatMachinePhase::Running
-            && pre_run_phase == Some(MeerkatMachinePhase::Retired)
+            && pre_run_phase
+                == ::core::option::Option::Some(MeerkatMachinePhase::Retired)
         {
             MeerkatMachinePhase::Retired
         } else {
@@ -2592,7 +2624,9 @@ impl MeerkatMachineState {
     fn helper_run_exit_phase(&self) -> MeerkatMachinePhase {
         if self.runtime_stop_deferred {
             MeerkatMachinePhase::Stopped
-        } else if self.pre_run_phase == Some(MeerkatMachinePhase::Retired) {
+        } else if self.pre_run_phase
+            == ::core::option::Option::Some(MeerkatMachinePhase::Retired)
+        {
             MeerkatMachinePhase::Retired
         } else {
             self.helper_resting_phase()
@@ -2600,7 +2634,10 @@ impl MeerkatMachineState {
     }
 
     /// Terminal ledger phases: `Consumed`, `Superseded`, `Coalesced`, `Abandoned`.
-    fn helper_input_phase_is_terminal(&self, phase: InputPhase) -> bool {
+    fn helper_input_phase_is_terminal(
+        &self,
+        phase: InputPhase,
+    ) -> ::core::primitive::bool {
         match phase {
             InputPhase::Consumed
             | InputPhase::Superseded
@@ -2616,11 +2653,19 @@ impl MeerkatMachineState {
         phase: InputPhase,
     ) -> ::std::option::Option<InputTerminalKind> {
         match phase {
-            InputPhase::Consumed => Some(InputTerminalKind::Consumed),
-            InputPhase::Superseded => Some(InputTerminalKind::Superseded),
-            InputPhase::Coalesced => Some(InputTerminalKind::Coalesced),
-            InputPhase::Abandoned => Some(InputTerminalKind::Abandoned),
-            _ => None,
+            InputPhase::Consumed => {
+                ::core::option::Option::Some(InputTerminalKind::Consumed)
+            }
+            InputPhase::Superseded => {
+                ::core::option::Option::Some(InputTerminalKind::Superseded)
+            }
+            InputPhase::Coalesced => {
+                ::core::option::Option::Some(InputTerminalKind::Coalesced)
+            }
+            InputPhase::Abandoned => {
+                ::core::option::Option::Some(InputTerminalKind::Abandoned)
+            }
+            _ => ::core::option::Option::None,
         }
     }
 
@@ -2631,7 +2676,7 @@ impl MeerkatMachineState {
         phase: InputPhase,
         terminal_kind: ::std::option::Option<InputTerminalKind>,
         abandon_reason: ::std::option::Option<InputAbandonReason>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         terminal_kind == self.helper_terminal_kind_of(phase)
             && abandon_reason.is_some() == (phase == InputPhase::Abandoned)
     }
@@ -2672,17 +2717,25 @@ impl MeerkatMachineState {
         abandon_reason: ::std::option::Option<InputAbandonReason>,
     ) -> ::std::option::Option<InputPublicTerminalOutcome> {
         match phase {
-            InputPhase::Consumed => Some(InputPublicTerminalOutcome::Completed),
-            InputPhase::Superseded => Some(InputPublicTerminalOutcome::Superseded),
-            InputPhase::Coalesced => Some(InputPublicTerminalOutcome::Coalesced),
+            InputPhase::Consumed => {
+                ::core::option::Option::Some(InputPublicTerminalOutcome::Completed)
+            }
+            InputPhase::Superseded => {
+                ::core::option::Option::Some(InputPublicTerminalOutcome::Superseded)
+            }
+            InputPhase::Coalesced => {
+                ::core::option::Option::Some(InputPublicTerminalOutcome::Coalesced)
+            }
             InputPhase::Abandoned => {
-                if abandon_reason == Some(InputAbandonReason::Cancelled) {
-                    Some(InputPublicTerminalOutcome::Cancelled)
+                if abandon_reason
+                    == ::core::option::Option::Some(InputAbandonReason::Cancelled)
+                {
+                    ::core::option::Option::Some(InputPublicTerminalOutcome::Cancelled)
                 } else {
-                    Some(InputPublicTerminalOutcome::Abandoned)
+                    ::core::option::Option::Some(InputPublicTerminalOutcome::Abandoned)
                 }
             }
-            _ => None,
+            _ => ::core::option::Option::None,
         }
     }
 
@@ -2692,7 +2745,7 @@ impl MeerkatMachineState {
         &self,
         phase: InputPhase,
         terminal_kind: ::std::option::Option<InputTerminalKind>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         self.helper_input_phase_is_terminal(phase) || terminal_kind.is_some()
     }
 
@@ -2701,12 +2754,12 @@ impl MeerkatMachineState {
     fn helper_abandon_attempts_consistent(
         &self,
         abandon_reason: ::std::option::Option<InputAbandonReason>,
-        abandon_attempt_count: u64,
-        attempt_count: u64,
-    ) -> bool {
+        abandon_attempt_count: ::core::primitive::u64,
+        attempt_count: ::core::primitive::u64,
+    ) -> ::core::primitive::bool {
         match abandon_reason {
-            None => abandon_attempt_count == 0,
-            Some(reason) => {
+            ::core::option::Option::None => abandon_attempt_count == 0,
+            ::core::option::Option::Some(reason) => {
                 if reason == InputAbandonReason::MaxAttemptsExhausted {
                     abandon_attempt_count >= 1
                 } else {
@@ -2717,26 +2770,27 @@ impl MeerkatMachineState {
     }
 
     /// How many times an input may be staged before it can only be abandoned as `MaxAttemptsExhausted`.
-    fn helper_max_stage_attempts(&self) -> u64 {
+    fn helper_max_stage_attempts(&self) -> ::core::primitive::u64 {
         3
     }
 
     /// `id` is this kernel's session.
-    fn helper_is_session(&self, id: &SessionId) -> bool {
-        self.session_id == Some(id.clone())
+    fn helper_is_session(&self, id: &SessionId) -> ::core::primitive::bool {
+        self.session_id == ::core::option::Option::Some(id.clone())
     }
 
     /// `id` is the run in flight.
-    fn helper_is_current_run(&self, id: &RunId) -> bool {
-        self.current_run_id == Some(id.clone())
+    fn helper_is_current_run(&self, id: &RunId) -> ::core::primitive::bool {
+        self.current_run_id == ::core::option::Option::Some(id.clone())
     }
 
     /// An input's ledger phase, if the ledger has it.
     fn helper_ledger_phase(&self, id: &InputId) -> ::std::option::Option<InputPhase> {
-        if let Some(record) = self.input_ledger.get(id).copied() {
-            Some(record.phase)
+        if let ::core::option::Option::Some(record) = self.input_ledger.get(id).copied()
+        {
+            ::core::option::Option::Some(record.phase)
         } else {
-            None
+            ::core::option::Option::None
         }
     }
 
@@ -2745,8 +2799,8 @@ impl MeerkatMachineState {
         InputRecord {
             phase: InputPhase::Accepted,
             attempt_count: 0,
-            terminal_kind: None,
-            abandon_reason: None,
+            terminal_kind: ::core::option::Option::None,
+            abandon_reason: ::core::option::Option::None,
         }
     }
 
@@ -2756,8 +2810,8 @@ impl MeerkatMachineState {
     }
 
     /// The input is in the ledger and not terminal.
-    fn helper_input_live(&self, id: &InputId) -> bool {
-        if let Some(phase) = self.helper_ledger_phase(id) {
+    fn helper_input_live(&self, id: &InputId) -> ::core::primitive::bool {
+        if let ::core::option::Option::Some(phase) = self.helper_ledger_phase(id) {
             !self.helper_input_phase_is_terminal(phase)
         } else {
             false
@@ -2765,26 +2819,30 @@ impl MeerkatMachineState {
     }
 
     /// The input is pending (accepted or queued): it may still be superseded or coalesced.
-    fn helper_input_pending(&self, id: &InputId) -> bool {
-        self.helper_ledger_phase(id) == Some(InputPhase::Accepted)
-            || self.helper_ledger_phase(id) == Some(InputPhase::Queued)
+    fn helper_input_pending(&self, id: &InputId) -> ::core::primitive::bool {
+        self.helper_ledger_phase(id)
+            == ::core::option::Option::Some(InputPhase::Accepted)
+            || self.helper_ledger_phase(id)
+                == ::core::option::Option::Some(InputPhase::Queued)
     }
 
     /// The input may be queued: it was just accepted, or its staging is being rolled back.
-    fn helper_input_queueable(&self, id: &InputId) -> bool {
-        self.helper_ledger_phase(id) == Some(InputPhase::Accepted)
-            || self.helper_ledger_phase(id) == Some(InputPhase::Staged)
+    fn helper_input_queueable(&self, id: &InputId) -> ::core::primitive::bool {
+        self.helper_ledger_phase(id)
+            == ::core::option::Option::Some(InputPhase::Accepted)
+            || self.helper_ledger_phase(id)
+                == ::core::option::Option::Some(InputPhase::Staged)
     }
 
     /// The input was applied by a run and awaits consumption.
-    fn helper_input_applied(&self, id: &InputId) -> bool {
-        self.helper_ledger_phase(id) == Some(InputPhase::Applied)
+    fn helper_input_applied(&self, id: &InputId) -> ::core::primitive::bool {
+        self.helper_ledger_phase(id) == ::core::option::Option::Some(InputPhase::Applied)
             || self.helper_ledger_phase(id)
-                == Some(InputPhase::AppliedPendingConsumption)
+                == ::core::option::Option::Some(InputPhase::AppliedPendingConsumption)
     }
 
     /// The input may be staged once more.
-    fn helper_attempts_remaining(&self, id: &InputId) -> bool {
+    fn helper_attempts_remaining(&self, id: &InputId) -> ::core::primitive::bool {
         self.helper_ledger_record(id).attempt_count < self.helper_max_stage_attempts()
     }
 
@@ -2793,7 +2851,7 @@ impl MeerkatMachineState {
         &self,
         id: &InputId,
         reason: InputAbandonReason,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         reason != InputAbandonReason::MaxAttemptsExhausted
             || !self.helper_attempts_remaining(id)
     }
@@ -2804,17 +2862,17 @@ impl MeerkatMachineState {
             phase,
             attempt_count: self.helper_ledger_record(id).attempt_count,
             terminal_kind: self.helper_terminal_kind_of(phase),
-            abandon_reason: None,
+            abandon_reason: ::core::option::Option::None,
         }
     }
 
     /// The record of `id` staged once more.
     fn helper_restaged(&self, id: &InputId) -> ::std::option::Option<InputRecord> {
-        Some(InputRecord {
+        ::core::option::Option::Some(InputRecord {
             phase: InputPhase::Staged,
             attempt_count: self.helper_ledger_record(id).attempt_count.checked_add(1)?,
-            terminal_kind: None,
-            abandon_reason: None,
+            terminal_kind: ::core::option::Option::None,
+            abandon_reason: ::core::option::Option::None,
         })
     }
 
@@ -2823,13 +2881,13 @@ impl MeerkatMachineState {
         InputRecord {
             phase: InputPhase::Abandoned,
             attempt_count: self.helper_ledger_record(id).attempt_count,
-            terminal_kind: Some(InputTerminalKind::Abandoned),
-            abandon_reason: Some(reason),
+            terminal_kind: ::core::option::Option::Some(InputTerminalKind::Abandoned),
+            abandon_reason: ::core::option::Option::Some(reason),
         }
     }
 
     /// A ledger record is well formed: consistent terminal facts, attempts within the limit.
-    fn helper_record_well_formed(&self, record: InputRecord) -> bool {
+    fn helper_record_well_formed(&self, record: InputRecord) -> ::core::primitive::bool {
         self
             .helper_terminal_parts_consistent(
                 record.phase,
@@ -2839,7 +2897,10 @@ impl MeerkatMachineState {
     }
 
     /// The run may return to this phase when it finishes.
-    fn helper_resumable_after_run(&self, phase: MeerkatMachinePhase) -> bool {
+    fn helper_resumable_after_run(
+        &self,
+        phase: MeerkatMachinePhase,
+    ) -> ::core::primitive::bool {
         match phase {
             MeerkatMachinePhase::Idle
             | MeerkatMachinePhase::Attached
@@ -2851,9 +2912,9 @@ impl MeerkatMachineState {
     /// Clause 1: a committed set's active surface is not behind its staged input.
     fn helper_active_not_behind_staged(
         &self,
-        active_revision: u64,
-        staged_revision: u64,
-    ) -> bool {
+        active_revision: ::core::primitive::u64,
+        staged_revision: ::core::primitive::u64,
+    ) -> ::core::primitive::bool {
         active_revision >= staged_revision
     }
 
@@ -2861,13 +2922,13 @@ impl MeerkatMachineState {
     /// deferred names).
     fn helper_equal_revision_requires_equal_active_and_staged_input(
         &self,
-        active_revision: u64,
-        staged_revision: u64,
+        active_revision: ::core::primitive::u64,
+        staged_revision: ::core::primitive::u64,
         active: &ToolFilter,
         staged: &ToolFilter,
         active_names: &::std::collections::BTreeSet<::std::string::String>,
         staged_names: &::std::collections::BTreeSet<::std::string::String>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         active_revision != staged_revision
             || *active == *staged && *active_names == *staged_names
     }
@@ -2877,7 +2938,7 @@ impl MeerkatMachineState {
         &self,
         active_names: &::std::collections::BTreeSet<::std::string::String>,
         staged_names: &::std::collections::BTreeSet<::std::string::String>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         active_names.is_subset(staged_names)
     }
 
@@ -2889,7 +2950,7 @@ impl MeerkatMachineState {
             ToolVisibilityWitness,
         >,
         names: &::std::collections::BTreeSet<::std::string::String>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         authorities
             .keys()
             .cloned()
@@ -2898,58 +2959,61 @@ impl MeerkatMachineState {
     }
 
     /// The revision was minted by this kernel.
-    fn helper_revision_minted(&self, revision: u64) -> bool {
+    fn helper_revision_minted(
+        &self,
+        revision: ::core::primitive::u64,
+    ) -> ::core::primitive::bool {
         revision < self.next_staged_visibility_revision
     }
 
     /// The unregister drain is open.
-    fn guard_draining(&self) -> bool {
+    fn guard_draining(&self) -> ::core::primitive::bool {
         self.registration_phase == RegistrationPhase::Draining
     }
 
     /// Registered without an executor claim: the only state from which a claim is granted.
-    fn guard_awaiting_executor(&self) -> bool {
+    fn guard_awaiting_executor(&self) -> ::core::primitive::bool {
         self.registration_phase == RegistrationPhase::Queuing
     }
 
     /// Registered and not (yet) draining.
-    fn guard_registration_open(&self) -> bool {
+    fn guard_registration_open(&self) -> ::core::primitive::bool {
         self.registration_phase == RegistrationPhase::Queuing
             || self.registration_phase == RegistrationPhase::Active
     }
 
     /// The bound run returns to `Retired`.
-    fn guard_retiring(&self) -> bool {
-        self.pre_run_phase == Some(MeerkatMachinePhase::Retired)
+    fn guard_retiring(&self) -> ::core::primitive::bool {
+        self.pre_run_phase == ::core::option::Option::Some(MeerkatMachinePhase::Retired)
     }
 
     /// No runtime binding yet.
-    fn guard_runtime_unbound(&self) -> bool {
+    fn guard_runtime_unbound(&self) -> ::core::primitive::bool {
         self.active_runtime_id.is_none()
     }
 
     /// Every ledger input is terminal.
-    fn guard_ledger_quiescent(&self) -> bool {
+    fn guard_ledger_quiescent(&self) -> ::core::primitive::bool {
         self.input_ledger
             .iter()
             .all(|(_, &record)| self.helper_input_phase_is_terminal(record.phase))
     }
 
     /// `Initializing` is exactly the phase without a session; the session id never changes once claimed.
-    fn invariant_session_claimed_outside_initializing(&self) -> bool {
+    fn invariant_session_claimed_outside_initializing(&self) -> ::core::primitive::bool {
         (self.lifecycle_phase == MeerkatMachinePhase::Initializing)
             == self.session_id.is_none()
     }
 
     /// A registration needs a session.
-    fn invariant_registration_requires_session(&self) -> bool {
+    fn invariant_registration_requires_session(&self) -> ::core::primitive::bool {
         self.registration_phase == RegistrationPhase::Unregistered
             || self.session_id.is_some()
     }
 
     /// An attached executor belongs to an active or draining registration, and an active registration has
     /// its executor.
-    fn invariant_executor_matches_registration(&self) -> bool {
+    fn invariant_executor_matches_registration(&self) -> ::core::primitive::bool {
         (!self.executor_attached || self.registration_phase == RegistrationPhase::Active
             || self.guard_draining())
             && (self.registration_phase != RegistrationPhase::Active
@@ -2957,23 +3021,23 @@ impl MeerkatMachineState {
     }
 
     /// `Attached` exactly when an executor is attached, among the two resting phases.
-    fn invariant_attached_means_executor(&self) -> bool {
+    fn invariant_attached_means_executor(&self) -> ::core::primitive::bool {
         (self.lifecycle_phase != MeerkatMachinePhase::Attached || self.executor_attached)
             && (self.lifecycle_phase != MeerkatMachinePhase::Idle
                 || !self.executor_attached)
     }
 
     /// A run is bound exactly while `Running`.
-    fn invariant_run_bound_while_running(&self) -> bool {
+    fn invariant_run_bound_while_running(&self) -> ::core::primitive::bool {
         self.current_run_id.is_some()
             == (self.lifecycle_phase == MeerkatMachinePhase::Running)
     }
 
     /// The return phase is recorded exactly while `Running`, and is one a run can return to.
-    fn invariant_pre_run_phase_while_running(&self) -> bool {
+    fn invariant_pre_run_phase_while_running(&self) -> ::core::primitive::bool {
         self.pre_run_phase.is_some()
             == (self.lifecycle_phase == MeerkatMachinePhase::Running)
-            && (if let Some(phase) = self.pre_run_phase {
+            && (if let ::core::option::Option::Some(phase) = self.pre_run_phase {
                 self.helper_resumable_after_run(phase)
             } else {
                 true
@@ -2981,12 +3045,12 @@ impl MeerkatMachineState {
     }
 
     /// Stop deferral only while a run is bound.
-    fn invariant_stop_deferred_only_while_run_bound(&self) -> bool {
+    fn invariant_stop_deferred_only_while_run_bound(&self) -> ::core::primitive::bool {
         !self.runtime_stop_deferred || self.current_run_id.is_some()
     }
 
     /// The runtime binding is all or nothing.
-    fn invariant_runtime_binding_complete(&self) -> bool {
+    fn invariant_runtime_binding_complete(&self) -> ::core::primitive::bool {
         self.active_runtime_id.is_some() == self.active_fence_token.is_some()
             && self.active_runtime_id.is_some()
                 == self.active_runtime_generation.is_some()
@@ -2994,7 +3058,7 @@ impl MeerkatMachineState {
 
     /// Ledger records are well formed (a terminal record never changes again: every ledger transition but
     /// `AcceptInput` requires a live record, and `AcceptInput` a new id).
-    fn invariant_ledger_records_well_formed(&self) -> bool {
+    fn invariant_ledger_records_well_formed(&self) -> ::core::primitive::bool {
         self.input_ledger
             .iter()
             .all(|(_, &record)| self.helper_record_well_formed(record))
@@ -3003,7 +3067,7 @@ impl MeerkatMachineState {
     /// DestroyedShapeInvariant: `Destroyed` is absorbing (the terminal phase) and destroyed sessions hold no
     /// run, no deferred stop, no executor, no registration, no runtime binding and no live input, so nothing
     /// can resurrect them.
-    fn invariant_destroyed_shape(&self) -> bool {
+    fn invariant_destroyed_shape(&self) -> ::core::primitive::bool {
         self.lifecycle_phase != MeerkatMachinePhase::Destroyed
             || self.current_run_id.is_none() && !self.runtime_stop_deferred
                 && !self.executor_attached
@@ -3012,7 +3076,7 @@ impl MeerkatMachineState {
     }
 
     /// VisibleSurfacesMatchAppliedState, clause 1, on the committed state.
-    fn invariant_visible_active_not_behind_staged(&self) -> bool {
+    fn invariant_visible_active_not_behind_staged(&self) -> ::core::primitive::bool {
         self.helper_active_not_behind_staged(
             self.active_visibility_revision,
             self.staged_visibility_revision,
@@ -3022,7 +3086,7 @@ impl MeerkatMachineState {
     /// VisibleSurfacesMatchAppliedState, clause 2, on the committed state.
     fn invariant_visible_equal_revision_requires_equal_active_and_staged_input(
         &self,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         self.helper_equal_revision_requires_equal_active_and_staged_input(
             self.active_visibility_revision,
             self.staged_visibility_revision,
@@ -3034,7 +3098,9 @@ impl MeerkatMachineState {
     }
 
     /// VisibleSurfacesMatchAppliedState, clause 3, on the committed state.
-    fn invariant_visible_active_requested_subset_of_staged_requested(&self) -> bool {
+    fn invariant_visible_active_requested_subset_of_staged_requested(
+        &self,
+    ) -> ::core::primitive::bool {
         self.helper_active_requested_subset_of_staged_requested(
             &self.active_requested_deferred_names,
             &self.staged_requested_deferred_names,
@@ -3042,7 +3108,7 @@ impl MeerkatMachineState {
     }
 
     /// Committed deferred authorities are keyed by requested names only.
-    fn invariant_visible_authorities_for_requested(&self) -> bool {
+    fn invariant_visible_authorities_for_requested(&self) -> ::core::primitive::bool {
         self
             .helper_authorities_for_requested(
                 &self.active_deferred_authorities,
@@ -3056,7 +3122,7 @@ impl MeerkatMachineState {
     }
 
     /// Committed revisions were minted.
-    fn invariant_visible_revisions_minted(&self) -> bool {
+    fn invariant_visible_revisions_minted(&self) -> ::core::primitive::bool {
         self.helper_revision_minted(self.active_visibility_revision)
             && self.helper_revision_minted(self.staged_visibility_revision)
     }
@@ -3081,11 +3147,13 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.registration_phase = undo_1;
             self.session_id = undo;
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("ClaimSession", invariant);
+            return ::meerkat_kernel::reject::invariant("ClaimSession", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ClaimSession",
@@ -3100,10 +3168,10 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_confirm_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let mut undo = None;
+        let mut undo = ::core::option::Option::None;
         let mut effects = MeerkatMachineEffects::new();
         if self.registration_phase == RegistrationPhase::Unregistered {
-            undo = Some(self.registration_phase);
+            undo = ::core::option::Option::Some(self.registration_phase);
             self.registration_phase = RegistrationPhase::Queuing;
             effects
                 .push(MeerkatMachineEffect::RegistrationChanged {
@@ -3111,11 +3179,13 @@ impl MeerkatMachineState {
                     executor_attached: self.executor_attached,
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(old) = undo {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            if let ::core::option::Option::Some(old) = undo {
                 self.registration_phase = old;
             }
-            return ::meerkat_kernel::reject::invariant("ConfirmSession", invariant);
+            return ::meerkat_kernel::reject::invariant("ConfirmSession", k_invariant);
         }
         ::meerkat_kernel::fired("ConfirmSession", source, source, effects)
     }
@@ -3138,13 +3208,15 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.executor_attached = undo_1;
             self.registration_phase = undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorFromIdle",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -3168,12 +3240,14 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.executor_attached = undo_1;
             self.registration_phase = undo;
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorInPlace",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -3190,12 +3264,12 @@ impl MeerkatMachineState {
         &mut self,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let mut undo_1 = None;
+        let mut undo_1 = ::core::option::Option::None;
         self.lifecycle_phase = MeerkatMachinePhase::Idle;
         let undo = self.executor_attached;
         self.executor_attached = false;
         if self.registration_phase == RegistrationPhase::Active {
-            undo_1 = Some(self.registration_phase);
+            undo_1 = ::core::option::Option::Some(self.registration_phase);
             self.registration_phase = RegistrationPhase::Queuing;
         }
         let effect = MeerkatMachineEffect::RegistrationChanged {
@@ -3207,15 +3281,17 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(old) = undo_1 {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 self.registration_phase = old;
             }
             self.executor_attached = undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant(
                 "ExecutorExitedWhileAttached",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -3230,23 +3306,25 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_executor_exited(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let mut undo_1 = None;
+        let mut undo_1 = ::core::option::Option::None;
         let undo = self.executor_attached;
         self.executor_attached = false;
         if self.registration_phase == RegistrationPhase::Active {
-            undo_1 = Some(self.registration_phase);
+            undo_1 = ::core::option::Option::Some(self.registration_phase);
             self.registration_phase = RegistrationPhase::Queuing;
         }
         let effect = MeerkatMachineEffect::RegistrationChanged {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(old) = undo_1 {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 self.registration_phase = old;
             }
             self.executor_attached = undo;
-            return ::meerkat_kernel::reject::invariant("ExecutorExited", invariant);
+            return ::meerkat_kernel::reject::invariant("ExecutorExited", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ExecutorExited",
@@ -3266,11 +3344,13 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.registration_phase = undo;
             return ::meerkat_kernel::reject::invariant(
                 "BeginUnregisterSession",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -3291,9 +3371,11 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.registration_phase = undo;
-            return ::meerkat_kernel::reject::invariant("UnregisterSession", invariant);
+            return ::meerkat_kernel::reject::invariant("UnregisterSession", k_invariant);
         }
         ::meerkat_kernel::fired(
             "UnregisterSession",
@@ -3314,19 +3396,21 @@ impl MeerkatMachineState {
         let source = self.lifecycle_phase;
         let undo = self.active_runtime_id.replace(agent_runtime_id.clone());
         let undo_1 = self.active_fence_token;
-        self.active_fence_token = Some(fence_token);
+        self.active_fence_token = ::core::option::Option::Some(fence_token);
         let undo_2 = self.active_runtime_generation;
-        self.active_runtime_generation = Some(generation);
+        self.active_runtime_generation = ::core::option::Option::Some(generation);
         let effect = MeerkatMachineEffect::RuntimeBindingPrepared {
             agent_runtime_id: agent_runtime_id.clone(),
             fence_token,
             generation,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.active_runtime_generation = undo_2;
             self.active_fence_token = undo_1;
             self.active_runtime_id = undo;
-            return ::meerkat_kernel::reject::invariant("BindRuntime", invariant);
+            return ::meerkat_kernel::reject::invariant("BindRuntime", k_invariant);
         }
         ::meerkat_kernel::fired(
             "BindRuntime",
@@ -3341,10 +3425,12 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_confirm_runtime_binding(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "ConfirmRuntimeBinding",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -3367,9 +3453,11 @@ impl MeerkatMachineState {
             intents: self.silent_intents.clone(),
             apply_to_driver: source != MeerkatMachinePhase::Stopped,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.silent_intents = undo;
-            return ::meerkat_kernel::reject::invariant("SetSilentIntents", invariant);
+            return ::meerkat_kernel::reject::invariant("SetSilentIntents", k_invariant);
         }
         ::meerkat_kernel::fired(
             "SetSilentIntents",
@@ -3396,9 +3484,11 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("StopNow", invariant);
+            return ::meerkat_kernel::reject::invariant("StopNow", k_invariant);
         }
         ::meerkat_kernel::fired(
             "StopNow",
@@ -3421,9 +3511,11 @@ impl MeerkatMachineState {
             reason,
             deferred: self.runtime_stop_deferred,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.runtime_stop_deferred = undo;
-            return ::meerkat_kernel::reject::invariant("DeferStop", invariant);
+            return ::meerkat_kernel::reject::invariant("DeferStop", k_invariant);
         }
         ::meerkat_kernel::fired(
             "DeferStop",
@@ -3437,8 +3529,13 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_stop_already_applied(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("StopAlreadyApplied", invariant);
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            return ::meerkat_kernel::reject::invariant(
+                "StopAlreadyApplied",
+                k_invariant,
+            );
         }
         ::meerkat_kernel::fired(
             "StopAlreadyApplied",
@@ -3464,9 +3561,11 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("RetireNow", invariant);
+            return ::meerkat_kernel::reject::invariant("RetireNow", k_invariant);
         }
         ::meerkat_kernel::fired(
             "RetireNow",
@@ -3484,7 +3583,7 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         let undo = self.pre_run_phase;
-        self.pre_run_phase = Some(MeerkatMachinePhase::Retired);
+        self.pre_run_phase = ::core::option::Option::Some(MeerkatMachinePhase::Retired);
         let effect = MeerkatMachineEffect::SessionRetiredObserved {
             session_id,
         };
@@ -3493,9 +3592,11 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.pre_run_phase = undo;
-            return ::meerkat_kernel::reject::invariant("RetireAfterRun", invariant);
+            return ::meerkat_kernel::reject::invariant("RetireAfterRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "RetireAfterRun",
@@ -3520,9 +3621,11 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("Reset", invariant);
+            return ::meerkat_kernel::reject::invariant("Reset", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Reset",
@@ -3547,9 +3650,11 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("Recycle", invariant);
+            return ::meerkat_kernel::reject::invariant("Recycle", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Recycle",
@@ -3568,7 +3673,7 @@ impl MeerkatMachineState {
         let source = self.lifecycle_phase;
         let mut effects = MeerkatMachineEffects::new();
         self.lifecycle_phase = MeerkatMachinePhase::Destroyed;
-        if let Some(run_id) = &self.current_run_id {
+        if let ::core::option::Option::Some(run_id) = &self.current_run_id {
             effects
                 .push(MeerkatMachineEffect::RunFinished {
                     run_id: run_id.clone(),
@@ -3578,7 +3683,7 @@ impl MeerkatMachineState {
         }
         let undo = self.current_run_id.take();
         let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = None;
+        self.pre_run_phase = ::core::option::Option::None;
         let undo_2 = self.runtime_stop_deferred;
         self.runtime_stop_deferred = false;
         let undo_3 = self.executor_attached;
@@ -3587,9 +3692,9 @@ impl MeerkatMachineState {
         self.registration_phase = RegistrationPhase::Unregistered;
         let undo_5 = self.active_runtime_id.take();
         let undo_6 = self.active_fence_token;
-        self.active_fence_token = None;
+        self.active_fence_token = ::core::option::Option::None;
         let undo_7 = self.active_runtime_generation;
-        self.active_runtime_generation = None;
+        self.active_runtime_generation = ::core::option::Option::None;
         effects
             .push(MeerkatMachineEffect::SessionDestroyedObserved {
                 session_id,
@@ -3605,7 +3710,9 @@ impl MeerkatMachineState {
                 current_run_id: self.current_run_id.clone(),
                 pre_run_phase: self.pre_run_phase,
             });
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.active_runtime_generation = undo_7;
             self.active_fence_token = undo_6;
             self.active_runtime_id = undo_5;
@@ -3615,7 +3722,7 @@ impl MeerkatMachineState {
             self.pre_run_phase = undo_1;
             self.current_run_id = undo;
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("Destroy", invariant);
+            return ::meerkat_kernel::reject::invariant("Destroy", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Destroy",
@@ -3632,7 +3739,7 @@ impl MeerkatMachineState {
         self.lifecycle_phase = MeerkatMachinePhase::Running;
         let undo = self.current_run_id.replace(run_id.clone());
         let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = Some(source);
+        self.pre_run_phase = ::core::option::Option::Some(source);
         let effect = MeerkatMachineEffect::RunStarted {
             run_id: run_id.clone(),
             resumes_to: source,
@@ -3642,11 +3749,13 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.pre_run_phase = undo_1;
             self.current_run_id = undo;
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("BeginRun", invariant);
+            return ::meerkat_kernel::reject::invariant("BeginRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "BeginRun",
@@ -3669,7 +3778,7 @@ impl MeerkatMachineState {
         self.lifecycle_phase = target;
         let undo = self.current_run_id.take();
         let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = None;
+        self.pre_run_phase = ::core::option::Option::None;
         let undo_2 = self.runtime_stop_deferred;
         self.runtime_stop_deferred = false;
         let effect = MeerkatMachineEffect::RunFinished {
@@ -3682,12 +3791,14 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.runtime_stop_deferred = undo_2;
             self.pre_run_phase = undo_1;
             self.current_run_id = undo;
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("FinishRun", invariant);
+            return ::meerkat_kernel::reject::invariant("FinishRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "FinishRun",
@@ -3704,8 +3815,13 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("InterruptCurrentRun", invariant);
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            return ::meerkat_kernel::reject::invariant(
+                "InterruptCurrentRun",
+                k_invariant,
+            );
         }
         ::meerkat_kernel::fired(
             "InterruptCurrentRun",
@@ -3722,10 +3838,12 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "SupervisorInterruptsRun",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -3742,10 +3860,12 @@ impl MeerkatMachineState {
         &mut self,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "SupervisorInterruptWithoutRun",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -3771,16 +3891,18 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("AcceptInput", invariant);
+            return ::meerkat_kernel::reject::invariant("AcceptInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AcceptInput",
@@ -3804,16 +3926,18 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("QueueInput", invariant);
+            return ::meerkat_kernel::reject::invariant("QueueInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "QueueInput",
@@ -3831,8 +3955,10 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         let record: InputRecord = match self.helper_restaged(&input_id) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("StageInput"),
+            ::core::option::Option::Some(k_value) => k_value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("StageInput");
+            }
         };
         let key = input_id.clone();
         let undo = (self.input_ledger.insert(key.clone(), record), key);
@@ -3840,16 +3966,18 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("StageInput", invariant);
+            return ::meerkat_kernel::reject::invariant("StageInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "StageInput",
@@ -3864,7 +3992,7 @@ impl MeerkatMachineState {
     fn fire_apply_input(
         &mut self,
         input_id: InputId,
-        awaits_commit: bool,
+        awaits_commit: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         let phase: InputPhase = if awaits_commit {
@@ -3879,16 +4007,18 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("ApplyInput", invariant);
+            return ::meerkat_kernel::reject::invariant("ApplyInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ApplyInput",
@@ -3912,16 +4042,18 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("ConsumeInput", invariant);
+            return ::meerkat_kernel::reject::invariant("ConsumeInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ConsumeInput",
@@ -3946,16 +4078,18 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("SupersedeInput", invariant);
+            return ::meerkat_kernel::reject::invariant("SupersedeInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "SupersedeInput",
@@ -3979,16 +4113,18 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("CoalesceInput", invariant);
+            return ::meerkat_kernel::reject::invariant("CoalesceInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CoalesceInput",
@@ -4013,16 +4149,18 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             match undo {
-                (Some(previous), key) => {
+                (::core::option::Option::Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.input_ledger.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("AbandonInput", invariant);
+            return ::meerkat_kernel::reject::invariant("AbandonInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AbandonInput",
@@ -4045,14 +4183,18 @@ impl MeerkatMachineState {
             .next_staged_visibility_revision
             .checked_add(1)
         {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("StageVisibilityFilter"),
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("StageVisibilityFilter");
+            }
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.next_staged_visibility_revision = undo;
             return ::meerkat_kernel::reject::invariant(
                 "StageVisibilityFilter",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4076,14 +4218,18 @@ impl MeerkatMachineState {
             .next_staged_visibility_revision
             .checked_add(1)
         {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("RequestDeferredTools"),
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("RequestDeferredTools");
+            }
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.next_staged_visibility_revision = undo;
             return ::meerkat_kernel::reject::invariant(
                 "RequestDeferredTools",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4116,8 +4262,8 @@ impl MeerkatMachineState {
             ::std::string::String,
             ToolVisibilityWitness,
         >,
-        active_visibility_revision: u64,
-        staged_visibility_revision: u64,
+        active_visibility_revision: ::core::primitive::u64,
+        staged_visibility_revision: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         let undo = ::std::mem::replace(&mut self.active_filter, active_filter);
@@ -4146,7 +4292,9 @@ impl MeerkatMachineState {
             active_visibility_revision: self.active_visibility_revision,
             staged_visibility_revision: self.staged_visibility_revision,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.staged_visibility_revision = undo_7;
             self.active_visibility_revision = undo_6;
             self.staged_deferred_authorities = undo_5;
@@ -4157,7 +4305,7 @@ impl MeerkatMachineState {
             self.active_filter = undo;
             return ::meerkat_kernel::reject::invariant(
                 "PublishCommittedVisibleSet",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4183,10 +4331,12 @@ impl MeerkatMachineState {
             prepare_admission: self.helper_prepare_admission_of(state),
             ingress_admission: self.helper_ingress_admission_of(state),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "ClassifyRuntimeLifecycleState",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4208,10 +4358,12 @@ impl MeerkatMachineState {
             state,
             durable_state: self.helper_durable_state_of(state),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "ClassifyRuntimeLifecycleDurability",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4227,7 +4379,7 @@ impl MeerkatMachineState {
     fn fire_classify_runtime_loop_queue_admission(
         &mut self,
         state: MeerkatMachinePhase,
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::RuntimeLoopQueueAdmissionClassified {
@@ -4236,10 +4388,12 @@ impl MeerkatMachineState {
             queue_admission: self.helper_loop_queue_admission(state, current_run_bound),
             run_binding: self.helper_loop_run_binding(state, current_run_bound),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "ClassifyRuntimeLoopQueueAdmission",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4259,10 +4413,10 @@ impl MeerkatMachineState {
         dsl_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
         control_phase: MeerkatMachinePhase,
         control_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
-        has_runtime_persistence: bool,
+        has_runtime_persistence: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let publish_control: bool = self
+        let publish_control: ::core::primitive::bool = self
             .helper_control_takes_precedence(
                 dsl_phase,
                 control_phase,
@@ -4284,10 +4438,12 @@ impl MeerkatMachineState {
             visible_phase: self
                 .helper_visible_phase_of(selected_raw_phase, selected_pre_run_phase),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "ResolveVisibleRuntimePhase",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4310,10 +4466,12 @@ impl MeerkatMachineState {
             input_id,
             phase: self.helper_public_lifecycle_of(phase),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "ResolveInputPublicLifecycle",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4338,10 +4496,12 @@ impl MeerkatMachineState {
             terminal_outcome: self
                 .helper_public_terminal_outcome_of(phase, abandon_reason),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "ResolveInputPublicTerminalOutcome",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4365,10 +4525,12 @@ impl MeerkatMachineState {
             input_id,
             terminal: self.helper_behaviorally_terminal(phase, terminal_kind),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "ClassifyInputTerminality",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4391,10 +4553,12 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::StoredInputStateSeedAuthorized {
             input_id,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             return ::meerkat_kernel::reject::invariant(
                 "AuthorizeStoredInputStateSeed",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(

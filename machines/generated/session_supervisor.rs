@@ -19,7 +19,7 @@ impl SessionSupervisorPhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             SessionSupervisorPhase::Supervising => "Supervising",
             SessionSupervisorPhase::Closed => "Closed",
@@ -27,7 +27,7 @@ impl SessionSupervisorPhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, SessionSupervisorPhase::Closed)
     }
 }
@@ -99,7 +99,7 @@ pub enum SessionSupervisorInput {
 
 impl SessionSupervisorInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             SessionSupervisorInput::AdmitMember { .. } => "AdmitMember",
             SessionSupervisorInput::InterruptMember { .. } => "InterruptMember",
@@ -108,12 +108,12 @@ impl SessionSupervisorInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -136,7 +136,7 @@ pub enum SessionSupervisorSignal {
 
 impl SessionSupervisorSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             SessionSupervisorSignal::MemberRetired { .. } => "MemberRetired",
             SessionSupervisorSignal::MemberDestroyed { .. } => "MemberDestroyed",
@@ -162,7 +162,7 @@ pub enum SessionSupervisorEffect {
 
 impl SessionSupervisorEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             SessionSupervisorEffect::MemberInterruptRequested { .. } => {
                 "MemberInterruptRequested"
@@ -237,23 +237,35 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
     type Effect = SessionSupervisorEffect;
     type Effects = SessionSupervisorEffects;
     type GuardRejections = SessionSupervisorGuardRejections;
-    const MACHINE: &'static str = "SessionSupervisor";
-    const PHASES: &'static [SessionSupervisorPhase] = &SessionSupervisorPhase::ALL;
-    const INPUTS: &'static [&'static str] = &["AdmitMember", "InterruptMember", "Close"];
-    const SIGNALS: &'static [&'static str] = &["MemberRetired", "MemberDestroyed"];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "SessionSupervisor";
+    const PHASES: &'static [SessionSupervisorPhase] = &[
+        SessionSupervisorPhase::Supervising,
+        SessionSupervisorPhase::Closed,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
+        "AdmitMember",
+        "InterruptMember",
+        "Close",
+    ];
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &[
+        "MemberRetired",
+        "MemberDestroyed",
+    ];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "AdmitMember",
         "InterruptMember",
         "MemberRetired",
         "MemberDestroyed",
         "Close",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "!members.contains(session_id)",
         "members.contains(session_id)",
         "members.is_empty()",
     ];
-    const INVARIANTS: &'static [&'static str] = &["retired_members_are_members"];
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
+        "retired_members_are_members",
+    ];
 
     fn initial() -> Self {
         SessionSupervisorState::initial()
@@ -378,11 +390,13 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_retired_members_are_members() {
-            return Some("retired_members_are_members");
+            return ::core::option::Option::Some("retired_members_are_members");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -398,7 +412,7 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
 )]
 impl SessionSupervisorState {
     /// Invariant `retired_members_are_members`.
-    fn invariant_retired_members_are_members(&self) -> bool {
+    fn invariant_retired_members_are_members(&self) -> ::core::primitive::bool {
         self.retired.is_subset(&self.members)
     }
 
@@ -411,11 +425,13 @@ impl SessionSupervisorState {
         let source = self.phase;
         let value = session_id;
         let undo = self.members.insert(value.clone()).then_some(value);
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(value) = undo {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            if let ::core::option::Option::Some(value) = undo {
                 self.members.remove(&value);
             }
-            return ::meerkat_kernel::reject::invariant("AdmitMember", invariant);
+            return ::meerkat_kernel::reject::invariant("AdmitMember", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AdmitMember",
@@ -435,8 +451,10 @@ impl SessionSupervisorState {
         let effect = SessionSupervisorEffect::MemberInterruptRequested {
             session_id,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("InterruptMember", invariant);
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            return ::meerkat_kernel::reject::invariant("InterruptMember", k_invariant);
         }
         ::meerkat_kernel::fired(
             "InterruptMember",
@@ -455,11 +473,13 @@ impl SessionSupervisorState {
         let source = self.phase;
         let value = session_id;
         let undo = self.retired.insert(value.clone()).then_some(value);
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(value) = undo {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            if let ::core::option::Option::Some(value) = undo {
                 self.retired.remove(&value);
             }
-            return ::meerkat_kernel::reject::invariant("MemberRetired", invariant);
+            return ::meerkat_kernel::reject::invariant("MemberRetired", k_invariant);
         }
         ::meerkat_kernel::fired(
             "MemberRetired",
@@ -481,14 +501,16 @@ impl SessionSupervisorState {
         let effect = SessionSupervisorEffect::MemberRemoved {
             session_id: session_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(value) = undo_1 {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            if let ::core::option::Option::Some(value) = undo_1 {
                 self.retired.insert(value);
             }
-            if let Some(value) = undo {
+            if let ::core::option::Option::Some(value) = undo {
                 self.members.insert(value);
             }
-            return ::meerkat_kernel::reject::invariant("MemberDestroyed", invariant);
+            return ::meerkat_kernel::reject::invariant("MemberDestroyed", k_invariant);
         }
         ::meerkat_kernel::fired(
             "MemberDestroyed",
@@ -503,9 +525,11 @@ impl SessionSupervisorState {
     fn fire_close(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = SessionSupervisorPhase::Closed;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Close", invariant);
+            return ::meerkat_kernel::reject::invariant("Close", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Close",

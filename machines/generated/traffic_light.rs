@@ -25,7 +25,7 @@ impl TrafficLightPhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             TrafficLightPhase::Red => "Red",
             TrafficLightPhase::Green => "Green",
@@ -35,7 +35,7 @@ impl TrafficLightPhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, TrafficLightPhase::Off)
     }
 }
@@ -65,11 +65,11 @@ pub struct TrafficLightState {
     /// The current phase (`phase`).
     pub phase: TrafficLightPhase,
     /// Full red-green-amber cycles completed.
-    pub cycles: u64,
+    pub cycles: ::core::primitive::u64,
     /// A pedestrian pressed the button during this green phase.
-    pub requested: bool,
+    pub requested: ::core::primitive::bool,
     /// Ticks spent in the current phase.
-    pub ticks: u64,
+    pub ticks: ::core::primitive::u64,
 }
 
 impl TrafficLightState {
@@ -107,7 +107,7 @@ pub enum TrafficLightInput {
 
 impl TrafficLightInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             TrafficLightInput::Tick => "Tick",
             TrafficLightInput::PressButton => "PressButton",
@@ -116,12 +116,12 @@ impl TrafficLightInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -133,7 +133,7 @@ pub enum TrafficLightSignal {}
 
 impl TrafficLightSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match *self {}
     }
 }
@@ -152,15 +152,15 @@ pub enum TrafficLightEffect {
         /// Payload field `phase`.
         phase: TrafficLightPhase,
         /// Payload field `cycles`.
-        cycles: u64,
+        cycles: ::core::primitive::u64,
         /// Payload field `requested`.
-        requested: bool,
+        requested: ::core::primitive::bool,
     },
 }
 
 impl TrafficLightEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             TrafficLightEffect::Show { .. } => "Show",
             TrafficLightEffect::Projected { .. } => "Projected",
@@ -232,11 +232,20 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
     type Effect = TrafficLightEffect;
     type Effects = TrafficLightEffects;
     type GuardRejections = TrafficLightGuardRejections;
-    const MACHINE: &'static str = "TrafficLight";
-    const PHASES: &'static [TrafficLightPhase] = &TrafficLightPhase::ALL;
-    const INPUTS: &'static [&'static str] = &["Tick", "PressButton", "SwitchOff"];
-    const SIGNALS: &'static [&'static str] = &[];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "TrafficLight";
+    const PHASES: &'static [TrafficLightPhase] = &[
+        TrafficLightPhase::Red,
+        TrafficLightPhase::Green,
+        TrafficLightPhase::Amber,
+        TrafficLightPhase::Off,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
+        "Tick",
+        "PressButton",
+        "SwitchOff",
+    ];
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &[];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "ChangeToGreen",
         "WaitOnRed",
         "ChangeToAmber",
@@ -246,13 +255,13 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
         "PressButton",
         "SwitchOff",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "ticks >= 3",
         "green_elapsed",
         "ticks >= 1",
         "!requested",
     ];
-    const INVARIANTS: &'static [&'static str] = &[
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
         "request_only_when_green",
         "off_is_dark",
     ];
@@ -280,8 +289,8 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
                     }
                     TrafficLightPhase::Green => {
                         let holds = match self.guard_green_elapsed() {
-                            Some(value) => value,
-                            None => {
+                            ::core::option::Option::Some(k_value) => k_value,
+                            ::core::option::Option::None => {
                                 return ::meerkat_kernel::reject::overflow("ChangeToAmber");
                             }
                         };
@@ -342,14 +351,16 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
         match signal {}
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_request_only_when_green() {
-            return Some("request_only_when_green");
+            return ::core::option::Option::Some("request_only_when_green");
         }
         if !self.invariant_off_is_dark() {
-            return Some("off_is_dark");
+            return ::core::option::Option::Some("off_is_dark");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -367,24 +378,26 @@ impl TrafficLightState {
     /// Green lasts five ticks, or two once a pedestrian has asked to cross.
     fn helper_green_done(
         &self,
-        ticks: u64,
-        requested: bool,
-    ) -> ::std::option::Option<bool> {
-        Some(ticks.checked_add(1)? >= (if requested { 2 } else { 5 }))
+        ticks: ::core::primitive::u64,
+        requested: ::core::primitive::bool,
+    ) -> ::std::option::Option<::core::primitive::bool> {
+        ::core::option::Option::Some(
+            ticks.checked_add(1)? >= (if requested { 2 } else { 5 }),
+        )
     }
 
     /// Guard `green_elapsed`.
-    fn guard_green_elapsed(&self) -> ::std::option::Option<bool> {
+    fn guard_green_elapsed(&self) -> ::std::option::Option<::core::primitive::bool> {
         self.helper_green_done(self.ticks, self.requested)
     }
 
     /// A request only makes sense while cars have green.
-    fn invariant_request_only_when_green(&self) -> bool {
+    fn invariant_request_only_when_green(&self) -> ::core::primitive::bool {
         !self.requested || self.phase == TrafficLightPhase::Green
     }
 
     /// Invariant `off_is_dark`.
-    fn invariant_off_is_dark(&self) -> bool {
+    fn invariant_off_is_dark(&self) -> ::core::primitive::bool {
         self.phase != TrafficLightPhase::Off || self.ticks == 0
     }
 
@@ -403,10 +416,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.ticks = undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("ChangeToGreen", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToGreen", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToGreen",
@@ -422,12 +437,16 @@ impl TrafficLightState {
         let source = self.phase;
         let undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnRed"),
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnRed");
+            }
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.ticks = undo;
-            return ::meerkat_kernel::reject::invariant("WaitOnRed", invariant);
+            return ::meerkat_kernel::reject::invariant("WaitOnRed", k_invariant);
         }
         ::meerkat_kernel::fired("WaitOnRed", source, source, TrafficLightEffects::E0([]))
     }
@@ -449,11 +468,13 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.requested = undo_1;
             self.ticks = undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("ChangeToAmber", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToAmber", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToAmber",
@@ -469,12 +490,16 @@ impl TrafficLightState {
         let source = self.phase;
         let undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnGreen"),
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnGreen");
+            }
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.ticks = undo;
-            return ::meerkat_kernel::reject::invariant("WaitOnGreen", invariant);
+            return ::meerkat_kernel::reject::invariant("WaitOnGreen", k_invariant);
         }
         ::meerkat_kernel::fired(
             "WaitOnGreen",
@@ -493,8 +518,8 @@ impl TrafficLightState {
         self.ticks = 0;
         let undo_1 = self.cycles;
         self.cycles = match self.cycles.checked_add(1) {
-            Some(value) => value,
-            None => {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
                 self.ticks = undo;
                 self.phase = source;
                 return ::meerkat_kernel::reject::overflow("ChangeToRed");
@@ -508,11 +533,13 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.cycles = undo_1;
             self.ticks = undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("ChangeToRed", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToRed", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToRed",
@@ -528,12 +555,16 @@ impl TrafficLightState {
         let source = self.phase;
         let undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnAmber"),
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnAmber");
+            }
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.ticks = undo;
-            return ::meerkat_kernel::reject::invariant("WaitOnAmber", invariant);
+            return ::meerkat_kernel::reject::invariant("WaitOnAmber", k_invariant);
         }
         ::meerkat_kernel::fired(
             "WaitOnAmber",
@@ -554,9 +585,11 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.requested = undo;
-            return ::meerkat_kernel::reject::invariant("PressButton", invariant);
+            return ::meerkat_kernel::reject::invariant("PressButton", k_invariant);
         }
         ::meerkat_kernel::fired(
             "PressButton",
@@ -580,11 +613,13 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.requested = undo_1;
             self.ticks = undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("SwitchOff", invariant);
+            return ::meerkat_kernel::reject::invariant("SwitchOff", k_invariant);
         }
         ::meerkat_kernel::fired(
             "SwitchOff",

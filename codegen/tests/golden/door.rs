@@ -22,7 +22,7 @@ impl DoorPhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             DoorPhase::Closed => "Closed",
             DoorPhase::Open => "Open",
@@ -31,7 +31,7 @@ impl DoorPhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, DoorPhase::Removed)
     }
 }
@@ -49,9 +49,9 @@ pub struct DoorState {
     /// The current phase (`phase`).
     pub phase: DoorPhase,
     /// Times the door was opened.
-    pub openings: u64,
+    pub openings: ::core::primitive::u64,
     /// State field `locked`.
-    pub locked: bool,
+    pub locked: ::core::primitive::bool,
 }
 
 impl DoorState {
@@ -87,7 +87,7 @@ pub enum DoorInput {
 
 impl DoorInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             DoorInput::Push => "Push",
             DoorInput::Pull => "Pull",
@@ -97,12 +97,12 @@ impl DoorInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -114,7 +114,7 @@ pub enum DoorSignal {}
 
 impl DoorSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match *self {}
     }
 }
@@ -128,13 +128,13 @@ pub enum DoorEffect {
         /// Payload field `phase`.
         phase: DoorPhase,
         /// Payload field `openings`.
-        openings: u64,
+        openings: ::core::primitive::u64,
     },
 }
 
 impl DoorEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             DoorEffect::Moved { .. } => "Moved",
         }
@@ -198,19 +198,28 @@ impl ::meerkat_kernel::Kernel for DoorState {
     type Effect = DoorEffect;
     type Effects = DoorEffects;
     type GuardRejections = DoorGuardRejections;
-    const MACHINE: &'static str = "Door";
-    const PHASES: &'static [DoorPhase] = &DoorPhase::ALL;
-    const INPUTS: &'static [&'static str] = &["Push", "Pull", "Lock", "Remove"];
-    const SIGNALS: &'static [&'static str] = &[];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "Door";
+    const PHASES: &'static [DoorPhase] = &[
+        DoorPhase::Closed,
+        DoorPhase::Open,
+        DoorPhase::Removed,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
+        "Push",
+        "Pull",
+        "Lock",
+        "Remove",
+    ];
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &[];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "Opened",
         "Rattled",
         "Pull",
         "Lock",
         "Remove",
     ];
-    const GUARDS: &'static [&'static str] = &["!locked"];
-    const INVARIANTS: &'static [&'static str] = &["open_is_unlocked"];
+    const GUARDS: &'static [&'static ::core::primitive::str] = &["!locked"];
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &["open_is_unlocked"];
 
     fn initial() -> Self {
         DoorState::initial()
@@ -281,11 +290,13 @@ impl ::meerkat_kernel::Kernel for DoorState {
         match signal {}
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_open_is_unlocked() {
-            return Some("open_is_unlocked");
+            return ::core::option::Option::Some("open_is_unlocked");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -301,7 +312,7 @@ impl ::meerkat_kernel::Kernel for DoorState {
 )]
 impl DoorState {
     /// Invariant `open_is_unlocked`.
-    fn invariant_open_is_unlocked(&self) -> bool {
+    fn invariant_open_is_unlocked(&self) -> ::core::primitive::bool {
         self.phase != DoorPhase::Open || !self.locked
     }
 
@@ -312,8 +323,8 @@ impl DoorState {
         self.phase = DoorPhase::Open;
         let undo = self.openings;
         self.openings = match self.openings.checked_add(1) {
-            Some(value) => value,
-            None => {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
                 self.phase = source;
                 return ::meerkat_kernel::reject::overflow("Opened");
             }
@@ -322,10 +333,12 @@ impl DoorState {
             phase: self.phase,
             openings: self.openings,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.openings = undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Opened", invariant);
+            return ::meerkat_kernel::reject::invariant("Opened", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Opened",
@@ -339,8 +352,10 @@ impl DoorState {
     #[inline]
     fn fire_rattled(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("Rattled", invariant);
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
+            return ::meerkat_kernel::reject::invariant("Rattled", k_invariant);
         }
         ::meerkat_kernel::fired("Rattled", source, source, DoorEffects::E0([]))
     }
@@ -354,9 +369,11 @@ impl DoorState {
             phase: self.phase,
             openings: self.openings,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Pull", invariant);
+            return ::meerkat_kernel::reject::invariant("Pull", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Pull",
@@ -372,9 +389,11 @@ impl DoorState {
         let source = self.phase;
         let undo = self.locked;
         self.locked = true;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.locked = undo;
-            return ::meerkat_kernel::reject::invariant("Lock", invariant);
+            return ::meerkat_kernel::reject::invariant("Lock", k_invariant);
         }
         ::meerkat_kernel::fired("Lock", source, source, DoorEffects::E0([]))
     }
@@ -384,9 +403,11 @@ impl DoorState {
     fn fire_remove(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = DoorPhase::Removed;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        ) {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Remove", invariant);
+            return ::meerkat_kernel::reject::invariant("Remove", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Remove",
