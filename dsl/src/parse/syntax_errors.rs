@@ -352,6 +352,8 @@ fn normalise_expected(expected: &mut Vec<String>) {
         "`fn`",
         "`guard`",
         "`invariant`",
+        "`property`",
+        "`reachable`",
         "`transition`",
         "`on`",
         "`model`",
