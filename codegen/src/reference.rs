@@ -2,7 +2,7 @@
 //! spec.
 //!
 //! The page lists, in this order: the machine's docs, its diagram (a ```` ```mermaid ```` block), phases, state
-//! fields, declared types, inputs, signals, effects, helpers, guards, invariants, the transition table with
+//! fields, declared types, inputs, signals, effects, helpers, guards, invariants, properties, the transition table with
 //! each transition's body, the (phase, trigger) pairs with no transition, and the model-checking bounds.
 //! Every expression is printed in spec syntax by [`meerkat_dsl::print`]. Sections with nothing to show are left
 //! out. The page is deterministic and has no header: [`crate::artifacts`] adds the "do not edit" comment.
@@ -324,6 +324,30 @@ fn conditions(page: &mut Page, machine: &Machine) {
             })
             .collect();
         page.table(&["Invariant", "Condition", "Description"], &rows);
+    }
+    if !machine.properties.is_empty() {
+        page.heading("Properties");
+        page.paragraph(
+            "Checked by `cargo xtask verify`, never enforced: the machine accepts the same inputs with or without \
+             them. A `property` must hold in every reachable state; a `reachable` goal in at least one.",
+        );
+        let rows: Vec<Vec<String>> = machine
+            .properties
+            .iter()
+            .map(|p| {
+                let kind = match p.kind {
+                    meerkat_dsl::ast::PropertyKind::Always => "property",
+                    meerkat_dsl::ast::PropertyKind::Reachable => "reachable",
+                };
+                vec![
+                    code(&p.name),
+                    kind.to_string(),
+                    code(&print::expr(Scope::property(machine, p), &p.expr)),
+                    cell(p.docs.as_ref()),
+                ]
+            })
+            .collect();
+        page.table(&["Property", "Kind", "Condition", "Description"], &rows);
     }
 }
 

@@ -84,3 +84,28 @@ fn golden_kernels_run() {
     assert_eq!(error, VaultTransitionError::ArithmeticOverflow { transition: "Put" });
     assert_eq!(vault.state(), &before, "every write of the failed deposit is undone");
 }
+
+/// Properties are the model checker's, never the kernel's: a machine generates the same kernel, byte for byte,
+/// with or without its `property` and `reachable` declarations.
+#[test]
+fn properties_leave_the_kernel_unchanged() {
+    let base = "machine Jug {
+        phases { initial Pouring }
+        state { gallons: u64 = 0 }
+        input Fill
+        input Empty
+        on Fill from Pouring -> stay when gallons < 5 { gallons += 1 }
+        on Empty from Pouring -> stay { gallons = 0 }
+        invariant within_capacity = gallons <= 5
+        PROPERTIES
+    }";
+    let kernel = |properties: &str| {
+        let text = base.replace("PROPERTIES", properties);
+        let package = meerkat_dsl::check_source("jug.machine", &text)
+            .unwrap_or_else(|e| panic!("the spec does not check:\n{}", e.render(Default::default())));
+        generate_rust(&package.machines[0], &RustOptions::default())
+    };
+    let with = kernel("property never_three = gallons != 3\n reachable full = gallons == 5");
+    assert!(!with.contains("never_three") && !with.contains("full"), "a property reached the kernel:\n{with}");
+    assert_eq!(with, kernel(""));
+}

@@ -76,6 +76,8 @@ pub enum MachineItem {
     Guard(GuardDecl),
     /// `invariant name = expr`
     Invariant(InvariantDecl),
+    /// `property name = expr` or `reachable name = expr`
+    Property(PropertyDecl),
     /// `[transition Name] on Trigger from Sources -> Target [when ... | otherwise] [{ body }]`
     Transition(TransitionDecl),
     /// `model { depth = N; domain T = [...] }`
@@ -284,6 +286,31 @@ pub struct InvariantDecl {
     pub expr: Expr,
     /// The whole declaration.
     pub span: Span,
+}
+
+/// `property name = expr` (must hold in every reachable state) or `reachable name = expr` (must hold in at
+/// least one): checked by the model checker, never enforced by the machine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PropertyDecl {
+    /// Doc comment.
+    pub docs: Docs,
+    /// Which of the two it is.
+    pub kind: PropertyKind,
+    /// Property name.
+    pub name: Ident,
+    /// The condition, over the state.
+    pub expr: Expr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// What a property claims about the reachable states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PropertyKind {
+    /// `property`: the condition holds in every reachable state.
+    Always,
+    /// `reachable`: the condition holds in at least one reachable state.
+    Reachable,
 }
 
 /// A transition declaration.
@@ -736,6 +763,13 @@ pub enum ModelItem {
         field: Option<Ident>,
         /// The values.
         values: DomainValues,
+        /// The whole setting.
+        span: Span,
+    },
+    /// `unfired = [Name, ...]`: transitions expected never to fire within the bounds.
+    Unfired {
+        /// The transition names.
+        names: Vec<Ident>,
         /// The whole setting.
         span: Span,
     },

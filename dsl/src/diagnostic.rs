@@ -99,12 +99,14 @@ codes! {
     InvalidDomain = "E0401", Error, "a model domain names an unknown target or has no values";
     RouteMismatch = "E0402", Error, "a route maps an effect to a message it cannot produce";
     DuplicateModelSetting = "E0403", Error, "a model setting is written twice";
+    UnknownUnfired = "E0404", Error, "a model `unfired` entry names no transition of the machine";
 
     UnreachablePhase = "W0001", Warning, "no sequence of transitions reaches a phase";
     DeadTransition = "W0002", Warning, "a transition can never fire";
     Unused = "W0003", Warning, "a declaration is never used";
     PossibleOverlap = "W0004", Warning, "the checker cannot prove two competing transitions' guards disjoint";
     PointlessOtherwise = "W0005", Warning, "an `otherwise` transition has no competitor";
+    EnforcedProperty = "W0006", Warning, "a property repeats an invariant, which the machine enforces, so it cannot fail";
 }
 
 impl fmt::Display for Code {
@@ -338,6 +340,74 @@ pub fn render(diagnostic: &Diagnostic, sources: &[Source], options: RenderOption
         out.push('\n');
     }
     out
+}
+
+/// Renders a model checker's finding about a declaration (a violated property, an unreached goal): an error
+/// headline without a code (the text is valid; the reachable states are what is wrong), the declaration's
+/// snippet with `label`. Rendered by miette like every diagnostic; the caller prints the trace below it.
+pub fn render_finding(source: &Source, span: Span, headline: &str, label: &str, options: RenderOptions) -> String {
+    let (line_start, line_end) = line_around(&source.text, span.start);
+    if line_end - line_start > MAX_SNIPPET_LINE {
+        // Too long a line to draw (miette cannot label past column 65,535): the one-line form keeps the location.
+        let (line, col) = source.line_col(span.start);
+        return format!("{}:{line}:{col}: error: {headline}\n", source.name);
+    }
+    let finding = Finding { headline, label, span, named: NamedText { source, window: None } };
+    let theme =
+        if options.colour { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false)
+        .with_context_lines(0);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &finding).is_err() {
+        let (line, col) = source.line_col(span.start);
+        out = format!("{}:{line}:{col}: error: {headline}\n", source.name);
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Adapter that presents a model checker's finding to miette.
+struct Finding<'a> {
+    headline: &'a str,
+    label: &'a str,
+    span: Span,
+    named: NamedText<'a>,
+}
+
+impl fmt::Debug for Finding<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.headline)
+    }
+}
+
+impl fmt::Display for Finding<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.headline)
+    }
+}
+
+impl std::error::Error for Finding<'_> {}
+
+impl miette::Diagnostic for Finding<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Error)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.named)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let len = self.named.source.text.len();
+        let start = self.span.start.min(len);
+        let end = self.span.end.clamp(start, len);
+        let label = (!self.label.is_empty()).then(|| self.label.to_string());
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new_primary_with_span(label, (start, end - start)))))
+    }
 }
 
 /// The byte range `start..end` of the line around `offset` (without its line break).

@@ -88,6 +88,8 @@ id_type! {
     GuardId;
     /// An invariant: an index into [`Machine::invariants`].
     InvariantId;
+    /// A checked property: an index into [`Machine::properties`].
+    PropertyId;
     /// A transition: an index into [`Machine::transitions`].
     TransitionId;
     /// A local binding: an index into the owning body's `locals`.
@@ -158,6 +160,9 @@ pub struct Machine {
     pub guards: Vec<Guard>,
     /// Invariants in declaration order.
     pub invariants: Vec<Invariant>,
+    /// Properties (`property` and `reachable`) in declaration order: checked by the model checker, never
+    /// enforced, so the interpreter and the generated kernel ignore them.
+    pub properties: Vec<Property>,
     /// Transitions in declaration order.
     pub transitions: Vec<Transition>,
     /// Model-checking bounds.
@@ -420,6 +425,24 @@ pub struct Invariant {
     pub name: String,
     /// Doc comment.
     pub docs: Option<String>,
+    /// The condition, over state fields, the phase and helpers.
+    pub expr: Expr,
+    /// Locals of the condition.
+    pub locals: Vec<Local>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A property the model checker checks and the machine never enforces: `property` must hold in every
+/// reachable state, `reachable` in at least one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Property {
+    /// Property name.
+    pub name: String,
+    /// Doc comment.
+    pub docs: Option<String>,
+    /// What it claims.
+    pub kind: crate::ast::PropertyKind,
     /// The condition, over state fields, the phase and helpers.
     pub expr: Expr,
     /// Locals of the condition.
@@ -840,6 +863,9 @@ pub struct Model {
     pub depth: Option<u64>,
     /// Finite value domains for types and payload fields.
     pub domains: Vec<Domain>,
+    /// Transitions expected never to fire within the bounds (`unfired = [...]`), with where each is named: the
+    /// coverage gate does not report them, and reports them if they fire after all.
+    pub unfired: Vec<(TransitionId, Span)>,
     /// Where the block was written.
     pub span: Option<Span>,
 }

@@ -25,5 +25,5 @@ pub mod print;
 pub mod span;
 
 pub use check::{CheckError, CheckedMachine, CheckedPackage, check_package, check_source};
-pub use diagnostic::{Code, Diagnostic, Diagnostics, RenderOptions, Severity};
+pub use diagnostic::{Code, Diagnostic, Diagnostics, RenderOptions, Severity, render_finding};
 pub use span::{Source, SourceId, Span};

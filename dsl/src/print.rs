@@ -11,7 +11,7 @@
 
 use crate::ir::{
     BinOp, CollectionOp, Expr, ExprKind, FieldId, Guard, Helper, Invariant, Local, LocalId, Machine, MatchArm, Message,
-    Pattern, PhaseId, Place, Projection, Quantifier, Stmt, StmtKind, Transition, Type, TypeId, TypeKind,
+    Pattern, PhaseId, Place, Projection, Property, Quantifier, Stmt, StmtKind, Transition, Type, TypeId, TypeKind,
 };
 use crate::parse::string_literal;
 
@@ -44,6 +44,11 @@ impl<'a> Scope<'a> {
     /// The condition of an invariant.
     pub fn invariant(machine: &'a Machine, invariant: &'a Invariant) -> Self {
         Scope { machine, locals: &invariant.locals, params: &[], payload: None }
+    }
+
+    /// The condition of a property.
+    pub fn property(machine: &'a Machine, property: &'a Property) -> Self {
+        Scope { machine, locals: &property.locals, params: &[], payload: None }
     }
 
     /// The guards and body of a transition.

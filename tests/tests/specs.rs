@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use meerkat_dsl::explore::{Bounds, Verdict, explore};
+use meerkat_dsl::explore::{Bounds, PropertyOutcome, Verdict, explore, render_message};
 use meerkat_tests::specs::{TWO_PHASE_CHECKED_IN, two_phase};
 
 fn check(name: &str, text: &str) -> meerkat_dsl::CheckedPackage {
@@ -53,4 +53,18 @@ fn die_hard_reaches_its_sixteen_states() {
     let report = explore(&package.machines[0], &Bounds::default()).expect("explorable");
     assert_eq!(report.verdict(), Verdict::Exhaustive, "{:?}", report.cuts);
     assert_eq!(report.states, 16);
+}
+
+#[test]
+fn die_hard_is_solved_by_the_classic_six_steps() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/die_hard.machine");
+    let text = std::fs::read_to_string(&path).expect("specs/die_hard.machine is readable");
+    let package = check("die_hard.machine", &text);
+    let machine = &package.machines[0];
+    let report = explore(machine, &Bounds::default()).expect("explorable");
+    let [goal] = report.properties.as_slice() else { panic!("one goal expected: {:?}", report.properties) };
+    assert_eq!(machine.properties[goal.property.index()].name, "big_is_four");
+    let PropertyOutcome::Reached { trace } = &goal.outcome else { panic!("not reached: {:?}", goal.outcome) };
+    let steps: Vec<String> = trace.iter().map(|m| render_message(machine, m)).collect();
+    assert_eq!(steps, ["FillBig", "BigToSmall", "EmptySmall", "BigToSmall", "FillBig", "BigToSmall"]);
 }

@@ -71,7 +71,7 @@ fn steps(output: Output, summary: &mut Vec<(String, Status, String)>) -> Result<
     }
 
     heading(output, "cargo xtask verify");
-    let verify = verify::verify(&[], Bounds::default(), output)?;
+    let verify = verify::verify(&[], Bounds::default(), &verify::Options::default(), output)?;
     println!();
     summary.push(("verify".into(), verify.ok.into(), verify.summary));
     if !verify.ok {

@@ -18,6 +18,7 @@
 mod all;
 mod check;
 mod fuzz;
+mod itf;
 mod project;
 mod regen;
 mod select;
@@ -25,6 +26,7 @@ mod sync;
 #[cfg(test)]
 mod tidy;
 mod verify;
+mod verify_json;
 
 use std::process::ExitCode;
 

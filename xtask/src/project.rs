@@ -113,24 +113,24 @@ pub fn load_default_package(output: Output) -> Result<Option<CheckedPackage>> {
 pub fn load_package(base: &Path, specs: &[PathBuf], output: Output) -> Result<Option<CheckedPackage>> {
     let (sources, failures) = read_specs(base, specs);
     for failure in &failures {
-        println!("{} cannot read `{}`: {}", output.error_label(), failure.path, failure.error);
+        output.diagnostics(&format!("{} cannot read `{}`: {}", output.error_label(), failure.path, failure.error));
     }
     let files = sources.len() + failures.len();
     match check_package(sources)? {
         Ok(package) if failures.is_empty() => {
             if !package.warnings.is_empty() {
-                println!("{}", package.render_warnings(output.render_options()));
+                output.diagnostics(&package.render_warnings(output.render_options()));
             }
             Ok(Some(package))
         }
         Ok(package) => {
-            println!("{}", failure_summary(output, files, failures.len(), package.warnings.warning_count()));
+            output.diagnostics(&failure_summary(output, files, failures.len(), package.warnings.warning_count()));
             Ok(None)
         }
         Err(error) => {
-            println!("{}", error.render(output.render_options()));
+            output.diagnostics(&error.render(output.render_options()));
             let errors = error.diagnostics.error_count() + failures.len();
-            println!("{}", failure_summary(output, files, errors, error.diagnostics.warning_count()));
+            output.diagnostics(&failure_summary(output, files, errors, error.diagnostics.warning_count()));
             Ok(None)
         }
     }
@@ -143,6 +143,8 @@ pub struct Output {
     pub colour: bool,
     /// Columns for wrapping diagnostics.
     pub width: usize,
+    /// Print diagnostics to stderr rather than stdout, to keep stdout machine-readable (`verify --format json`).
+    pub diagnostics_to_stderr: bool,
 }
 
 impl Output {
@@ -150,7 +152,16 @@ impl Output {
     pub fn detect() -> Self {
         let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100);
-        Output { colour, width }
+        Output { colour, width, diagnostics_to_stderr: false }
+    }
+
+    /// Prints diagnostics text where [`Output::diagnostics_to_stderr`] says.
+    pub fn diagnostics(self, text: &str) {
+        if self.diagnostics_to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
     }
 
     /// Options for rendering diagnostics.

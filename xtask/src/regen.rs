@@ -93,7 +93,7 @@ mod tests {
     /// fix is to run `cargo xtask regen` and review the diff.
     #[test]
     fn generated_artifacts_are_fresh() {
-        let output = Output { colour: false, width: 100 };
+        let output = Output { colour: false, width: 100, diagnostics_to_stderr: false };
         let package = project::load_default_package(output).expect("machines/ is readable");
         let package = package.unwrap_or_else(|| panic!("machines/*.machine do not check (see above)"));
         let (_, plan) = plan(&package, &project::root()).expect("machines/generated/ is readable");

@@ -6,8 +6,8 @@
 use crate::ast::{self, MachineItem, MessageKind, PhaseKind};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::ir::{
-    self, EffectId, FieldId, GuardId, HelperId, InputId, InvariantId, PhaseId, SignalId, TransitionId, Trigger, Type,
-    TypeId,
+    self, EffectId, FieldId, GuardId, HelperId, InputId, InvariantId, PhaseId, PropertyId, SignalId, TransitionId,
+    Trigger, Type, TypeId,
 };
 use crate::span::{SourceId, Span};
 
@@ -40,6 +40,7 @@ pub(crate) struct MachineChecker<'a> {
     pub(crate) effects: Namespace<EffectId>,
     pub(crate) helpers: Namespace<HelperId>,
     pub(crate) invariants: Namespace<InvariantId>,
+    pub(crate) properties: Namespace<PropertyId>,
     pub(crate) transitions: Namespace<TransitionId>,
     /// Helper signatures; `None` where a parameter or result type failed to resolve.
     pub(crate) helper_sigs: Vec<Option<(Vec<Type>, Type)>>,
@@ -74,6 +75,7 @@ impl<'a> MachineChecker<'a> {
             effects: Namespace::new("effect"),
             helpers: Namespace::new("helper"),
             invariants: Namespace::new("invariant"),
+            properties: Namespace::new("property"),
             transitions: Namespace::new("transition"),
             helper_sigs: Vec::new(),
             calls: Vec::new(),
@@ -95,6 +97,7 @@ impl<'a> MachineChecker<'a> {
                 helpers: Vec::new(),
                 guards: Vec::new(),
                 invariants: Vec::new(),
+                properties: Vec::new(),
                 transitions: Vec::new(),
                 model: ir::Model::default(),
                 by_trigger: ir::TriggerIndex::default(),
@@ -121,6 +124,7 @@ impl<'a> MachineChecker<'a> {
         self.check_helper_bodies();
         self.check_guard_bodies();
         self.check_invariant_bodies();
+        self.check_properties();
         self.report_helper_cycles();
         self.check_transitions();
         self.check_model();
@@ -598,6 +602,7 @@ impl MachineChecker<'_> {
                 }
                 MachineItem::Guard(g) => unusable(&g.name),
                 MachineItem::Invariant(i) => unusable(&i.name),
+                MachineItem::Property(p) => unusable(&p.name),
                 MachineItem::Transition(t) => t.name.iter().for_each(&mut unusable),
                 MachineItem::Model(_) => {}
             }

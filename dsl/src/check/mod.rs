@@ -5,7 +5,7 @@
 //! 2. `machine`: the per-machine checker collects every machine's names, reports duplicates, resolves types
 //!    (`types`) and bounds their depth (`type_depth`);
 //! 3. `expr` (with `path`, `pattern` and `methods`) / `stmt` / `transitions`: type-check initial values,
-//!    defaults, helpers, guards, invariants and transitions into [`crate::ir`], each body in its `body` scope;
+//!    defaults, helpers, guards, invariants, properties (`properties`) and transitions into [`crate::ir`], each body in its `body` scope;
 //!    `helper_cycles` rejects recursive helpers; `model` checks the bounds;
 //! 4. `compositions`: resolve and type routes across the package's machines;
 //! 5. the analyses over checked machines, one rule per module (listed in [`analyses`]): the structural ones on
@@ -23,6 +23,7 @@ mod model;
 mod names;
 mod path;
 mod pattern;
+mod properties;
 mod stmt;
 mod transitions;
 mod type_depth;

@@ -34,6 +34,7 @@ impl MachineChecker<'_> {
         self.m.model.span = Some(first.span);
         let mut depth_span: Option<Span> = None;
         let mut targets: Vec<(DomainTarget, Span)> = Vec::new();
+        let mut unfired_span: Option<Span> = None;
         for item in &first.items {
             match item {
                 ModelItem::Depth { value, span } => {
@@ -70,7 +71,42 @@ impl MachineChecker<'_> {
                     targets.push((target_kind.clone(), *span));
                     self.m.model.domains.push(ir::Domain { target: target_kind, values, span: *span });
                 }
+                ModelItem::Unfired { names, span } => {
+                    if let Some(previous) = unfired_span {
+                        self.duplicate_setting(*span, previous, "`unfired`");
+                        continue;
+                    }
+                    unfired_span = Some(*span);
+                    self.unfired(names);
+                }
             }
+        }
+    }
+
+    /// Resolves the transitions of `unfired = [...]`, reporting names that are no transition (or are listed
+    /// twice).
+    fn unfired(&mut self, names: &[ast::Ident]) {
+        for name in names {
+            let Some(id) = self.transitions.get(&name.name) else {
+                let suggestion = suggest(&name.name, self.transitions.names());
+                let d = Diagnostic::new(
+                    Code::UnknownUnfired,
+                    self.source,
+                    format!("`unfired` names `{}`, which is no transition of this machine", name.name),
+                    Label::new(name.span, "not a transition"),
+                );
+                self.diags.push(with_suggestion(
+                    d,
+                    suggestion,
+                    Some("list transitions by name: `transition Name on ...`, or the trigger of an unnamed one".into()),
+                ));
+                continue;
+            };
+            if let Some((_, previous)) = self.m.model.unfired.iter().find(|(t, _)| *t == id) {
+                self.duplicate_setting(name.span, *previous, &format!("`unfired` entry `{}`", name.name));
+                continue;
+            }
+            self.m.model.unfired.push((id, name.span));
         }
     }
 

@@ -165,8 +165,8 @@ impl MachineChecker<'_> {
             Some(format!("`{name}` is a helper: call it with `{name}(...)`"))
         } else if body.ctx == Ctx::Machine && self.is_payload_field(name) {
             Some(format!(
-                "`{name}` is a payload field, and only transitions read payloads: named guards, invariants and \
-                 effect defaults see the state alone"
+                "`{name}` is a payload field, and only transitions read payloads: named guards, invariants, \
+                 properties and effect defaults see the state alone"
             ))
         } else if matches!(body.ctx, Ctx::Helper(_)) && self.is_payload_field(name) {
             Some(format!(

@@ -9,6 +9,9 @@
 //! - every problem reached ([`Problem`]): an ambiguity (two candidates' guards hold) and an evaluation error
 //!   (an overflow or a division by zero in a guard, a computed target, a body or an invariant), each with a
 //!   shortest trace; breadth-first order means no shorter input sequence over the same messages shows it;
+//! - what became of each property: a `property` holds in every state found or is violated, with a shortest
+//!   counterexample; a `reachable` goal is reached, with a shortest witness, or not (an error only when the
+//!   search was exhaustive);
 //! - every bound that cut the search, with how much it cut ([`Cut`]), and the [`Verdict`]: exhaustive (nothing
 //!   cut, nothing found), bounded (something cut, nothing found) or failed (something found).
 //!
@@ -23,14 +26,21 @@
 //! The explorer only reads the interpreter: it does no IO and never panics on a checked machine.
 
 pub mod domains;
+pub mod replay;
 mod report;
 mod search;
 
-pub use report::{Cut, Finding, InvariantRejections, Problem, Report, Verdict, domain_name, trigger_label};
+pub use report::{
+    Cut, Finding, InvariantRejections, Problem, PropertyOutcome, PropertyResult, Report, Verdict, domain_name,
+    trigger_label,
+};
 
 use crate::check::CheckedMachine;
 use crate::interp::{InitialStateError, Interpreter, Message};
 use crate::ir::{DomainTarget, Machine, Trigger};
+
+/// How many states [`explore_with`] explores between two progress reports.
+pub const PROGRESS_EVERY: usize = 4096;
 
 /// The depth used when the model block sets none.
 pub const DEFAULT_DEPTH: u64 = 8;
@@ -108,6 +118,25 @@ impl ExploreError {
 /// assert!(report.cuts.is_empty() && report.findings.is_empty() && report.never_fired().is_empty());
 /// ```
 pub fn explore(machine: &CheckedMachine, bounds: &Bounds) -> Result<Report, ExploreError> {
+    explore_with(machine, bounds, &mut |_| {})
+}
+
+/// How far a search has got, as [`explore_with`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Distinct states found so far.
+    pub states: usize,
+    /// The depth of the level being explored.
+    pub depth: u64,
+}
+
+/// [`explore`], telling `progress` how far it has got at the start of every level and every
+/// [`PROGRESS_EVERY`] states explored (for a progress line; the report does not depend on it).
+pub fn explore_with(
+    machine: &CheckedMachine,
+    bounds: &Bounds,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, ExploreError> {
     let ir = machine.ir();
     let interp = Interpreter::new(ir);
     let initial = interp.initial_state()?;
@@ -116,7 +145,7 @@ pub fn explore(machine: &CheckedMachine, bounds: &Bounds) -> Result<Report, Expl
     let (messages, payload_cuts) = alphabet(ir, &mut values, bounds.max_messages);
     let limits =
         search::Limits { depth: depth_bound, max_states: bounds.max_states, max_applications: bounds.max_applications };
-    let searched = search::search(&interp, initial, &messages, &limits);
+    let searched = search::search(&interp, initial, &messages, &limits, progress);
 
     let mut cuts = Vec::new();
     if searched.beyond_depth > 0 {
@@ -147,6 +176,7 @@ pub fn explore(machine: &CheckedMachine, bounds: &Bounds) -> Result<Report, Expl
         fired: searched.fired,
         findings: searched.findings,
         invariant_rejections: searched.invariant_rejections,
+        properties: searched.properties,
     })
 }
 

@@ -2,8 +2,9 @@
 //! much), the findings with their shortest traces, and the verdict those add up to. Printers (`cargo xtask
 //! verify`, later a JSON writer) read it; nothing here formats for a terminal.
 
+use crate::ast::PropertyKind;
 use crate::interp::{EvalError, Fault, FaultSite, Message, Rejection};
-use crate::ir::{DomainTarget, InvariantId, Machine, PhaseId, TransitionId, Trigger, Type};
+use crate::ir::{DomainTarget, InvariantId, Machine, PhaseId, PropertyId, TransitionId, Trigger, Type};
 
 /// The outcome of exploring one machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,12 +36,15 @@ pub struct Report {
     /// order. Those are not problems: rejecting an input that would break an invariant is how a machine
     /// enforces it. (An invariant that fails to evaluate is a [`Problem::Fault`] instead.)
     pub invariant_rejections: Vec<InvariantRejections>,
+    /// What became of each property (`property` and `reachable`), in declaration order.
+    pub properties: Vec<PropertyResult>,
 }
 
 impl Report {
-    /// What the exploration adds up to.
+    /// What the exploration adds up to: failed on a finding, a violated `property`, or a `reachable` goal that
+    /// an exhaustive search never reached.
     pub fn verdict(&self) -> Verdict {
-        if !self.findings.is_empty() {
+        if self.has_errors() {
             Verdict::Failed
         } else if self.cuts.is_empty() {
             Verdict::Exhaustive
@@ -60,9 +64,28 @@ impl Report {
         self.fired.iter().enumerate().filter(|(_, n)| **n == 0).map(|(i, _)| TransitionId(i as u32)).collect()
     }
 
-    /// Whether the exploration found a problem.
+    /// Whether the exploration found a problem: a finding, a violated `property`, or a `reachable` goal that an
+    /// exhaustive search never reached.
     pub fn has_errors(&self) -> bool {
-        !self.findings.is_empty()
+        !self.findings.is_empty() || self.properties.iter().any(|p| p.is_error(self.is_exhaustive()))
+    }
+
+    /// The transitions that never fired and that the model block's `unfired` does not expect: the coverage
+    /// gaps, in declaration order.
+    pub fn unexpected_gaps(&self, machine: &Machine) -> Vec<TransitionId> {
+        self.never_fired().into_iter().filter(|t| !machine.model.unfired.iter().any(|(u, _)| u == t)).collect()
+    }
+
+    /// The transitions that the model block's `unfired` expects never to fire and that fired, in the order
+    /// listed.
+    pub fn fired_though_unfired(&self, machine: &Machine) -> Vec<TransitionId> {
+        machine
+            .model
+            .unfired
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| self.fired.get(t.index()).is_some_and(|n| *n > 0))
+            .collect()
     }
 }
 
@@ -122,6 +145,59 @@ pub enum Cut {
         /// How many combinations its payload fields' values make (saturating at `u64::MAX`).
         total: u64,
     },
+}
+
+/// What became of one property.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PropertyResult {
+    /// The property.
+    pub property: PropertyId,
+    /// `property` (must always hold) or `reachable` (must hold somewhere).
+    pub kind: PropertyKind,
+    /// What the search found.
+    pub outcome: PropertyOutcome,
+}
+
+impl PropertyResult {
+    /// Whether the outcome is a problem: a violation, or a goal not reached by a search that was exhaustive.
+    pub fn is_error(&self, exhaustive: bool) -> bool {
+        match self.outcome {
+            PropertyOutcome::Violated { .. } => true,
+            PropertyOutcome::Unreached => exhaustive,
+            PropertyOutcome::Holds | PropertyOutcome::Reached { .. } => false,
+        }
+    }
+
+    /// The shortest trace the outcome comes with: a counterexample or a witness.
+    pub fn trace(&self) -> Option<&[Message]> {
+        match &self.outcome {
+            PropertyOutcome::Violated { trace, .. } | PropertyOutcome::Reached { trace } => Some(trace),
+            PropertyOutcome::Holds | PropertyOutcome::Unreached => None,
+        }
+    }
+}
+
+/// What the search found for one property.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PropertyOutcome {
+    /// A `property` held in every state found.
+    Holds,
+    /// A `property` was false (or failed to evaluate) in a state found.
+    Violated {
+        /// The messages from the initial state to a state that breaks it, every one accepted; no shorter
+        /// sequence over the same messages reaches one. Empty when the initial state breaks it.
+        trace: Vec<Message>,
+        /// Why it could not be evaluated, when it failed to evaluate rather than being false.
+        error: Option<EvalError>,
+    },
+    /// A `reachable` goal held in a state found.
+    Reached {
+        /// The messages from the initial state to the first state found where it holds, every one accepted; no
+        /// shorter sequence over the same messages reaches one.
+        trace: Vec<Message>,
+    },
+    /// A `reachable` goal held in no state found: unreachable, if the search was exhaustive.
+    Unreached,
 }
 
 /// How many inputs one invariant rejected.

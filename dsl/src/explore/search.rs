@@ -5,13 +5,19 @@
 //! one of them has every message tried in it, so a finding's trace holds at most `bound + 1` messages (the last
 //! one shows the problem). A new state past the bound, or past the state limit, is counted (distinct) and not
 //! added; the application budget stops the search where it stands.
+//!
+//! Properties are evaluated once in every distinct state found (those past a bound too: they are reachable),
+//! until each is decided: a `property` by its first violation, a `reachable` goal by its first witness. A trace
+//! is rebuilt from the parent links only then, so the per-state cost is one evaluation per undecided property,
+//! and breadth-first order makes every trace a shortest one.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::ast::PropertyKind;
 use crate::interp::{Interpreter, Message, Refusal, Rejection, State};
-use crate::ir::InvariantId;
+use crate::ir::{InvariantId, PropertyId};
 
-use super::report::{Finding, FindingKey, InvariantRejections, Problem};
+use super::report::{Finding, FindingKey, InvariantRejections, Problem, PropertyOutcome, PropertyResult};
 
 /// The limits the search obeys.
 pub(super) struct Limits {
@@ -35,6 +41,7 @@ pub(super) struct Searched {
     pub(super) fired: Vec<u64>,
     pub(super) findings: Vec<Finding>,
     pub(super) invariant_rejections: Vec<InvariantRejections>,
+    pub(super) properties: Vec<PropertyResult>,
 }
 
 /// A node of the search tree: the state it reached is the key of the state index.
@@ -49,11 +56,19 @@ struct Node {
 const ROOT: u32 = u32::MAX;
 
 /// Searches breadth-first from `initial`, trying `messages` in every state.
-pub(super) fn search(interp: &Interpreter<'_>, initial: State, messages: &[Message], limits: &Limits) -> Searched {
+pub(super) fn search(
+    interp: &Interpreter<'_>,
+    initial: State,
+    messages: &[Message],
+    limits: &Limits,
+    progress: &mut dyn FnMut(super::Progress),
+) -> Searched {
     let machine = interp.machine();
     let max_states = limits.max_states.clamp(1, ROOT as usize - 1);
     let mut index: HashMap<State, u32> = HashMap::new();
     let mut nodes: Vec<Node> = vec![Node { parent: ROOT, message: 0 }];
+    let mut watch = PropertyWatch::new(interp);
+    watch.observe(interp, &initial, Vec::new);
     index.insert(initial.clone(), 0);
     let mut frontier: Vec<(u32, State)> = vec![(0, initial)];
     let mut beyond: HashSet<State> = HashSet::new();
@@ -71,7 +86,11 @@ pub(super) fn search(interp: &Interpreter<'_>, initial: State, messages: &[Messa
     'search: while !frontier.is_empty() {
         let at_bound = level >= limits.depth;
         let mut next: Vec<(u32, State)> = Vec::new();
+        progress(super::Progress { states: index.len(), depth: level });
         for (node, state) in &frontier {
+            if expanded % super::PROGRESS_EVERY == 0 && expanded > 0 {
+                progress(super::Progress { states: index.len(), depth: level });
+            }
             // Rejected messages leave the state unchanged, so one scratch copy serves until a message is accepted.
             let mut scratch = state.clone();
             for (message_index, message) in messages.iter().enumerate() {
@@ -86,11 +105,21 @@ pub(super) fn search(interp: &Interpreter<'_>, initial: State, messages: &[Messa
                             *count += 1;
                         }
                         if !index.contains_key(&scratch) {
+                            let trace = || {
+                                let mut trace = trace_to(&nodes, *node, messages);
+                                trace.push(message.clone());
+                                trace
+                            };
                             if at_bound {
-                                beyond.insert(scratch.clone());
+                                if beyond.insert(scratch.clone()) {
+                                    watch.observe(interp, &scratch, trace);
+                                }
                             } else if index.len() >= max_states {
-                                dropped.insert(scratch.clone());
+                                if dropped.insert(scratch.clone()) {
+                                    watch.observe(interp, &scratch, trace);
+                                }
                             } else {
+                                watch.observe(interp, &scratch, trace);
                                 let id = nodes.len() as u32;
                                 nodes.push(Node { parent: *node, message: message_index as u32 });
                                 index.insert(scratch.clone(), id);
@@ -131,6 +160,74 @@ pub(super) fn search(interp: &Interpreter<'_>, initial: State, messages: &[Messa
             .into_iter()
             .map(|(invariant, count)| InvariantRejections { invariant, count })
             .collect(),
+        properties: watch.finish(interp),
+    }
+}
+
+/// The properties not decided yet, and the outcomes of those that are.
+struct PropertyWatch {
+    /// Per property: its outcome once decided.
+    outcomes: Vec<Option<PropertyOutcome>>,
+    undecided: usize,
+}
+
+impl PropertyWatch {
+    fn new(interp: &Interpreter<'_>) -> Self {
+        let count = interp.machine().properties.len();
+        PropertyWatch { outcomes: vec![None; count], undecided: count }
+    }
+
+    /// Evaluates the undecided properties in a state just found; `trace` rebuilds the messages that lead to it,
+    /// and is called at most once, only when the state decides a property.
+    fn observe(&mut self, interp: &Interpreter<'_>, state: &State, trace: impl FnOnce() -> Vec<Message>) {
+        if self.undecided == 0 {
+            return;
+        }
+        let machine = interp.machine();
+        let mut trace = Some(trace);
+        let mut built: Option<Vec<Message>> = None;
+        for (index, slot) in self.outcomes.iter_mut().enumerate() {
+            if slot.is_some() {
+                continue;
+            }
+            let Some(property) = machine.properties.get(index) else { continue };
+            let value = interp.eval_property(state, PropertyId(index as u32));
+            let decided = match (property.kind, value) {
+                (PropertyKind::Always, Ok(true)) | (PropertyKind::Reachable, Ok(false) | Err(_)) => None,
+                (PropertyKind::Always, Ok(false)) => Some(None),
+                (PropertyKind::Always, Err(error)) => Some(Some(error)),
+                (PropertyKind::Reachable, Ok(true)) => Some(None),
+            };
+            let Some(error) = decided else { continue };
+            if built.is_none() {
+                built = trace.take().map(|f| f());
+            }
+            let trace = built.clone().unwrap_or_default();
+            *slot = Some(match property.kind {
+                PropertyKind::Always => PropertyOutcome::Violated { trace, error },
+                PropertyKind::Reachable => PropertyOutcome::Reached { trace },
+            });
+            self.undecided -= 1;
+        }
+    }
+
+    /// The outcomes, the undecided properties taking theirs: a `property` held, a goal was not reached.
+    fn finish(self, interp: &Interpreter<'_>) -> Vec<PropertyResult> {
+        let machine = interp.machine();
+        machine
+            .properties
+            .iter()
+            .zip(self.outcomes)
+            .enumerate()
+            .map(|(index, (property, outcome))| PropertyResult {
+                property: PropertyId(index as u32),
+                kind: property.kind,
+                outcome: outcome.unwrap_or(match property.kind {
+                    PropertyKind::Always => PropertyOutcome::Holds,
+                    PropertyKind::Reachable => PropertyOutcome::Unreached,
+                }),
+            })
+            .collect()
     }
 }
 

@@ -259,3 +259,94 @@ fn values_built_from_domains_are_cut_and_reported() {
     assert_eq!(whole.messages.len(), 100);
     assert!(whole.is_exhaustive(), "{:?}", whole.cuts);
 }
+
+fn property_trace(machine: &CheckedMachine, report: &Report, name: &str) -> (PropertyOutcome, Vec<String>) {
+    let result = report
+        .properties
+        .iter()
+        .find(|p| machine.properties[p.property.index()].name == name)
+        .unwrap_or_else(|| panic!("no property {name}: {:?}", report.properties));
+    let steps = result.trace().unwrap_or_default().iter().map(|m| render_message(machine, m)).collect();
+    (result.outcome.clone(), steps)
+}
+
+/// A counter that steps by 1 or 2 up to 6; a reset clears it.
+const STEPPER: &str = "machine Stepper {
+    phases { initial Counting }
+    state { n: u64 = 0 }
+    input Step { by: u64 }
+    input Reset
+    on Step from Counting -> stay when by > 0, n + by <= 6 { n += by }
+    on Reset from Counting -> stay { n = 0 }
+    PROPERTIES
+    model { domain u64 = [1, 2] }
+}";
+
+#[test]
+fn a_violated_property_has_a_shortest_counterexample_and_fails_the_run() {
+    let m = machine(&STEPPER.replace("PROPERTIES", "property below_five = n < 5\n property bounded = n <= 6"));
+    let report = explore(&m, &Bounds::default()).expect("explorable");
+    let (outcome, steps) = property_trace(&m, &report, "below_five");
+    assert!(matches!(outcome, PropertyOutcome::Violated { error: None, .. }), "{outcome:?}");
+    // 5 is 2 + 2 + 1 at the earliest: three steps, none shorter.
+    assert_eq!(steps, ["Step { by: 1 }", "Step { by: 2 }", "Step { by: 2 }"]);
+    assert_eq!(property_trace(&m, &report, "bounded").0, PropertyOutcome::Holds);
+    assert!(report.is_exhaustive());
+    assert_eq!(report.verdict(), Verdict::Failed);
+    assert!(report.findings.is_empty(), "a property is not a finding of the interpreter: {:?}", report.findings);
+}
+
+#[test]
+fn a_property_broken_by_the_initial_state_has_an_empty_trace() {
+    let m = machine(&STEPPER.replace("PROPERTIES", "property started = n > 0"));
+    let report = explore(&m, &Bounds::default()).expect("explorable");
+    assert_eq!(
+        property_trace(&m, &report, "started"),
+        (PropertyOutcome::Violated { trace: vec![], error: None }, vec![])
+    );
+}
+
+#[test]
+fn a_property_that_fails_to_evaluate_is_violated_with_the_error() {
+    let m = machine(&STEPPER.replace("PROPERTIES", "property ratio = 12 / (3 - n) > 0"));
+    let report = explore(&m, &Bounds::default()).expect("explorable");
+    let (outcome, steps) = property_trace(&m, &report, "ratio");
+    assert!(matches!(outcome, PropertyOutcome::Violated { error: Some(EvalError::DivisionByZero), .. }), "{outcome:?}");
+    assert_eq!(steps, ["Step { by: 1 }", "Step { by: 2 }"]);
+}
+
+#[test]
+fn a_reachable_goal_has_a_shortest_witness() {
+    let m = machine(&STEPPER.replace("PROPERTIES", "reachable six = n == 6"));
+    let report = explore(&m, &Bounds::default()).expect("explorable");
+    let (outcome, steps) = property_trace(&m, &report, "six");
+    assert!(matches!(outcome, PropertyOutcome::Reached { .. }), "{outcome:?}");
+    assert_eq!(steps, ["Step { by: 2 }", "Step { by: 2 }", "Step { by: 2 }"]);
+    assert_eq!(report.verdict(), Verdict::Exhaustive);
+}
+
+#[test]
+fn an_unreached_goal_is_an_error_after_an_exhaustive_search_and_bounded_otherwise() {
+    let m = machine(&STEPPER.replace("PROPERTIES", "reachable seven = n == 7\n reachable six = n == 6"));
+    let report = explore(&m, &Bounds::default()).expect("explorable");
+    assert_eq!(property_trace(&m, &report, "seven").0, PropertyOutcome::Unreached);
+    assert!(report.is_exhaustive());
+    assert_eq!(report.verdict(), Verdict::Failed);
+
+    // Depth 1 explores up to 2 (and finds up to 4 one step deeper): six is not reached either, and neither is
+    // an error, as the search was cut.
+    let report = explore(&m, &Bounds { depth: Some(1), ..Bounds::default() }).expect("explorable");
+    assert_eq!(property_trace(&m, &report, "six").0, PropertyOutcome::Unreached);
+    assert!(!report.is_exhaustive());
+    assert_eq!(report.verdict(), Verdict::Bounded);
+}
+
+#[test]
+fn a_goal_past_the_depth_bound_is_still_reached_one_step_deeper() {
+    // States one input past the bound are found (not explored), and they are reachable states.
+    let m = machine(&STEPPER.replace("PROPERTIES", "reachable six = n == 6"));
+    let report = explore(&m, &Bounds { depth: Some(2), ..Bounds::default() }).expect("explorable");
+    let (outcome, steps) = property_trace(&m, &report, "six");
+    assert!(matches!(outcome, PropertyOutcome::Reached { .. }), "{outcome:?}");
+    assert_eq!(steps.len(), 3);
+}

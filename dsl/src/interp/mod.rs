@@ -151,6 +151,14 @@ impl<'m> Interpreter<'m> {
         Evaluator::new(Env::machine(self.machine, state.phase, &state.fields)).eval_bool(&invariant.expr)
     }
 
+    /// The value of one property (`property` or `reachable`) in `state`, or why it cannot be evaluated (an
+    /// unknown id is [`EvalError::Malformed`]). Properties are never checked when a message is applied; the
+    /// model checker asks for them.
+    pub fn eval_property(&self, state: &State, property: ir::PropertyId) -> Result<bool, EvalError> {
+        let property = self.machine.properties.get(property.index()).ok_or(EvalError::Malformed)?;
+        Evaluator::new(Env::machine(self.machine, state.phase, &state.fields)).eval_bool(&property.expr)
+    }
+
     /// Checks a state restored from storage before it is used: it must fit the machine (a known phase, one value
     /// of the declared type per field) and satisfy every invariant.
     pub fn check_recovered(&self, state: &State) -> Result<(), RecoveryRejection> {

@@ -130,10 +130,30 @@ impl Lower<'_> {
                 let (docs, name, expr, span) = self.named_expr(pair);
                 MachineItem::Invariant(InvariantDecl { docs, name, expr, span })
             }
+            Rule::property_decl => MachineItem::Property(self.property_decl(pair)),
             Rule::transition_decl => MachineItem::Transition(self.transition(pair)),
             Rule::model_decl => MachineItem::Model(self.model(pair)),
             _ => return None,
         })
+    }
+
+    pub(super) fn property_decl(&mut self, pair: Pair<'_, Rule>) -> PropertyDecl {
+        let span = span_of(&pair);
+        let mut docs = Docs::default();
+        let mut kind = PropertyKind::Always;
+        let mut name = missing(span);
+        let mut expr = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::docs => docs = self.docs(part),
+                Rule::property_kw => kind = PropertyKind::Always,
+                Rule::reachable_kw => kind = PropertyKind::Reachable,
+                Rule::ident => name = self.ident(part),
+                _ => expr = Some(self.expr(part)),
+            }
+        }
+        let expr = expr.unwrap_or_else(|| missing_expr(span));
+        PropertyDecl { docs, kind, name, expr, span }
     }
 
     pub(super) fn enum_decl(&mut self, pair: Pair<'_, Rule>) -> EnumDecl {
@@ -586,6 +606,10 @@ impl Lower<'_> {
                         None => DomainValues::List(Vec::new(), item_span),
                     };
                     items.push(ModelItem::Domain { target, field, values, span: item_span });
+                }
+                Rule::unfired_item => {
+                    let names = part.into_inner().map(|n| self.ident(n)).collect();
+                    items.push(ModelItem::Unfired { names, span: item_span });
                 }
                 _ => {}
             }

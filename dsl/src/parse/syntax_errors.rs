@@ -256,6 +256,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::helper_decl
         | Rule::guard_decl
         | Rule::invariant_decl
+        | Rule::property_decl
         | Rule::transition_decl
         | Rule::model_decl => "a machine item",
         Rule::phase_decl => "a phase",
@@ -272,7 +273,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::match_arm => "a match arm",
         Rule::closure => "a closure",
         Rule::route => "`route`",
-        Rule::domain_item | Rule::depth_item => "a model setting",
+        Rule::domain_item | Rule::depth_item | Rule::unfired_item => "a model setting",
         Rule::EOI => "end of file",
         _ => return None,
     })
@@ -351,6 +352,8 @@ fn normalise_expected(expected: &mut Vec<String>) {
         "`fn`",
         "`guard`",
         "`invariant`",
+        "`property`",
+        "`reachable`",
         "`transition`",
         "`on`",
         "`model`",

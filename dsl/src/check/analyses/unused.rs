@@ -2,7 +2,7 @@
 //!
 //! - a type (enum, record, newtype) that no type, expression, pattern or model domain mentions, outside its own
 //!   declaration;
-//! - a state field that is never read: reads in guards, invariants, helpers, transition guards and bodies and
+//! - a state field that is never read: reads in guards, invariants, properties, helpers, transition guards and bodies and
 //!   effect defaults count; writes (`x = ..`, `x += ..`, collection operations) do not. Any read counts, even
 //!   one in the value written back to the same field (`x = x + 1`, unlike `x += 1`);
 //! - an effect that no transition emits;
@@ -180,6 +180,12 @@ impl Uses {
         for invariant in &machine.invariants {
             uses.expr(&invariant.expr);
             for local in &invariant.locals {
+                uses.ty(&local.ty);
+            }
+        }
+        for property in &machine.properties {
+            uses.expr(&property.expr);
+            for local in &property.locals {
                 uses.ty(&local.ty);
             }
         }
