@@ -261,6 +261,12 @@ pub type JobLeaseTransition = ::meerkat_kernel::Transition<JobLeaseState>;
 pub type JobLeaseTransitionError = ::meerkat_kernel::TransitionError<JobLeaseState>;
 /// The candidates a `JobLease` guard rejection lists, each with its first failing guard.
 pub type JobLeaseGuardRejections = ::meerkat_kernel::GuardRejections<2>;
+/// A change a `JobLease` authority applied and can still roll back, with the undo record of its writes.
+pub type JobLeaseStaged = ::meerkat_kernel::Staged<JobLeaseState>;
+/// Inputs and signals applied to a `JobLease` authority as one change that can be undone.
+pub type JobLeaseTransaction<'a> = ::meerkat_kernel::Transaction<'a, JobLeaseState>;
+/// What staged `JobLease` transitions displaced, write by write.
+pub type JobLeaseUndoLog = ::meerkat_kernel::UndoLog<JobLeaseState>;
 /// Applies inputs to a `JobLease` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as JobLeaseMutator;
@@ -313,6 +319,28 @@ impl ::meerkat_kernel::EffectList for JobLeaseEffects {
     }
 }
 
+/// What one write of a staged `JobLease` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum JobLeaseUndo {
+    /// What a `queued_push` write displaced.
+    QueuedPush(()),
+    /// What a `queued_pop_front` write displaced.
+    QueuedPopFront(::std::option::Option<JobId>),
+    /// What a `attempts_insert` write displaced.
+    AttemptsInsert((::std::option::Option<u64>, JobId)),
+    /// What a `leases_insert` write displaced.
+    LeasesInsert((::std::option::Option<Lease>, JobId)),
+    /// What a `phase` write displaced.
+    Phase(JobLeasePhase),
+    /// What a `leases_remove` write displaced.
+    LeasesRemove(::std::option::Option<(JobId, Lease)>),
+    /// What a `ended_insert` write displaced.
+    EndedInsert((::std::option::Option<Outcome>, JobId)),
+    /// What a `clock_set` write displaced.
+    ClockSet(u64),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -330,6 +358,7 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
     type Effect = JobLeaseEffect;
     type Effects = JobLeaseEffects;
     type GuardRejections = JobLeaseGuardRejections;
+    type Undo = JobLeaseUndo;
     const MACHINE: &'static str = "JobLease";
     const PHASES: &'static [JobLeasePhase] = &JobLeasePhase::ALL;
     const INPUTS: &'static [&'static str] = &[
@@ -545,6 +574,242 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
                         ::meerkat_kernel::reject::no_transition(source, "ClockTick")
                     }
                 }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            JobLeaseInput::Submit { job } => {
+                match source {
+                    JobLeasePhase::Open => {
+                        let rejected = if self.queued.contains(&job) {
+                            "!queued.contains(job)"
+                        } else if self.attempts.contains_key(&job) {
+                            "!attempts.contains_key(job)"
+                        } else {
+                            return self.stage_submit(job, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Submit",
+                            [("Submit", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Draining | JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Submit")
+                    }
+                }
+            }
+            JobLeaseInput::Claim { worker, ttl } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if ttl == 0 {
+                            "ttl > 0"
+                        } else {
+                            return self.stage_claim(worker, ttl, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Claim",
+                            [("Claim", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Claim")
+                    }
+                }
+            }
+            JobLeaseInput::Renew { job, worker, ttl } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_holds(&job, &worker) {
+                            "holds(job, worker)"
+                        } else if ttl == 0 {
+                            "ttl > 0"
+                        } else {
+                            return self.stage_renew(job, worker, ttl, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Renew",
+                            [("Renew", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Renew")
+                    }
+                }
+            }
+            JobLeaseInput::Complete { job, worker, ok } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_holds(&job, &worker) {
+                            "holds(job, worker)"
+                        } else {
+                            return self.stage_complete(job, ok, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Complete",
+                            [("Complete", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Complete")
+                    }
+                }
+            }
+            JobLeaseInput::Close => {
+                match source {
+                    JobLeasePhase::Open => {
+                        let rejected: ::std::option::Option<&'static str> = if self
+                            .guard_work_left()
+                        {
+                            Some("!work_left")
+                        } else {
+                            None
+                        };
+                        let rejected_1: ::std::option::Option<&'static str> = if !self
+                            .guard_work_left()
+                        {
+                            Some("work_left")
+                        } else {
+                            None
+                        };
+                        match (rejected, rejected_1) {
+                            (None, None) => {
+                                ::meerkat_kernel::reject::ambiguous(
+                                    source,
+                                    "Close",
+                                    "CloseEmpty",
+                                    "CloseDraining",
+                                )
+                            }
+                            (None, _) => self.stage_close_empty(log),
+                            (_, None) => self.stage_close_draining(log),
+                            (Some(label), Some(label_1)) => {
+                                ::meerkat_kernel::reject::guards(
+                                    source,
+                                    "Close",
+                                    [("CloseEmpty", label), ("CloseDraining", label_1)],
+                                )
+                            }
+                        }
+                    }
+                    JobLeasePhase::Draining | JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Close")
+                    }
+                }
+            }
+            JobLeaseInput::Expire { job } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_expired(&job) {
+                            "expired(job)"
+                        } else {
+                            return self.stage_expire(job, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Expire",
+                            [("Expire", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Expire")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            JobLeaseSignal::ClockTick { now } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if now < self.clock {
+                            "now >= clock"
+                        } else {
+                            return self.stage_clock_tick(now, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ClockTick",
+                            [("ClockTick", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ClockTick")
+                    }
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, step: JobLeaseUndo) {
+        match step {
+            JobLeaseUndo::QueuedPush(_) => {
+                self.queued.pop();
+            }
+            JobLeaseUndo::QueuedPopFront(saved) => {
+                if let Some(value) = saved {
+                    self.queued.insert(0, value);
+                }
+            }
+            JobLeaseUndo::AttemptsInsert(saved) => {
+                match saved {
+                    (Some(previous), key) => {
+                        self.attempts.insert(key, previous);
+                    }
+                    (None, key) => {
+                        self.attempts.remove(&key);
+                    }
+                }
+            }
+            JobLeaseUndo::LeasesInsert(saved) => {
+                match saved {
+                    (Some(previous), key) => {
+                        self.leases.insert(key, previous);
+                    }
+                    (None, key) => {
+                        self.leases.remove(&key);
+                    }
+                }
+            }
+            JobLeaseUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+            JobLeaseUndo::LeasesRemove(saved) => {
+                if let Some((key, value)) = saved {
+                    self.leases.insert(key, value);
+                }
+            }
+            JobLeaseUndo::EndedInsert(saved) => {
+                match saved {
+                    (Some(previous), key) => {
+                        self.ended.insert(key, previous);
+                    }
+                    (None, key) => {
+                        self.ended.remove(&key);
+                    }
+                }
+            }
+            JobLeaseUndo::ClockSet(saved) => {
+                self.clock = saved;
             }
         }
     }
@@ -1012,6 +1277,321 @@ impl JobLeaseState {
         self.clock = now;
         if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.clock = undo;
+            return ::meerkat_kernel::reject::invariant("ClockTick", invariant);
+        }
+        ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))
+    }
+
+    /// Fires `Submit`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_submit(
+        &mut self,
+        job: JobId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let value = job;
+        self.queued.push(value);
+        log.push(JobLeaseUndo::QueuedPush(()));
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Submit", invariant);
+        }
+        ::meerkat_kernel::fired("Submit", source, source, JobLeaseEffects::E0([]))
+    }
+
+    /// Fires `Claim`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_claim(
+        &mut self,
+        worker: WorkerId,
+        ttl: u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = JobLeaseEffects::new();
+        let mark = log.len();
+        if let Some(job) = self.queued.first().cloned() {
+            log.push(
+                JobLeaseUndo::QueuedPopFront(
+                    if self.queued.is_empty() {
+                        None
+                    } else {
+                        Some(self.queued.remove(0))
+                    },
+                ),
+            );
+            let key = job.clone();
+            let value = match self.helper_attempts_of(&job).checked_add(1) {
+                Some(value) => value,
+                None => {
+                    log.undo_to(self, mark);
+                    return ::meerkat_kernel::reject::overflow("Claim");
+                }
+            };
+            log.push(
+                JobLeaseUndo::AttemptsInsert((
+                    self.attempts.insert(key.clone(), value),
+                    key,
+                )),
+            );
+            let key_1 = job.clone();
+            let value_1 = Lease {
+                worker: worker.clone(),
+                expires_at: match self.clock.checked_add(ttl) {
+                    Some(value) => value,
+                    None => {
+                        log.undo_to(self, mark);
+                        return ::meerkat_kernel::reject::overflow("Claim");
+                    }
+                },
+            };
+            log.push(
+                JobLeaseUndo::LeasesInsert((
+                    self.leases.insert(key_1.clone(), value_1),
+                    key_1,
+                )),
+            );
+            effects
+                .push(JobLeaseEffect::Leased {
+                    job: job.clone(),
+                    worker: worker.clone(),
+                    expires_at: match self.clock.checked_add(ttl) {
+                        Some(value) => value,
+                        None => {
+                            log.undo_to(self, mark);
+                            return ::meerkat_kernel::reject::overflow("Claim");
+                        }
+                    },
+                });
+        }
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Claim", invariant);
+        }
+        ::meerkat_kernel::fired("Claim", source, source, effects)
+    }
+
+    /// Fires `Renew`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_renew(
+        &mut self,
+        job: JobId,
+        worker: WorkerId,
+        ttl: u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let key = job.clone();
+        let value = Lease {
+            worker: worker.clone(),
+            expires_at: match self.clock.checked_add(ttl) {
+                Some(value) => value,
+                None => return ::meerkat_kernel::reject::overflow("Renew"),
+            },
+        };
+        log.push(
+            JobLeaseUndo::LeasesInsert((self.leases.insert(key.clone(), value), key)),
+        );
+        let effect = JobLeaseEffect::Leased {
+            job: job.clone(),
+            worker: worker.clone(),
+            expires_at: match self.clock.checked_add(ttl) {
+                Some(value) => value,
+                None => {
+                    log.undo_to(self, mark);
+                    return ::meerkat_kernel::reject::overflow("Renew");
+                }
+            },
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Renew", invariant);
+        }
+        ::meerkat_kernel::fired("Renew", source, source, JobLeaseEffects::E1([effect]))
+    }
+
+    /// Fires `Complete`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_complete(
+        &mut self,
+        job: JobId,
+        ok: bool,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = JobLeaseEffects::new();
+        let mark = log.len();
+        let target: JobLeasePhase = if ok || self.helper_out_of_attempts(&job) {
+            self.helper_after_job_left(
+                self.queued.len() as u64,
+                match (self.leases.len() as u64).checked_sub(1) {
+                    Some(value) => value,
+                    None => return ::meerkat_kernel::reject::overflow("Complete"),
+                },
+            )
+        } else {
+            self.phase
+        };
+        self.phase = target;
+        log.push(JobLeaseUndo::Phase(source));
+        log.push(JobLeaseUndo::LeasesRemove(self.leases.remove_entry(&job)));
+        if ok {
+            let key = job.clone();
+            log.push(
+                JobLeaseUndo::EndedInsert((
+                    self.ended.insert(key.clone(), Outcome::Done),
+                    key,
+                )),
+            );
+            effects
+                .push(JobLeaseEffect::Ended {
+                    job: job.clone(),
+                    outcome: Outcome::Done,
+                });
+        } else if self.helper_out_of_attempts(&job) {
+            let key_1 = job.clone();
+            log.push(
+                JobLeaseUndo::EndedInsert((
+                    self.ended.insert(key_1.clone(), Outcome::Failed),
+                    key_1,
+                )),
+            );
+            effects
+                .push(JobLeaseEffect::Ended {
+                    job: job.clone(),
+                    outcome: Outcome::Failed,
+                });
+        } else {
+            let value = job.clone();
+            self.queued.push(value);
+            log.push(JobLeaseUndo::QueuedPush(()));
+            effects
+                .push(JobLeaseEffect::Requeued {
+                    job: job.clone(),
+                    attempts: self.helper_attempts_of(&job),
+                });
+        }
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Complete", invariant);
+        }
+        ::meerkat_kernel::fired("Complete", source, target, effects)
+    }
+
+    /// Fires `Expire`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_expire(
+        &mut self,
+        job: JobId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = JobLeaseEffects::new();
+        let mark = log.len();
+        let target: JobLeasePhase = if self.helper_out_of_attempts(&job) {
+            self.helper_after_job_left(
+                self.queued.len() as u64,
+                match (self.leases.len() as u64).checked_sub(1) {
+                    Some(value) => value,
+                    None => return ::meerkat_kernel::reject::overflow("Expire"),
+                },
+            )
+        } else {
+            self.phase
+        };
+        self.phase = target;
+        log.push(JobLeaseUndo::Phase(source));
+        log.push(JobLeaseUndo::LeasesRemove(self.leases.remove_entry(&job)));
+        if self.helper_out_of_attempts(&job) {
+            let key = job.clone();
+            log.push(
+                JobLeaseUndo::EndedInsert((
+                    self.ended.insert(key.clone(), Outcome::Failed),
+                    key,
+                )),
+            );
+            effects
+                .push(JobLeaseEffect::Ended {
+                    job: job.clone(),
+                    outcome: Outcome::Failed,
+                });
+        } else {
+            let value = job.clone();
+            self.queued.push(value);
+            log.push(JobLeaseUndo::QueuedPush(()));
+            effects
+                .push(JobLeaseEffect::Requeued {
+                    job: job.clone(),
+                    attempts: self.helper_attempts_of(&job),
+                });
+        }
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Expire", invariant);
+        }
+        ::meerkat_kernel::fired("Expire", source, target, effects)
+    }
+
+    /// Fires `CloseEmpty`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_close_empty(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = JobLeasePhase::Closed;
+        log.push(JobLeaseUndo::Phase(source));
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("CloseEmpty", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "CloseEmpty",
+            source,
+            JobLeasePhase::Closed,
+            JobLeaseEffects::E0([]),
+        )
+    }
+
+    /// Fires `CloseDraining`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_close_draining(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = JobLeasePhase::Draining;
+        log.push(JobLeaseUndo::Phase(source));
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("CloseDraining", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "CloseDraining",
+            source,
+            JobLeasePhase::Draining,
+            JobLeaseEffects::E0([]),
+        )
+    }
+
+    /// Fires `ClockTick`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_clock_tick(
+        &mut self,
+        now: u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        log.push(JobLeaseUndo::ClockSet(self.clock));
+        self.clock = now;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("ClockTick", invariant);
         }
         ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))

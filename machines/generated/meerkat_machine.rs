@@ -1125,6 +1125,15 @@ pub type MeerkatMachineTransitionError = ::meerkat_kernel::TransitionError<
 >;
 /// The candidates a `MeerkatMachine` guard rejection lists, each with its first failing guard.
 pub type MeerkatMachineGuardRejections = ::meerkat_kernel::GuardRejections<2>;
+/// A change a `MeerkatMachine` authority applied and can still roll back, with the undo record of its writes.
+pub type MeerkatMachineStaged = ::meerkat_kernel::Staged<MeerkatMachineState>;
+/// Inputs and signals applied to a `MeerkatMachine` authority as one change that can be undone.
+pub type MeerkatMachineTransaction<'a> = ::meerkat_kernel::Transaction<
+    'a,
+    MeerkatMachineState,
+>;
+/// What staged `MeerkatMachine` transitions displaced, write by write.
+pub type MeerkatMachineUndoLog = ::meerkat_kernel::UndoLog<MeerkatMachineState>;
 /// Applies inputs to a `MeerkatMachine` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as MeerkatMachineMutator;
@@ -1191,6 +1200,58 @@ impl ::meerkat_kernel::EffectList for MeerkatMachineEffects {
     }
 }
 
+/// What one write of a staged `MeerkatMachine` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum MeerkatMachineUndo {
+    /// What a `phase` write displaced.
+    Phase(MeerkatMachinePhase),
+    /// What a `session_id_set` write displaced.
+    SessionIdSet(::std::option::Option<SessionId>),
+    /// What a `registration_phase_set` write displaced.
+    RegistrationPhaseSet(RegistrationPhase),
+    /// What a `executor_attached_set` write displaced.
+    ExecutorAttachedSet(bool),
+    /// What a `active_runtime_id_set` write displaced.
+    ActiveRuntimeIdSet(::std::option::Option<AgentRuntimeId>),
+    /// What a `active_fence_token_set` write displaced.
+    ActiveFenceTokenSet(::std::option::Option<FenceToken>),
+    /// What a `active_runtime_generation_set` write displaced.
+    ActiveRuntimeGenerationSet(::std::option::Option<Generation>),
+    /// What a `silent_intents_set` write displaced.
+    SilentIntentsSet(::std::collections::BTreeSet<::std::string::String>),
+    /// What a `runtime_stop_deferred_set` write displaced.
+    RuntimeStopDeferredSet(bool),
+    /// What a `pre_run_phase_set` write displaced.
+    PreRunPhaseSet(::std::option::Option<MeerkatMachinePhase>),
+    /// What a `current_run_id_set` write displaced.
+    CurrentRunIdSet(::std::option::Option<RunId>),
+    /// What a `input_ledger_insert` write displaced.
+    InputLedgerInsert((::std::option::Option<InputRecord>, InputId)),
+    /// What a `next_staged_visibility_revision_add` write displaced.
+    NextStagedVisibilityRevisionAdd(u64),
+    /// What a `active_filter_set` write displaced.
+    ActiveFilterSet(ToolFilter),
+    /// What a `staged_filter_set` write displaced.
+    StagedFilterSet(ToolFilter),
+    /// What a `active_requested_deferred_names_set` write displaced.
+    ActiveRequestedDeferredNamesSet(::std::collections::BTreeSet<::std::string::String>),
+    /// What a `staged_requested_deferred_names_set` write displaced.
+    StagedRequestedDeferredNamesSet(::std::collections::BTreeSet<::std::string::String>),
+    /// What a `active_deferred_authorities_set` write displaced.
+    ActiveDeferredAuthoritiesSet(
+        ::std::collections::BTreeMap<::std::string::String, ToolVisibilityWitness>,
+    ),
+    /// What a `staged_deferred_authorities_set` write displaced.
+    StagedDeferredAuthoritiesSet(
+        ::std::collections::BTreeMap<::std::string::String, ToolVisibilityWitness>,
+    ),
+    /// What a `active_visibility_revision_set` write displaced.
+    ActiveVisibilityRevisionSet(u64),
+    /// What a `staged_visibility_revision_set` write displaced.
+    StagedVisibilityRevisionSet(u64),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -1208,6 +1269,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
     type Effect = MeerkatMachineEffect;
     type Effects = MeerkatMachineEffects;
     type GuardRejections = MeerkatMachineGuardRejections;
+    type Undo = MeerkatMachineUndo;
     const MACHINE: &'static str = "MeerkatMachine";
     const PHASES: &'static [MeerkatMachinePhase] = &MeerkatMachinePhase::ALL;
     const INPUTS: &'static [&'static str] = &[
@@ -2324,6 +2386,1073 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                         )
                     }
                 }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        match input {
+            MeerkatMachineInput::RegisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing => {
+                        self.stage_claim_session(session_id, log)
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if self.guard_draining() {
+                            "!draining"
+                        } else {
+                            return self.stage_confirm_session(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RegisterSession",
+                            [("ConfirmSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RegisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::PrepareBindings {
+                agent_runtime_id,
+                fence_token,
+                generation,
+                session_id,
+            } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired => {
+                        let rejected: ::std::option::Option<&'static str> = if !self
+                            .helper_is_session(&session_id)
+                        {
+                            Some("is_session(session_id)")
+                        } else if !self.guard_runtime_unbound() {
+                            Some("runtime_unbound")
+                        } else {
+                            None
+                        };
+                        let rejected_1: ::std::option::Option<&'static str> = if !self
+                            .helper_is_session(&session_id)
+                        {
+                            Some("is_session(session_id)")
+                        } else if self.guard_runtime_unbound() {
+                            Some("!runtime_unbound")
+                        } else if self.active_runtime_id
+                            != Some(agent_runtime_id.clone())
+                        {
+                            Some("active_runtime_id == Some(agent_runtime_id)")
+                        } else {
+                            None
+                        };
+                        match (rejected, rejected_1) {
+                            (None, None) => {
+                                ::meerkat_kernel::reject::ambiguous(
+                                    source,
+                                    "PrepareBindings",
+                                    "BindRuntime",
+                                    "ConfirmRuntimeBinding",
+                                )
+                            }
+                            (None, _) => {
+                                self.stage_bind_runtime(
+                                    agent_runtime_id,
+                                    fence_token,
+                                    generation,
+                                    log,
+                                )
+                            }
+                            (_, None) => self.stage_confirm_runtime_binding(log),
+                            (Some(label), Some(label_1)) => {
+                                ::meerkat_kernel::reject::guards(
+                                    source,
+                                    "PrepareBindings",
+                                    [("BindRuntime", label), ("ConfirmRuntimeBinding", label_1)],
+                                )
+                            }
+                        }
+                    }
+                    MeerkatMachinePhase::Stopped | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "PrepareBindings",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::EnsureSessionWithExecutor { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "EnsureSessionWithExecutor",
+                        )
+                    }
+                    MeerkatMachinePhase::Idle => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_awaiting_executor() {
+                            "awaiting_executor"
+                        } else {
+                            return self.stage_claim_executor_from_idle(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "EnsureSessionWithExecutor",
+                            [("ClaimExecutorFromIdle", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running | MeerkatMachinePhase::Retired => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_awaiting_executor() {
+                            "awaiting_executor"
+                        } else {
+                            return self.stage_claim_executor_in_place(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "EnsureSessionWithExecutor",
+                            [("ClaimExecutorInPlace", rejected_1)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::BeginUnregisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_registration_open() {
+                            "registration_open"
+                        } else {
+                            return self.stage_begin_unregister_session(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "BeginUnregisterSession",
+                            [("BeginUnregisterSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "BeginUnregisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::UnregisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_draining() {
+                            "draining"
+                        } else if self.executor_attached {
+                            "!executor_attached"
+                        } else {
+                            return self.stage_unregister_session(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "UnregisterSession",
+                            [("UnregisterSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "UnregisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::SetSilentIntents { session_id, intents } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_set_silent_intents(intents, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SetSilentIntents",
+                            [("SetSilentIntents", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "SetSilentIntents",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::StopRuntimeExecutor { reason } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "StopRuntimeExecutor",
+                        )
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired => self.stage_stop_now(reason, log),
+                    MeerkatMachinePhase::Running => self.stage_defer_stop(reason, log),
+                    MeerkatMachinePhase::Stopped => self.stage_stop_already_applied(log),
+                }
+            }
+            MeerkatMachineInput::Retire { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Retire")
+                    }
+                    MeerkatMachinePhase::Idle | MeerkatMachinePhase::Attached => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_retire_now(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Retire",
+                            [("RetireNow", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if self.guard_retiring() {
+                            "!retiring"
+                        } else {
+                            return self.stage_retire_after_run(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Retire",
+                            [("RetireAfterRun", rejected_1)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Reset { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Reset")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_ledger_quiescent() {
+                            "ledger_quiescent"
+                        } else {
+                            return self.stage_reset(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Reset",
+                            [("Reset", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Recycle { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Recycle")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_recycle(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Recycle",
+                            [("Recycle", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Destroy { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_ledger_quiescent() {
+                            "ledger_quiescent"
+                        } else {
+                            return self.stage_destroy(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Destroy",
+                            [("Destroy", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Destroy")
+                    }
+                }
+            }
+            MeerkatMachineInput::RuntimeExecutorExited => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.executor_attached {
+                            "executor_attached"
+                        } else {
+                            return self.stage_executor_exited(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RuntimeExecutorExited",
+                            [("ExecutorExited", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Attached => {
+                        self.stage_executor_exited_while_attached(log)
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RuntimeExecutorExited",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::InterruptCurrentRun => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "InterruptCurrentRun",
+                        )
+                    }
+                    MeerkatMachinePhase::Running => self.stage_interrupt_current_run(log),
+                }
+            }
+            MeerkatMachineInput::BeginRun { run_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "BeginRun")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired => self.stage_begin_run(run_id, log),
+                }
+            }
+            MeerkatMachineInput::FinishRun { run_id, outcome } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "FinishRun")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else {
+                            return self.stage_finish_run(run_id, outcome, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "FinishRun",
+                            [("FinishRun", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::AcceptInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "AcceptInput")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running => {
+                        let rejected = if self.guard_retiring() {
+                            "!retiring"
+                        } else if self.input_ledger.contains_key(&input_id) {
+                            "!input_ledger.contains_key(input_id)"
+                        } else {
+                            return self.stage_accept_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "AcceptInput",
+                            [("AcceptInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::QueueInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_queueable(&input_id) {
+                            "input_queueable(input_id)"
+                        } else {
+                            return self.stage_queue_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "QueueInput",
+                            [("QueueInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "QueueInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::StageInput { input_id, run_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "StageInput")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else if self.helper_ledger_phase(&input_id)
+                            != Some(InputPhase::Queued)
+                        {
+                            "ledger_phase(input_id) == Some(InputPhase::Queued)"
+                        } else if !self.helper_attempts_remaining(&input_id) {
+                            "attempts_remaining(input_id)"
+                        } else {
+                            return self.stage_stage_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "StageInput",
+                            [("StageInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ApplyInput { input_id, run_id, awaits_commit } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ApplyInput")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else if self.helper_ledger_phase(&input_id)
+                            != Some(InputPhase::Staged)
+                        {
+                            "ledger_phase(input_id) == Some(InputPhase::Staged)"
+                        } else {
+                            return self.stage_apply_input(input_id, awaits_commit, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ApplyInput",
+                            [("ApplyInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ConsumeInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_applied(&input_id) {
+                            "input_applied(input_id)"
+                        } else {
+                            return self.stage_consume_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ConsumeInput",
+                            [("ConsumeInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ConsumeInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::SupersedeInput { input_id, superseded_by } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_pending(&input_id) {
+                            "input_pending(input_id)"
+                        } else if superseded_by == input_id {
+                            "superseded_by != input_id"
+                        } else if !self.input_ledger.contains_key(&superseded_by) {
+                            "input_ledger.contains_key(superseded_by)"
+                        } else {
+                            return self.stage_supersede_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupersedeInput",
+                            [("SupersedeInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "SupersedeInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::CoalesceInput { input_id, .. } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_pending(&input_id) {
+                            "input_pending(input_id)"
+                        } else {
+                            return self.stage_coalesce_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "CoalesceInput",
+                            [("CoalesceInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "CoalesceInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::AbandonInput { input_id, reason } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_live(&input_id) {
+                            "input_live(input_id)"
+                        } else if !self
+                            .helper_abandon_reason_admissible(&input_id, reason)
+                        {
+                            "abandon_reason_admissible(input_id, reason)"
+                        } else {
+                            return self.stage_abandon_input(input_id, reason, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "AbandonInput",
+                            [("AbandonInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "AbandonInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::StageVisibilityFilter { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_stage_visibility_filter(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "StageVisibilityFilter",
+                            [("StageVisibilityFilter", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "StageVisibilityFilter",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::RequestDeferredTools { session_id, authorities } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if authorities.is_empty() {
+                            "!authorities.is_empty()"
+                        } else {
+                            return self.stage_request_deferred_tools(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RequestDeferredTools",
+                            [("RequestDeferredTools", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RequestDeferredTools",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::PublishCommittedVisibleSet {
+                session_id,
+                active_filter,
+                staged_filter,
+                active_requested_deferred_names,
+                staged_requested_deferred_names,
+                active_deferred_authorities,
+                staged_deferred_authorities,
+                active_visibility_revision,
+                staged_visibility_revision,
+            } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self
+                            .helper_active_not_behind_staged(
+                                active_visibility_revision,
+                                staged_visibility_revision,
+                            )
+                        {
+                            "active_not_behind_staged(active_visibility_revision, staged_visibility_revision)"
+                        } else if !self
+                            .helper_equal_revision_requires_equal_active_and_staged_input(
+                                active_visibility_revision,
+                                staged_visibility_revision,
+                                &active_filter,
+                                &staged_filter,
+                                &active_requested_deferred_names,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "equal_revision_requires_equal_active_and_staged_input(active_visibility_revision, staged_visibility_revision, active_filter, staged_filter, active_requested_deferred_names, staged_requested_deferred_names,)"
+                        } else if !self
+                            .helper_active_requested_subset_of_staged_requested(
+                                &active_requested_deferred_names,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "active_requested_subset_of_staged_requested(active_requested_deferred_names, staged_requested_deferred_names)"
+                        } else if !self
+                            .helper_authorities_for_requested(
+                                &active_deferred_authorities,
+                                &active_requested_deferred_names,
+                            )
+                        {
+                            "authorities_for_requested(active_deferred_authorities, active_requested_deferred_names)"
+                        } else if !self
+                            .helper_authorities_for_requested(
+                                &staged_deferred_authorities,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "authorities_for_requested(staged_deferred_authorities, staged_requested_deferred_names)"
+                        } else if !self
+                            .helper_revision_minted(active_visibility_revision)
+                        {
+                            "revision_minted(active_visibility_revision)"
+                        } else if active_visibility_revision
+                            < self.active_visibility_revision
+                        {
+                            "active_visibility_revision >= self.active_visibility_revision"
+                        } else if staged_visibility_revision
+                            < self.staged_visibility_revision
+                        {
+                            "staged_visibility_revision >= self.staged_visibility_revision"
+                        } else {
+                            return self
+                                .stage_publish_committed_visible_set(
+                                    active_filter,
+                                    staged_filter,
+                                    active_requested_deferred_names,
+                                    staged_requested_deferred_names,
+                                    active_deferred_authorities,
+                                    staged_deferred_authorities,
+                                    active_visibility_revision,
+                                    staged_visibility_revision,
+                                    log,
+                                );
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "PublishCommittedVisibleSet",
+                            [("PublishCommittedVisibleSet", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "PublishCommittedVisibleSet",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ClassifyRuntimeLifecycleState { state } => {
+                self.stage_classify_runtime_lifecycle_state(state, log)
+            }
+            MeerkatMachineInput::ClassifyRuntimeLifecycleDurability { state } => {
+                self.stage_classify_runtime_lifecycle_durability(state, log)
+            }
+            MeerkatMachineInput::ClassifyRuntimeLoopQueueAdmission {
+                state,
+                current_run_bound,
+            } => {
+                self.stage_classify_runtime_loop_queue_admission(
+                    state,
+                    current_run_bound,
+                    log,
+                )
+            }
+            MeerkatMachineInput::ResolveVisibleRuntimePhase {
+                dsl_phase,
+                dsl_pre_run_phase,
+                control_phase,
+                control_pre_run_phase,
+                has_runtime_persistence,
+            } => {
+                self.stage_resolve_visible_runtime_phase(
+                    dsl_phase,
+                    dsl_pre_run_phase,
+                    control_phase,
+                    control_pre_run_phase,
+                    has_runtime_persistence,
+                    log,
+                )
+            }
+            MeerkatMachineInput::ResolveInputPublicLifecycle { input_id, phase } => {
+                self.stage_resolve_input_public_lifecycle(input_id, phase, log)
+            }
+            MeerkatMachineInput::ResolveInputPublicTerminalOutcome {
+                input_id,
+                phase,
+                terminal_kind,
+                abandon_reason,
+            } => {
+                let rejected = if !self
+                    .helper_terminal_parts_consistent(
+                        phase,
+                        terminal_kind,
+                        abandon_reason,
+                    )
+                {
+                    "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
+                } else {
+                    return self
+                        .stage_resolve_input_public_terminal_outcome(
+                            input_id,
+                            phase,
+                            abandon_reason,
+                            log,
+                        );
+                };
+                ::meerkat_kernel::reject::guards(
+                    source,
+                    "ResolveInputPublicTerminalOutcome",
+                    [("ResolveInputPublicTerminalOutcome", rejected)],
+                )
+            }
+            MeerkatMachineInput::ClassifyInputTerminality {
+                input_id,
+                phase,
+                terminal_kind,
+                ..
+            } => {
+                self.stage_classify_input_terminality(
+                    input_id,
+                    phase,
+                    terminal_kind,
+                    log,
+                )
+            }
+            MeerkatMachineInput::AuthorizeStoredInputStateSeed {
+                input_id,
+                phase,
+                terminal_kind,
+                superseded_by,
+                aggregate_id,
+                abandon_reason,
+                abandon_attempt_count,
+                attempt_count,
+                run_id,
+                boundary_sequence,
+                ..
+            } => {
+                let rejected = if !self
+                    .helper_terminal_parts_consistent(
+                        phase,
+                        terminal_kind,
+                        abandon_reason,
+                    )
+                {
+                    "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
+                } else if superseded_by.is_some()
+                    != (terminal_kind == Some(InputTerminalKind::Superseded))
+                {
+                    "superseded_by.is_some() == (terminal_kind == Some(InputTerminalKind::Superseded))"
+                } else if aggregate_id.is_some()
+                    != (terminal_kind == Some(InputTerminalKind::Coalesced))
+                {
+                    "aggregate_id.is_some() == (terminal_kind == Some(InputTerminalKind::Coalesced))"
+                } else if !self
+                    .helper_abandon_attempts_consistent(
+                        abandon_reason,
+                        abandon_attempt_count,
+                        attempt_count,
+                    )
+                {
+                    "abandon_attempts_consistent(abandon_reason, abandon_attempt_count, attempt_count)"
+                } else if attempt_count > self.helper_max_stage_attempts() {
+                    "attempt_count <= max_stage_attempts()"
+                } else if !(boundary_sequence.is_none() || run_id.is_some()) {
+                    "boundary_sequence.is_none() || run_id.is_some()"
+                } else {
+                    return self.stage_authorize_stored_input_state_seed(input_id, log);
+                };
+                ::meerkat_kernel::reject::guards(
+                    source,
+                    "AuthorizeStoredInputStateSeed",
+                    [("AuthorizeStoredInputStateSeed", rejected)],
+                )
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        match signal {
+            MeerkatMachineSignal::SupervisorInterruptRequested { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_supervisor_interrupt_without_run(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupervisorInterruptRequested",
+                            [("SupervisorInterruptWithoutRun", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_supervisor_interrupts_run(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupervisorInterruptRequested",
+                            [("SupervisorInterruptsRun", rejected_1)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "SupervisorInterruptRequested",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, step: MeerkatMachineUndo) {
+        match step {
+            MeerkatMachineUndo::Phase(saved) => {
+                self.lifecycle_phase = saved;
+            }
+            MeerkatMachineUndo::SessionIdSet(saved) => {
+                self.session_id = saved;
+            }
+            MeerkatMachineUndo::RegistrationPhaseSet(saved) => {
+                self.registration_phase = saved;
+            }
+            MeerkatMachineUndo::ExecutorAttachedSet(saved) => {
+                self.executor_attached = saved;
+            }
+            MeerkatMachineUndo::ActiveRuntimeIdSet(saved) => {
+                self.active_runtime_id = saved;
+            }
+            MeerkatMachineUndo::ActiveFenceTokenSet(saved) => {
+                self.active_fence_token = saved;
+            }
+            MeerkatMachineUndo::ActiveRuntimeGenerationSet(saved) => {
+                self.active_runtime_generation = saved;
+            }
+            MeerkatMachineUndo::SilentIntentsSet(saved) => {
+                self.silent_intents = saved;
+            }
+            MeerkatMachineUndo::RuntimeStopDeferredSet(saved) => {
+                self.runtime_stop_deferred = saved;
+            }
+            MeerkatMachineUndo::PreRunPhaseSet(saved) => {
+                self.pre_run_phase = saved;
+            }
+            MeerkatMachineUndo::CurrentRunIdSet(saved) => {
+                self.current_run_id = saved;
+            }
+            MeerkatMachineUndo::InputLedgerInsert(saved) => {
+                match saved {
+                    (Some(previous), key) => {
+                        self.input_ledger.insert(key, previous);
+                    }
+                    (None, key) => {
+                        self.input_ledger.remove(&key);
+                    }
+                }
+            }
+            MeerkatMachineUndo::NextStagedVisibilityRevisionAdd(saved) => {
+                self.next_staged_visibility_revision = saved;
+            }
+            MeerkatMachineUndo::ActiveFilterSet(saved) => {
+                self.active_filter = saved;
+            }
+            MeerkatMachineUndo::StagedFilterSet(saved) => {
+                self.staged_filter = saved;
+            }
+            MeerkatMachineUndo::ActiveRequestedDeferredNamesSet(saved) => {
+                self.active_requested_deferred_names = saved;
+            }
+            MeerkatMachineUndo::StagedRequestedDeferredNamesSet(saved) => {
+                self.staged_requested_deferred_names = saved;
+            }
+            MeerkatMachineUndo::ActiveDeferredAuthoritiesSet(saved) => {
+                self.active_deferred_authorities = saved;
+            }
+            MeerkatMachineUndo::StagedDeferredAuthoritiesSet(saved) => {
+                self.staged_deferred_authorities = saved;
+            }
+            MeerkatMachineUndo::ActiveVisibilityRevisionSet(saved) => {
+                self.active_visibility_revision = saved;
+            }
+            MeerkatMachineUndo::StagedVisibilityRevisionSet(saved) => {
+                self.staged_visibility_revision = saved;
             }
         }
     }
@@ -4386,6 +5515,1456 @@ impl MeerkatMachineState {
     fn fire_authorize_stored_input_state_seed(
         &mut self,
         input_id: ::std::string::String,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::StoredInputStateSeedAuthorized {
+            input_id,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "AuthorizeStoredInputStateSeed",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "AuthorizeStoredInputStateSeed",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClaimSession`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_claim_session(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Idle;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(MeerkatMachineUndo::SessionIdSet(self.session_id.replace(session_id)));
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Queuing;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ClaimSession", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ClaimSession",
+            source,
+            MeerkatMachinePhase::Idle,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `ConfirmSession`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_confirm_session(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mut effects = MeerkatMachineEffects::new();
+        let mark = log.len();
+        if self.registration_phase == RegistrationPhase::Unregistered {
+            log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+            self.registration_phase = RegistrationPhase::Queuing;
+            effects
+                .push(MeerkatMachineEffect::RegistrationChanged {
+                    registration_phase: self.registration_phase,
+                    executor_attached: self.executor_attached,
+                });
+        }
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ConfirmSession", invariant);
+        }
+        ::meerkat_kernel::fired("ConfirmSession", source, source, effects)
+    }
+
+    /// Fires `ClaimExecutorFromIdle`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_claim_executor_from_idle(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Attached;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Active;
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = true;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "ClaimExecutorFromIdle",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ClaimExecutorFromIdle",
+            source,
+            MeerkatMachinePhase::Attached,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `ClaimExecutorInPlace`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_claim_executor_in_place(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Active;
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = true;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "ClaimExecutorInPlace",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ClaimExecutorInPlace",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ExecutorExitedWhileAttached`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_executor_exited_while_attached(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Idle;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = false;
+        if self.registration_phase == RegistrationPhase::Active {
+            log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+            self.registration_phase = RegistrationPhase::Queuing;
+        }
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "ExecutorExitedWhileAttached",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ExecutorExitedWhileAttached",
+            source,
+            MeerkatMachinePhase::Idle,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `ExecutorExited`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_executor_exited(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = false;
+        if self.registration_phase == RegistrationPhase::Active {
+            log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+            self.registration_phase = RegistrationPhase::Queuing;
+        }
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ExecutorExited", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ExecutorExited",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `BeginUnregisterSession`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_begin_unregister_session(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Draining;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "BeginUnregisterSession",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "BeginUnregisterSession",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `UnregisterSession`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_unregister_session(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Unregistered;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("UnregisterSession", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "UnregisterSession",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `BindRuntime`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_bind_runtime(
+        &mut self,
+        agent_runtime_id: AgentRuntimeId,
+        fence_token: FenceToken,
+        generation: Generation,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(
+            MeerkatMachineUndo::ActiveRuntimeIdSet(
+                self.active_runtime_id.replace(agent_runtime_id.clone()),
+            ),
+        );
+        log.push(MeerkatMachineUndo::ActiveFenceTokenSet(self.active_fence_token));
+        self.active_fence_token = Some(fence_token);
+        log.push(
+            MeerkatMachineUndo::ActiveRuntimeGenerationSet(
+                self.active_runtime_generation,
+            ),
+        );
+        self.active_runtime_generation = Some(generation);
+        let effect = MeerkatMachineEffect::RuntimeBindingPrepared {
+            agent_runtime_id: agent_runtime_id.clone(),
+            fence_token,
+            generation,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("BindRuntime", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "BindRuntime",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ConfirmRuntimeBinding`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_confirm_runtime_binding(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ConfirmRuntimeBinding",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ConfirmRuntimeBinding",
+            source,
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
+    }
+
+    /// Fires `SetSilentIntents`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_set_silent_intents(
+        &mut self,
+        intents: ::std::collections::BTreeSet<::std::string::String>,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(
+            MeerkatMachineUndo::SilentIntentsSet(
+                ::std::mem::replace(&mut self.silent_intents, intents),
+            ),
+        );
+        let effect = MeerkatMachineEffect::SilentIntentsChanged {
+            intents: self.silent_intents.clone(),
+            apply_to_driver: source != MeerkatMachinePhase::Stopped,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("SetSilentIntents", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "SetSilentIntents",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `StopNow`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_stop_now(
+        &mut self,
+        reason: ::std::string::String,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Stopped;
+        log.push(MeerkatMachineUndo::Phase(source));
+        let effect = MeerkatMachineEffect::RuntimeStopRequested {
+            reason,
+            deferred: self.runtime_stop_deferred,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("StopNow", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "StopNow",
+            source,
+            MeerkatMachinePhase::Stopped,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `DeferStop`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_defer_stop(
+        &mut self,
+        reason: ::std::string::String,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::RuntimeStopDeferredSet(self.runtime_stop_deferred));
+        self.runtime_stop_deferred = true;
+        let effect = MeerkatMachineEffect::RuntimeStopRequested {
+            reason,
+            deferred: self.runtime_stop_deferred,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("DeferStop", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "DeferStop",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `StopAlreadyApplied`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_stop_already_applied(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("StopAlreadyApplied", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "StopAlreadyApplied",
+            source,
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
+    }
+
+    /// Fires `RetireNow`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_retire_now(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Retired;
+        log.push(MeerkatMachineUndo::Phase(source));
+        let effect = MeerkatMachineEffect::SessionRetiredObserved {
+            session_id,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("RetireNow", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "RetireNow",
+            source,
+            MeerkatMachinePhase::Retired,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `RetireAfterRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_retire_after_run(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
+        self.pre_run_phase = Some(MeerkatMachinePhase::Retired);
+        let effect = MeerkatMachineEffect::SessionRetiredObserved {
+            session_id,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("RetireAfterRun", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "RetireAfterRun",
+            source,
+            source,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `Reset`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_reset(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let target: MeerkatMachinePhase = self.helper_resting_phase();
+        self.lifecycle_phase = target;
+        log.push(MeerkatMachineUndo::Phase(source));
+        let effect = MeerkatMachineEffect::RuntimeRestarted {
+            mode: RestartMode::Reset,
+            phase: self.lifecycle_phase,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Reset", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Reset",
+            source,
+            target,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `Recycle`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_recycle(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let target: MeerkatMachinePhase = self.helper_resting_phase();
+        self.lifecycle_phase = target;
+        log.push(MeerkatMachineUndo::Phase(source));
+        let effect = MeerkatMachineEffect::RuntimeRestarted {
+            mode: RestartMode::Recycle,
+            phase: self.lifecycle_phase,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Recycle", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Recycle",
+            source,
+            target,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `Destroy`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_destroy(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mut effects = MeerkatMachineEffects::new();
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Destroyed;
+        log.push(MeerkatMachineUndo::Phase(source));
+        if let Some(run_id) = &self.current_run_id {
+            effects
+                .push(MeerkatMachineEffect::RunFinished {
+                    run_id: run_id.clone(),
+                    outcome: RunOutcome::Cancelled,
+                    next_phase: self.lifecycle_phase,
+                });
+        }
+        log.push(MeerkatMachineUndo::CurrentRunIdSet(self.current_run_id.take()));
+        log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
+        self.pre_run_phase = None;
+        log.push(MeerkatMachineUndo::RuntimeStopDeferredSet(self.runtime_stop_deferred));
+        self.runtime_stop_deferred = false;
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = false;
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Unregistered;
+        log.push(MeerkatMachineUndo::ActiveRuntimeIdSet(self.active_runtime_id.take()));
+        log.push(MeerkatMachineUndo::ActiveFenceTokenSet(self.active_fence_token));
+        self.active_fence_token = None;
+        log.push(
+            MeerkatMachineUndo::ActiveRuntimeGenerationSet(
+                self.active_runtime_generation,
+            ),
+        );
+        self.active_runtime_generation = None;
+        effects
+            .push(MeerkatMachineEffect::SessionDestroyedObserved {
+                session_id,
+            });
+        effects
+            .push(MeerkatMachineEffect::RegistrationChanged {
+                registration_phase: self.registration_phase,
+                executor_attached: self.executor_attached,
+            });
+        effects
+            .push(MeerkatMachineEffect::ControlProjectionChanged {
+                phase: self.lifecycle_phase,
+                current_run_id: self.current_run_id.clone(),
+                pre_run_phase: self.pre_run_phase,
+            });
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Destroy", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Destroy",
+            source,
+            MeerkatMachinePhase::Destroyed,
+            effects,
+        )
+    }
+
+    /// Fires `BeginRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_begin_run(
+        &mut self,
+        run_id: RunId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Running;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(
+            MeerkatMachineUndo::CurrentRunIdSet(
+                self.current_run_id.replace(run_id.clone()),
+            ),
+        );
+        log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
+        self.pre_run_phase = Some(source);
+        let effect = MeerkatMachineEffect::RunStarted {
+            run_id: run_id.clone(),
+            resumes_to: source,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("BeginRun", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "BeginRun",
+            source,
+            MeerkatMachinePhase::Running,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `FinishRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_finish_run(
+        &mut self,
+        run_id: RunId,
+        outcome: RunOutcome,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let target: MeerkatMachinePhase = self.helper_run_exit_phase();
+        self.lifecycle_phase = target;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(MeerkatMachineUndo::CurrentRunIdSet(self.current_run_id.take()));
+        log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
+        self.pre_run_phase = None;
+        log.push(MeerkatMachineUndo::RuntimeStopDeferredSet(self.runtime_stop_deferred));
+        self.runtime_stop_deferred = false;
+        let effect = MeerkatMachineEffect::RunFinished {
+            run_id,
+            outcome,
+            next_phase: self.lifecycle_phase,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("FinishRun", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "FinishRun",
+            source,
+            target,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `InterruptCurrentRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_interrupt_current_run(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RunInterruptRequested {
+            run_id: self.current_run_id.clone(),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("InterruptCurrentRun", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "InterruptCurrentRun",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `SupervisorInterruptsRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_supervisor_interrupts_run(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RunInterruptRequested {
+            run_id: self.current_run_id.clone(),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "SupervisorInterruptsRun",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "SupervisorInterruptsRun",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `SupervisorInterruptWithoutRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_supervisor_interrupt_without_run(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "SupervisorInterruptWithoutRun",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "SupervisorInterruptWithoutRun",
+            source,
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
+    }
+
+    /// Fires `AcceptInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_accept_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let record: InputRecord = self.helper_fresh_record();
+        let key = input_id.clone();
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key.clone(), record),
+                key,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("AcceptInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "AcceptInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `QueueInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_queue_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Queued);
+        let key = input_id.clone();
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key.clone(), record),
+                key,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("QueueInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "QueueInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `StageInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_stage_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let record: InputRecord = match self.helper_restaged(&input_id) {
+            Some(value) => value,
+            None => return ::meerkat_kernel::reject::overflow("StageInput"),
+        };
+        let key = input_id.clone();
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key.clone(), record),
+                key,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("StageInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "StageInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ApplyInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_apply_input(
+        &mut self,
+        input_id: InputId,
+        awaits_commit: bool,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let phase: InputPhase = if awaits_commit {
+            InputPhase::AppliedPendingConsumption
+        } else {
+            InputPhase::Applied
+        };
+        let record: InputRecord = self.helper_advanced(&input_id, phase);
+        let key = input_id.clone();
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key.clone(), record),
+                key,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ApplyInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ApplyInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ConsumeInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_consume_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Consumed);
+        let key = input_id.clone();
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key.clone(), record),
+                key,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ConsumeInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ConsumeInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `SupersedeInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_supersede_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let record: InputRecord = self
+            .helper_advanced(&input_id, InputPhase::Superseded);
+        let key = input_id.clone();
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key.clone(), record),
+                key,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("SupersedeInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "SupersedeInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `CoalesceInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_coalesce_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Coalesced);
+        let key = input_id.clone();
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key.clone(), record),
+                key,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("CoalesceInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "CoalesceInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `AbandonInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_abandon_input(
+        &mut self,
+        input_id: InputId,
+        reason: InputAbandonReason,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let record: InputRecord = self.helper_abandoned(&input_id, reason);
+        let key = input_id.clone();
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key.clone(), record),
+                key,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("AbandonInput", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "AbandonInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `StageVisibilityFilter`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_stage_visibility_filter(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let effect = MeerkatMachineEffect::VisibilityRevisionMinted {
+            revision: self.next_staged_visibility_revision,
+            purpose: RevisionPurpose::StagedFilter,
+        };
+        let value = match self.next_staged_visibility_revision.checked_add(1) {
+            Some(value) => value,
+            None => return ::meerkat_kernel::reject::overflow("StageVisibilityFilter"),
+        };
+        log.push(
+            MeerkatMachineUndo::NextStagedVisibilityRevisionAdd(
+                self.next_staged_visibility_revision,
+            ),
+        );
+        self.next_staged_visibility_revision = value;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "StageVisibilityFilter",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "StageVisibilityFilter",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `RequestDeferredTools`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_request_deferred_tools(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let effect = MeerkatMachineEffect::VisibilityRevisionMinted {
+            revision: self.next_staged_visibility_revision,
+            purpose: RevisionPurpose::DeferredToolRequest,
+        };
+        let value = match self.next_staged_visibility_revision.checked_add(1) {
+            Some(value) => value,
+            None => return ::meerkat_kernel::reject::overflow("RequestDeferredTools"),
+        };
+        log.push(
+            MeerkatMachineUndo::NextStagedVisibilityRevisionAdd(
+                self.next_staged_visibility_revision,
+            ),
+        );
+        self.next_staged_visibility_revision = value;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "RequestDeferredTools",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "RequestDeferredTools",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `PublishCommittedVisibleSet`, logging what each write displaces in the undo log.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn stage_publish_committed_visible_set(
+        &mut self,
+        active_filter: ToolFilter,
+        staged_filter: ToolFilter,
+        active_requested_deferred_names: ::std::collections::BTreeSet<
+            ::std::string::String,
+        >,
+        staged_requested_deferred_names: ::std::collections::BTreeSet<
+            ::std::string::String,
+        >,
+        active_deferred_authorities: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ToolVisibilityWitness,
+        >,
+        staged_deferred_authorities: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ToolVisibilityWitness,
+        >,
+        active_visibility_revision: u64,
+        staged_visibility_revision: u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(
+            MeerkatMachineUndo::ActiveFilterSet(
+                ::std::mem::replace(&mut self.active_filter, active_filter),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::StagedFilterSet(
+                ::std::mem::replace(&mut self.staged_filter, staged_filter),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::ActiveRequestedDeferredNamesSet(
+                ::std::mem::replace(
+                    &mut self.active_requested_deferred_names,
+                    active_requested_deferred_names,
+                ),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::StagedRequestedDeferredNamesSet(
+                ::std::mem::replace(
+                    &mut self.staged_requested_deferred_names,
+                    staged_requested_deferred_names,
+                ),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::ActiveDeferredAuthoritiesSet(
+                ::std::mem::replace(
+                    &mut self.active_deferred_authorities,
+                    active_deferred_authorities,
+                ),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::StagedDeferredAuthoritiesSet(
+                ::std::mem::replace(
+                    &mut self.staged_deferred_authorities,
+                    staged_deferred_authorities,
+                ),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::ActiveVisibilityRevisionSet(
+                self.active_visibility_revision,
+            ),
+        );
+        self.active_visibility_revision = active_visibility_revision;
+        log.push(
+            MeerkatMachineUndo::StagedVisibilityRevisionSet(
+                self.staged_visibility_revision,
+            ),
+        );
+        self.staged_visibility_revision = staged_visibility_revision;
+        let effect = MeerkatMachineEffect::VisibleSetPublished {
+            active_visibility_revision: self.active_visibility_revision,
+            staged_visibility_revision: self.staged_visibility_revision,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "PublishCommittedVisibleSet",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "PublishCommittedVisibleSet",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClassifyRuntimeLifecycleState`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_classify_runtime_lifecycle_state(
+        &mut self,
+        state: MeerkatMachinePhase,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RuntimeLifecycleStateClassified {
+            state,
+            terminality: self.helper_terminality_of(state),
+            input_admission: self.helper_input_admission_of(state),
+            queue_admission: self.helper_queue_admission_of(state),
+            prepare_admission: self.helper_prepare_admission_of(state),
+            ingress_admission: self.helper_ingress_admission_of(state),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ClassifyRuntimeLifecycleState",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLifecycleState",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClassifyRuntimeLifecycleDurability`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_classify_runtime_lifecycle_durability(
+        &mut self,
+        state: MeerkatMachinePhase,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RuntimeLifecycleDurabilityClassified {
+            state,
+            durable_state: self.helper_durable_state_of(state),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ClassifyRuntimeLifecycleDurability",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLifecycleDurability",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClassifyRuntimeLoopQueueAdmission`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_classify_runtime_loop_queue_admission(
+        &mut self,
+        state: MeerkatMachinePhase,
+        current_run_bound: bool,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RuntimeLoopQueueAdmissionClassified {
+            state,
+            current_run_bound,
+            queue_admission: self.helper_loop_queue_admission(state, current_run_bound),
+            run_binding: self.helper_loop_run_binding(state, current_run_bound),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ClassifyRuntimeLoopQueueAdmission",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLoopQueueAdmission",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ResolveVisibleRuntimePhase`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_resolve_visible_runtime_phase(
+        &mut self,
+        dsl_phase: MeerkatMachinePhase,
+        dsl_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
+        control_phase: MeerkatMachinePhase,
+        control_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
+        has_runtime_persistence: bool,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let publish_control: bool = self
+            .helper_control_takes_precedence(
+                dsl_phase,
+                control_phase,
+                has_runtime_persistence,
+            );
+        let selected_raw_phase: MeerkatMachinePhase = if publish_control {
+            control_phase
+        } else {
+            dsl_phase
+        };
+        let selected_pre_run_phase: ::std::option::Option<MeerkatMachinePhase> = if publish_control {
+            control_pre_run_phase
+        } else {
+            dsl_pre_run_phase
+        };
+        let effect = MeerkatMachineEffect::VisibleRuntimePhaseResolved {
+            publish_control,
+            selected_raw_phase,
+            visible_phase: self
+                .helper_visible_phase_of(selected_raw_phase, selected_pre_run_phase),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ResolveVisibleRuntimePhase",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ResolveVisibleRuntimePhase",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ResolveInputPublicLifecycle`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_resolve_input_public_lifecycle(
+        &mut self,
+        input_id: ::std::string::String,
+        phase: InputPhase,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::InputPublicLifecycleResolved {
+            input_id,
+            phase: self.helper_public_lifecycle_of(phase),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ResolveInputPublicLifecycle",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ResolveInputPublicLifecycle",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ResolveInputPublicTerminalOutcome`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_resolve_input_public_terminal_outcome(
+        &mut self,
+        input_id: ::std::string::String,
+        phase: InputPhase,
+        abandon_reason: ::std::option::Option<InputAbandonReason>,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::InputPublicTerminalOutcomeResolved {
+            input_id,
+            terminal_outcome: self
+                .helper_public_terminal_outcome_of(phase, abandon_reason),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ResolveInputPublicTerminalOutcome",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ResolveInputPublicTerminalOutcome",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClassifyInputTerminality`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_classify_input_terminality(
+        &mut self,
+        input_id: ::std::string::String,
+        phase: InputPhase,
+        terminal_kind: ::std::option::Option<InputTerminalKind>,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::InputBehavioralTerminalityResolved {
+            input_id,
+            terminal: self.helper_behaviorally_terminal(phase, terminal_kind),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant(
+                "ClassifyInputTerminality",
+                invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ClassifyInputTerminality",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `AuthorizeStoredInputStateSeed`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_authorize_stored_input_state_seed(
+        &mut self,
+        input_id: ::std::string::String,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::StoredInputStateSeedAuthorized {

@@ -218,6 +218,15 @@ pub type TurnAdmissionTransitionError = ::meerkat_kernel::TransitionError<
 >;
 /// The candidates a `TurnAdmission` guard rejection lists, each with its first failing guard.
 pub type TurnAdmissionGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// A change a `TurnAdmission` authority applied and can still roll back, with the undo record of its writes.
+pub type TurnAdmissionStaged = ::meerkat_kernel::Staged<TurnAdmissionState>;
+/// Inputs and signals applied to a `TurnAdmission` authority as one change that can be undone.
+pub type TurnAdmissionTransaction<'a> = ::meerkat_kernel::Transaction<
+    'a,
+    TurnAdmissionState,
+>;
+/// What staged `TurnAdmission` transitions displaced, write by write.
+pub type TurnAdmissionUndoLog = ::meerkat_kernel::UndoLog<TurnAdmissionState>;
 /// Applies inputs to a `TurnAdmission` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as TurnAdmissionMutator;
@@ -274,6 +283,26 @@ impl ::meerkat_kernel::EffectList for TurnAdmissionEffects {
     }
 }
 
+/// What one write of a staged `TurnAdmission` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum TurnAdmissionUndo {
+    /// What a `phase` write displaced.
+    Phase(TurnAdmissionPhase),
+    /// What a `current_set` write displaced.
+    CurrentSet(::std::option::Option<TurnId>),
+    /// What a `started_add` write displaced.
+    StartedAdd(u64),
+    /// What a `waiting_push` write displaced.
+    WaitingPush(()),
+    /// What a `waiting_pop_front` write displaced.
+    WaitingPopFront(::std::option::Option<TurnId>),
+    /// What a `waiting_clear` write displaced.
+    WaitingClear(::std::vec::Vec<TurnId>),
+    /// What a `capacity_set` write displaced.
+    CapacitySet(u64),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -291,6 +320,7 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
     type Effect = TurnAdmissionEffect;
     type Effects = TurnAdmissionEffects;
     type GuardRejections = TurnAdmissionGuardRejections;
+    type Undo = TurnAdmissionUndo;
     const MACHINE: &'static str = "TurnAdmission";
     const PHASES: &'static [TurnAdmissionPhase] = &TurnAdmissionPhase::ALL;
     const INPUTS: &'static [&'static str] = &[
@@ -420,6 +450,134 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
                         )
                     }
                 }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            TurnAdmissionInput::RequestTurn { turn } => {
+                match source {
+                    TurnAdmissionPhase::Ready => self.stage_start_now(turn, log),
+                    TurnAdmissionPhase::Running => {
+                        if !self.guard_queue_full() && !self.waiting.contains(&turn)
+                            && self.current != Some(turn.clone())
+                        {
+                            self.stage_enqueue(turn, log)
+                        } else {
+                            self.stage_refuse(turn, log)
+                        }
+                    }
+                    TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "RequestTurn")
+                    }
+                }
+            }
+            TurnAdmissionInput::Interrupt => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "Interrupt")
+                    }
+                    TurnAdmissionPhase::Running => self.stage_interrupt(log),
+                }
+            }
+            TurnAdmissionInput::TurnFinished { turn } => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "TurnFinished")
+                    }
+                    TurnAdmissionPhase::Running => {
+                        let rejected = if self.current != Some(turn.clone()) {
+                            "current == Some(turn)"
+                        } else {
+                            return self.stage_turn_finished(turn, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "TurnFinished",
+                            [("TurnFinished", rejected)],
+                        )
+                    }
+                }
+            }
+            TurnAdmissionInput::Describe => self.stage_describe(log),
+            TurnAdmissionInput::EndConversation => {
+                match source {
+                    TurnAdmissionPhase::Ready => self.stage_end_conversation(log),
+                    TurnAdmissionPhase::Running | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "EndConversation",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            TurnAdmissionSignal::CapacityChanged { capacity } => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Running => {
+                        let rejected = if capacity == 0 {
+                            "capacity > 0"
+                        } else {
+                            return self.stage_capacity_changed(capacity, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "CapacityChanged",
+                            [("CapacityChanged", rejected)],
+                        )
+                    }
+                    TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "CapacityChanged",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, step: TurnAdmissionUndo) {
+        match step {
+            TurnAdmissionUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+            TurnAdmissionUndo::CurrentSet(saved) => {
+                self.current = saved;
+            }
+            TurnAdmissionUndo::StartedAdd(saved) => {
+                self.started = saved;
+            }
+            TurnAdmissionUndo::WaitingPush(_) => {
+                self.waiting.pop();
+            }
+            TurnAdmissionUndo::WaitingPopFront(saved) => {
+                if let Some(value) = saved {
+                    self.waiting.insert(0, value);
+                }
+            }
+            TurnAdmissionUndo::WaitingClear(saved) => {
+                self.waiting = saved;
+            }
+            TurnAdmissionUndo::CapacitySet(saved) => {
+                self.capacity = saved;
             }
         }
     }
@@ -692,6 +850,251 @@ impl TurnAdmissionState {
         self.capacity = capacity;
         if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.capacity = undo;
+            return ::meerkat_kernel::reject::invariant("CapacityChanged", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "CapacityChanged",
+            source,
+            source,
+            TurnAdmissionEffects::E0([]),
+        )
+    }
+
+    /// Fires `StartNow`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_start_now(
+        &mut self,
+        turn: TurnId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = TurnAdmissionPhase::Running;
+        log.push(TurnAdmissionUndo::Phase(source));
+        log.push(TurnAdmissionUndo::CurrentSet(self.current.replace(turn.clone())));
+        let value = match self.started.checked_add(1) {
+            Some(value) => value,
+            None => {
+                log.undo_to(self, mark);
+                return ::meerkat_kernel::reject::overflow("StartNow");
+            }
+        };
+        log.push(TurnAdmissionUndo::StartedAdd(self.started));
+        self.started = value;
+        let effect = TurnAdmissionEffect::StartTurn {
+            turn: turn.clone(),
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("StartNow", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "StartNow",
+            source,
+            TurnAdmissionPhase::Running,
+            TurnAdmissionEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Enqueue`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_enqueue(
+        &mut self,
+        turn: TurnId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let value = turn;
+        self.waiting.push(value);
+        log.push(TurnAdmissionUndo::WaitingPush(()));
+        let effect = TurnAdmissionEffect::QueueReport {
+            running: self.current.clone(),
+            waiting: self.waiting.len() as u64,
+            started: self.started,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Enqueue", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Enqueue",
+            source,
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Refuse`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_refuse(
+        &mut self,
+        turn: TurnId,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let effect = TurnAdmissionEffect::TurnEnded {
+            turn,
+            reason: EndReason::Refused,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("Refuse", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Refuse",
+            source,
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `TurnFinished`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_turn_finished(
+        &mut self,
+        turn: TurnId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = TurnAdmissionEffects::new();
+        let mark = log.len();
+        let target: TurnAdmissionPhase = if self.guard_nothing_waiting() {
+            TurnAdmissionPhase::Ready
+        } else {
+            TurnAdmissionPhase::Running
+        };
+        self.phase = target;
+        log.push(TurnAdmissionUndo::Phase(source));
+        effects
+            .push(TurnAdmissionEffect::TurnEnded {
+                turn,
+                reason: EndReason::Completed,
+            });
+        if let Some(next) = self.waiting.first().cloned() {
+            log.push(
+                TurnAdmissionUndo::WaitingPopFront(
+                    if self.waiting.is_empty() {
+                        None
+                    } else {
+                        Some(self.waiting.remove(0))
+                    },
+                ),
+            );
+            log.push(TurnAdmissionUndo::CurrentSet(self.current.replace(next.clone())));
+            let value = match self.started.checked_add(1) {
+                Some(value) => value,
+                None => {
+                    log.undo_to(self, mark);
+                    return ::meerkat_kernel::reject::overflow("TurnFinished");
+                }
+            };
+            log.push(TurnAdmissionUndo::StartedAdd(self.started));
+            self.started = value;
+            effects
+                .push(TurnAdmissionEffect::StartTurn {
+                    turn: next.clone(),
+                });
+        } else {
+            log.push(TurnAdmissionUndo::CurrentSet(self.current.take()));
+        }
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("TurnFinished", invariant);
+        }
+        ::meerkat_kernel::fired("TurnFinished", source, target, effects)
+    }
+
+    /// Fires `Interrupt`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_interrupt(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = TurnAdmissionEffects::new();
+        let mark = log.len();
+        self.phase = TurnAdmissionPhase::Ready;
+        log.push(TurnAdmissionUndo::Phase(source));
+        if let Some(turn) = &self.current {
+            effects
+                .push(TurnAdmissionEffect::TurnEnded {
+                    turn: turn.clone(),
+                    reason: EndReason::Interrupted,
+                });
+        }
+        log.push(TurnAdmissionUndo::CurrentSet(self.current.take()));
+        log.push(TurnAdmissionUndo::WaitingClear(::std::mem::take(&mut self.waiting)));
+        effects
+            .push(TurnAdmissionEffect::QueueReport {
+                running: self.current.clone(),
+                waiting: self.waiting.len() as u64,
+                started: self.started,
+            });
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Interrupt", invariant);
+        }
+        ::meerkat_kernel::fired("Interrupt", source, TurnAdmissionPhase::Ready, effects)
+    }
+
+    /// Fires `Describe`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_describe(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let effect = TurnAdmissionEffect::QueueReport {
+            running: self.current.clone(),
+            waiting: self.waiting.len() as u64,
+            started: self.started,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("Describe", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Describe",
+            source,
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `EndConversation`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_end_conversation(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = TurnAdmissionPhase::Ended;
+        log.push(TurnAdmissionUndo::Phase(source));
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("EndConversation", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "EndConversation",
+            source,
+            TurnAdmissionPhase::Ended,
+            TurnAdmissionEffects::E0([]),
+        )
+    }
+
+    /// Fires `CapacityChanged`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_capacity_changed(
+        &mut self,
+        capacity: u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        log.push(TurnAdmissionUndo::CapacitySet(self.capacity));
+        self.capacity = capacity;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("CapacityChanged", invariant);
         }
         ::meerkat_kernel::fired(

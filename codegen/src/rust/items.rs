@@ -378,6 +378,9 @@ impl Gen<'_> {
         for fire in fires.iter().flatten() {
             methods.extend(fire.method.clone());
         }
+        for fire in fires.iter().flatten() {
+            methods.extend(fire.stage_method.clone());
+        }
         let allow = spec_code_allows();
         quote! {
             #allow
@@ -423,7 +426,7 @@ fn fallible_body(fallible: bool, ret: TokenStream, body: super::expr::Code) -> (
     (ret, body)
 }
 
-fn capitalised(word: &str) -> String {
+pub(crate) fn capitalised(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),

@@ -151,6 +151,12 @@ pub type DoorTransition = ::meerkat_kernel::Transition<DoorState>;
 pub type DoorTransitionError = ::meerkat_kernel::TransitionError<DoorState>;
 /// The candidates a `Door` guard rejection lists, each with its first failing guard.
 pub type DoorGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// A change a `Door` authority applied and can still roll back, with the undo record of its writes.
+pub type DoorStaged = ::meerkat_kernel::Staged<DoorState>;
+/// Inputs and signals applied to a `Door` authority as one change that can be undone.
+pub type DoorTransaction<'a> = ::meerkat_kernel::Transaction<'a, DoorState>;
+/// What staged `Door` transitions displaced, write by write.
+pub type DoorUndoLog = ::meerkat_kernel::UndoLog<DoorState>;
 /// Applies inputs to a `Door` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as DoorMutator;
@@ -181,6 +187,18 @@ impl ::meerkat_kernel::EffectList for DoorEffects {
     }
 }
 
+/// What one write of a staged `Door` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum DoorUndo {
+    /// What a `phase` write displaced.
+    Phase(DoorPhase),
+    /// What a `openings_add` write displaced.
+    OpeningsAdd(u64),
+    /// What a `locked_set` write displaced.
+    LockedSet(bool),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -198,6 +216,7 @@ impl ::meerkat_kernel::Kernel for DoorState {
     type Effect = DoorEffect;
     type Effects = DoorEffects;
     type GuardRejections = DoorGuardRejections;
+    type Undo = DoorUndo;
     const MACHINE: &'static str = "Door";
     const PHASES: &'static [DoorPhase] = &DoorPhase::ALL;
     const INPUTS: &'static [&'static str] = &["Push", "Pull", "Lock", "Remove"];
@@ -279,6 +298,89 @@ impl ::meerkat_kernel::Kernel for DoorState {
     #[inline]
     fn apply_signal(&mut self, signal: Self::Signal) -> ::meerkat_kernel::Outcome<Self> {
         match signal {}
+    }
+
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            DoorInput::Push => {
+                match source {
+                    DoorPhase::Closed => {
+                        if !self.locked {
+                            self.stage_opened(log)
+                        } else {
+                            self.stage_rattled(log)
+                        }
+                    }
+                    DoorPhase::Open | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Push")
+                    }
+                }
+            }
+            DoorInput::Pull => {
+                match source {
+                    DoorPhase::Closed | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Pull")
+                    }
+                    DoorPhase::Open => self.stage_pull(log),
+                }
+            }
+            DoorInput::Lock => {
+                match source {
+                    DoorPhase::Closed => {
+                        let rejected = if self.locked {
+                            "!locked"
+                        } else {
+                            return self.stage_lock(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Lock",
+                            [("Lock", rejected)],
+                        )
+                    }
+                    DoorPhase::Open | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Lock")
+                    }
+                }
+            }
+            DoorInput::Remove => {
+                match source {
+                    DoorPhase::Closed | DoorPhase::Open => self.stage_remove(log),
+                    DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Remove")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        match signal {}
+    }
+
+    fn undo(&mut self, step: DoorUndo) {
+        match step {
+            DoorUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+            DoorUndo::OpeningsAdd(saved) => {
+                self.openings = saved;
+            }
+            DoorUndo::LockedSet(saved) => {
+                self.locked = saved;
+            }
+        }
     }
 
     fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
@@ -386,6 +488,119 @@ impl DoorState {
         self.phase = DoorPhase::Removed;
         if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
             self.phase = source;
+            return ::meerkat_kernel::reject::invariant("Remove", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Remove",
+            source,
+            DoorPhase::Removed,
+            DoorEffects::E0([]),
+        )
+    }
+
+    /// Fires `Opened`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_opened(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = DoorPhase::Open;
+        log.push(DoorUndo::Phase(source));
+        let value = match self.openings.checked_add(1) {
+            Some(value) => value,
+            None => {
+                log.undo_to(self, mark);
+                return ::meerkat_kernel::reject::overflow("Opened");
+            }
+        };
+        log.push(DoorUndo::OpeningsAdd(self.openings));
+        self.openings = value;
+        let effect = DoorEffect::Moved {
+            phase: self.phase,
+            openings: self.openings,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Opened", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Opened",
+            source,
+            DoorPhase::Open,
+            DoorEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Rattled`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_rattled(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            return ::meerkat_kernel::reject::invariant("Rattled", invariant);
+        }
+        ::meerkat_kernel::fired("Rattled", source, source, DoorEffects::E0([]))
+    }
+
+    /// Fires `Pull`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_pull(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = DoorPhase::Closed;
+        log.push(DoorUndo::Phase(source));
+        let effect = DoorEffect::Moved {
+            phase: self.phase,
+            openings: self.openings,
+        };
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Pull", invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Pull",
+            source,
+            DoorPhase::Closed,
+            DoorEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Lock`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_lock(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        log.push(DoorUndo::LockedSet(self.locked));
+        self.locked = true;
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Lock", invariant);
+        }
+        ::meerkat_kernel::fired("Lock", source, source, DoorEffects::E0([]))
+    }
+
+    /// Fires `Remove`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_remove(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = DoorPhase::Removed;
+        log.push(DoorUndo::Phase(source));
+        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+            log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Remove", invariant);
         }
         ::meerkat_kernel::fired(
