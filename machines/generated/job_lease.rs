@@ -918,7 +918,15 @@ impl JobLeaseState {
         let source = self.phase;
         let value = job;
         self.queued.push(value);
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_one_place_per_job() {
+                break 'invariants Some("one_place_per_job");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             self.queued.pop();
             return ::meerkat_kernel::reject::invariant("Submit", invariant);
         }
@@ -934,6 +942,8 @@ impl JobLeaseState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let mut undo = None;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<JobId> = None;
         let mut undo_1 = None;
         let mut undo_2 = None;
         let mut effects = JobLeaseEffects::new();
@@ -951,8 +961,10 @@ impl JobLeaseState {
                     return ::meerkat_kernel::reject::overflow("Claim");
                 }
             };
-            undo_1 = Some((self.attempts.insert(key.clone(), value), key));
-            let key_1 = job.clone();
+            let key_1: JobId = key;
+            touched = Some(::std::clone::Clone::clone(&key_1));
+            undo_1 = Some((self.attempts.insert(key_1.clone(), value), key_1));
+            let key_2 = job.clone();
             let value_1 = Lease {
                 worker: worker.clone(),
                 expires_at: match self.clock.checked_add(ttl) {
@@ -975,7 +987,7 @@ impl JobLeaseState {
                     }
                 },
             };
-            undo_2 = Some((self.leases.insert(key_1.clone(), value_1), key_1));
+            undo_2 = Some((self.leases.insert(key_2.clone(), value_1), key_2));
             effects
                 .push(JobLeaseEffect::Leased {
                     job: job.clone(),
@@ -1011,7 +1023,28 @@ impl JobLeaseState {
                     },
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_one_place_per_job() {
+                break 'invariants Some("one_place_per_job");
+            }
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .attempts
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_attempts_bounded_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("attempts_bounded");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             if let Some(old) = undo_2 {
                 match old {
                     (Some(previous), key) => {
@@ -1049,6 +1082,8 @@ impl JobLeaseState {
         ttl: u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<JobId> = None;
         let key = job.clone();
         let value = Lease {
             worker: worker.clone(),
@@ -1057,7 +1092,9 @@ impl JobLeaseState {
                 None => return ::meerkat_kernel::reject::overflow("Renew"),
             },
         };
-        let undo = (self.leases.insert(key.clone(), value), key);
+        let key_1: JobId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.leases.insert(key_1.clone(), value), key_1);
         let effect = JobLeaseEffect::Leased {
             job: job.clone(),
             worker: worker.clone(),
@@ -1076,7 +1113,25 @@ impl JobLeaseState {
                 }
             },
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .leases
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_one_place_per_job_0(key, value))
+                        })
+                })
+            {
+                break 'invariants Some("one_place_per_job");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.leases.insert(key, previous);
@@ -1141,7 +1196,15 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_one_place_per_job() {
+                break 'invariants Some("one_place_per_job");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             if undo_3 {
                 self.queued.pop();
             }
@@ -1212,7 +1275,15 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_one_place_per_job() {
+                break 'invariants Some("one_place_per_job");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             if undo_2 {
                 self.queued.pop();
             }
@@ -1240,7 +1311,12 @@ impl JobLeaseState {
     fn fire_close_empty(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = JobLeasePhase::Closed;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("CloseEmpty", invariant);
         }
@@ -1257,7 +1333,12 @@ impl JobLeaseState {
     fn fire_close_draining(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = JobLeasePhase::Draining;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("CloseDraining", invariant);
         }
@@ -1273,12 +1354,7 @@ impl JobLeaseState {
     #[inline]
     fn fire_clock_tick(&mut self, now: u64) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.clock;
         self.clock = now;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            self.clock = undo;
-            return ::meerkat_kernel::reject::invariant("ClockTick", invariant);
-        }
         ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))
     }
 
@@ -1294,7 +1370,15 @@ impl JobLeaseState {
         let value = job;
         self.queued.push(value);
         log.push(JobLeaseUndo::QueuedPush(()));
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_one_place_per_job() {
+                break 'invariants Some("one_place_per_job");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Submit", invariant);
         }
@@ -1310,6 +1394,8 @@ impl JobLeaseState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<JobId> = None;
         let mut effects = JobLeaseEffects::new();
         let mark = log.len();
         if let Some(job) = self.queued.first().cloned() {
@@ -1330,13 +1416,15 @@ impl JobLeaseState {
                     return ::meerkat_kernel::reject::overflow("Claim");
                 }
             };
+            let key_1: JobId = key;
+            touched = Some(::std::clone::Clone::clone(&key_1));
             log.push(
                 JobLeaseUndo::AttemptsInsert((
-                    self.attempts.insert(key.clone(), value),
-                    key,
+                    self.attempts.insert(key_1.clone(), value),
+                    key_1,
                 )),
             );
-            let key_1 = job.clone();
+            let key_2 = job.clone();
             let value_1 = Lease {
                 worker: worker.clone(),
                 expires_at: match self.clock.checked_add(ttl) {
@@ -1349,8 +1437,8 @@ impl JobLeaseState {
             };
             log.push(
                 JobLeaseUndo::LeasesInsert((
-                    self.leases.insert(key_1.clone(), value_1),
-                    key_1,
+                    self.leases.insert(key_2.clone(), value_1),
+                    key_2,
                 )),
             );
             effects
@@ -1366,7 +1454,28 @@ impl JobLeaseState {
                     },
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_one_place_per_job() {
+                break 'invariants Some("one_place_per_job");
+            }
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .attempts
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_attempts_bounded_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("attempts_bounded");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Claim", invariant);
         }
@@ -1383,6 +1492,8 @@ impl JobLeaseState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<JobId> = None;
         let mark = log.len();
         let key = job.clone();
         let value = Lease {
@@ -1392,8 +1503,10 @@ impl JobLeaseState {
                 None => return ::meerkat_kernel::reject::overflow("Renew"),
             },
         };
+        let key_1: JobId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
-            JobLeaseUndo::LeasesInsert((self.leases.insert(key.clone(), value), key)),
+            JobLeaseUndo::LeasesInsert((self.leases.insert(key_1.clone(), value), key_1)),
         );
         let effect = JobLeaseEffect::Leased {
             job: job.clone(),
@@ -1406,7 +1519,25 @@ impl JobLeaseState {
                 }
             },
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .leases
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_one_place_per_job_0(key, value))
+                        })
+                })
+            {
+                break 'invariants Some("one_place_per_job");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Renew", invariant);
         }
@@ -1474,7 +1605,15 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_one_place_per_job() {
+                break 'invariants Some("one_place_per_job");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Complete", invariant);
         }
@@ -1528,7 +1667,15 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_one_place_per_job() {
+                break 'invariants Some("one_place_per_job");
+            }
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Expire", invariant);
         }
@@ -1545,7 +1692,12 @@ impl JobLeaseState {
         let mark = log.len();
         self.phase = JobLeasePhase::Closed;
         log.push(JobLeaseUndo::Phase(source));
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("CloseEmpty", invariant);
         }
@@ -1567,7 +1719,12 @@ impl JobLeaseState {
         let mark = log.len();
         self.phase = JobLeasePhase::Draining;
         log.push(JobLeaseUndo::Phase(source));
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_closed_means_empty() {
+                break 'invariants Some("closed_means_empty");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("CloseDraining", invariant);
         }
@@ -1587,13 +1744,18 @@ impl JobLeaseState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mark = log.len();
         log.push(JobLeaseUndo::ClockSet(self.clock));
         self.clock = now;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ClockTick", invariant);
-        }
         ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))
+    }
+
+    /// Conjunct 0 of invariant `one_place_per_job` on one entry of its map.
+    fn entry_one_place_per_job_0(&self, job: &JobId, _: &Lease) -> bool {
+        !self.queued.contains(job) && !self.ended.contains_key(job)
+    }
+
+    /// Conjunct 0 of invariant `attempts_bounded` on one entry of its map.
+    fn entry_attempts_bounded_0(&self, _: &JobId, n: u64) -> bool {
+        n <= self.helper_max_attempts()
     }
 }

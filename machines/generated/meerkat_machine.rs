@@ -4210,7 +4210,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.registration_phase = undo_1;
             self.session_id = undo;
             self.lifecycle_phase = source;
@@ -4240,7 +4263,18 @@ impl MeerkatMachineState {
                     executor_attached: self.executor_attached,
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             if let Some(old) = undo {
                 self.registration_phase = old;
             }
@@ -4267,7 +4301,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.executor_attached = undo_1;
             self.registration_phase = undo;
             self.lifecycle_phase = source;
@@ -4297,7 +4354,21 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.executor_attached = undo_1;
             self.registration_phase = undo;
             return ::meerkat_kernel::reject::invariant(
@@ -4336,7 +4407,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             if let Some(old) = undo_1 {
                 self.registration_phase = old;
             }
@@ -4370,7 +4464,21 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             if let Some(old) = undo_1 {
                 self.registration_phase = old;
             }
@@ -4395,7 +4503,18 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.registration_phase = undo;
             return ::meerkat_kernel::reject::invariant(
                 "BeginUnregisterSession",
@@ -4420,7 +4539,18 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.registration_phase = undo;
             return ::meerkat_kernel::reject::invariant("UnregisterSession", invariant);
         }
@@ -4451,7 +4581,15 @@ impl MeerkatMachineState {
             fence_token,
             generation,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_runtime_binding_complete() {
+                break 'invariants Some("runtime_binding_complete");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.active_runtime_generation = undo_2;
             self.active_fence_token = undo_1;
             self.active_runtime_id = undo;
@@ -4470,12 +4608,6 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_confirm_runtime_binding(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ConfirmRuntimeBinding",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ConfirmRuntimeBinding",
             source,
@@ -4491,15 +4623,11 @@ impl MeerkatMachineState {
         intents: ::std::collections::BTreeSet<::std::string::String>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = ::std::mem::replace(&mut self.silent_intents, intents);
+        self.silent_intents = intents;
         let effect = MeerkatMachineEffect::SilentIntentsChanged {
             intents: self.silent_intents.clone(),
             apply_to_driver: source != MeerkatMachinePhase::Stopped,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            self.silent_intents = undo;
-            return ::meerkat_kernel::reject::invariant("SetSilentIntents", invariant);
-        }
         ::meerkat_kernel::fired(
             "SetSilentIntents",
             source,
@@ -4525,7 +4653,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("StopNow", invariant);
         }
@@ -4550,7 +4695,15 @@ impl MeerkatMachineState {
             reason,
             deferred: self.runtime_stop_deferred,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_stop_deferred_only_while_run_bound() {
+                break 'invariants Some("stop_deferred_only_while_run_bound");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.runtime_stop_deferred = undo;
             return ::meerkat_kernel::reject::invariant("DeferStop", invariant);
         }
@@ -4566,9 +4719,6 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_stop_already_applied(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("StopAlreadyApplied", invariant);
-        }
         ::meerkat_kernel::fired(
             "StopAlreadyApplied",
             source,
@@ -4593,7 +4743,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("RetireNow", invariant);
         }
@@ -4622,7 +4789,12 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            None
+        } {
             self.pre_run_phase = undo;
             return ::meerkat_kernel::reject::invariant("RetireAfterRun", invariant);
         }
@@ -4649,7 +4821,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("Reset", invariant);
         }
@@ -4676,7 +4865,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("Recycle", invariant);
         }
@@ -4734,7 +4940,36 @@ impl MeerkatMachineState {
                 current_run_id: self.current_run_id.clone(),
                 pre_run_phase: self.pre_run_phase,
             });
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_stop_deferred_only_while_run_bound() {
+                break 'invariants Some("stop_deferred_only_while_run_bound");
+            }
+            if !self.invariant_runtime_binding_complete() {
+                break 'invariants Some("runtime_binding_complete");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.active_runtime_generation = undo_7;
             self.active_fence_token = undo_6;
             self.active_runtime_id = undo_5;
@@ -4771,7 +5006,27 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_stop_deferred_only_while_run_bound() {
+                break 'invariants Some("stop_deferred_only_while_run_bound");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.pre_run_phase = undo_1;
             self.current_run_id = undo;
             self.lifecycle_phase = source;
@@ -4811,7 +5066,27 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_stop_deferred_only_while_run_bound() {
+                break 'invariants Some("stop_deferred_only_while_run_bound");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             self.runtime_stop_deferred = undo_2;
             self.pre_run_phase = undo_1;
             self.current_run_id = undo;
@@ -4833,9 +5108,6 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("InterruptCurrentRun", invariant);
-        }
         ::meerkat_kernel::fired(
             "InterruptCurrentRun",
             source,
@@ -4851,12 +5123,6 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "SupervisorInterruptsRun",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "SupervisorInterruptsRun",
             source,
@@ -4871,12 +5137,6 @@ impl MeerkatMachineState {
         &mut self,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "SupervisorInterruptWithoutRun",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "SupervisorInterruptWithoutRun",
             source,
@@ -4893,14 +5153,36 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let record: InputRecord = self.helper_fresh_record();
         let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -4926,14 +5208,36 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Queued);
         let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -4959,17 +5263,39 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let record: InputRecord = match self.helper_restaged(&input_id) {
             Some(value) => value,
             None => return ::meerkat_kernel::reject::overflow("StageInput"),
         };
         let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -4996,6 +5322,8 @@ impl MeerkatMachineState {
         awaits_commit: bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let phase: InputPhase = if awaits_commit {
             InputPhase::AppliedPendingConsumption
         } else {
@@ -5003,12 +5331,32 @@ impl MeerkatMachineState {
         };
         let record: InputRecord = self.helper_advanced(&input_id, phase);
         let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -5034,14 +5382,36 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Consumed);
         let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -5067,15 +5437,37 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let record: InputRecord = self
             .helper_advanced(&input_id, InputPhase::Superseded);
         let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -5101,14 +5493,36 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Coalesced);
         let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -5135,14 +5549,36 @@ impl MeerkatMachineState {
         reason: InputAbandonReason,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let record: InputRecord = self.helper_abandoned(&input_id, reason);
         let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
+        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             match undo {
                 (Some(previous), key) => {
                     self.input_ledger.insert(key, previous);
@@ -5177,7 +5613,12 @@ impl MeerkatMachineState {
             Some(value) => value,
             None => return ::meerkat_kernel::reject::overflow("StageVisibilityFilter"),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_visible_revisions_minted() {
+                break 'invariants Some("visible_revisions_minted");
+            }
+            None
+        } {
             self.next_staged_visibility_revision = undo;
             return ::meerkat_kernel::reject::invariant(
                 "StageVisibilityFilter",
@@ -5208,7 +5649,12 @@ impl MeerkatMachineState {
             Some(value) => value,
             None => return ::meerkat_kernel::reject::overflow("RequestDeferredTools"),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_visible_revisions_minted() {
+                break 'invariants Some("visible_revisions_minted");
+            }
+            None
+        } {
             self.next_staged_visibility_revision = undo;
             return ::meerkat_kernel::reject::invariant(
                 "RequestDeferredTools",
@@ -5275,7 +5721,30 @@ impl MeerkatMachineState {
             active_visibility_revision: self.active_visibility_revision,
             staged_visibility_revision: self.staged_visibility_revision,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_visible_active_not_behind_staged() {
+                break 'invariants Some("visible_active_not_behind_staged");
+            }
+            if !self
+                .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
+            {
+                break 'invariants Some(
+                    "visible_equal_revision_requires_equal_active_and_staged_input",
+                );
+            }
+            if !self.invariant_visible_active_requested_subset_of_staged_requested() {
+                break 'invariants Some(
+                    "visible_active_requested_subset_of_staged_requested",
+                );
+            }
+            if !self.invariant_visible_authorities_for_requested() {
+                break 'invariants Some("visible_authorities_for_requested");
+            }
+            if !self.invariant_visible_revisions_minted() {
+                break 'invariants Some("visible_revisions_minted");
+            }
+            None
+        } {
             self.staged_visibility_revision = undo_7;
             self.active_visibility_revision = undo_6;
             self.staged_deferred_authorities = undo_5;
@@ -5312,12 +5781,6 @@ impl MeerkatMachineState {
             prepare_admission: self.helper_prepare_admission_of(state),
             ingress_admission: self.helper_ingress_admission_of(state),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLifecycleState",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLifecycleState",
             source,
@@ -5337,12 +5800,6 @@ impl MeerkatMachineState {
             state,
             durable_state: self.helper_durable_state_of(state),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLifecycleDurability",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLifecycleDurability",
             source,
@@ -5365,12 +5822,6 @@ impl MeerkatMachineState {
             queue_admission: self.helper_loop_queue_admission(state, current_run_bound),
             run_binding: self.helper_loop_run_binding(state, current_run_bound),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLoopQueueAdmission",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLoopQueueAdmission",
             source,
@@ -5413,12 +5864,6 @@ impl MeerkatMachineState {
             visible_phase: self
                 .helper_visible_phase_of(selected_raw_phase, selected_pre_run_phase),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveVisibleRuntimePhase",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveVisibleRuntimePhase",
             source,
@@ -5439,12 +5884,6 @@ impl MeerkatMachineState {
             input_id,
             phase: self.helper_public_lifecycle_of(phase),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveInputPublicLifecycle",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveInputPublicLifecycle",
             source,
@@ -5467,12 +5906,6 @@ impl MeerkatMachineState {
             terminal_outcome: self
                 .helper_public_terminal_outcome_of(phase, abandon_reason),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveInputPublicTerminalOutcome",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveInputPublicTerminalOutcome",
             source,
@@ -5494,12 +5927,6 @@ impl MeerkatMachineState {
             input_id,
             terminal: self.helper_behaviorally_terminal(phase, terminal_kind),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyInputTerminality",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyInputTerminality",
             source,
@@ -5520,12 +5947,6 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::StoredInputStateSeedAuthorized {
             input_id,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "AuthorizeStoredInputStateSeed",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "AuthorizeStoredInputStateSeed",
             source,
@@ -5557,7 +5978,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("ClaimSession", invariant);
         }
@@ -5587,7 +6031,18 @@ impl MeerkatMachineState {
                     executor_attached: self.executor_attached,
                 });
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("ConfirmSession", invariant);
         }
@@ -5617,7 +6072,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorFromIdle",
@@ -5648,7 +6126,21 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorInPlace",
@@ -5688,7 +6180,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "ExecutorExitedWhileAttached",
@@ -5721,7 +6236,21 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("ExecutorExited", invariant);
         }
@@ -5747,7 +6276,18 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "BeginUnregisterSession",
@@ -5776,7 +6316,18 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("UnregisterSession", invariant);
         }
@@ -5817,7 +6368,15 @@ impl MeerkatMachineState {
             fence_token,
             generation,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_runtime_binding_complete() {
+                break 'invariants Some("runtime_binding_complete");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("BindRuntime", invariant);
         }
@@ -5836,12 +6395,6 @@ impl MeerkatMachineState {
         _: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ConfirmRuntimeBinding",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ConfirmRuntimeBinding",
             source,
@@ -5858,7 +6411,6 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let mark = log.len();
         log.push(
             MeerkatMachineUndo::SilentIntentsSet(
                 ::std::mem::replace(&mut self.silent_intents, intents),
@@ -5868,10 +6420,6 @@ impl MeerkatMachineState {
             intents: self.silent_intents.clone(),
             apply_to_driver: source != MeerkatMachinePhase::Stopped,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("SetSilentIntents", invariant);
-        }
         ::meerkat_kernel::fired(
             "SetSilentIntents",
             source,
@@ -5900,7 +6448,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("StopNow", invariant);
         }
@@ -5927,7 +6492,15 @@ impl MeerkatMachineState {
             reason,
             deferred: self.runtime_stop_deferred,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_stop_deferred_only_while_run_bound() {
+                break 'invariants Some("stop_deferred_only_while_run_bound");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("DeferStop", invariant);
         }
@@ -5946,9 +6519,6 @@ impl MeerkatMachineState {
         _: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("StopAlreadyApplied", invariant);
-        }
         ::meerkat_kernel::fired(
             "StopAlreadyApplied",
             source,
@@ -5976,7 +6546,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("RetireNow", invariant);
         }
@@ -6007,7 +6594,12 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("RetireAfterRun", invariant);
         }
@@ -6039,7 +6631,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Reset", invariant);
         }
@@ -6071,7 +6680,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Recycle", invariant);
         }
@@ -6136,7 +6762,36 @@ impl MeerkatMachineState {
                 current_run_id: self.current_run_id.clone(),
                 pre_run_phase: self.pre_run_phase,
             });
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_registration_requires_session() {
+                break 'invariants Some("registration_requires_session");
+            }
+            if !self.invariant_executor_matches_registration() {
+                break 'invariants Some("executor_matches_registration");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_stop_deferred_only_while_run_bound() {
+                break 'invariants Some("stop_deferred_only_while_run_bound");
+            }
+            if !self.invariant_runtime_binding_complete() {
+                break 'invariants Some("runtime_binding_complete");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Destroy", invariant);
         }
@@ -6175,7 +6830,27 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_stop_deferred_only_while_run_bound() {
+                break 'invariants Some("stop_deferred_only_while_run_bound");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("BeginRun", invariant);
         }
@@ -6215,7 +6890,27 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_session_claimed_outside_initializing() {
+                break 'invariants Some("session_claimed_outside_initializing");
+            }
+            if !self.invariant_attached_means_executor() {
+                break 'invariants Some("attached_means_executor");
+            }
+            if !self.invariant_run_bound_while_running() {
+                break 'invariants Some("run_bound_while_running");
+            }
+            if !self.invariant_pre_run_phase_while_running() {
+                break 'invariants Some("pre_run_phase_while_running");
+            }
+            if !self.invariant_stop_deferred_only_while_run_bound() {
+                break 'invariants Some("stop_deferred_only_while_run_bound");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("FinishRun", invariant);
         }
@@ -6237,9 +6932,6 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("InterruptCurrentRun", invariant);
-        }
         ::meerkat_kernel::fired(
             "InterruptCurrentRun",
             source,
@@ -6258,12 +6950,6 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "SupervisorInterruptsRun",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "SupervisorInterruptsRun",
             source,
@@ -6279,12 +6965,6 @@ impl MeerkatMachineState {
         _: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "SupervisorInterruptWithoutRun",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "SupervisorInterruptWithoutRun",
             source,
@@ -6301,20 +6981,42 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let mark = log.len();
         let record: InputRecord = self.helper_fresh_record();
         let key = input_id.clone();
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
-                self.input_ledger.insert(key.clone(), record),
-                key,
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
             )),
         );
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("AcceptInput", invariant);
         }
@@ -6334,20 +7036,42 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let mark = log.len();
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Queued);
         let key = input_id.clone();
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
-                self.input_ledger.insert(key.clone(), record),
-                key,
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
             )),
         );
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("QueueInput", invariant);
         }
@@ -6367,23 +7091,45 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let mark = log.len();
         let record: InputRecord = match self.helper_restaged(&input_id) {
             Some(value) => value,
             None => return ::meerkat_kernel::reject::overflow("StageInput"),
         };
         let key = input_id.clone();
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
-                self.input_ledger.insert(key.clone(), record),
-                key,
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
             )),
         );
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("StageInput", invariant);
         }
@@ -6404,6 +7150,8 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let mark = log.len();
         let phase: InputPhase = if awaits_commit {
             InputPhase::AppliedPendingConsumption
@@ -6412,17 +7160,37 @@ impl MeerkatMachineState {
         };
         let record: InputRecord = self.helper_advanced(&input_id, phase);
         let key = input_id.clone();
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
-                self.input_ledger.insert(key.clone(), record),
-                key,
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
             )),
         );
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("ApplyInput", invariant);
         }
@@ -6442,20 +7210,42 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let mark = log.len();
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Consumed);
         let key = input_id.clone();
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
-                self.input_ledger.insert(key.clone(), record),
-                key,
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
             )),
         );
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("ConsumeInput", invariant);
         }
@@ -6475,21 +7265,43 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let mark = log.len();
         let record: InputRecord = self
             .helper_advanced(&input_id, InputPhase::Superseded);
         let key = input_id.clone();
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
-                self.input_ledger.insert(key.clone(), record),
-                key,
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
             )),
         );
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("SupersedeInput", invariant);
         }
@@ -6509,20 +7321,42 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let mark = log.len();
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Coalesced);
         let key = input_id.clone();
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
-                self.input_ledger.insert(key.clone(), record),
-                key,
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
             )),
         );
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("CoalesceInput", invariant);
         }
@@ -6543,20 +7377,42 @@ impl MeerkatMachineState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = None;
         let mark = log.len();
         let record: InputRecord = self.helper_abandoned(&input_id, reason);
         let key = input_id.clone();
+        let key_1: InputId = key;
+        touched = Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
-                self.input_ledger.insert(key.clone(), record),
-                key,
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
             )),
         );
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if touched
+                .iter()
+                .any(|key| {
+                    self
+                        .input_ledger
+                        .get(key)
+                        .is_some_and(|value| {
+                            !(self.entry_ledger_records_well_formed_0(key, *value))
+                        })
+                })
+            {
+                break 'invariants Some("ledger_records_well_formed");
+            }
+            if !self.invariant_destroyed_shape() {
+                break 'invariants Some("destroyed_shape");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("AbandonInput", invariant);
         }
@@ -6590,7 +7446,12 @@ impl MeerkatMachineState {
             ),
         );
         self.next_staged_visibility_revision = value;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_visible_revisions_minted() {
+                break 'invariants Some("visible_revisions_minted");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "StageVisibilityFilter",
@@ -6627,7 +7488,12 @@ impl MeerkatMachineState {
             ),
         );
         self.next_staged_visibility_revision = value;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_visible_revisions_minted() {
+                break 'invariants Some("visible_revisions_minted");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "RequestDeferredTools",
@@ -6727,7 +7593,30 @@ impl MeerkatMachineState {
             active_visibility_revision: self.active_visibility_revision,
             staged_visibility_revision: self.staged_visibility_revision,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_visible_active_not_behind_staged() {
+                break 'invariants Some("visible_active_not_behind_staged");
+            }
+            if !self
+                .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
+            {
+                break 'invariants Some(
+                    "visible_equal_revision_requires_equal_active_and_staged_input",
+                );
+            }
+            if !self.invariant_visible_active_requested_subset_of_staged_requested() {
+                break 'invariants Some(
+                    "visible_active_requested_subset_of_staged_requested",
+                );
+            }
+            if !self.invariant_visible_authorities_for_requested() {
+                break 'invariants Some("visible_authorities_for_requested");
+            }
+            if !self.invariant_visible_revisions_minted() {
+                break 'invariants Some("visible_revisions_minted");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "PublishCommittedVisibleSet",
@@ -6758,12 +7647,6 @@ impl MeerkatMachineState {
             prepare_admission: self.helper_prepare_admission_of(state),
             ingress_admission: self.helper_ingress_admission_of(state),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLifecycleState",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLifecycleState",
             source,
@@ -6784,12 +7667,6 @@ impl MeerkatMachineState {
             state,
             durable_state: self.helper_durable_state_of(state),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLifecycleDurability",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLifecycleDurability",
             source,
@@ -6813,12 +7690,6 @@ impl MeerkatMachineState {
             queue_admission: self.helper_loop_queue_admission(state, current_run_bound),
             run_binding: self.helper_loop_run_binding(state, current_run_bound),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLoopQueueAdmission",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLoopQueueAdmission",
             source,
@@ -6861,12 +7732,6 @@ impl MeerkatMachineState {
             visible_phase: self
                 .helper_visible_phase_of(selected_raw_phase, selected_pre_run_phase),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveVisibleRuntimePhase",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveVisibleRuntimePhase",
             source,
@@ -6888,12 +7753,6 @@ impl MeerkatMachineState {
             input_id,
             phase: self.helper_public_lifecycle_of(phase),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveInputPublicLifecycle",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveInputPublicLifecycle",
             source,
@@ -6917,12 +7776,6 @@ impl MeerkatMachineState {
             terminal_outcome: self
                 .helper_public_terminal_outcome_of(phase, abandon_reason),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveInputPublicTerminalOutcome",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveInputPublicTerminalOutcome",
             source,
@@ -6945,12 +7798,6 @@ impl MeerkatMachineState {
             input_id,
             terminal: self.helper_behaviorally_terminal(phase, terminal_kind),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyInputTerminality",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyInputTerminality",
             source,
@@ -6970,17 +7817,20 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::StoredInputStateSeedAuthorized {
             input_id,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant(
-                "AuthorizeStoredInputStateSeed",
-                invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "AuthorizeStoredInputStateSeed",
             source,
             source,
             MeerkatMachineEffects::E1([effect]),
         )
+    }
+
+    /// Conjunct 0 of invariant `ledger_records_well_formed` on one entry of its map.
+    fn entry_ledger_records_well_formed_0(
+        &self,
+        _: &InputId,
+        record: InputRecord,
+    ) -> bool {
+        self.helper_record_well_formed(record)
     }
 }

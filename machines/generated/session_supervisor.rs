@@ -612,9 +612,6 @@ impl SessionSupervisorState {
         let effect = SessionSupervisorEffect::MemberInterruptRequested {
             session_id,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("InterruptMember", invariant);
-        }
         ::meerkat_kernel::fired(
             "InterruptMember",
             source,
@@ -680,10 +677,6 @@ impl SessionSupervisorState {
     fn fire_close(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = SessionSupervisorPhase::Closed;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Close", invariant);
-        }
         ::meerkat_kernel::fired(
             "Close",
             source,
@@ -730,9 +723,6 @@ impl SessionSupervisorState {
         let effect = SessionSupervisorEffect::MemberInterruptRequested {
             session_id,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("InterruptMember", invariant);
-        }
         ::meerkat_kernel::fired(
             "InterruptMember",
             source,
@@ -801,13 +791,8 @@ impl SessionSupervisorState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mark = log.len();
         self.phase = SessionSupervisorPhase::Closed;
         log.push(SessionSupervisorUndo::Phase(source));
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Close", invariant);
-        }
         ::meerkat_kernel::fired(
             "Close",
             source,

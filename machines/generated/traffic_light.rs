@@ -551,7 +551,12 @@ impl TrafficLightState {
             Some(value) => value,
             None => return ::meerkat_kernel::reject::overflow("WaitOnRed"),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_off_is_dark() {
+                break 'invariants Some("off_is_dark");
+            }
+            None
+        } {
             self.ticks = undo;
             return ::meerkat_kernel::reject::invariant("WaitOnRed", invariant);
         }
@@ -598,7 +603,12 @@ impl TrafficLightState {
             Some(value) => value,
             None => return ::meerkat_kernel::reject::overflow("WaitOnGreen"),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_off_is_dark() {
+                break 'invariants Some("off_is_dark");
+            }
+            None
+        } {
             self.ticks = undo;
             return ::meerkat_kernel::reject::invariant("WaitOnGreen", invariant);
         }
@@ -657,7 +667,12 @@ impl TrafficLightState {
             Some(value) => value,
             None => return ::meerkat_kernel::reject::overflow("WaitOnAmber"),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_off_is_dark() {
+                break 'invariants Some("off_is_dark");
+            }
+            None
+        } {
             self.ticks = undo;
             return ::meerkat_kernel::reject::invariant("WaitOnAmber", invariant);
         }
@@ -680,7 +695,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_request_only_when_green() {
+                break 'invariants Some("request_only_when_green");
+            }
+            None
+        } {
             self.requested = undo;
             return ::meerkat_kernel::reject::invariant("PressButton", invariant);
         }
@@ -766,7 +786,12 @@ impl TrafficLightState {
         };
         log.push(TrafficLightUndo::TicksSet(self.ticks));
         self.ticks = value;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_off_is_dark() {
+                break 'invariants Some("off_is_dark");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("WaitOnRed", invariant);
         }
@@ -821,7 +846,12 @@ impl TrafficLightState {
         };
         log.push(TrafficLightUndo::TicksSet(self.ticks));
         self.ticks = value;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_off_is_dark() {
+                break 'invariants Some("off_is_dark");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("WaitOnGreen", invariant);
         }
@@ -888,7 +918,12 @@ impl TrafficLightState {
         };
         log.push(TrafficLightUndo::TicksSet(self.ticks));
         self.ticks = value;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_off_is_dark() {
+                break 'invariants Some("off_is_dark");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("WaitOnAmber", invariant);
         }
@@ -915,7 +950,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_request_only_when_green() {
+                break 'invariants Some("request_only_when_green");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("PressButton", invariant);
         }

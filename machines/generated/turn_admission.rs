@@ -675,7 +675,15 @@ impl TurnAdmissionState {
             waiting: self.waiting.len() as u64,
             started: self.started,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_only_a_running_conversation_queues() {
+                break 'invariants Some("only_a_running_conversation_queues");
+            }
+            if !self.invariant_no_turn_waits_twice() {
+                break 'invariants Some("no_turn_waits_twice");
+            }
+            None
+        } {
             self.waiting.pop();
             return ::meerkat_kernel::reject::invariant("Enqueue", invariant);
         }
@@ -695,9 +703,6 @@ impl TurnAdmissionState {
             turn,
             reason: EndReason::Refused,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("Refuse", invariant);
-        }
         ::meerkat_kernel::fired(
             "Refuse",
             source,
@@ -810,9 +815,6 @@ impl TurnAdmissionState {
             waiting: self.waiting.len() as u64,
             started: self.started,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("Describe", invariant);
-        }
         ::meerkat_kernel::fired(
             "Describe",
             source,
@@ -826,7 +828,15 @@ impl TurnAdmissionState {
     fn fire_end_conversation(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TurnAdmissionPhase::Ended;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_running_has_a_turn() {
+                break 'invariants Some("running_has_a_turn");
+            }
+            if !self.invariant_only_a_running_conversation_queues() {
+                break 'invariants Some("only_a_running_conversation_queues");
+            }
+            None
+        } {
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("EndConversation", invariant);
         }
@@ -846,12 +856,7 @@ impl TurnAdmissionState {
         capacity: u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.capacity;
         self.capacity = capacity;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            self.capacity = undo;
-            return ::meerkat_kernel::reject::invariant("CapacityChanged", invariant);
-        }
         ::meerkat_kernel::fired(
             "CapacityChanged",
             source,
@@ -913,7 +918,15 @@ impl TurnAdmissionState {
             waiting: self.waiting.len() as u64,
             started: self.started,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_only_a_running_conversation_queues() {
+                break 'invariants Some("only_a_running_conversation_queues");
+            }
+            if !self.invariant_no_turn_waits_twice() {
+                break 'invariants Some("no_turn_waits_twice");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Enqueue", invariant);
         }
@@ -937,9 +950,6 @@ impl TurnAdmissionState {
             turn,
             reason: EndReason::Refused,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("Refuse", invariant);
-        }
         ::meerkat_kernel::fired(
             "Refuse",
             source,
@@ -1049,9 +1059,6 @@ impl TurnAdmissionState {
             waiting: self.waiting.len() as u64,
             started: self.started,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("Describe", invariant);
-        }
         ::meerkat_kernel::fired(
             "Describe",
             source,
@@ -1070,7 +1077,15 @@ impl TurnAdmissionState {
         let mark = log.len();
         self.phase = TurnAdmissionPhase::Ended;
         log.push(TurnAdmissionUndo::Phase(source));
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        if let Some(invariant) = 'invariants: {
+            if !self.invariant_running_has_a_turn() {
+                break 'invariants Some("running_has_a_turn");
+            }
+            if !self.invariant_only_a_running_conversation_queues() {
+                break 'invariants Some("only_a_running_conversation_queues");
+            }
+            None
+        } {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("EndConversation", invariant);
         }
@@ -1090,13 +1105,8 @@ impl TurnAdmissionState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mark = log.len();
         log.push(TurnAdmissionUndo::CapacitySet(self.capacity));
         self.capacity = capacity;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("CapacityChanged", invariant);
-        }
         ::meerkat_kernel::fired(
             "CapacityChanged",
             source,

@@ -10,6 +10,11 @@
 //! between the same phases with the same effects; a rejection must be the same rejection (kind, names, guard
 //! labels) and leave the state exactly as it was.
 //!
+//! The kernels are generated with the default options, so their invariant checks are incremental (an invariant a
+//! transition writes nothing of is skipped, `m.all`/`m.any` over a map written by entries is checked on the
+//! entries written) while the interpreter checks every invariant in full: agreement on every rejection proves
+//! the two checks agree (`specs/quota.machine` breaks such invariants on purpose).
+//!
 //! The number of steps per machine is `MEERKAT_DIFF_STEPS` (default 10 000). Failing sequences are shrunk by
 //! proptest and reported with every value rendered in spec syntax.
 

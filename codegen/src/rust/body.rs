@@ -13,6 +13,8 @@
 //! machine's undo enum per kind of write), and a rejection inside it rolls the log back to where the body
 //! started. The caller can then roll the whole transition back later, still without a copy of the state.
 
+use std::collections::BTreeSet;
+
 use meerkat_dsl::ir::visit::{walk_expr, writes_state};
 use meerkat_dsl::ir::{self, BinOp, CollectionOp, Stmt, StmtKind, TransitionId, Type};
 use proc_macro2::{Ident, TokenStream};
@@ -45,6 +47,10 @@ struct BodyGen<'g, 'a> {
     overflow: TokenStream,
     /// In a `stage_*` body: the log parameter and the local holding its length when the body started.
     log: Option<(Ident, Ident)>,
+    /// Maps whose written keys the incremental invariant check needs.
+    tracked: BTreeSet<ir::FieldId>,
+    /// The slot holding the key of each tracked map write, in body order.
+    touched: Vec<(ir::FieldId, Ident)>,
 }
 
 /// Which of a transition's two methods a body is compiled for.
@@ -106,9 +112,14 @@ impl Gen<'_> {
             static_emits,
             overflow,
             log: log.clone(),
+            tracked: self.tracked_maps(id),
+            touched: Vec::new(),
         };
 
-        let check_invariants = self.opts.post_transition_invariants && !self.m.invariants.is_empty();
+        // Whether some invariant needs evaluating after this transition (see the `invariants` module).
+        let check_invariants = self.opts.post_transition_invariants
+            && (0..self.m.invariants.len())
+                .any(|i| self.invariant_plan(id, i) != super::invariants::InvariantPlan::Skip);
         let body_fallible = t.body.iter().any(|s| self.facts.stmt_fallible(s));
         let phase_field = &self.n.phase_field;
         let mut stmts = TokenStream::new();
@@ -142,11 +153,11 @@ impl Gen<'_> {
             }
         }
         stmts.extend(body.block(&mut cx, &t.body, check_invariants, false));
-        if check_invariants {
+        if let Some(check) = check_invariants.then(|| self.invariant_check(id, &body.touched)).flatten() {
             let invariant = cx.namer.fresh("invariant");
             let restore = body.restores();
             stmts.extend(quote! {
-                if let Some(#invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+                if let Some(#invariant) = #check {
                     #restore
                     return ::meerkat_kernel::reject::invariant(#name, #invariant);
                 }
@@ -391,6 +402,40 @@ impl BodyGen<'_, '_> {
         (t, e)
     }
 
+    /// For a write to a map the invariant check tracks: keeps a copy of the key in a slot declared at the top
+    /// of the method, and returns the key expression to use (`owned` keys are bound to a local first).
+    fn track_key(
+        &mut self,
+        cx: &mut Cx<'_>,
+        place: &ir::Place,
+        key: TokenStream,
+        owned: bool,
+        pre: &mut TokenStream,
+    ) -> TokenStream {
+        let Type::Map(kty, _) = &place.ty else { return key };
+        if !place.path.is_empty() || !self.tracked.contains(&place.field) {
+            return key;
+        }
+        let slot = cx.namer.fresh("touched");
+        let t = self.g.ty(kty);
+        // Written before the check on every path through the write, so the initial `None` may go unread.
+        self.slots.push(quote!(#[allow(unused_assignments)] let mut #slot: ::std::option::Option<#t> = None;));
+        self.touched.push((place.field, slot.clone()));
+        if owned {
+            let tmp = cx.namer.fresh("key");
+            pre.extend(quote!(let #tmp: #t = #key; #slot = Some(::std::clone::Clone::clone(&#tmp));));
+            quote!(#tmp)
+        } else {
+            let copy = if **kty == Type::String {
+                quote!(::std::string::String::from(#key))
+            } else {
+                quote!(::std::clone::Clone::clone(#key))
+            };
+            pre.extend(quote!(#slot = Some(#copy);));
+            key
+        }
+    }
+
     /// A new `Option` undo slot, declared at the top of the method.
     fn slot(&mut self, cx: &mut Cx<'_>) -> Ident {
         let u = cx.namer.fresh("undo");
@@ -575,6 +620,7 @@ impl BodyGen<'_, '_> {
             CollectionOp::MapInsert => {
                 let k = arg(cx, 0, true);
                 let v = arg(cx, 1, true);
+                let k = self.track_key(cx, place, k, true, pre);
                 if undo == UndoMode::None {
                     quote!(#p.insert(#k, #v);)
                 } else {
@@ -596,6 +642,7 @@ impl BodyGen<'_, '_> {
             }
             CollectionOp::MapRemove => {
                 let k = arg(cx, 0, false);
+                let k = self.track_key(cx, place, k, false, pre);
                 if undo == UndoMode::None {
                     quote!(#p.remove(#k);)
                 } else {

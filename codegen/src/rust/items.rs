@@ -381,6 +381,7 @@ impl Gen<'_> {
         for fire in fires.iter().flatten() {
             methods.extend(fire.stage_method.clone());
         }
+        methods.extend(self.entry_check_fns());
         let allow = spec_code_allows();
         quote! {
             #allow
@@ -410,7 +411,7 @@ pub(crate) fn spec_code_allows() -> TokenStream {
 }
 
 /// The return type and body of a helper, guard or invariant: `Option<T>` when it can fail.
-fn fallible_body(fallible: bool, ret: TokenStream, body: super::expr::Code) -> (TokenStream, TokenStream) {
+pub(crate) fn fallible_body(fallible: bool, ret: TokenStream, body: super::expr::Code) -> (TokenStream, TokenStream) {
     if !fallible {
         return (ret, body.ts);
     }

@@ -13,7 +13,8 @@
 //! - `names` allocates identifiers; `analysis` computes the facts that shape the code (what can fail, what is
 //!   used, static bounds on effects and candidates, how each transition collects its effects);
 //! - `expr` compiles expressions (`methods` their built-in method calls and quantifiers), `body` compiles
-//!   transition bodies with their undo log, `dispatch` compiles the (phase, trigger) `match`;
+//!   transition bodies with their undo log, `invariants` the incremental invariant check that ends them,
+//!   `dispatch` compiles the (phase, trigger) `match`;
 //! - `items` emits the data types and the state's methods; `kernel` the aliases, the effect storage and the
 //!   `Kernel` implementation; `interp_conversions` the optional conversions to the reference interpreter's values.
 //!
@@ -25,6 +26,7 @@ mod body;
 mod dispatch;
 mod expr;
 mod interp_conversions;
+mod invariants;
 mod items;
 mod kernel;
 mod methods;
@@ -54,6 +56,10 @@ pub struct RustOptions {
     /// Also emit conversions to and from the reference interpreter's values (`to_interp` / `from_interp`),
     /// for differential tests. The consumer must then depend on `meerkat-dsl`. Default `false`.
     pub interp_conversions: bool,
+    /// Check invariants incrementally after each transition: skip those it writes nothing of, and check
+    /// `m.all(..)` / `m.any(..)` over a map it writes by entries only on the entries written (see the
+    /// `invariants` module). Only with `post_transition_invariants`. Default `true`.
+    pub incremental_invariants: bool,
 }
 
 impl Default for RustOptions {
@@ -64,6 +70,7 @@ impl Default for RustOptions {
             spec_path: String::new(),
             regenerate_with: "cargo xtask regen".to_string(),
             interp_conversions: false,
+            incremental_invariants: true,
         }
     }
 }
@@ -93,6 +100,35 @@ pub fn generate_rust(machine: &CheckedMachine, options: &RustOptions) -> String 
         // the bug visible as a compile error in the generated file rather than a panic in a build script.
         Err(error) => format!("{header}\n// meerkat-codegen produced unparsable tokens: {error}\n{tokens}\n"),
     }
+}
+
+/// How a kernel generated with the default options checks one invariant after one transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InvariantCheck {
+    /// Not evaluated: the transition writes nothing the invariant reads.
+    Skipped,
+    /// Evaluated on the map entries the transition wrote.
+    Entries,
+    /// Evaluated in full.
+    Full,
+}
+
+/// `checks[i][t]`: how invariant `i` is checked after transition `t` by a kernel generated with the default
+/// options (for the reference docs).
+pub(crate) fn invariant_checks(m: &Machine) -> Vec<Vec<InvariantCheck>> {
+    let options = RustOptions::default();
+    let generator = Gen::new(m, &options);
+    (0..m.invariants.len())
+        .map(|i| {
+            (0..m.transitions.len())
+                .map(|t| match generator.invariant_plan(meerkat_dsl::ir::TransitionId(t as u32), i) {
+                    invariants::InvariantPlan::Skip => InvariantCheck::Skipped,
+                    invariants::InvariantPlan::Entries { .. } => InvariantCheck::Entries,
+                    invariants::InvariantPlan::Full => InvariantCheck::Full,
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A blank line after each item and each method, and between an impl's constants and its methods, as rustfmt

@@ -441,9 +441,6 @@ impl DoorState {
     #[inline]
     fn fire_rattled(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("Rattled", invariant);
-        }
         ::meerkat_kernel::fired("Rattled", source, source, DoorEffects::E0([]))
     }
 
@@ -540,9 +537,6 @@ impl DoorState {
         _: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            return ::meerkat_kernel::reject::invariant("Rattled", invariant);
-        }
         ::meerkat_kernel::fired("Rattled", source, source, DoorEffects::E0([]))
     }
 

@@ -610,29 +610,14 @@ impl VaultState {
         name: ::std::string::String,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo = None;
-        let mut undo_1 = None;
         if let Some(deposit) = self.deposits.get(&name).cloned() {
-            undo = Some(self.total);
             self.total = match self.total.checked_sub(deposit.amount) {
                 Some(value) => value,
                 None => return ::meerkat_kernel::reject::overflow("Take"),
             };
-            undo_1 = Some(self.owners.take(&deposit.owner));
+            self.owners.remove(&deposit.owner);
         }
-        let undo_2 = self.deposits.remove_entry(&name);
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some((key, value)) = undo_2 {
-                self.deposits.insert(key, value);
-            }
-            if let Some(Some(value)) = undo_1 {
-                self.owners.insert(value);
-            }
-            if let Some(old) = undo {
-                self.total = old;
-            }
-            return ::meerkat_kernel::reject::invariant("Take", invariant);
-        }
+        self.deposits.remove(&name);
         ::meerkat_kernel::fired("Take", source, source, VaultEffects::E0([]))
     }
 
@@ -641,10 +626,6 @@ impl VaultState {
     fn fire_seal(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = VaultPhase::Sealed;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Seal", invariant);
-        }
         ::meerkat_kernel::fired("Seal", source, VaultPhase::Sealed, VaultEffects::E0([]))
     }
 
@@ -726,7 +707,6 @@ impl VaultState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mark = log.len();
         if let Some(deposit) = self.deposits.get(&name).cloned() {
             let value = match self.total.checked_sub(deposit.amount) {
                 Some(value) => value,
@@ -737,10 +717,6 @@ impl VaultState {
             log.push(VaultUndo::OwnersRemove(self.owners.take(&deposit.owner)));
         }
         log.push(VaultUndo::DepositsRemove(self.deposits.remove_entry(&name)));
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Take", invariant);
-        }
         ::meerkat_kernel::fired("Take", source, source, VaultEffects::E0([]))
     }
 
@@ -751,13 +727,8 @@ impl VaultState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mark = log.len();
         self.phase = VaultPhase::Sealed;
         log.push(VaultUndo::Phase(source));
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Seal", invariant);
-        }
         ::meerkat_kernel::fired("Seal", source, VaultPhase::Sealed, VaultEffects::E0([]))
     }
 }
