@@ -1,8 +1,10 @@
 //! Incremental invariant checks: after a transition, a generated kernel checks each invariant only as far as the
 //! transition can have changed it.
 //!
-//! Every state an authority holds satisfies every invariant (the initial state, a recovered state — checked —
-//! and every state a transition reached — checked), so after a transition:
+//! Every state an authority holds satisfies every invariant (the initial state — E0305 refuses a spec whose
+//! initial state breaks one —, a recovered state — checked — and every state a transition reached — checked),
+//! so after a transition (on a state that held them all; a hand-built `MState` that does not is outside this
+//! contract):
 //! - an invariant that reads nothing the transition may write (fields, the phase; through guards and helpers
 //!   too, by the dsl's [`state_reads`] and [`state_writes`]) still holds and is not evaluated;
 //! - an invariant whose only read of written state is a map `m` that the transition writes by whole entries
