@@ -161,6 +161,9 @@ impl<'a> Gen<'a> {
             let mut cx =
                 Cx::new(Namer::new(inv.locals.iter().map(|l| l.name.as_str())), &inv.locals, Fail::Question, uses);
             let mut params = Vec::new();
+            // `&String` / `&Vec<T>` parameters mirror the quantifier's item types.
+            let ptr_arg = [&**kty, &**vty].iter().any(|ty| matches!(ty, Type::String | Type::Seq(_)));
+            let allow_ptr = if ptr_arg { quote!(#[allow(clippy::ptr_arg)]) } else { TokenStream::new() };
             for (k, ty) in [(0usize, &**kty), (1, &**vty)] {
                 let rust_ty = self.ty(ty);
                 let rust_ty = if self.by_value(ty) { rust_ty } else { quote!(&#rust_ty) };
@@ -180,6 +183,7 @@ impl<'a> Gen<'a> {
             let docs = format!(" Conjunct {j} of invariant `{}` on one entry of its map.", inv.name);
             out.extend(quote! {
                 #[doc = #docs]
+                #allow_ptr
                 fn #name(&self, #(#params),*) -> #ret {
                     #body
                 }
