@@ -33,16 +33,25 @@ pub struct CompositionOptions {
 
 impl CompositionOptions {
     fn path_of(&self, machine: &Machine) -> TokenStream {
-        let text = self
-            .machine_paths
-            .get(&machine.name)
-            .cloned()
-            .unwrap_or_else(|| format!("crate::{}::dsl", snake_case(&machine.name)));
-        // A configured path that is not a Rust path falls back to the default rather than failing generation.
-        syn::parse_str::<syn::Path>(&text).map(|p| quote!(#p)).unwrap_or_else(|_| {
-            let module = format_ident!("{}", snake_case(&machine.name));
-            quote!(crate::#module::dsl)
-        })
+        let module = ident(&snake_case(&machine.name));
+        let default = quote!(crate::#module::dsl);
+        let Some(text) = self.machine_paths.get(&machine.name) else { return default };
+        // Each segment of a configured path is a name (`crate::kernels::type` names module `r#type`); a path with
+        // an empty or non-identifier segment falls back to the default rather than failing generation.
+        let segments: Vec<&str> = text.split("::").map(str::trim).collect();
+        let is_name = |s: &&str| {
+            let s = s.strip_prefix("r#").unwrap_or(s);
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if segments.is_empty() || !segments.iter().all(is_name) {
+            return default;
+        }
+        let segments = segments.iter().map(|s| match *s {
+            "crate" | "self" | "super" | "Self" => format_ident!("{}", s),
+            other => ident(other.strip_prefix("r#").unwrap_or(other)),
+        });
+        quote!(#(#segments)::*)
     }
 }
 
@@ -146,6 +155,7 @@ pub fn generate_composition(
         }
         #(#functions)*
     };
+    let tokens = crate::rust::names::hygiene(tokens);
     let file = match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         // The tokens come from checked IR; should formatting ever refuse them, emit them unformatted rather than

@@ -301,10 +301,28 @@ impl Default for RenderOptions {
     }
 }
 
+/// The longest line (in bytes) whose labels are drawn on the whole line. A label on a longer line is drawn in a
+/// window of that line around the primary label: miette cannot draw past column 65,535, and a snippet of a line
+/// thousands of columns wide helps nobody. The header keeps the real `file:line:col`.
+const MAX_SNIPPET_LINE: usize = 1_000;
+
+/// How many characters of a long line the window shows before and after the primary label's start.
+const WINDOW_BEFORE: usize = 40;
+const WINDOW_AFTER: usize = 80;
+
 /// Renders one diagnostic. A diagnostic whose source id is not in `sources` is rendered without a snippet.
 pub fn render(diagnostic: &Diagnostic, sources: &[Source], options: RenderOptions) -> String {
     let source = usize::try_from(diagnostic.source.0).ok().and_then(|i| sources.get(i));
-    let report = Report { diagnostic, source, named: source.map(NamedText) };
+    let window = source.and_then(|s| long_line_window(diagnostic, s));
+    let windowed;
+    let diagnostic = match (window, source) {
+        (Some(window), Some(source)) => {
+            windowed = clip_to_window(diagnostic, source, window);
+            &windowed
+        }
+        _ => diagnostic,
+    };
+    let report = Report { diagnostic, source, named: source.map(|s| NamedText { source: s, window }) };
     let theme =
         if options.colour { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
     let handler = miette::GraphicalReportHandler::new_themed(theme)
@@ -320,6 +338,67 @@ pub fn render(diagnostic: &Diagnostic, sources: &[Source], options: RenderOption
         out.push('\n');
     }
     out
+}
+
+/// The byte range `start..end` of the line around `offset` (without its line break).
+fn line_around(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    (start, end)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// When some label of `diagnostic` touches a line longer than [`MAX_SNIPPET_LINE`], the window of the primary
+/// label's line to draw instead: a byte range on character boundaries, within that one line.
+fn long_line_window(diagnostic: &Diagnostic, source: &Source) -> Option<(usize, usize)> {
+    let text = source.text.as_str();
+    let touches_long_line = std::iter::once(&diagnostic.primary).chain(&diagnostic.secondary).any(|label| {
+        let (start, _) = line_around(text, label.span.start);
+        let (_, end) = line_around(text, label.span.end.max(label.span.start));
+        // A label over several lines touches each of them; any one of them may be the long one.
+        text[start..end].split('\n').any(|line| line.len() > MAX_SNIPPET_LINE)
+    });
+    if !touches_long_line {
+        return None;
+    }
+    let anchor = floor_char_boundary(text, diagnostic.primary.span.start.min(text.len()));
+    let (line_start, line_end) = line_around(text, anchor);
+    let before = text[line_start..anchor]
+        .char_indices()
+        .rev()
+        .nth(WINDOW_BEFORE - 1)
+        .map_or(line_start, |(i, _)| line_start + i);
+    let after = text[anchor..line_end].char_indices().nth(WINDOW_AFTER).map_or(line_end, |(i, _)| anchor + i);
+    Some((before, after))
+}
+
+/// `diagnostic` with its labels clipped to `window`; labels that start outside it become notes with their own
+/// `file:line:col`, so no location is lost.
+fn clip_to_window(diagnostic: &Diagnostic, source: &Source, (start, end): (usize, usize)) -> Diagnostic {
+    let clip = |span: Span| {
+        Span::new(span.start.clamp(start, end), span.end.clamp(start, end).max(span.start.clamp(start, end)))
+    };
+    let mut clipped = diagnostic.clone();
+    clipped.primary.span = clip(diagnostic.primary.span);
+    clipped.secondary.clear();
+    for label in &diagnostic.secondary {
+        if (start..=end).contains(&label.span.start) {
+            clipped.secondary.push(Label::new(clip(label.span), label.message.clone()));
+        } else {
+            let (line, col) = source.line_col(label.span.start);
+            let what = if label.message.is_empty() { "see also".to_string() } else { label.message.clone() };
+            clipped.notes.push(format!("{}:{line}:{col}: {what}", source.name));
+        }
+    }
+    clipped.notes.push("the line is too long to show whole; the snippet shows part of it".to_string());
+    clipped
 }
 
 /// The one-line form `file:line:col: error[E0102]: message`, used in logs and by `cargo:warning=`.
@@ -363,8 +442,12 @@ impl fmt::Display for Report<'_> {
 
 impl std::error::Error for Report<'_> {}
 
-/// A source file as miette wants it: named text.
-struct NamedText<'a>(&'a Source);
+/// A source file as miette wants it: named text, or only a window of one long line of it (see
+/// [`MAX_SNIPPET_LINE`]), presented with the line and column the window has in the whole file.
+struct NamedText<'a> {
+    source: &'a Source,
+    window: Option<(usize, usize)>,
+}
 
 impl miette::SourceCode for NamedText<'_> {
     fn read_span<'b>(
@@ -373,9 +456,23 @@ impl miette::SourceCode for NamedText<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
-        let inner = self.0.text.as_str().read_span(span, context_lines_before, context_lines_after)?;
+        let text = self.source.text.as_str();
+        if let Some((start, end)) = self.window {
+            // The window is the whole snippet: no context lines. Line and column are those of the span's start,
+            // which is what miette prints in the header.
+            let (line, col) = self.source.line_col(span.offset());
+            return Ok(Box::new(miette::MietteSpanContents::new_named(
+                self.source.name.clone(),
+                &text.as_bytes()[start..end],
+                (start, end - start).into(),
+                line - 1,
+                col - 1,
+                1,
+            )));
+        }
+        let inner = text.read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
-            self.0.name.clone(),
+            self.source.name.clone(),
             inner.data(),
             *inner.span(),
             inner.line(),
@@ -424,5 +521,46 @@ impl miette::Diagnostic for Report<'_> {
             )
         });
         Some(Box::new(std::iter::once(first).chain(rest)))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic, reason = "a test fails loudly on a spec that checks")]
+mod tests {
+    use super::*;
+
+    /// The repro of issue #18: a syntax error 70,000 columns into a line.
+    fn far_right_error() -> (String, crate::CheckError) {
+        let text = format!("machine M {{ phases {{ initial A }}{} ? }}", " ".repeat(70_000));
+        match crate::check_source("long.machine", text.clone()) {
+            Ok(_) => panic!("the spec checks"),
+            Err(error) => (text, error),
+        }
+    }
+
+    #[test]
+    fn a_label_past_column_65535_renders_in_a_window_with_its_real_location() {
+        let (text, error) = far_right_error();
+        let col = text.find('?').map(|i| i + 1).unwrap_or_default();
+        assert!(col > 65_535);
+        let rendered = error.render(RenderOptions::default());
+        assert!(rendered.contains(&format!("[long.machine:1:{col}]")), "{rendered}");
+        assert!(rendered.contains('?'), "the snippet shows the offending token: {rendered}");
+        assert!(rendered.lines().all(|line| line.chars().count() < 300), "the snippet is a window: {rendered}");
+        let displayed = error.to_string();
+        assert!(displayed.contains(&format!("long.machine:1:{col}: error[E0001]")), "{displayed}");
+    }
+
+    #[test]
+    fn a_secondary_label_outside_the_window_becomes_a_note_with_its_location() {
+        let text = format!("machine M {{\n  phases {{ initial A }}{}x\n}}", " ".repeat(2_000));
+        let source = Source::new("long.machine", text.clone());
+        let far = text.find('x').unwrap_or_default();
+        let diagnostic =
+            Diagnostic::new(Code::Syntax, SourceId(0), "test", Label::new(Span::new(far, far + 1), "here"))
+                .with_label(Span::new(2, 9), "machine starts here");
+        let rendered = render(&diagnostic, &[source], RenderOptions::default());
+        assert!(rendered.contains("[long.machine:2:2023]"), "{rendered}");
+        assert!(rendered.contains("long.machine:1:3: machine starts here"), "{rendered}");
     }
 }

@@ -96,6 +96,12 @@ id_type! {
     MachineId;
 }
 
+/// How many levels of types may enclose a scalar in a checked machine, counted through named types: `u64` is level
+/// 0, `Option<u64>` and `record R { x: u64 }` are 1, `Seq<Option<R>>` is 3. Every pass that recurses over a type
+/// (checking, the interpreter, the explorer's domains, code generation, and rustc on the generated code) stays
+/// within a small stack because the checker refuses deeper types.
+pub const MAX_TYPE_DEPTH: usize = 64;
+
 /// A value type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Type {

@@ -22,7 +22,7 @@ impl JobLeasePhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             JobLeasePhase::Open => "Open",
             JobLeasePhase::Draining => "Draining",
@@ -31,7 +31,7 @@ impl JobLeasePhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, JobLeasePhase::Closed)
     }
 }
@@ -49,8 +49,8 @@ pub struct JobId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for JobId {
     /// Wraps a value as a `JobId`.
-    fn from(value: ::std::string::String) -> Self {
-        JobId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        JobId(k_value)
     }
 }
 
@@ -61,8 +61,8 @@ pub struct WorkerId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for WorkerId {
     /// Wraps a value as a `WorkerId`.
-    fn from(value: ::std::string::String) -> Self {
-        WorkerId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        WorkerId(k_value)
     }
 }
 
@@ -73,7 +73,7 @@ pub struct Lease {
     /// Field `worker`.
     pub worker: WorkerId,
     /// Field `expires_at`.
-    pub expires_at: u64,
+    pub expires_at: ::core::primitive::u64,
 }
 
 /// How a job ended.
@@ -93,13 +93,13 @@ pub struct JobLeaseState {
     /// The current phase (`phase`).
     pub phase: JobLeasePhase,
     /// The lease clock, in ticks.
-    pub clock: u64,
+    pub clock: ::core::primitive::u64,
     /// Jobs waiting for a worker, oldest first.
     pub queued: ::std::vec::Vec<JobId>,
     /// Jobs a worker holds.
     pub leases: ::std::collections::BTreeMap<JobId, Lease>,
     /// Leases granted per job so far.
-    pub attempts: ::std::collections::BTreeMap<JobId, u64>,
+    pub attempts: ::std::collections::BTreeMap<JobId, ::core::primitive::u64>,
     /// Jobs that ended, and how.
     pub ended: ::std::collections::BTreeMap<JobId, Outcome>,
 }
@@ -138,7 +138,7 @@ pub enum JobLeaseInput {
         /// Payload field `worker`.
         worker: WorkerId,
         /// Payload field `ttl`.
-        ttl: u64,
+        ttl: ::core::primitive::u64,
     },
     /// The holder extends its lease to `ttl` ticks from now.
     Renew {
@@ -147,7 +147,7 @@ pub enum JobLeaseInput {
         /// Payload field `worker`.
         worker: WorkerId,
         /// Payload field `ttl`.
-        ttl: u64,
+        ttl: ::core::primitive::u64,
     },
     /// The holder reports the job's end; a failure is retried while attempts remain.
     Complete {
@@ -156,7 +156,7 @@ pub enum JobLeaseInput {
         /// Payload field `worker`.
         worker: WorkerId,
         /// Payload field `ok`.
-        ok: bool,
+        ok: ::core::primitive::bool,
     },
     /// No more jobs.
     Close,
@@ -169,7 +169,7 @@ pub enum JobLeaseInput {
 
 impl JobLeaseInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             JobLeaseInput::Submit { .. } => "Submit",
             JobLeaseInput::Claim { .. } => "Claim",
@@ -181,12 +181,12 @@ impl JobLeaseInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -198,13 +198,13 @@ pub enum JobLeaseSignal {
     /// The lease clock advanced.
     ClockTick {
         /// Payload field `now`.
-        now: u64,
+        now: ::core::primitive::u64,
     },
 }
 
 impl JobLeaseSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             JobLeaseSignal::ClockTick { .. } => "ClockTick",
         }
@@ -222,7 +222,7 @@ pub enum JobLeaseEffect {
         /// Payload field `worker`.
         worker: WorkerId,
         /// Payload field `expires_at`.
-        expires_at: u64,
+        expires_at: ::core::primitive::u64,
     },
     /// Effect `Ended`.
     Ended {
@@ -236,13 +236,13 @@ pub enum JobLeaseEffect {
         /// Payload field `job`.
         job: JobId,
         /// Payload field `attempts`.
-        attempts: u64,
+        attempts: ::core::primitive::u64,
     },
 }
 
 impl JobLeaseEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             JobLeaseEffect::Leased { .. } => "Leased",
             JobLeaseEffect::Ended { .. } => "Ended",
@@ -328,7 +328,7 @@ pub enum JobLeaseUndo {
     /// What a `queued_pop_front` write displaced.
     QueuedPopFront(::std::option::Option<JobId>),
     /// What a `attempts_insert` write displaced.
-    AttemptsInsert((::std::option::Option<u64>, JobId)),
+    AttemptsInsert((::std::option::Option<::core::primitive::u64>, JobId)),
     /// What a `leases_insert` write displaced.
     LeasesInsert((::std::option::Option<Lease>, JobId)),
     /// What a `phase` write displaced.
@@ -338,7 +338,7 @@ pub enum JobLeaseUndo {
     /// What a `ended_insert` write displaced.
     EndedInsert((::std::option::Option<Outcome>, JobId)),
     /// What a `clock_set` write displaced.
-    ClockSet(u64),
+    ClockSet(::core::primitive::u64),
 }
 
 #[allow(
@@ -359,9 +359,13 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
     type Effects = JobLeaseEffects;
     type GuardRejections = JobLeaseGuardRejections;
     type Undo = JobLeaseUndo;
-    const MACHINE: &'static str = "JobLease";
-    const PHASES: &'static [JobLeasePhase] = &JobLeasePhase::ALL;
-    const INPUTS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "JobLease";
+    const PHASES: &'static [JobLeasePhase] = &[
+        JobLeasePhase::Open,
+        JobLeasePhase::Draining,
+        JobLeasePhase::Closed,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
         "Submit",
         "Claim",
         "Renew",
@@ -369,8 +373,8 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         "Close",
         "Expire",
     ];
-    const SIGNALS: &'static [&'static str] = &["ClockTick"];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &["ClockTick"];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "Submit",
         "Claim",
         "Renew",
@@ -380,7 +384,7 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         "CloseDraining",
         "ClockTick",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "!queued.contains(job)",
         "!attempts.contains_key(job)",
         "ttl > 0",
@@ -390,7 +394,7 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         "work_left",
         "now >= clock",
     ];
-    const INVARIANTS: &'static [&'static str] = &[
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
         "one_place_per_job",
         "attempts_bounded",
         "closed_means_empty",
@@ -491,22 +495,25 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
             JobLeaseInput::Close => {
                 match source {
                     JobLeasePhase::Open => {
-                        let rejected: ::std::option::Option<&'static str> = if self
-                            .guard_work_left()
-                        {
-                            Some("!work_left")
+                        let rejected: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if self.guard_work_left() {
+                            ::core::option::Option::Some("!work_left")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
-                        let rejected_1: ::std::option::Option<&'static str> = if !self
-                            .guard_work_left()
-                        {
-                            Some("work_left")
+                        let rejected_1: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.guard_work_left() {
+                            ::core::option::Option::Some("work_left")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
                         match (rejected, rejected_1) {
-                            (None, None) => {
+                            (
+                                ::core::option::Option::None,
+                                ::core::option::Option::None,
+                            ) => {
                                 ::meerkat_kernel::reject::ambiguous(
                                     source,
                                     "Close",
@@ -514,9 +521,14 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
                                     "CloseDraining",
                                 )
                             }
-                            (None, _) => self.fire_close_empty(),
-                            (_, None) => self.fire_close_draining(),
-                            (Some(label), Some(label_1)) => {
+                            (::core::option::Option::None, _) => self.fire_close_empty(),
+                            (_, ::core::option::Option::None) => {
+                                self.fire_close_draining()
+                            }
+                            (
+                                ::core::option::Option::Some(label),
+                                ::core::option::Option::Some(label_1),
+                            ) => {
                                 ::meerkat_kernel::reject::guards(
                                     source,
                                     "Close",
@@ -669,22 +681,25 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
             JobLeaseInput::Close => {
                 match source {
                     JobLeasePhase::Open => {
-                        let rejected: ::std::option::Option<&'static str> = if self
-                            .guard_work_left()
-                        {
-                            Some("!work_left")
+                        let rejected: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if self.guard_work_left() {
+                            ::core::option::Option::Some("!work_left")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
-                        let rejected_1: ::std::option::Option<&'static str> = if !self
-                            .guard_work_left()
-                        {
-                            Some("work_left")
+                        let rejected_1: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.guard_work_left() {
+                            ::core::option::Option::Some("work_left")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
                         match (rejected, rejected_1) {
-                            (None, None) => {
+                            (
+                                ::core::option::Option::None,
+                                ::core::option::Option::None,
+                            ) => {
                                 ::meerkat_kernel::reject::ambiguous(
                                     source,
                                     "Close",
@@ -692,9 +707,16 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
                                     "CloseDraining",
                                 )
                             }
-                            (None, _) => self.stage_close_empty(log),
-                            (_, None) => self.stage_close_draining(log),
-                            (Some(label), Some(label_1)) => {
+                            (::core::option::Option::None, _) => {
+                                self.stage_close_empty(log)
+                            }
+                            (_, ::core::option::Option::None) => {
+                                self.stage_close_draining(log)
+                            }
+                            (
+                                ::core::option::Option::Some(label),
+                                ::core::option::Option::Some(label_1),
+                            ) => {
                                 ::meerkat_kernel::reject::guards(
                                     source,
                                     "Close",
@@ -766,27 +788,27 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
                 self.queued.pop();
             }
             JobLeaseUndo::QueuedPopFront(saved) => {
-                if let Some(value) = saved {
-                    self.queued.insert(0, value);
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.queued.insert(0, k_value);
                 }
             }
             JobLeaseUndo::AttemptsInsert(saved) => {
                 match saved {
-                    (Some(previous), key) => {
-                        self.attempts.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.attempts.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.attempts.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.attempts.remove(&k_key);
                     }
                 }
             }
             JobLeaseUndo::LeasesInsert(saved) => {
                 match saved {
-                    (Some(previous), key) => {
-                        self.leases.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.leases.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.leases.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.leases.remove(&k_key);
                     }
                 }
             }
@@ -794,17 +816,17 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
                 self.phase = saved;
             }
             JobLeaseUndo::LeasesRemove(saved) => {
-                if let Some((key, value)) = saved {
-                    self.leases.insert(key, value);
+                if let ::core::option::Option::Some((k_key, k_value)) = saved {
+                    self.leases.insert(k_key, k_value);
                 }
             }
             JobLeaseUndo::EndedInsert(saved) => {
                 match saved {
-                    (Some(previous), key) => {
-                        self.ended.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.ended.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.ended.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.ended.remove(&k_key);
                     }
                 }
             }
@@ -814,17 +836,19 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_one_place_per_job() {
-            return Some("one_place_per_job");
+            return ::core::option::Option::Some("one_place_per_job");
         }
         if !self.invariant_attempts_bounded() {
-            return Some("attempts_bounded");
+            return ::core::option::Option::Some("attempts_bounded");
         }
         if !self.invariant_closed_means_empty() {
-            return Some("closed_means_empty");
+            return ::core::option::Option::Some("closed_means_empty");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -840,18 +864,18 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
 )]
 impl JobLeaseState {
     /// Leases a job gets before it fails for good.
-    fn helper_max_attempts(&self) -> u64 {
+    fn helper_max_attempts(&self) -> ::core::primitive::u64 {
         3
     }
 
     /// Helper `attempts_of`.
-    fn helper_attempts_of(&self, job: &JobId) -> u64 {
+    fn helper_attempts_of(&self, job: &JobId) -> ::core::primitive::u64 {
         self.attempts.get(job).copied().unwrap_or(0)
     }
 
     /// Whether `worker` holds `job`.
-    fn helper_holds(&self, job: &JobId, worker: &WorkerId) -> bool {
-        if let Some(lease) = self.leases.get(job).cloned() {
+    fn helper_holds(&self, job: &JobId, worker: &WorkerId) -> ::core::primitive::bool {
+        if let ::core::option::Option::Some(lease) = self.leases.get(job).cloned() {
             lease.worker == *worker
         } else {
             false
@@ -859,8 +883,8 @@ impl JobLeaseState {
     }
 
     /// Whether `job`'s lease has run out.
-    fn helper_expired(&self, job: &JobId) -> bool {
-        if let Some(lease) = self.leases.get(job).cloned() {
+    fn helper_expired(&self, job: &JobId) -> ::core::primitive::bool {
+        if let ::core::option::Option::Some(lease) = self.leases.get(job).cloned() {
             lease.expires_at <= self.clock
         } else {
             false
@@ -868,15 +892,15 @@ impl JobLeaseState {
     }
 
     /// Whether a job that lost its lease has no attempt left.
-    fn helper_out_of_attempts(&self, job: &JobId) -> bool {
+    fn helper_out_of_attempts(&self, job: &JobId) -> ::core::primitive::bool {
         self.helper_attempts_of(job) >= self.helper_max_attempts()
     }
 
     /// Where the queue goes after a job leaves it: a draining queue with nothing left closes.
     fn helper_after_job_left(
         &self,
-        remaining_queued: u64,
-        remaining_leased: u64,
+        remaining_queued: ::core::primitive::u64,
+        remaining_leased: ::core::primitive::u64,
     ) -> JobLeasePhase {
         if self.phase == JobLeasePhase::Draining && remaining_queued == 0
             && remaining_leased == 0
@@ -888,12 +912,12 @@ impl JobLeaseState {
     }
 
     /// Guard `work_left`.
-    fn guard_work_left(&self) -> bool {
+    fn guard_work_left(&self) -> ::core::primitive::bool {
         !self.queued.is_empty() || !self.leases.is_empty()
     }
 
     /// A job is in at most one place: queued, leased or ended.
-    fn invariant_one_place_per_job(&self) -> bool {
+    fn invariant_one_place_per_job(&self) -> ::core::primitive::bool {
         self
             .leases
             .iter()
@@ -902,12 +926,12 @@ impl JobLeaseState {
     }
 
     /// A lease is only ever granted while attempts remain.
-    fn invariant_attempts_bounded(&self) -> bool {
+    fn invariant_attempts_bounded(&self) -> ::core::primitive::bool {
         self.attempts.iter().all(|(_, &n)| n <= self.helper_max_attempts())
     }
 
     /// Invariant `closed_means_empty`.
-    fn invariant_closed_means_empty(&self) -> bool {
+    fn invariant_closed_means_empty(&self) -> ::core::primitive::bool {
         self.phase != JobLeasePhase::Closed
             || self.queued.is_empty() && self.leases.is_empty()
     }
@@ -916,19 +940,20 @@ impl JobLeaseState {
     #[inline]
     fn fire_submit(&mut self, job: JobId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let value = job;
-        self.queued.push(value);
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_one_place_per_job() {
-                break 'invariants Some("one_place_per_job");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let k_value = job;
+        self.queued.push(k_value);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.queued.pop();
-            return ::meerkat_kernel::reject::invariant("Submit", invariant);
+            return ::meerkat_kernel::reject::invariant("Submit", k_invariant);
         }
         ::meerkat_kernel::fired("Submit", source, source, JobLeaseEffects::E0([]))
     }
@@ -938,137 +963,151 @@ impl JobLeaseState {
     fn fire_claim(
         &mut self,
         worker: WorkerId,
-        ttl: u64,
+        ttl: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo = None;
+        let mut k_undo = ::core::option::Option::None;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<JobId> = None;
-        let mut undo_1 = None;
-        let mut undo_2 = None;
+        let mut touched: ::std::option::Option<JobId> = ::core::option::Option::None;
+        let mut undo_1 = ::core::option::Option::None;
+        let mut undo_2 = ::core::option::Option::None;
         let mut effects = JobLeaseEffects::new();
-        if let Some(job) = self.queued.first().cloned() {
-            undo = Some(
-                if self.queued.is_empty() { None } else { Some(self.queued.remove(0)) },
+        if let ::core::option::Option::Some(job) = self.queued.first().cloned() {
+            k_undo = ::core::option::Option::Some(
+                if self.queued.is_empty() {
+                    ::core::option::Option::None
+                } else {
+                    ::core::option::Option::Some(self.queued.remove(0))
+                },
             );
-            let key = job.clone();
-            let value = match self.helper_attempts_of(&job).checked_add(1) {
-                Some(value) => value,
-                None => {
-                    if let Some(Some(value)) = undo {
-                        self.queued.insert(0, value);
+            let k_key = job.clone();
+            let k_value = match self.helper_attempts_of(&job).checked_add(1) {
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
+                    if let ::core::option::Option::Some(
+                        ::core::option::Option::Some(k_value),
+                    ) = k_undo {
+                        self.queued.insert(0, k_value);
                     }
                     return ::meerkat_kernel::reject::overflow("Claim");
                 }
             };
-            let key_1: JobId = key;
-            touched = Some(::std::clone::Clone::clone(&key_1));
-            undo_1 = Some((self.attempts.insert(key_1.clone(), value), key_1));
+            let key_1: JobId = k_key;
+            touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+            undo_1 = ::core::option::Option::Some((
+                self.attempts.insert(key_1.clone(), k_value),
+                key_1,
+            ));
             let key_2 = job.clone();
             let value_1 = Lease {
                 worker: worker.clone(),
                 expires_at: match self.clock.checked_add(ttl) {
-                    Some(value) => value,
-                    None => {
-                        if let Some(old) = undo_1 {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
+                        if let ::core::option::Option::Some(old) = undo_1 {
                             match old {
-                                (Some(previous), key) => {
-                                    self.attempts.insert(key, previous);
+                                (::core::option::Option::Some(previous), k_key) => {
+                                    self.attempts.insert(k_key, previous);
                                 }
-                                (None, key) => {
-                                    self.attempts.remove(&key);
+                                (::core::option::Option::None, k_key) => {
+                                    self.attempts.remove(&k_key);
                                 }
                             }
                         }
-                        if let Some(Some(value)) = undo {
-                            self.queued.insert(0, value);
+                        if let ::core::option::Option::Some(
+                            ::core::option::Option::Some(k_value),
+                        ) = k_undo {
+                            self.queued.insert(0, k_value);
                         }
                         return ::meerkat_kernel::reject::overflow("Claim");
                     }
                 },
             };
-            undo_2 = Some((self.leases.insert(key_2.clone(), value_1), key_2));
+            undo_2 = ::core::option::Option::Some((
+                self.leases.insert(key_2.clone(), value_1),
+                key_2,
+            ));
             effects
                 .push(JobLeaseEffect::Leased {
                     job: job.clone(),
                     worker: worker.clone(),
                     expires_at: match self.clock.checked_add(ttl) {
-                        Some(value) => value,
-                        None => {
-                            if let Some(old) = undo_2 {
+                        ::core::option::Option::Some(k_value) => k_value,
+                        ::core::option::Option::None => {
+                            if let ::core::option::Option::Some(old) = undo_2 {
                                 match old {
-                                    (Some(previous), key) => {
-                                        self.leases.insert(key, previous);
+                                    (::core::option::Option::Some(previous), k_key) => {
+                                        self.leases.insert(k_key, previous);
                                     }
-                                    (None, key) => {
-                                        self.leases.remove(&key);
+                                    (::core::option::Option::None, k_key) => {
+                                        self.leases.remove(&k_key);
                                     }
                                 }
                             }
-                            if let Some(old) = undo_1 {
+                            if let ::core::option::Option::Some(old) = undo_1 {
                                 match old {
-                                    (Some(previous), key) => {
-                                        self.attempts.insert(key, previous);
+                                    (::core::option::Option::Some(previous), k_key) => {
+                                        self.attempts.insert(k_key, previous);
                                     }
-                                    (None, key) => {
-                                        self.attempts.remove(&key);
+                                    (::core::option::Option::None, k_key) => {
+                                        self.attempts.remove(&k_key);
                                     }
                                 }
                             }
-                            if let Some(Some(value)) = undo {
-                                self.queued.insert(0, value);
+                            if let ::core::option::Option::Some(
+                                ::core::option::Option::Some(k_value),
+                            ) = k_undo {
+                                self.queued.insert(0, k_value);
                             }
                             return ::meerkat_kernel::reject::overflow("Claim");
                         }
                     },
                 });
         }
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_one_place_per_job() {
-                break 'invariants Some("one_place_per_job");
-            }
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .attempts
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_attempts_bounded_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("attempts_bounded");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
-            if let Some(old) = undo_2 {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if touched
+            .iter()
+            .any(|key| {
+                self
+                    .attempts
+                    .get(key)
+                    .is_some_and(|value| !(self.entry_attempts_bounded_0(key, *value)))
+            })
+        {
+            ::core::option::Option::Some("attempts_bounded")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(old) = undo_2 {
                 match old {
-                    (Some(previous), key) => {
-                        self.leases.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.leases.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.leases.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.leases.remove(&k_key);
                     }
                 }
             }
-            if let Some(old) = undo_1 {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (Some(previous), key) => {
-                        self.attempts.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.attempts.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.attempts.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.attempts.remove(&k_key);
                     }
                 }
             }
-            if let Some(Some(value)) = undo {
-                self.queued.insert(0, value);
+            if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = k_undo {
+                self.queued.insert(0, k_value);
             }
-            return ::meerkat_kernel::reject::invariant("Claim", invariant);
+            return ::meerkat_kernel::reject::invariant("Claim", k_invariant);
         }
         ::meerkat_kernel::fired("Claim", source, source, effects)
     }
@@ -1079,68 +1118,67 @@ impl JobLeaseState {
         &mut self,
         job: JobId,
         worker: WorkerId,
-        ttl: u64,
+        ttl: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<JobId> = None;
-        let key = job.clone();
-        let value = Lease {
+        let mut touched: ::std::option::Option<JobId> = ::core::option::Option::None;
+        let k_key = job.clone();
+        let k_value = Lease {
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
-                Some(value) => value,
-                None => return ::meerkat_kernel::reject::overflow("Renew"),
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
+                    return ::meerkat_kernel::reject::overflow("Renew");
+                }
             },
         };
-        let key_1: JobId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.leases.insert(key_1.clone(), value), key_1);
+        let key_1: JobId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.leases.insert(key_1.clone(), k_value), key_1);
         let effect = JobLeaseEffect::Leased {
             job: job.clone(),
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
-                Some(value) => value,
-                None => {
-                    match undo {
-                        (Some(previous), key) => {
-                            self.leases.insert(key, previous);
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
+                    match k_undo {
+                        (::core::option::Option::Some(previous), k_key) => {
+                            self.leases.insert(k_key, previous);
                         }
-                        (None, key) => {
-                            self.leases.remove(&key);
+                        (::core::option::Option::None, k_key) => {
+                            self.leases.remove(&k_key);
                         }
                     }
                     return ::meerkat_kernel::reject::overflow("Renew");
                 }
             },
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .leases
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_one_place_per_job_0(key, value))
-                        })
-                })
-            {
-                break 'invariants Some("one_place_per_job");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.leases.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .leases
+                    .get(key)
+                    .is_some_and(|value| !(self.entry_one_place_per_job_0(key, value)))
+            })
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.leases.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.leases.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.leases.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("Renew", invariant);
+            return ::meerkat_kernel::reject::invariant("Renew", k_invariant);
         }
         ::meerkat_kernel::fired("Renew", source, source, JobLeaseEffects::E1([effect]))
     }
@@ -1150,29 +1188,34 @@ impl JobLeaseState {
     fn fire_complete(
         &mut self,
         job: JobId,
-        ok: bool,
+        ok: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo_1 = None;
-        let mut undo_2 = None;
+        let mut undo_1 = ::core::option::Option::None;
+        let mut undo_2 = ::core::option::Option::None;
         let mut undo_3 = false;
         let mut effects = JobLeaseEffects::new();
         let target: JobLeasePhase = if ok || self.helper_out_of_attempts(&job) {
             self.helper_after_job_left(
-                self.queued.len() as u64,
-                match (self.leases.len() as u64).checked_sub(1) {
-                    Some(value) => value,
-                    None => return ::meerkat_kernel::reject::overflow("Complete"),
+                self.queued.len() as ::core::primitive::u64,
+                match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
+                        return ::meerkat_kernel::reject::overflow("Complete");
+                    }
                 },
             )
         } else {
             self.phase
         };
         self.phase = target;
-        let undo = self.leases.remove_entry(&job);
+        let k_undo = self.leases.remove_entry(&job);
         if ok {
-            let key = job.clone();
-            undo_1 = Some((self.ended.insert(key.clone(), Outcome::Done), key));
+            let k_key = job.clone();
+            undo_1 = ::core::option::Option::Some((
+                self.ended.insert(k_key.clone(), Outcome::Done),
+                k_key,
+            ));
             effects
                 .push(JobLeaseEffect::Ended {
                     job: job.clone(),
@@ -1180,15 +1223,18 @@ impl JobLeaseState {
                 });
         } else if self.helper_out_of_attempts(&job) {
             let key_1 = job.clone();
-            undo_2 = Some((self.ended.insert(key_1.clone(), Outcome::Failed), key_1));
+            undo_2 = ::core::option::Option::Some((
+                self.ended.insert(key_1.clone(), Outcome::Failed),
+                key_1,
+            ));
             effects
                 .push(JobLeaseEffect::Ended {
                     job: job.clone(),
                     outcome: Outcome::Failed,
                 });
         } else {
-            let value = job.clone();
-            self.queued.push(value);
+            let k_value = job.clone();
+            self.queued.push(k_value);
             undo_3 = true;
             effects
                 .push(JobLeaseEffect::Requeued {
@@ -1196,43 +1242,44 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_one_place_per_job() {
-                break 'invariants Some("one_place_per_job");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if undo_3 {
                 self.queued.pop();
             }
-            if let Some(old) = undo_2 {
+            if let ::core::option::Option::Some(old) = undo_2 {
                 match old {
-                    (Some(previous), key) => {
-                        self.ended.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.ended.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.ended.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.ended.remove(&k_key);
                     }
                 }
             }
-            if let Some(old) = undo_1 {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (Some(previous), key) => {
-                        self.ended.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.ended.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.ended.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.ended.remove(&k_key);
                     }
                 }
             }
-            if let Some((key, value)) = undo {
-                self.leases.insert(key, value);
+            if let ::core::option::Option::Some((k_key, k_value)) = k_undo {
+                self.leases.insert(k_key, k_value);
             }
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Complete", invariant);
+            return ::meerkat_kernel::reject::invariant("Complete", k_invariant);
         }
         ::meerkat_kernel::fired("Complete", source, target, effects)
     }
@@ -1241,33 +1288,38 @@ impl JobLeaseState {
     #[inline]
     fn fire_expire(&mut self, job: JobId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo_1 = None;
+        let mut undo_1 = ::core::option::Option::None;
         let mut undo_2 = false;
         let mut effects = JobLeaseEffects::new();
         let target: JobLeasePhase = if self.helper_out_of_attempts(&job) {
             self.helper_after_job_left(
-                self.queued.len() as u64,
-                match (self.leases.len() as u64).checked_sub(1) {
-                    Some(value) => value,
-                    None => return ::meerkat_kernel::reject::overflow("Expire"),
+                self.queued.len() as ::core::primitive::u64,
+                match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
+                        return ::meerkat_kernel::reject::overflow("Expire");
+                    }
                 },
             )
         } else {
             self.phase
         };
         self.phase = target;
-        let undo = self.leases.remove_entry(&job);
+        let k_undo = self.leases.remove_entry(&job);
         if self.helper_out_of_attempts(&job) {
-            let key = job.clone();
-            undo_1 = Some((self.ended.insert(key.clone(), Outcome::Failed), key));
+            let k_key = job.clone();
+            undo_1 = ::core::option::Option::Some((
+                self.ended.insert(k_key.clone(), Outcome::Failed),
+                k_key,
+            ));
             effects
                 .push(JobLeaseEffect::Ended {
                     job: job.clone(),
                     outcome: Outcome::Failed,
                 });
         } else {
-            let value = job.clone();
-            self.queued.push(value);
+            let k_value = job.clone();
+            self.queued.push(k_value);
             undo_2 = true;
             effects
                 .push(JobLeaseEffect::Requeued {
@@ -1275,33 +1327,34 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_one_place_per_job() {
-                break 'invariants Some("one_place_per_job");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if undo_2 {
                 self.queued.pop();
             }
-            if let Some(old) = undo_1 {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (Some(previous), key) => {
-                        self.ended.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.ended.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.ended.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.ended.remove(&k_key);
                     }
                 }
             }
-            if let Some((key, value)) = undo {
-                self.leases.insert(key, value);
+            if let ::core::option::Option::Some((k_key, k_value)) = k_undo {
+                self.leases.insert(k_key, k_value);
             }
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Expire", invariant);
+            return ::meerkat_kernel::reject::invariant("Expire", k_invariant);
         }
         ::meerkat_kernel::fired("Expire", source, target, effects)
     }
@@ -1311,14 +1364,16 @@ impl JobLeaseState {
     fn fire_close_empty(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = JobLeasePhase::Closed;
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_closed_means_empty()
+        {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("CloseEmpty", invariant);
+            return ::meerkat_kernel::reject::invariant("CloseEmpty", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CloseEmpty",
@@ -1333,14 +1388,16 @@ impl JobLeaseState {
     fn fire_close_draining(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = JobLeasePhase::Draining;
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_closed_means_empty()
+        {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("CloseDraining", invariant);
+            return ::meerkat_kernel::reject::invariant("CloseDraining", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CloseDraining",
@@ -1352,7 +1409,10 @@ impl JobLeaseState {
 
     /// The clock only moves forward.
     #[inline]
-    fn fire_clock_tick(&mut self, now: u64) -> ::meerkat_kernel::Outcome<Self> {
+    fn fire_clock_tick(
+        &mut self,
+        now: ::core::primitive::u64,
+    ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.clock = now;
         ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))
@@ -1367,20 +1427,21 @@ impl JobLeaseState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let mark = log.len();
-        let value = job;
-        self.queued.push(value);
+        let k_value = job;
+        self.queued.push(k_value);
         log.push(JobLeaseUndo::QueuedPush(()));
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_one_place_per_job() {
-                break 'invariants Some("one_place_per_job");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Submit", invariant);
+            return ::meerkat_kernel::reject::invariant("Submit", k_invariant);
         }
         ::meerkat_kernel::fired("Submit", source, source, JobLeaseEffects::E0([]))
     }
@@ -1390,37 +1451,37 @@ impl JobLeaseState {
     fn stage_claim(
         &mut self,
         worker: WorkerId,
-        ttl: u64,
+        ttl: ::core::primitive::u64,
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<JobId> = None;
+        let mut touched: ::std::option::Option<JobId> = ::core::option::Option::None;
         let mut effects = JobLeaseEffects::new();
         let mark = log.len();
-        if let Some(job) = self.queued.first().cloned() {
+        if let ::core::option::Option::Some(job) = self.queued.first().cloned() {
             log.push(
                 JobLeaseUndo::QueuedPopFront(
                     if self.queued.is_empty() {
-                        None
+                        ::core::option::Option::None
                     } else {
-                        Some(self.queued.remove(0))
+                        ::core::option::Option::Some(self.queued.remove(0))
                     },
                 ),
             );
-            let key = job.clone();
-            let value = match self.helper_attempts_of(&job).checked_add(1) {
-                Some(value) => value,
-                None => {
+            let k_key = job.clone();
+            let k_value = match self.helper_attempts_of(&job).checked_add(1) {
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
                     log.undo_to(self, mark);
                     return ::meerkat_kernel::reject::overflow("Claim");
                 }
             };
-            let key_1: JobId = key;
-            touched = Some(::std::clone::Clone::clone(&key_1));
+            let key_1: JobId = k_key;
+            touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
             log.push(
                 JobLeaseUndo::AttemptsInsert((
-                    self.attempts.insert(key_1.clone(), value),
+                    self.attempts.insert(key_1.clone(), k_value),
                     key_1,
                 )),
             );
@@ -1428,8 +1489,8 @@ impl JobLeaseState {
             let value_1 = Lease {
                 worker: worker.clone(),
                 expires_at: match self.clock.checked_add(ttl) {
-                    Some(value) => value,
-                    None => {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
                         log.undo_to(self, mark);
                         return ::meerkat_kernel::reject::overflow("Claim");
                     }
@@ -1446,38 +1507,36 @@ impl JobLeaseState {
                     job: job.clone(),
                     worker: worker.clone(),
                     expires_at: match self.clock.checked_add(ttl) {
-                        Some(value) => value,
-                        None => {
+                        ::core::option::Option::Some(k_value) => k_value,
+                        ::core::option::Option::None => {
                             log.undo_to(self, mark);
                             return ::meerkat_kernel::reject::overflow("Claim");
                         }
                     },
                 });
         }
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_one_place_per_job() {
-                break 'invariants Some("one_place_per_job");
-            }
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .attempts
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_attempts_bounded_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("attempts_bounded");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if touched
+            .iter()
+            .any(|key| {
+                self
+                    .attempts
+                    .get(key)
+                    .is_some_and(|value| !(self.entry_attempts_bounded_0(key, *value)))
+            })
+        {
+            ::core::option::Option::Some("attempts_bounded")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Claim", invariant);
+            return ::meerkat_kernel::reject::invariant("Claim", k_invariant);
         }
         ::meerkat_kernel::fired("Claim", source, source, effects)
     }
@@ -1488,58 +1547,60 @@ impl JobLeaseState {
         &mut self,
         job: JobId,
         worker: WorkerId,
-        ttl: u64,
+        ttl: ::core::primitive::u64,
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<JobId> = None;
+        let mut touched: ::std::option::Option<JobId> = ::core::option::Option::None;
         let mark = log.len();
-        let key = job.clone();
-        let value = Lease {
+        let k_key = job.clone();
+        let k_value = Lease {
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
-                Some(value) => value,
-                None => return ::meerkat_kernel::reject::overflow("Renew"),
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
+                    return ::meerkat_kernel::reject::overflow("Renew");
+                }
             },
         };
-        let key_1: JobId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let key_1: JobId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
-            JobLeaseUndo::LeasesInsert((self.leases.insert(key_1.clone(), value), key_1)),
+            JobLeaseUndo::LeasesInsert((
+                self.leases.insert(key_1.clone(), k_value),
+                key_1,
+            )),
         );
         let effect = JobLeaseEffect::Leased {
             job: job.clone(),
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
-                Some(value) => value,
-                None => {
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
                     log.undo_to(self, mark);
                     return ::meerkat_kernel::reject::overflow("Renew");
                 }
             },
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .leases
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_one_place_per_job_0(key, value))
-                        })
-                })
-            {
-                break 'invariants Some("one_place_per_job");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .leases
+                    .get(key)
+                    .is_some_and(|value| !(self.entry_one_place_per_job_0(key, value)))
+            })
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Renew", invariant);
+            return ::meerkat_kernel::reject::invariant("Renew", k_invariant);
         }
         ::meerkat_kernel::fired("Renew", source, source, JobLeaseEffects::E1([effect]))
     }
@@ -1549,7 +1610,7 @@ impl JobLeaseState {
     fn stage_complete(
         &mut self,
         job: JobId,
-        ok: bool,
+        ok: ::core::primitive::bool,
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
@@ -1557,10 +1618,12 @@ impl JobLeaseState {
         let mark = log.len();
         let target: JobLeasePhase = if ok || self.helper_out_of_attempts(&job) {
             self.helper_after_job_left(
-                self.queued.len() as u64,
-                match (self.leases.len() as u64).checked_sub(1) {
-                    Some(value) => value,
-                    None => return ::meerkat_kernel::reject::overflow("Complete"),
+                self.queued.len() as ::core::primitive::u64,
+                match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
+                        return ::meerkat_kernel::reject::overflow("Complete");
+                    }
                 },
             )
         } else {
@@ -1570,11 +1633,11 @@ impl JobLeaseState {
         log.push(JobLeaseUndo::Phase(source));
         log.push(JobLeaseUndo::LeasesRemove(self.leases.remove_entry(&job)));
         if ok {
-            let key = job.clone();
+            let k_key = job.clone();
             log.push(
                 JobLeaseUndo::EndedInsert((
-                    self.ended.insert(key.clone(), Outcome::Done),
-                    key,
+                    self.ended.insert(k_key.clone(), Outcome::Done),
+                    k_key,
                 )),
             );
             effects
@@ -1596,8 +1659,8 @@ impl JobLeaseState {
                     outcome: Outcome::Failed,
                 });
         } else {
-            let value = job.clone();
-            self.queued.push(value);
+            let k_value = job.clone();
+            self.queued.push(k_value);
             log.push(JobLeaseUndo::QueuedPush(()));
             effects
                 .push(JobLeaseEffect::Requeued {
@@ -1605,17 +1668,18 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_one_place_per_job() {
-                break 'invariants Some("one_place_per_job");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Complete", invariant);
+            return ::meerkat_kernel::reject::invariant("Complete", k_invariant);
         }
         ::meerkat_kernel::fired("Complete", source, target, effects)
     }
@@ -1632,10 +1696,12 @@ impl JobLeaseState {
         let mark = log.len();
         let target: JobLeasePhase = if self.helper_out_of_attempts(&job) {
             self.helper_after_job_left(
-                self.queued.len() as u64,
-                match (self.leases.len() as u64).checked_sub(1) {
-                    Some(value) => value,
-                    None => return ::meerkat_kernel::reject::overflow("Expire"),
+                self.queued.len() as ::core::primitive::u64,
+                match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
+                        return ::meerkat_kernel::reject::overflow("Expire");
+                    }
                 },
             )
         } else {
@@ -1645,11 +1711,11 @@ impl JobLeaseState {
         log.push(JobLeaseUndo::Phase(source));
         log.push(JobLeaseUndo::LeasesRemove(self.leases.remove_entry(&job)));
         if self.helper_out_of_attempts(&job) {
-            let key = job.clone();
+            let k_key = job.clone();
             log.push(
                 JobLeaseUndo::EndedInsert((
-                    self.ended.insert(key.clone(), Outcome::Failed),
-                    key,
+                    self.ended.insert(k_key.clone(), Outcome::Failed),
+                    k_key,
                 )),
             );
             effects
@@ -1658,8 +1724,8 @@ impl JobLeaseState {
                     outcome: Outcome::Failed,
                 });
         } else {
-            let value = job.clone();
-            self.queued.push(value);
+            let k_value = job.clone();
+            self.queued.push(k_value);
             log.push(JobLeaseUndo::QueuedPush(()));
             effects
                 .push(JobLeaseEffect::Requeued {
@@ -1667,17 +1733,18 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_one_place_per_job() {
-                break 'invariants Some("one_place_per_job");
-            }
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Expire", invariant);
+            return ::meerkat_kernel::reject::invariant("Expire", k_invariant);
         }
         ::meerkat_kernel::fired("Expire", source, target, effects)
     }
@@ -1692,14 +1759,16 @@ impl JobLeaseState {
         let mark = log.len();
         self.phase = JobLeasePhase::Closed;
         log.push(JobLeaseUndo::Phase(source));
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_closed_means_empty()
+        {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("CloseEmpty", invariant);
+            return ::meerkat_kernel::reject::invariant("CloseEmpty", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CloseEmpty",
@@ -1719,14 +1788,16 @@ impl JobLeaseState {
         let mark = log.len();
         self.phase = JobLeasePhase::Draining;
         log.push(JobLeaseUndo::Phase(source));
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_closed_means_empty() {
-                break 'invariants Some("closed_means_empty");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_closed_means_empty()
+        {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("CloseDraining", invariant);
+            return ::meerkat_kernel::reject::invariant("CloseDraining", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CloseDraining",
@@ -1740,7 +1811,7 @@ impl JobLeaseState {
     #[inline]
     fn stage_clock_tick(
         &mut self,
-        now: u64,
+        now: ::core::primitive::u64,
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
@@ -1750,12 +1821,20 @@ impl JobLeaseState {
     }
 
     /// Conjunct 0 of invariant `one_place_per_job` on one entry of its map.
-    fn entry_one_place_per_job_0(&self, job: &JobId, _: &Lease) -> bool {
+    fn entry_one_place_per_job_0(
+        &self,
+        job: &JobId,
+        _: &Lease,
+    ) -> ::core::primitive::bool {
         !self.queued.contains(job) && !self.ended.contains_key(job)
     }
 
     /// Conjunct 0 of invariant `attempts_bounded` on one entry of its map.
-    fn entry_attempts_bounded_0(&self, _: &JobId, n: u64) -> bool {
+    fn entry_attempts_bounded_0(
+        &self,
+        _: &JobId,
+        n: ::core::primitive::u64,
+    ) -> ::core::primitive::bool {
         n <= self.helper_max_attempts()
     }
 }

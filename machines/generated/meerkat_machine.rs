@@ -34,7 +34,7 @@ impl MeerkatMachinePhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             MeerkatMachinePhase::Initializing => "Initializing",
             MeerkatMachinePhase::Idle => "Idle",
@@ -47,7 +47,7 @@ impl MeerkatMachinePhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, MeerkatMachinePhase::Destroyed)
     }
 }
@@ -65,8 +65,8 @@ pub struct SessionId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for SessionId {
     /// Wraps a value as a `SessionId`.
-    fn from(value: ::std::string::String) -> Self {
-        SessionId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        SessionId(k_value)
     }
 }
 
@@ -77,32 +77,32 @@ pub struct AgentRuntimeId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for AgentRuntimeId {
     /// Wraps a value as a `AgentRuntimeId`.
-    fn from(value: ::std::string::String) -> Self {
-        AgentRuntimeId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        AgentRuntimeId(k_value)
     }
 }
 
 /// Fencing token of the runtime binding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[derive(::serde::Serialize, ::serde::Deserialize)]
-pub struct FenceToken(pub u64);
+pub struct FenceToken(pub ::core::primitive::u64);
 
-impl ::std::convert::From<u64> for FenceToken {
+impl ::std::convert::From<::core::primitive::u64> for FenceToken {
     /// Wraps a value as a `FenceToken`.
-    fn from(value: u64) -> Self {
-        FenceToken(value)
+    fn from(k_value: ::core::primitive::u64) -> Self {
+        FenceToken(k_value)
     }
 }
 
 /// Generation of the runtime binding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[derive(::serde::Serialize, ::serde::Deserialize)]
-pub struct Generation(pub u64);
+pub struct Generation(pub ::core::primitive::u64);
 
-impl ::std::convert::From<u64> for Generation {
+impl ::std::convert::From<::core::primitive::u64> for Generation {
     /// Wraps a value as a `Generation`.
-    fn from(value: u64) -> Self {
-        Generation(value)
+    fn from(k_value: ::core::primitive::u64) -> Self {
+        Generation(k_value)
     }
 }
 
@@ -113,8 +113,8 @@ pub struct RunId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for RunId {
     /// Wraps a value as a `RunId`.
-    fn from(value: ::std::string::String) -> Self {
-        RunId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        RunId(k_value)
     }
 }
 
@@ -125,8 +125,8 @@ pub struct InputId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for InputId {
     /// Wraps a value as a `InputId`.
-    fn from(value: ::std::string::String) -> Self {
-        InputId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        InputId(k_value)
     }
 }
 
@@ -137,8 +137,8 @@ pub struct ToolVisibilityWitness(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for ToolVisibilityWitness {
     /// Wraps a value as a `ToolVisibilityWitness`.
-    fn from(value: ::std::string::String) -> Self {
-        ToolVisibilityWitness(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        ToolVisibilityWitness(k_value)
     }
 }
 
@@ -359,7 +359,7 @@ pub struct InputRecord {
     /// Field `phase`.
     pub phase: InputPhase,
     /// How many times the input was staged into a run.
-    pub attempt_count: u64,
+    pub attempt_count: ::core::primitive::u64,
     /// Field `terminal_kind`.
     pub terminal_kind: ::std::option::Option<InputTerminalKind>,
     /// Field `abandon_reason`.
@@ -409,13 +409,13 @@ pub struct MeerkatMachineState {
     /// Executor registration.
     pub registration_phase: RegistrationPhase,
     /// An executor's runtime loop is attached.
-    pub executor_attached: bool,
+    pub executor_attached: ::core::primitive::bool,
     /// The run in flight.
     pub current_run_id: ::std::option::Option<RunId>,
     /// The phase a run was begun from (or `Retired` once a retire is pending); set exactly while `Running`.
     pub pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
     /// A stop arrived while a run was bound; it applies when the run finishes.
-    pub runtime_stop_deferred: bool,
+    pub runtime_stop_deferred: ::core::primitive::bool,
     /// The single authoritative runtime binding, with its fence token and generation.
     pub active_runtime_id: ::std::option::Option<AgentRuntimeId>,
     /// State field `active_fence_token`.
@@ -449,11 +449,11 @@ pub struct MeerkatMachineState {
         ToolVisibilityWitness,
     >,
     /// State field `active_visibility_revision`.
-    pub active_visibility_revision: u64,
+    pub active_visibility_revision: ::core::primitive::u64,
     /// State field `staged_visibility_revision`.
-    pub staged_visibility_revision: u64,
+    pub staged_visibility_revision: ::core::primitive::u64,
     /// The next revision `StageVisibilityFilter` or `RequestDeferredTools` mints; monotonic.
-    pub next_staged_visibility_revision: u64,
+    pub next_staged_visibility_revision: ::core::primitive::u64,
 }
 
 impl MeerkatMachineState {
@@ -461,15 +461,15 @@ impl MeerkatMachineState {
     pub fn initial() -> Self {
         MeerkatMachineState {
             lifecycle_phase: MeerkatMachinePhase::Initializing,
-            session_id: None,
+            session_id: ::core::option::Option::None,
             registration_phase: RegistrationPhase::Unregistered,
             executor_attached: false,
-            current_run_id: None,
-            pre_run_phase: None,
+            current_run_id: ::core::option::Option::None,
+            pre_run_phase: ::core::option::Option::None,
             runtime_stop_deferred: false,
-            active_runtime_id: None,
-            active_fence_token: None,
-            active_runtime_generation: None,
+            active_runtime_id: ::core::option::Option::None,
+            active_fence_token: ::core::option::Option::None,
+            active_runtime_generation: ::core::option::Option::None,
             silent_intents: ::std::collections::BTreeSet::new(),
             input_ledger: ::std::collections::BTreeMap::new(),
             active_filter: ToolFilter {
@@ -604,7 +604,7 @@ pub enum MeerkatMachineInput {
         /// Payload field `run_id`.
         run_id: RunId,
         /// Payload field `awaits_commit`.
-        awaits_commit: bool,
+        awaits_commit: ::core::primitive::bool,
     },
     /// An applied input is consumed.
     ConsumeInput {
@@ -674,9 +674,9 @@ pub enum MeerkatMachineInput {
             ToolVisibilityWitness,
         >,
         /// Payload field `active_visibility_revision`.
-        active_visibility_revision: u64,
+        active_visibility_revision: ::core::primitive::u64,
         /// Payload field `staged_visibility_revision`.
-        staged_visibility_revision: u64,
+        staged_visibility_revision: ::core::primitive::u64,
     },
     /// Lifecycle and admission facts of an observed state.
     ClassifyRuntimeLifecycleState {
@@ -693,7 +693,7 @@ pub enum MeerkatMachineInput {
         /// Payload field `state`.
         state: MeerkatMachinePhase,
         /// Payload field `current_run_bound`.
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
     },
     /// Arbitration between the live kernel phase and the published control projection.
     ResolveVisibleRuntimePhase {
@@ -706,7 +706,7 @@ pub enum MeerkatMachineInput {
         /// Payload field `control_pre_run_phase`.
         control_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
         /// Payload field `has_runtime_persistence`.
-        has_runtime_persistence: bool,
+        has_runtime_persistence: ::core::primitive::bool,
     },
     /// The public lifecycle class of an input phase.
     ResolveInputPublicLifecycle {
@@ -753,15 +753,15 @@ pub enum MeerkatMachineInput {
         /// Payload field `abandon_reason`.
         abandon_reason: ::std::option::Option<InputAbandonReason>,
         /// Payload field `abandon_attempt_count`.
-        abandon_attempt_count: u64,
+        abandon_attempt_count: ::core::primitive::u64,
         /// Payload field `attempt_count`.
-        attempt_count: u64,
+        attempt_count: ::core::primitive::u64,
         /// Payload field `run_id`.
         run_id: ::std::option::Option<::std::string::String>,
         /// Payload field `boundary_sequence`.
-        boundary_sequence: ::std::option::Option<u64>,
+        boundary_sequence: ::std::option::Option<::core::primitive::u64>,
         /// Payload field `admission_sequence`.
-        admission_sequence: ::std::option::Option<u64>,
+        admission_sequence: ::std::option::Option<::core::primitive::u64>,
         /// Payload field `recovery_lane`.
         recovery_lane: ::std::option::Option<InputLane>,
     },
@@ -769,7 +769,7 @@ pub enum MeerkatMachineInput {
 
 impl MeerkatMachineInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             MeerkatMachineInput::RegisterSession { .. } => "RegisterSession",
             MeerkatMachineInput::PrepareBindings { .. } => "PrepareBindings",
@@ -831,7 +831,7 @@ impl MeerkatMachineInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         ::std::matches!(
             self, MeerkatMachineInput::RuntimeExecutorExited |
             MeerkatMachineInput::InterruptCurrentRun | MeerkatMachineInput::BeginRun { ..
@@ -846,7 +846,7 @@ impl MeerkatMachineInput {
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         ::std::matches!(
             self, MeerkatMachineInput::ClassifyRuntimeLifecycleState { .. } |
             MeerkatMachineInput::ClassifyRuntimeLifecycleDurability { .. } |
@@ -873,7 +873,7 @@ pub enum MeerkatMachineSignal {
 
 impl MeerkatMachineSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             MeerkatMachineSignal::SupervisorInterruptRequested { .. } => {
                 "SupervisorInterruptRequested"
@@ -901,7 +901,7 @@ pub enum MeerkatMachineEffect {
         /// Payload field `registration_phase`.
         registration_phase: RegistrationPhase,
         /// Payload field `executor_attached`.
-        executor_attached: bool,
+        executor_attached: ::core::primitive::bool,
     },
     /// The authoritative runtime binding was recorded.
     RuntimeBindingPrepared {
@@ -917,14 +917,14 @@ pub enum MeerkatMachineEffect {
         /// Payload field `intents`.
         intents: ::std::collections::BTreeSet<::std::string::String>,
         /// Payload field `apply_to_driver`.
-        apply_to_driver: bool,
+        apply_to_driver: ::core::primitive::bool,
     },
     /// A stop was accepted: applied now, or deferred until the bound run finishes.
     RuntimeStopRequested {
         /// Payload field `reason`.
         reason: ::std::string::String,
         /// Payload field `deferred`.
-        deferred: bool,
+        deferred: ::core::primitive::bool,
     },
     /// The shell rebuilds the runtime.
     RuntimeRestarted {
@@ -974,16 +974,16 @@ pub enum MeerkatMachineEffect {
     /// A visibility revision was minted.
     VisibilityRevisionMinted {
         /// Payload field `revision`.
-        revision: u64,
+        revision: ::core::primitive::u64,
         /// Payload field `purpose`.
         purpose: RevisionPurpose,
     },
     /// A visible set was committed.
     VisibleSetPublished {
         /// Payload field `active_visibility_revision`.
-        active_visibility_revision: u64,
+        active_visibility_revision: ::core::primitive::u64,
         /// Payload field `staged_visibility_revision`.
-        staged_visibility_revision: u64,
+        staged_visibility_revision: ::core::primitive::u64,
     },
     /// Answer to `ClassifyRuntimeLifecycleState`.
     RuntimeLifecycleStateClassified {
@@ -1012,7 +1012,7 @@ pub enum MeerkatMachineEffect {
         /// Payload field `state`.
         state: MeerkatMachinePhase,
         /// Payload field `current_run_bound`.
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
         /// Payload field `queue_admission`.
         queue_admission: RuntimeQueueAdmission,
         /// Payload field `run_binding`.
@@ -1021,7 +1021,7 @@ pub enum MeerkatMachineEffect {
     /// Answer to `ResolveVisibleRuntimePhase`.
     VisibleRuntimePhaseResolved {
         /// Payload field `publish_control`.
-        publish_control: bool,
+        publish_control: ::core::primitive::bool,
         /// Payload field `selected_raw_phase`.
         selected_raw_phase: MeerkatMachinePhase,
         /// Payload field `visible_phase`.
@@ -1046,7 +1046,7 @@ pub enum MeerkatMachineEffect {
         /// Payload field `input_id`.
         input_id: ::std::string::String,
         /// Payload field `terminal`.
-        terminal: bool,
+        terminal: ::core::primitive::bool,
     },
     /// Answer to `AuthorizeStoredInputStateSeed`.
     StoredInputStateSeedAuthorized {
@@ -1057,7 +1057,7 @@ pub enum MeerkatMachineEffect {
 
 impl MeerkatMachineEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             MeerkatMachineEffect::ControlProjectionChanged { .. } => {
                 "ControlProjectionChanged"
@@ -1211,7 +1211,7 @@ pub enum MeerkatMachineUndo {
     /// What a `registration_phase_set` write displaced.
     RegistrationPhaseSet(RegistrationPhase),
     /// What a `executor_attached_set` write displaced.
-    ExecutorAttachedSet(bool),
+    ExecutorAttachedSet(::core::primitive::bool),
     /// What a `active_runtime_id_set` write displaced.
     ActiveRuntimeIdSet(::std::option::Option<AgentRuntimeId>),
     /// What a `active_fence_token_set` write displaced.
@@ -1221,7 +1221,7 @@ pub enum MeerkatMachineUndo {
     /// What a `silent_intents_set` write displaced.
     SilentIntentsSet(::std::collections::BTreeSet<::std::string::String>),
     /// What a `runtime_stop_deferred_set` write displaced.
-    RuntimeStopDeferredSet(bool),
+    RuntimeStopDeferredSet(::core::primitive::bool),
     /// What a `pre_run_phase_set` write displaced.
     PreRunPhaseSet(::std::option::Option<MeerkatMachinePhase>),
     /// What a `current_run_id_set` write displaced.
@@ -1229,7 +1229,7 @@ pub enum MeerkatMachineUndo {
     /// What a `input_ledger_insert` write displaced.
     InputLedgerInsert((::std::option::Option<InputRecord>, InputId)),
     /// What a `next_staged_visibility_revision_add` write displaced.
-    NextStagedVisibilityRevisionAdd(u64),
+    NextStagedVisibilityRevisionAdd(::core::primitive::u64),
     /// What a `active_filter_set` write displaced.
     ActiveFilterSet(ToolFilter),
     /// What a `staged_filter_set` write displaced.
@@ -1247,9 +1247,9 @@ pub enum MeerkatMachineUndo {
         ::std::collections::BTreeMap<::std::string::String, ToolVisibilityWitness>,
     ),
     /// What a `active_visibility_revision_set` write displaced.
-    ActiveVisibilityRevisionSet(u64),
+    ActiveVisibilityRevisionSet(::core::primitive::u64),
     /// What a `staged_visibility_revision_set` write displaced.
-    StagedVisibilityRevisionSet(u64),
+    StagedVisibilityRevisionSet(::core::primitive::u64),
 }
 
 #[allow(
@@ -1270,9 +1270,17 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
     type Effects = MeerkatMachineEffects;
     type GuardRejections = MeerkatMachineGuardRejections;
     type Undo = MeerkatMachineUndo;
-    const MACHINE: &'static str = "MeerkatMachine";
-    const PHASES: &'static [MeerkatMachinePhase] = &MeerkatMachinePhase::ALL;
-    const INPUTS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "MeerkatMachine";
+    const PHASES: &'static [MeerkatMachinePhase] = &[
+        MeerkatMachinePhase::Initializing,
+        MeerkatMachinePhase::Idle,
+        MeerkatMachinePhase::Attached,
+        MeerkatMachinePhase::Running,
+        MeerkatMachinePhase::Retired,
+        MeerkatMachinePhase::Stopped,
+        MeerkatMachinePhase::Destroyed,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
         "RegisterSession",
         "PrepareBindings",
         "EnsureSessionWithExecutor",
@@ -1308,8 +1316,10 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "ClassifyInputTerminality",
         "AuthorizeStoredInputStateSeed",
     ];
-    const SIGNALS: &'static [&'static str] = &["SupervisorInterruptRequested"];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &[
+        "SupervisorInterruptRequested",
+    ];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "ClaimSession",
         "ConfirmSession",
         "ClaimExecutorFromIdle",
@@ -1354,7 +1364,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "ClassifyInputTerminality",
         "AuthorizeStoredInputStateSeed",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "is_session(session_id)",
         "!draining",
         "awaiting_executor",
@@ -1395,7 +1405,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         "attempt_count <= max_stage_attempts()",
         "boundary_sequence.is_none() || run_id.is_some()",
     ];
-    const INVARIANTS: &'static [&'static str] = &[
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
         "session_claimed_outside_initializing",
         "registration_requires_session",
         "executor_matches_registration",
@@ -1468,30 +1478,35 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                     | MeerkatMachinePhase::Attached
                     | MeerkatMachinePhase::Running
                     | MeerkatMachinePhase::Retired => {
-                        let rejected: ::std::option::Option<&'static str> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some("is_session(session_id)")
+                        let rejected: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.helper_is_session(&session_id) {
+                            ::core::option::Option::Some("is_session(session_id)")
                         } else if !self.guard_runtime_unbound() {
-                            Some("runtime_unbound")
+                            ::core::option::Option::Some("runtime_unbound")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
-                        let rejected_1: ::std::option::Option<&'static str> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some("is_session(session_id)")
+                        let rejected_1: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.helper_is_session(&session_id) {
+                            ::core::option::Option::Some("is_session(session_id)")
                         } else if self.guard_runtime_unbound() {
-                            Some("!runtime_unbound")
+                            ::core::option::Option::Some("!runtime_unbound")
                         } else if self.active_runtime_id
-                            != Some(agent_runtime_id.clone())
+                            != ::core::option::Option::Some(agent_runtime_id.clone())
                         {
-                            Some("active_runtime_id == Some(agent_runtime_id)")
+                            ::core::option::Option::Some(
+                                "active_runtime_id == Some(agent_runtime_id)",
+                            )
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
                         match (rejected, rejected_1) {
-                            (None, None) => {
+                            (
+                                ::core::option::Option::None,
+                                ::core::option::Option::None,
+                            ) => {
                                 ::meerkat_kernel::reject::ambiguous(
                                     source,
                                     "PrepareBindings",
@@ -1499,15 +1514,20 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                                     "ConfirmRuntimeBinding",
                                 )
                             }
-                            (None, _) => {
+                            (::core::option::Option::None, _) => {
                                 self.fire_bind_runtime(
                                     agent_runtime_id,
                                     fence_token,
                                     generation,
                                 )
                             }
-                            (_, None) => self.fire_confirm_runtime_binding(),
-                            (Some(label), Some(label_1)) => {
+                            (_, ::core::option::Option::None) => {
+                                self.fire_confirm_runtime_binding()
+                            }
+                            (
+                                ::core::option::Option::Some(label),
+                                ::core::option::Option::Some(label_1),
+                            ) => {
                                 ::meerkat_kernel::reject::guards(
                                     source,
                                     "PrepareBindings",
@@ -1926,7 +1946,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                         let rejected = if !self.helper_is_current_run(&run_id) {
                             "is_current_run(run_id)"
                         } else if self.helper_ledger_phase(&input_id)
-                            != Some(InputPhase::Queued)
+                            != ::core::option::Option::Some(InputPhase::Queued)
                         {
                             "ledger_phase(input_id) == Some(InputPhase::Queued)"
                         } else if !self.helper_attempts_remaining(&input_id) {
@@ -1956,7 +1976,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                         let rejected = if !self.helper_is_current_run(&run_id) {
                             "is_current_run(run_id)"
                         } else if self.helper_ledger_phase(&input_id)
-                            != Some(InputPhase::Staged)
+                            != ::core::option::Option::Some(InputPhase::Staged)
                         {
                             "ledger_phase(input_id) == Some(InputPhase::Staged)"
                         } else {
@@ -2314,11 +2334,13 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                 {
                     "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
                 } else if superseded_by.is_some()
-                    != (terminal_kind == Some(InputTerminalKind::Superseded))
+                    != (terminal_kind
+                        == ::core::option::Option::Some(InputTerminalKind::Superseded))
                 {
                     "superseded_by.is_some() == (terminal_kind == Some(InputTerminalKind::Superseded))"
                 } else if aggregate_id.is_some()
-                    != (terminal_kind == Some(InputTerminalKind::Coalesced))
+                    != (terminal_kind
+                        == ::core::option::Option::Some(InputTerminalKind::Coalesced))
                 {
                     "aggregate_id.is_some() == (terminal_kind == Some(InputTerminalKind::Coalesced))"
                 } else if !self
@@ -2441,30 +2463,35 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                     | MeerkatMachinePhase::Attached
                     | MeerkatMachinePhase::Running
                     | MeerkatMachinePhase::Retired => {
-                        let rejected: ::std::option::Option<&'static str> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some("is_session(session_id)")
+                        let rejected: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.helper_is_session(&session_id) {
+                            ::core::option::Option::Some("is_session(session_id)")
                         } else if !self.guard_runtime_unbound() {
-                            Some("runtime_unbound")
+                            ::core::option::Option::Some("runtime_unbound")
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
-                        let rejected_1: ::std::option::Option<&'static str> = if !self
-                            .helper_is_session(&session_id)
-                        {
-                            Some("is_session(session_id)")
+                        let rejected_1: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.helper_is_session(&session_id) {
+                            ::core::option::Option::Some("is_session(session_id)")
                         } else if self.guard_runtime_unbound() {
-                            Some("!runtime_unbound")
+                            ::core::option::Option::Some("!runtime_unbound")
                         } else if self.active_runtime_id
-                            != Some(agent_runtime_id.clone())
+                            != ::core::option::Option::Some(agent_runtime_id.clone())
                         {
-                            Some("active_runtime_id == Some(agent_runtime_id)")
+                            ::core::option::Option::Some(
+                                "active_runtime_id == Some(agent_runtime_id)",
+                            )
                         } else {
-                            None
+                            ::core::option::Option::None
                         };
                         match (rejected, rejected_1) {
-                            (None, None) => {
+                            (
+                                ::core::option::Option::None,
+                                ::core::option::Option::None,
+                            ) => {
                                 ::meerkat_kernel::reject::ambiguous(
                                     source,
                                     "PrepareBindings",
@@ -2472,7 +2499,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                                     "ConfirmRuntimeBinding",
                                 )
                             }
-                            (None, _) => {
+                            (::core::option::Option::None, _) => {
                                 self.stage_bind_runtime(
                                     agent_runtime_id,
                                     fence_token,
@@ -2480,8 +2507,13 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                                     log,
                                 )
                             }
-                            (_, None) => self.stage_confirm_runtime_binding(log),
-                            (Some(label), Some(label_1)) => {
+                            (_, ::core::option::Option::None) => {
+                                self.stage_confirm_runtime_binding(log)
+                            }
+                            (
+                                ::core::option::Option::Some(label),
+                                ::core::option::Option::Some(label_1),
+                            ) => {
                                 ::meerkat_kernel::reject::guards(
                                     source,
                                     "PrepareBindings",
@@ -2900,7 +2932,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                         let rejected = if !self.helper_is_current_run(&run_id) {
                             "is_current_run(run_id)"
                         } else if self.helper_ledger_phase(&input_id)
-                            != Some(InputPhase::Queued)
+                            != ::core::option::Option::Some(InputPhase::Queued)
                         {
                             "ledger_phase(input_id) == Some(InputPhase::Queued)"
                         } else if !self.helper_attempts_remaining(&input_id) {
@@ -2930,7 +2962,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                         let rejected = if !self.helper_is_current_run(&run_id) {
                             "is_current_run(run_id)"
                         } else if self.helper_ledger_phase(&input_id)
-                            != Some(InputPhase::Staged)
+                            != ::core::option::Option::Some(InputPhase::Staged)
                         {
                             "ledger_phase(input_id) == Some(InputPhase::Staged)"
                         } else {
@@ -3302,11 +3334,13 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
                 {
                     "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
                 } else if superseded_by.is_some()
-                    != (terminal_kind == Some(InputTerminalKind::Superseded))
+                    != (terminal_kind
+                        == ::core::option::Option::Some(InputTerminalKind::Superseded))
                 {
                     "superseded_by.is_some() == (terminal_kind == Some(InputTerminalKind::Superseded))"
                 } else if aggregate_id.is_some()
-                    != (terminal_kind == Some(InputTerminalKind::Coalesced))
+                    != (terminal_kind
+                        == ::core::option::Option::Some(InputTerminalKind::Coalesced))
                 {
                     "aggregate_id.is_some() == (terminal_kind == Some(InputTerminalKind::Coalesced))"
                 } else if !self
@@ -3419,11 +3453,11 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
             }
             MeerkatMachineUndo::InputLedgerInsert(saved) => {
                 match saved {
-                    (Some(previous), key) => {
-                        self.input_ledger.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.input_ledger.insert(k_key, previous);
                     }
-                    (None, key) => {
-                        self.input_ledger.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.input_ledger.remove(&k_key);
                     }
                 }
             }
@@ -3457,55 +3491,61 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_session_claimed_outside_initializing() {
-            return Some("session_claimed_outside_initializing");
+            return ::core::option::Option::Some("session_claimed_outside_initializing");
         }
         if !self.invariant_registration_requires_session() {
-            return Some("registration_requires_session");
+            return ::core::option::Option::Some("registration_requires_session");
         }
         if !self.invariant_executor_matches_registration() {
-            return Some("executor_matches_registration");
+            return ::core::option::Option::Some("executor_matches_registration");
         }
         if !self.invariant_attached_means_executor() {
-            return Some("attached_means_executor");
+            return ::core::option::Option::Some("attached_means_executor");
         }
         if !self.invariant_run_bound_while_running() {
-            return Some("run_bound_while_running");
+            return ::core::option::Option::Some("run_bound_while_running");
         }
         if !self.invariant_pre_run_phase_while_running() {
-            return Some("pre_run_phase_while_running");
+            return ::core::option::Option::Some("pre_run_phase_while_running");
         }
         if !self.invariant_stop_deferred_only_while_run_bound() {
-            return Some("stop_deferred_only_while_run_bound");
+            return ::core::option::Option::Some("stop_deferred_only_while_run_bound");
         }
         if !self.invariant_runtime_binding_complete() {
-            return Some("runtime_binding_complete");
+            return ::core::option::Option::Some("runtime_binding_complete");
         }
         if !self.invariant_ledger_records_well_formed() {
-            return Some("ledger_records_well_formed");
+            return ::core::option::Option::Some("ledger_records_well_formed");
         }
         if !self.invariant_destroyed_shape() {
-            return Some("destroyed_shape");
+            return ::core::option::Option::Some("destroyed_shape");
         }
         if !self.invariant_visible_active_not_behind_staged() {
-            return Some("visible_active_not_behind_staged");
+            return ::core::option::Option::Some("visible_active_not_behind_staged");
         }
         if !self
             .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
         {
-            return Some("visible_equal_revision_requires_equal_active_and_staged_input");
+            return ::core::option::Option::Some(
+                "visible_equal_revision_requires_equal_active_and_staged_input",
+            );
         }
         if !self.invariant_visible_active_requested_subset_of_staged_requested() {
-            return Some("visible_active_requested_subset_of_staged_requested");
+            return ::core::option::Option::Some(
+                "visible_active_requested_subset_of_staged_requested",
+            );
         }
         if !self.invariant_visible_authorities_for_requested() {
-            return Some("visible_authorities_for_requested");
+            return ::core::option::Option::Some("visible_authorities_for_requested");
         }
         if !self.invariant_visible_revisions_minted() {
-            return Some("visible_revisions_minted");
+            return ::core::option::Option::Some("visible_revisions_minted");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -3628,7 +3668,7 @@ impl MeerkatMachineState {
     fn helper_loop_run_binding(
         &self,
         state: MeerkatMachinePhase,
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
     ) -> RuntimeLoopRunBinding {
         match state {
             MeerkatMachinePhase::Idle
@@ -3655,7 +3695,7 @@ impl MeerkatMachineState {
     fn helper_loop_queue_admission(
         &self,
         state: MeerkatMachinePhase,
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
     ) -> RuntimeQueueAdmission {
         if self.helper_loop_run_binding(state, current_run_bound)
             == RuntimeLoopRunBinding::Blocked
@@ -3667,7 +3707,10 @@ impl MeerkatMachineState {
     }
 
     /// Terminal precedence: `Destroyed` over `Stopped` over `Retired` over every live state.
-    fn helper_terminal_precedence(&self, state: MeerkatMachinePhase) -> u64 {
+    fn helper_terminal_precedence(
+        &self,
+        state: MeerkatMachinePhase,
+    ) -> ::core::primitive::u64 {
         match state {
             MeerkatMachinePhase::Destroyed => 3,
             MeerkatMachinePhase::Stopped => 2,
@@ -3684,8 +3727,8 @@ impl MeerkatMachineState {
         &self,
         dsl_phase: MeerkatMachinePhase,
         control_phase: MeerkatMachinePhase,
-        has_runtime_persistence: bool,
-    ) -> bool {
+        has_runtime_persistence: ::core::primitive::bool,
+    ) -> ::core::primitive::bool {
         self.helper_terminal_precedence(control_phase)
             > self.helper_terminal_precedence(dsl_phase)
             && (has_runtime_persistence
@@ -3699,7 +3742,8 @@ impl MeerkatMachineState {
         pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
     ) -> MeerkatMachinePhase {
         if raw_phase == MeerkatMachinePhase::Running
-            && pre_run_phase == Some(MeerkatMachinePhase::Retired)
+            && pre_run_phase
+                == ::core::option::Option::Some(MeerkatMachinePhase::Retired)
         {
             MeerkatMachinePhase::Retired
         } else {
@@ -3721,7 +3765,9 @@ impl MeerkatMachineState {
     fn helper_run_exit_phase(&self) -> MeerkatMachinePhase {
         if self.runtime_stop_deferred {
             MeerkatMachinePhase::Stopped
-        } else if self.pre_run_phase == Some(MeerkatMachinePhase::Retired) {
+        } else if self.pre_run_phase
+            == ::core::option::Option::Some(MeerkatMachinePhase::Retired)
+        {
             MeerkatMachinePhase::Retired
         } else {
             self.helper_resting_phase()
@@ -3729,7 +3775,10 @@ impl MeerkatMachineState {
     }
 
     /// Terminal ledger phases: `Consumed`, `Superseded`, `Coalesced`, `Abandoned`.
-    fn helper_input_phase_is_terminal(&self, phase: InputPhase) -> bool {
+    fn helper_input_phase_is_terminal(
+        &self,
+        phase: InputPhase,
+    ) -> ::core::primitive::bool {
         match phase {
             InputPhase::Consumed
             | InputPhase::Superseded
@@ -3745,11 +3794,19 @@ impl MeerkatMachineState {
         phase: InputPhase,
     ) -> ::std::option::Option<InputTerminalKind> {
         match phase {
-            InputPhase::Consumed => Some(InputTerminalKind::Consumed),
-            InputPhase::Superseded => Some(InputTerminalKind::Superseded),
-            InputPhase::Coalesced => Some(InputTerminalKind::Coalesced),
-            InputPhase::Abandoned => Some(InputTerminalKind::Abandoned),
-            _ => None,
+            InputPhase::Consumed => {
+                ::core::option::Option::Some(InputTerminalKind::Consumed)
+            }
+            InputPhase::Superseded => {
+                ::core::option::Option::Some(InputTerminalKind::Superseded)
+            }
+            InputPhase::Coalesced => {
+                ::core::option::Option::Some(InputTerminalKind::Coalesced)
+            }
+            InputPhase::Abandoned => {
+                ::core::option::Option::Some(InputTerminalKind::Abandoned)
+            }
+            _ => ::core::option::Option::None,
         }
     }
 
@@ -3760,7 +3817,7 @@ impl MeerkatMachineState {
         phase: InputPhase,
         terminal_kind: ::std::option::Option<InputTerminalKind>,
         abandon_reason: ::std::option::Option<InputAbandonReason>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         terminal_kind == self.helper_terminal_kind_of(phase)
             && abandon_reason.is_some() == (phase == InputPhase::Abandoned)
     }
@@ -3801,17 +3858,25 @@ impl MeerkatMachineState {
         abandon_reason: ::std::option::Option<InputAbandonReason>,
     ) -> ::std::option::Option<InputPublicTerminalOutcome> {
         match phase {
-            InputPhase::Consumed => Some(InputPublicTerminalOutcome::Completed),
-            InputPhase::Superseded => Some(InputPublicTerminalOutcome::Superseded),
-            InputPhase::Coalesced => Some(InputPublicTerminalOutcome::Coalesced),
+            InputPhase::Consumed => {
+                ::core::option::Option::Some(InputPublicTerminalOutcome::Completed)
+            }
+            InputPhase::Superseded => {
+                ::core::option::Option::Some(InputPublicTerminalOutcome::Superseded)
+            }
+            InputPhase::Coalesced => {
+                ::core::option::Option::Some(InputPublicTerminalOutcome::Coalesced)
+            }
             InputPhase::Abandoned => {
-                if abandon_reason == Some(InputAbandonReason::Cancelled) {
-                    Some(InputPublicTerminalOutcome::Cancelled)
+                if abandon_reason
+                    == ::core::option::Option::Some(InputAbandonReason::Cancelled)
+                {
+                    ::core::option::Option::Some(InputPublicTerminalOutcome::Cancelled)
                 } else {
-                    Some(InputPublicTerminalOutcome::Abandoned)
+                    ::core::option::Option::Some(InputPublicTerminalOutcome::Abandoned)
                 }
             }
-            _ => None,
+            _ => ::core::option::Option::None,
         }
     }
 
@@ -3821,7 +3886,7 @@ impl MeerkatMachineState {
         &self,
         phase: InputPhase,
         terminal_kind: ::std::option::Option<InputTerminalKind>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         self.helper_input_phase_is_terminal(phase) || terminal_kind.is_some()
     }
 
@@ -3830,12 +3895,12 @@ impl MeerkatMachineState {
     fn helper_abandon_attempts_consistent(
         &self,
         abandon_reason: ::std::option::Option<InputAbandonReason>,
-        abandon_attempt_count: u64,
-        attempt_count: u64,
-    ) -> bool {
+        abandon_attempt_count: ::core::primitive::u64,
+        attempt_count: ::core::primitive::u64,
+    ) -> ::core::primitive::bool {
         match abandon_reason {
-            None => abandon_attempt_count == 0,
-            Some(reason) => {
+            ::core::option::Option::None => abandon_attempt_count == 0,
+            ::core::option::Option::Some(reason) => {
                 if reason == InputAbandonReason::MaxAttemptsExhausted {
                     abandon_attempt_count >= 1
                 } else {
@@ -3846,26 +3911,27 @@ impl MeerkatMachineState {
     }
 
     /// How many times an input may be staged before it can only be abandoned as `MaxAttemptsExhausted`.
-    fn helper_max_stage_attempts(&self) -> u64 {
+    fn helper_max_stage_attempts(&self) -> ::core::primitive::u64 {
         3
     }
 
     /// `id` is this kernel's session.
-    fn helper_is_session(&self, id: &SessionId) -> bool {
-        self.session_id == Some(id.clone())
+    fn helper_is_session(&self, id: &SessionId) -> ::core::primitive::bool {
+        self.session_id == ::core::option::Option::Some(id.clone())
     }
 
     /// `id` is the run in flight.
-    fn helper_is_current_run(&self, id: &RunId) -> bool {
-        self.current_run_id == Some(id.clone())
+    fn helper_is_current_run(&self, id: &RunId) -> ::core::primitive::bool {
+        self.current_run_id == ::core::option::Option::Some(id.clone())
     }
 
     /// An input's ledger phase, if the ledger has it.
     fn helper_ledger_phase(&self, id: &InputId) -> ::std::option::Option<InputPhase> {
-        if let Some(record) = self.input_ledger.get(id).copied() {
-            Some(record.phase)
+        if let ::core::option::Option::Some(record) = self.input_ledger.get(id).copied()
+        {
+            ::core::option::Option::Some(record.phase)
         } else {
-            None
+            ::core::option::Option::None
         }
     }
 
@@ -3874,8 +3940,8 @@ impl MeerkatMachineState {
         InputRecord {
             phase: InputPhase::Accepted,
             attempt_count: 0,
-            terminal_kind: None,
-            abandon_reason: None,
+            terminal_kind: ::core::option::Option::None,
+            abandon_reason: ::core::option::Option::None,
         }
     }
 
@@ -3885,8 +3951,8 @@ impl MeerkatMachineState {
     }
 
     /// The input is in the ledger and not terminal.
-    fn helper_input_live(&self, id: &InputId) -> bool {
-        if let Some(phase) = self.helper_ledger_phase(id) {
+    fn helper_input_live(&self, id: &InputId) -> ::core::primitive::bool {
+        if let ::core::option::Option::Some(phase) = self.helper_ledger_phase(id) {
             !self.helper_input_phase_is_terminal(phase)
         } else {
             false
@@ -3894,26 +3960,30 @@ impl MeerkatMachineState {
     }
 
     /// The input is pending (accepted or queued): it may still be superseded or coalesced.
-    fn helper_input_pending(&self, id: &InputId) -> bool {
-        self.helper_ledger_phase(id) == Some(InputPhase::Accepted)
-            || self.helper_ledger_phase(id) == Some(InputPhase::Queued)
+    fn helper_input_pending(&self, id: &InputId) -> ::core::primitive::bool {
+        self.helper_ledger_phase(id)
+            == ::core::option::Option::Some(InputPhase::Accepted)
+            || self.helper_ledger_phase(id)
+                == ::core::option::Option::Some(InputPhase::Queued)
     }
 
     /// The input may be queued: it was just accepted, or its staging is being rolled back.
-    fn helper_input_queueable(&self, id: &InputId) -> bool {
-        self.helper_ledger_phase(id) == Some(InputPhase::Accepted)
-            || self.helper_ledger_phase(id) == Some(InputPhase::Staged)
+    fn helper_input_queueable(&self, id: &InputId) -> ::core::primitive::bool {
+        self.helper_ledger_phase(id)
+            == ::core::option::Option::Some(InputPhase::Accepted)
+            || self.helper_ledger_phase(id)
+                == ::core::option::Option::Some(InputPhase::Staged)
     }
 
     /// The input was applied by a run and awaits consumption.
-    fn helper_input_applied(&self, id: &InputId) -> bool {
-        self.helper_ledger_phase(id) == Some(InputPhase::Applied)
+    fn helper_input_applied(&self, id: &InputId) -> ::core::primitive::bool {
+        self.helper_ledger_phase(id) == ::core::option::Option::Some(InputPhase::Applied)
             || self.helper_ledger_phase(id)
-                == Some(InputPhase::AppliedPendingConsumption)
+                == ::core::option::Option::Some(InputPhase::AppliedPendingConsumption)
     }
 
     /// The input may be staged once more.
-    fn helper_attempts_remaining(&self, id: &InputId) -> bool {
+    fn helper_attempts_remaining(&self, id: &InputId) -> ::core::primitive::bool {
         self.helper_ledger_record(id).attempt_count < self.helper_max_stage_attempts()
     }
 
@@ -3922,7 +3992,7 @@ impl MeerkatMachineState {
         &self,
         id: &InputId,
         reason: InputAbandonReason,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         reason != InputAbandonReason::MaxAttemptsExhausted
             || !self.helper_attempts_remaining(id)
     }
@@ -3933,17 +4003,17 @@ impl MeerkatMachineState {
             phase,
             attempt_count: self.helper_ledger_record(id).attempt_count,
             terminal_kind: self.helper_terminal_kind_of(phase),
-            abandon_reason: None,
+            abandon_reason: ::core::option::Option::None,
         }
     }
 
     /// The record of `id` staged once more.
     fn helper_restaged(&self, id: &InputId) -> ::std::option::Option<InputRecord> {
-        Some(InputRecord {
+        ::core::option::Option::Some(InputRecord {
             phase: InputPhase::Staged,
             attempt_count: self.helper_ledger_record(id).attempt_count.checked_add(1)?,
-            terminal_kind: None,
-            abandon_reason: None,
+            terminal_kind: ::core::option::Option::None,
+            abandon_reason: ::core::option::Option::None,
         })
     }
 
@@ -3952,13 +4022,13 @@ impl MeerkatMachineState {
         InputRecord {
             phase: InputPhase::Abandoned,
             attempt_count: self.helper_ledger_record(id).attempt_count,
-            terminal_kind: Some(InputTerminalKind::Abandoned),
-            abandon_reason: Some(reason),
+            terminal_kind: ::core::option::Option::Some(InputTerminalKind::Abandoned),
+            abandon_reason: ::core::option::Option::Some(reason),
         }
     }
 
     /// A ledger record is well formed: consistent terminal facts, attempts within the limit.
-    fn helper_record_well_formed(&self, record: InputRecord) -> bool {
+    fn helper_record_well_formed(&self, record: InputRecord) -> ::core::primitive::bool {
         self
             .helper_terminal_parts_consistent(
                 record.phase,
@@ -3968,7 +4038,10 @@ impl MeerkatMachineState {
     }
 
     /// The run may return to this phase when it finishes.
-    fn helper_resumable_after_run(&self, phase: MeerkatMachinePhase) -> bool {
+    fn helper_resumable_after_run(
+        &self,
+        phase: MeerkatMachinePhase,
+    ) -> ::core::primitive::bool {
         match phase {
             MeerkatMachinePhase::Idle
             | MeerkatMachinePhase::Attached
@@ -3980,9 +4053,9 @@ impl MeerkatMachineState {
     /// Clause 1: a committed set's active surface is not behind its staged input.
     fn helper_active_not_behind_staged(
         &self,
-        active_revision: u64,
-        staged_revision: u64,
-    ) -> bool {
+        active_revision: ::core::primitive::u64,
+        staged_revision: ::core::primitive::u64,
+    ) -> ::core::primitive::bool {
         active_revision >= staged_revision
     }
 
@@ -3990,13 +4063,13 @@ impl MeerkatMachineState {
     /// deferred names).
     fn helper_equal_revision_requires_equal_active_and_staged_input(
         &self,
-        active_revision: u64,
-        staged_revision: u64,
+        active_revision: ::core::primitive::u64,
+        staged_revision: ::core::primitive::u64,
         active: &ToolFilter,
         staged: &ToolFilter,
         active_names: &::std::collections::BTreeSet<::std::string::String>,
         staged_names: &::std::collections::BTreeSet<::std::string::String>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         active_revision != staged_revision
             || *active == *staged && *active_names == *staged_names
     }
@@ -4006,7 +4079,7 @@ impl MeerkatMachineState {
         &self,
         active_names: &::std::collections::BTreeSet<::std::string::String>,
         staged_names: &::std::collections::BTreeSet<::std::string::String>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         active_names.is_subset(staged_names)
     }
 
@@ -4018,7 +4091,7 @@ impl MeerkatMachineState {
             ToolVisibilityWitness,
         >,
         names: &::std::collections::BTreeSet<::std::string::String>,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         authorities
             .keys()
             .cloned()
@@ -4027,58 +4100,61 @@ impl MeerkatMachineState {
     }
 
     /// The revision was minted by this kernel.
-    fn helper_revision_minted(&self, revision: u64) -> bool {
+    fn helper_revision_minted(
+        &self,
+        revision: ::core::primitive::u64,
+    ) -> ::core::primitive::bool {
         revision < self.next_staged_visibility_revision
     }
 
     /// The unregister drain is open.
-    fn guard_draining(&self) -> bool {
+    fn guard_draining(&self) -> ::core::primitive::bool {
         self.registration_phase == RegistrationPhase::Draining
     }
 
     /// Registered without an executor claim: the only state from which a claim is granted.
-    fn guard_awaiting_executor(&self) -> bool {
+    fn guard_awaiting_executor(&self) -> ::core::primitive::bool {
         self.registration_phase == RegistrationPhase::Queuing
     }
 
     /// Registered and not (yet) draining.
-    fn guard_registration_open(&self) -> bool {
+    fn guard_registration_open(&self) -> ::core::primitive::bool {
         self.registration_phase == RegistrationPhase::Queuing
             || self.registration_phase == RegistrationPhase::Active
     }
 
     /// The bound run returns to `Retired`.
-    fn guard_retiring(&self) -> bool {
-        self.pre_run_phase == Some(MeerkatMachinePhase::Retired)
+    fn guard_retiring(&self) -> ::core::primitive::bool {
+        self.pre_run_phase == ::core::option::Option::Some(MeerkatMachinePhase::Retired)
     }
 
     /// No runtime binding yet.
-    fn guard_runtime_unbound(&self) -> bool {
+    fn guard_runtime_unbound(&self) -> ::core::primitive::bool {
         self.active_runtime_id.is_none()
     }
 
     /// Every ledger input is terminal.
-    fn guard_ledger_quiescent(&self) -> bool {
+    fn guard_ledger_quiescent(&self) -> ::core::primitive::bool {
         self.input_ledger
             .iter()
             .all(|(_, &record)| self.helper_input_phase_is_terminal(record.phase))
     }
 
     /// `Initializing` is exactly the phase without a session; the session id never changes once claimed.
-    fn invariant_session_claimed_outside_initializing(&self) -> bool {
+    fn invariant_session_claimed_outside_initializing(&self) -> ::core::primitive::bool {
         (self.lifecycle_phase == MeerkatMachinePhase::Initializing)
             == self.session_id.is_none()
     }
 
     /// A registration needs a session.
-    fn invariant_registration_requires_session(&self) -> bool {
+    fn invariant_registration_requires_session(&self) -> ::core::primitive::bool {
         self.registration_phase == RegistrationPhase::Unregistered
             || self.session_id.is_some()
     }
 
     /// An attached executor belongs to an active or draining registration, and an active registration has
     /// its executor.
-    fn invariant_executor_matches_registration(&self) -> bool {
+    fn invariant_executor_matches_registration(&self) -> ::core::primitive::bool {
         (!self.executor_attached || self.registration_phase == RegistrationPhase::Active
             || self.guard_draining())
             && (self.registration_phase != RegistrationPhase::Active
@@ -4086,23 +4162,23 @@ impl MeerkatMachineState {
     }
 
     /// `Attached` exactly when an executor is attached, among the two resting phases.
-    fn invariant_attached_means_executor(&self) -> bool {
+    fn invariant_attached_means_executor(&self) -> ::core::primitive::bool {
         (self.lifecycle_phase != MeerkatMachinePhase::Attached || self.executor_attached)
             && (self.lifecycle_phase != MeerkatMachinePhase::Idle
                 || !self.executor_attached)
     }
 
     /// A run is bound exactly while `Running`.
-    fn invariant_run_bound_while_running(&self) -> bool {
+    fn invariant_run_bound_while_running(&self) -> ::core::primitive::bool {
         self.current_run_id.is_some()
             == (self.lifecycle_phase == MeerkatMachinePhase::Running)
     }
 
     /// The return phase is recorded exactly while `Running`, and is one a run can return to.
-    fn invariant_pre_run_phase_while_running(&self) -> bool {
+    fn invariant_pre_run_phase_while_running(&self) -> ::core::primitive::bool {
         self.pre_run_phase.is_some()
             == (self.lifecycle_phase == MeerkatMachinePhase::Running)
-            && (if let Some(phase) = self.pre_run_phase {
+            && (if let ::core::option::Option::Some(phase) = self.pre_run_phase {
                 self.helper_resumable_after_run(phase)
             } else {
                 true
@@ -4110,12 +4186,12 @@ impl MeerkatMachineState {
     }
 
     /// Stop deferral only while a run is bound.
-    fn invariant_stop_deferred_only_while_run_bound(&self) -> bool {
+    fn invariant_stop_deferred_only_while_run_bound(&self) -> ::core::primitive::bool {
         !self.runtime_stop_deferred || self.current_run_id.is_some()
     }
 
     /// The runtime binding is all or nothing.
-    fn invariant_runtime_binding_complete(&self) -> bool {
+    fn invariant_runtime_binding_complete(&self) -> ::core::primitive::bool {
         self.active_runtime_id.is_some() == self.active_fence_token.is_some()
             && self.active_runtime_id.is_some()
                 == self.active_runtime_generation.is_some()
@@ -4123,7 +4199,7 @@ impl MeerkatMachineState {
 
     /// Ledger records are well formed (a terminal record never changes again: every ledger transition but
     /// `AcceptInput` requires a live record, and `AcceptInput` a new id).
-    fn invariant_ledger_records_well_formed(&self) -> bool {
+    fn invariant_ledger_records_well_formed(&self) -> ::core::primitive::bool {
         self.input_ledger
             .iter()
             .all(|(_, &record)| self.helper_record_well_formed(record))
@@ -4132,7 +4208,7 @@ impl MeerkatMachineState {
     /// DestroyedShapeInvariant: `Destroyed` is absorbing (the terminal phase) and destroyed sessions hold no
     /// run, no deferred stop, no executor, no registration, no runtime binding and no live input, so nothing
     /// can resurrect them.
-    fn invariant_destroyed_shape(&self) -> bool {
+    fn invariant_destroyed_shape(&self) -> ::core::primitive::bool {
         self.lifecycle_phase != MeerkatMachinePhase::Destroyed
             || self.current_run_id.is_none() && !self.runtime_stop_deferred
                 && !self.executor_attached
@@ -4141,7 +4217,7 @@ impl MeerkatMachineState {
     }
 
     /// VisibleSurfacesMatchAppliedState, clause 1, on the committed state.
-    fn invariant_visible_active_not_behind_staged(&self) -> bool {
+    fn invariant_visible_active_not_behind_staged(&self) -> ::core::primitive::bool {
         self.helper_active_not_behind_staged(
             self.active_visibility_revision,
             self.staged_visibility_revision,
@@ -4151,7 +4227,7 @@ impl MeerkatMachineState {
     /// VisibleSurfacesMatchAppliedState, clause 2, on the committed state.
     fn invariant_visible_equal_revision_requires_equal_active_and_staged_input(
         &self,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         self.helper_equal_revision_requires_equal_active_and_staged_input(
             self.active_visibility_revision,
             self.staged_visibility_revision,
@@ -4163,7 +4239,9 @@ impl MeerkatMachineState {
     }
 
     /// VisibleSurfacesMatchAppliedState, clause 3, on the committed state.
-    fn invariant_visible_active_requested_subset_of_staged_requested(&self) -> bool {
+    fn invariant_visible_active_requested_subset_of_staged_requested(
+        &self,
+    ) -> ::core::primitive::bool {
         self.helper_active_requested_subset_of_staged_requested(
             &self.active_requested_deferred_names,
             &self.staged_requested_deferred_names,
@@ -4171,7 +4249,7 @@ impl MeerkatMachineState {
     }
 
     /// Committed deferred authorities are keyed by requested names only.
-    fn invariant_visible_authorities_for_requested(&self) -> bool {
+    fn invariant_visible_authorities_for_requested(&self) -> ::core::primitive::bool {
         self
             .helper_authorities_for_requested(
                 &self.active_deferred_authorities,
@@ -4185,7 +4263,7 @@ impl MeerkatMachineState {
     }
 
     /// Committed revisions were minted.
-    fn invariant_visible_revisions_minted(&self) -> bool {
+    fn invariant_visible_revisions_minted(&self) -> ::core::primitive::bool {
         self.helper_revision_minted(self.active_visibility_revision)
             && self.helper_revision_minted(self.staged_visibility_revision)
     }
@@ -4198,7 +4276,7 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Idle;
-        let undo = self.session_id.replace(session_id);
+        let k_undo = self.session_id.replace(session_id);
         let undo_1 = self.registration_phase;
         self.registration_phase = RegistrationPhase::Queuing;
         let effect = MeerkatMachineEffect::RegistrationChanged {
@@ -4210,34 +4288,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.registration_phase = undo_1;
-            self.session_id = undo;
+            self.session_id = k_undo;
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("ClaimSession", invariant);
+            return ::meerkat_kernel::reject::invariant("ClaimSession", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ClaimSession",
@@ -4252,10 +4326,10 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_confirm_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let mut undo = None;
+        let mut k_undo = ::core::option::Option::None;
         let mut effects = MeerkatMachineEffects::new();
         if self.registration_phase == RegistrationPhase::Unregistered {
-            undo = Some(self.registration_phase);
+            k_undo = ::core::option::Option::Some(self.registration_phase);
             self.registration_phase = RegistrationPhase::Queuing;
             effects
                 .push(MeerkatMachineEffect::RegistrationChanged {
@@ -4263,22 +4337,22 @@ impl MeerkatMachineState {
                     executor_attached: self.executor_attached,
                 });
         }
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            if let Some(old) = undo {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(old) = k_undo {
                 self.registration_phase = old;
             }
-            return ::meerkat_kernel::reject::invariant("ConfirmSession", invariant);
+            return ::meerkat_kernel::reject::invariant("ConfirmSession", k_invariant);
         }
         ::meerkat_kernel::fired("ConfirmSession", source, source, effects)
     }
@@ -4288,7 +4362,7 @@ impl MeerkatMachineState {
     fn fire_claim_executor_from_idle(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Attached;
-        let undo = self.registration_phase;
+        let k_undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Active;
         let undo_1 = self.executor_attached;
         self.executor_attached = true;
@@ -4301,36 +4375,32 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.executor_attached = undo_1;
-            self.registration_phase = undo;
+            self.registration_phase = k_undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorFromIdle",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4346,7 +4416,7 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_claim_executor_in_place(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.registration_phase;
+        let k_undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Active;
         let undo_1 = self.executor_attached;
         self.executor_attached = true;
@@ -4354,26 +4424,25 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.executor_attached = undo_1;
-            self.registration_phase = undo;
+            self.registration_phase = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorInPlace",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4390,12 +4459,12 @@ impl MeerkatMachineState {
         &mut self,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let mut undo_1 = None;
+        let mut undo_1 = ::core::option::Option::None;
         self.lifecycle_phase = MeerkatMachinePhase::Idle;
-        let undo = self.executor_attached;
+        let k_undo = self.executor_attached;
         self.executor_attached = false;
         if self.registration_phase == RegistrationPhase::Active {
-            undo_1 = Some(self.registration_phase);
+            undo_1 = ::core::option::Option::Some(self.registration_phase);
             self.registration_phase = RegistrationPhase::Queuing;
         }
         let effect = MeerkatMachineEffect::RegistrationChanged {
@@ -4407,38 +4476,34 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            if let Some(old) = undo_1 {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 self.registration_phase = old;
             }
-            self.executor_attached = undo;
+            self.executor_attached = k_undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant(
                 "ExecutorExitedWhileAttached",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4453,37 +4518,36 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_executor_exited(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let mut undo_1 = None;
-        let undo = self.executor_attached;
+        let mut undo_1 = ::core::option::Option::None;
+        let k_undo = self.executor_attached;
         self.executor_attached = false;
         if self.registration_phase == RegistrationPhase::Active {
-            undo_1 = Some(self.registration_phase);
+            undo_1 = ::core::option::Option::Some(self.registration_phase);
             self.registration_phase = RegistrationPhase::Queuing;
         }
         let effect = MeerkatMachineEffect::RegistrationChanged {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            if let Some(old) = undo_1 {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 self.registration_phase = old;
             }
-            self.executor_attached = undo;
-            return ::meerkat_kernel::reject::invariant("ExecutorExited", invariant);
+            self.executor_attached = k_undo;
+            return ::meerkat_kernel::reject::invariant("ExecutorExited", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ExecutorExited",
@@ -4497,28 +4561,28 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_begin_unregister_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.registration_phase;
+        let k_undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Draining;
         let effect = MeerkatMachineEffect::RegistrationChanged {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            self.registration_phase = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.registration_phase = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "BeginUnregisterSession",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -4533,26 +4597,26 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_unregister_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.registration_phase;
+        let k_undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Unregistered;
         let effect = MeerkatMachineEffect::RegistrationChanged {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            self.registration_phase = undo;
-            return ::meerkat_kernel::reject::invariant("UnregisterSession", invariant);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.registration_phase = k_undo;
+            return ::meerkat_kernel::reject::invariant("UnregisterSession", k_invariant);
         }
         ::meerkat_kernel::fired(
             "UnregisterSession",
@@ -4571,29 +4635,30 @@ impl MeerkatMachineState {
         generation: Generation,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.active_runtime_id.replace(agent_runtime_id.clone());
+        let k_undo = self.active_runtime_id.replace(agent_runtime_id.clone());
         let undo_1 = self.active_fence_token;
-        self.active_fence_token = Some(fence_token);
+        self.active_fence_token = ::core::option::Option::Some(fence_token);
         let undo_2 = self.active_runtime_generation;
-        self.active_runtime_generation = Some(generation);
+        self.active_runtime_generation = ::core::option::Option::Some(generation);
         let effect = MeerkatMachineEffect::RuntimeBindingPrepared {
             agent_runtime_id: agent_runtime_id.clone(),
             fence_token,
             generation,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_runtime_binding_complete() {
-                break 'invariants Some("runtime_binding_complete");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_runtime_binding_complete()
+        {
+            ::core::option::Option::Some("runtime_binding_complete")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.active_runtime_generation = undo_2;
             self.active_fence_token = undo_1;
-            self.active_runtime_id = undo;
-            return ::meerkat_kernel::reject::invariant("BindRuntime", invariant);
+            self.active_runtime_id = k_undo;
+            return ::meerkat_kernel::reject::invariant("BindRuntime", k_invariant);
         }
         ::meerkat_kernel::fired(
             "BindRuntime",
@@ -4653,26 +4718,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("StopNow", invariant);
+            return ::meerkat_kernel::reject::invariant("StopNow", k_invariant);
         }
         ::meerkat_kernel::fired(
             "StopNow",
@@ -4689,23 +4752,24 @@ impl MeerkatMachineState {
         reason: ::std::string::String,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.runtime_stop_deferred;
+        let k_undo = self.runtime_stop_deferred;
         self.runtime_stop_deferred = true;
         let effect = MeerkatMachineEffect::RuntimeStopRequested {
             reason,
             deferred: self.runtime_stop_deferred,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_stop_deferred_only_while_run_bound() {
-                break 'invariants Some("stop_deferred_only_while_run_bound");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            self.runtime_stop_deferred = undo;
-            return ::meerkat_kernel::reject::invariant("DeferStop", invariant);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_stop_deferred_only_while_run_bound()
+        {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.runtime_stop_deferred = k_undo;
+            return ::meerkat_kernel::reject::invariant("DeferStop", k_invariant);
         }
         ::meerkat_kernel::fired(
             "DeferStop",
@@ -4743,26 +4807,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("RetireNow", invariant);
+            return ::meerkat_kernel::reject::invariant("RetireNow", k_invariant);
         }
         ::meerkat_kernel::fired(
             "RetireNow",
@@ -4779,8 +4841,8 @@ impl MeerkatMachineState {
         session_id: SessionId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.pre_run_phase;
-        self.pre_run_phase = Some(MeerkatMachinePhase::Retired);
+        let k_undo = self.pre_run_phase;
+        self.pre_run_phase = ::core::option::Option::Some(MeerkatMachinePhase::Retired);
         let effect = MeerkatMachineEffect::SessionRetiredObserved {
             session_id,
         };
@@ -4789,14 +4851,16 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            None
-        } {
-            self.pre_run_phase = undo;
-            return ::meerkat_kernel::reject::invariant("RetireAfterRun", invariant);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_pre_run_phase_while_running()
+        {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.pre_run_phase = k_undo;
+            return ::meerkat_kernel::reject::invariant("RetireAfterRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "RetireAfterRun",
@@ -4821,26 +4885,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("Reset", invariant);
+            return ::meerkat_kernel::reject::invariant("Reset", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Reset",
@@ -4865,26 +4927,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("Recycle", invariant);
+            return ::meerkat_kernel::reject::invariant("Recycle", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Recycle",
@@ -4903,7 +4963,7 @@ impl MeerkatMachineState {
         let source = self.lifecycle_phase;
         let mut effects = MeerkatMachineEffects::new();
         self.lifecycle_phase = MeerkatMachinePhase::Destroyed;
-        if let Some(run_id) = &self.current_run_id {
+        if let ::core::option::Option::Some(run_id) = &self.current_run_id {
             effects
                 .push(MeerkatMachineEffect::RunFinished {
                     run_id: run_id.clone(),
@@ -4911,9 +4971,9 @@ impl MeerkatMachineState {
                     next_phase: self.lifecycle_phase,
                 });
         }
-        let undo = self.current_run_id.take();
+        let k_undo = self.current_run_id.take();
         let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = None;
+        self.pre_run_phase = ::core::option::Option::None;
         let undo_2 = self.runtime_stop_deferred;
         self.runtime_stop_deferred = false;
         let undo_3 = self.executor_attached;
@@ -4922,9 +4982,9 @@ impl MeerkatMachineState {
         self.registration_phase = RegistrationPhase::Unregistered;
         let undo_5 = self.active_runtime_id.take();
         let undo_6 = self.active_fence_token;
-        self.active_fence_token = None;
+        self.active_fence_token = ::core::option::Option::None;
         let undo_7 = self.active_runtime_generation;
-        self.active_runtime_generation = None;
+        self.active_runtime_generation = ::core::option::Option::None;
         effects
             .push(MeerkatMachineEffect::SessionDestroyedObserved {
                 session_id,
@@ -4940,36 +5000,30 @@ impl MeerkatMachineState {
                 current_run_id: self.current_run_id.clone(),
                 pre_run_phase: self.pre_run_phase,
             });
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_stop_deferred_only_while_run_bound() {
-                break 'invariants Some("stop_deferred_only_while_run_bound");
-            }
-            if !self.invariant_runtime_binding_complete() {
-                break 'invariants Some("runtime_binding_complete");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_runtime_binding_complete() {
+            ::core::option::Option::Some("runtime_binding_complete")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.active_runtime_generation = undo_7;
             self.active_fence_token = undo_6;
             self.active_runtime_id = undo_5;
@@ -4977,9 +5031,9 @@ impl MeerkatMachineState {
             self.executor_attached = undo_3;
             self.runtime_stop_deferred = undo_2;
             self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
+            self.current_run_id = k_undo;
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("Destroy", invariant);
+            return ::meerkat_kernel::reject::invariant("Destroy", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Destroy",
@@ -4994,9 +5048,9 @@ impl MeerkatMachineState {
     fn fire_begin_run(&mut self, run_id: RunId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Running;
-        let undo = self.current_run_id.replace(run_id.clone());
+        let k_undo = self.current_run_id.replace(run_id.clone());
         let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = Some(source);
+        self.pre_run_phase = ::core::option::Option::Some(source);
         let effect = MeerkatMachineEffect::RunStarted {
             run_id: run_id.clone(),
             resumes_to: source,
@@ -5006,31 +5060,28 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_stop_deferred_only_while_run_bound() {
-                break 'invariants Some("stop_deferred_only_while_run_bound");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
+            self.current_run_id = k_undo;
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("BeginRun", invariant);
+            return ::meerkat_kernel::reject::invariant("BeginRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "BeginRun",
@@ -5051,9 +5102,9 @@ impl MeerkatMachineState {
         let source = self.lifecycle_phase;
         let target: MeerkatMachinePhase = self.helper_run_exit_phase();
         self.lifecycle_phase = target;
-        let undo = self.current_run_id.take();
+        let k_undo = self.current_run_id.take();
         let undo_1 = self.pre_run_phase;
-        self.pre_run_phase = None;
+        self.pre_run_phase = ::core::option::Option::None;
         let undo_2 = self.runtime_stop_deferred;
         self.runtime_stop_deferred = false;
         let effect = MeerkatMachineEffect::RunFinished {
@@ -5066,32 +5117,29 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_stop_deferred_only_while_run_bound() {
-                break 'invariants Some("stop_deferred_only_while_run_bound");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.runtime_stop_deferred = undo_2;
             self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
+            self.current_run_id = k_undo;
             self.lifecycle_phase = source;
-            return ::meerkat_kernel::reject::invariant("FinishRun", invariant);
+            return ::meerkat_kernel::reject::invariant("FinishRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "FinishRun",
@@ -5154,44 +5202,43 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_fresh_record();
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("AcceptInput", invariant);
+            return ::meerkat_kernel::reject::invariant("AcceptInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AcceptInput",
@@ -5209,44 +5256,43 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Queued);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("QueueInput", invariant);
+            return ::meerkat_kernel::reject::invariant("QueueInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "QueueInput",
@@ -5264,47 +5310,48 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = match self.helper_restaged(&input_id) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("StageInput"),
+            ::core::option::Option::Some(k_value) => k_value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("StageInput");
+            }
         };
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("StageInput", invariant);
+            return ::meerkat_kernel::reject::invariant("StageInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "StageInput",
@@ -5319,53 +5366,52 @@ impl MeerkatMachineState {
     fn fire_apply_input(
         &mut self,
         input_id: InputId,
-        awaits_commit: bool,
+        awaits_commit: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let phase: InputPhase = if awaits_commit {
             InputPhase::AppliedPendingConsumption
         } else {
             InputPhase::Applied
         };
         let record: InputRecord = self.helper_advanced(&input_id, phase);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("ApplyInput", invariant);
+            return ::meerkat_kernel::reject::invariant("ApplyInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ApplyInput",
@@ -5383,44 +5429,43 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Consumed);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("ConsumeInput", invariant);
+            return ::meerkat_kernel::reject::invariant("ConsumeInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ConsumeInput",
@@ -5438,45 +5483,44 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self
             .helper_advanced(&input_id, InputPhase::Superseded);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("SupersedeInput", invariant);
+            return ::meerkat_kernel::reject::invariant("SupersedeInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "SupersedeInput",
@@ -5494,44 +5538,43 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Coalesced);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("CoalesceInput", invariant);
+            return ::meerkat_kernel::reject::invariant("CoalesceInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CoalesceInput",
@@ -5550,44 +5593,43 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_abandoned(&input_id, reason);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
-        let undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
-            match undo {
-                (Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("AbandonInput", invariant);
+            return ::meerkat_kernel::reject::invariant("AbandonInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AbandonInput",
@@ -5605,24 +5647,28 @@ impl MeerkatMachineState {
             revision: self.next_staged_visibility_revision,
             purpose: RevisionPurpose::StagedFilter,
         };
-        let undo = self.next_staged_visibility_revision;
+        let k_undo = self.next_staged_visibility_revision;
         self.next_staged_visibility_revision = match self
             .next_staged_visibility_revision
             .checked_add(1)
         {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("StageVisibilityFilter"),
-        };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_visible_revisions_minted() {
-                break 'invariants Some("visible_revisions_minted");
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("StageVisibilityFilter");
             }
-            None
-        } {
-            self.next_staged_visibility_revision = undo;
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_revisions_minted()
+        {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.next_staged_visibility_revision = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "StageVisibilityFilter",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -5641,24 +5687,28 @@ impl MeerkatMachineState {
             revision: self.next_staged_visibility_revision,
             purpose: RevisionPurpose::DeferredToolRequest,
         };
-        let undo = self.next_staged_visibility_revision;
+        let k_undo = self.next_staged_visibility_revision;
         self.next_staged_visibility_revision = match self
             .next_staged_visibility_revision
             .checked_add(1)
         {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("RequestDeferredTools"),
-        };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_visible_revisions_minted() {
-                break 'invariants Some("visible_revisions_minted");
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("RequestDeferredTools");
             }
-            None
-        } {
-            self.next_staged_visibility_revision = undo;
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_revisions_minted()
+        {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.next_staged_visibility_revision = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "RequestDeferredTools",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -5691,11 +5741,11 @@ impl MeerkatMachineState {
             ::std::string::String,
             ToolVisibilityWitness,
         >,
-        active_visibility_revision: u64,
-        staged_visibility_revision: u64,
+        active_visibility_revision: ::core::primitive::u64,
+        staged_visibility_revision: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = ::std::mem::replace(&mut self.active_filter, active_filter);
+        let k_undo = ::std::mem::replace(&mut self.active_filter, active_filter);
         let undo_1 = ::std::mem::replace(&mut self.staged_filter, staged_filter);
         let undo_2 = ::std::mem::replace(
             &mut self.active_requested_deferred_names,
@@ -5721,30 +5771,28 @@ impl MeerkatMachineState {
             active_visibility_revision: self.active_visibility_revision,
             staged_visibility_revision: self.staged_visibility_revision,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_visible_active_not_behind_staged() {
-                break 'invariants Some("visible_active_not_behind_staged");
-            }
-            if !self
-                .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
-            {
-                break 'invariants Some(
-                    "visible_equal_revision_requires_equal_active_and_staged_input",
-                );
-            }
-            if !self.invariant_visible_active_requested_subset_of_staged_requested() {
-                break 'invariants Some(
-                    "visible_active_requested_subset_of_staged_requested",
-                );
-            }
-            if !self.invariant_visible_authorities_for_requested() {
-                break 'invariants Some("visible_authorities_for_requested");
-            }
-            if !self.invariant_visible_revisions_minted() {
-                break 'invariants Some("visible_revisions_minted");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_active_not_behind_staged()
+        {
+            ::core::option::Option::Some("visible_active_not_behind_staged")
+        } else if !self
+            .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
+        {
+            ::core::option::Option::Some(
+                "visible_equal_revision_requires_equal_active_and_staged_input",
+            )
+        } else if !self.invariant_visible_active_requested_subset_of_staged_requested() {
+            ::core::option::Option::Some(
+                "visible_active_requested_subset_of_staged_requested",
+            )
+        } else if !self.invariant_visible_authorities_for_requested() {
+            ::core::option::Option::Some("visible_authorities_for_requested")
+        } else if !self.invariant_visible_revisions_minted() {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.staged_visibility_revision = undo_7;
             self.active_visibility_revision = undo_6;
             self.staged_deferred_authorities = undo_5;
@@ -5752,10 +5800,10 @@ impl MeerkatMachineState {
             self.staged_requested_deferred_names = undo_3;
             self.active_requested_deferred_names = undo_2;
             self.staged_filter = undo_1;
-            self.active_filter = undo;
+            self.active_filter = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "PublishCommittedVisibleSet",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -5813,7 +5861,7 @@ impl MeerkatMachineState {
     fn fire_classify_runtime_loop_queue_admission(
         &mut self,
         state: MeerkatMachinePhase,
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         let effect = MeerkatMachineEffect::RuntimeLoopQueueAdmissionClassified {
@@ -5839,10 +5887,10 @@ impl MeerkatMachineState {
         dsl_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
         control_phase: MeerkatMachinePhase,
         control_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
-        has_runtime_persistence: bool,
+        has_runtime_persistence: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let publish_control: bool = self
+        let publish_control: ::core::primitive::bool = self
             .helper_control_takes_precedence(
                 dsl_phase,
                 control_phase,
@@ -5978,32 +6026,28 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ClaimSession", invariant);
+            return ::meerkat_kernel::reject::invariant("ClaimSession", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ClaimSession",
@@ -6031,20 +6075,20 @@ impl MeerkatMachineState {
                     executor_attached: self.executor_attached,
                 });
         }
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ConfirmSession", invariant);
+            return ::meerkat_kernel::reject::invariant("ConfirmSession", k_invariant);
         }
         ::meerkat_kernel::fired("ConfirmSession", source, source, effects)
     }
@@ -6072,34 +6116,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorFromIdle",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -6126,25 +6166,24 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorInPlace",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -6180,34 +6219,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "ExecutorExitedWhileAttached",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -6236,23 +6271,22 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ExecutorExited", invariant);
+            return ::meerkat_kernel::reject::invariant("ExecutorExited", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ExecutorExited",
@@ -6276,22 +6310,22 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "BeginUnregisterSession",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -6316,20 +6350,20 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("UnregisterSession", invariant);
+            return ::meerkat_kernel::reject::invariant("UnregisterSession", k_invariant);
         }
         ::meerkat_kernel::fired(
             "UnregisterSession",
@@ -6356,29 +6390,30 @@ impl MeerkatMachineState {
             ),
         );
         log.push(MeerkatMachineUndo::ActiveFenceTokenSet(self.active_fence_token));
-        self.active_fence_token = Some(fence_token);
+        self.active_fence_token = ::core::option::Option::Some(fence_token);
         log.push(
             MeerkatMachineUndo::ActiveRuntimeGenerationSet(
                 self.active_runtime_generation,
             ),
         );
-        self.active_runtime_generation = Some(generation);
+        self.active_runtime_generation = ::core::option::Option::Some(generation);
         let effect = MeerkatMachineEffect::RuntimeBindingPrepared {
             agent_runtime_id: agent_runtime_id.clone(),
             fence_token,
             generation,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_runtime_binding_complete() {
-                break 'invariants Some("runtime_binding_complete");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_runtime_binding_complete()
+        {
+            ::core::option::Option::Some("runtime_binding_complete")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("BindRuntime", invariant);
+            return ::meerkat_kernel::reject::invariant("BindRuntime", k_invariant);
         }
         ::meerkat_kernel::fired(
             "BindRuntime",
@@ -6448,26 +6483,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("StopNow", invariant);
+            return ::meerkat_kernel::reject::invariant("StopNow", k_invariant);
         }
         ::meerkat_kernel::fired(
             "StopNow",
@@ -6492,17 +6525,18 @@ impl MeerkatMachineState {
             reason,
             deferred: self.runtime_stop_deferred,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_stop_deferred_only_while_run_bound() {
-                break 'invariants Some("stop_deferred_only_while_run_bound");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_stop_deferred_only_while_run_bound()
+        {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("DeferStop", invariant);
+            return ::meerkat_kernel::reject::invariant("DeferStop", k_invariant);
         }
         ::meerkat_kernel::fired(
             "DeferStop",
@@ -6546,26 +6580,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("RetireNow", invariant);
+            return ::meerkat_kernel::reject::invariant("RetireNow", k_invariant);
         }
         ::meerkat_kernel::fired(
             "RetireNow",
@@ -6585,7 +6617,7 @@ impl MeerkatMachineState {
         let source = self.lifecycle_phase;
         let mark = log.len();
         log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
-        self.pre_run_phase = Some(MeerkatMachinePhase::Retired);
+        self.pre_run_phase = ::core::option::Option::Some(MeerkatMachinePhase::Retired);
         let effect = MeerkatMachineEffect::SessionRetiredObserved {
             session_id,
         };
@@ -6594,14 +6626,16 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_pre_run_phase_while_running()
+        {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("RetireAfterRun", invariant);
+            return ::meerkat_kernel::reject::invariant("RetireAfterRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "RetireAfterRun",
@@ -6631,26 +6665,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Reset", invariant);
+            return ::meerkat_kernel::reject::invariant("Reset", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Reset",
@@ -6680,26 +6712,24 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Recycle", invariant);
+            return ::meerkat_kernel::reject::invariant("Recycle", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Recycle",
@@ -6721,7 +6751,7 @@ impl MeerkatMachineState {
         let mark = log.len();
         self.lifecycle_phase = MeerkatMachinePhase::Destroyed;
         log.push(MeerkatMachineUndo::Phase(source));
-        if let Some(run_id) = &self.current_run_id {
+        if let ::core::option::Option::Some(run_id) = &self.current_run_id {
             effects
                 .push(MeerkatMachineEffect::RunFinished {
                     run_id: run_id.clone(),
@@ -6731,7 +6761,7 @@ impl MeerkatMachineState {
         }
         log.push(MeerkatMachineUndo::CurrentRunIdSet(self.current_run_id.take()));
         log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
-        self.pre_run_phase = None;
+        self.pre_run_phase = ::core::option::Option::None;
         log.push(MeerkatMachineUndo::RuntimeStopDeferredSet(self.runtime_stop_deferred));
         self.runtime_stop_deferred = false;
         log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
@@ -6740,13 +6770,13 @@ impl MeerkatMachineState {
         self.registration_phase = RegistrationPhase::Unregistered;
         log.push(MeerkatMachineUndo::ActiveRuntimeIdSet(self.active_runtime_id.take()));
         log.push(MeerkatMachineUndo::ActiveFenceTokenSet(self.active_fence_token));
-        self.active_fence_token = None;
+        self.active_fence_token = ::core::option::Option::None;
         log.push(
             MeerkatMachineUndo::ActiveRuntimeGenerationSet(
                 self.active_runtime_generation,
             ),
         );
-        self.active_runtime_generation = None;
+        self.active_runtime_generation = ::core::option::Option::None;
         effects
             .push(MeerkatMachineEffect::SessionDestroyedObserved {
                 session_id,
@@ -6762,38 +6792,32 @@ impl MeerkatMachineState {
                 current_run_id: self.current_run_id.clone(),
                 pre_run_phase: self.pre_run_phase,
             });
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_registration_requires_session() {
-                break 'invariants Some("registration_requires_session");
-            }
-            if !self.invariant_executor_matches_registration() {
-                break 'invariants Some("executor_matches_registration");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_stop_deferred_only_while_run_bound() {
-                break 'invariants Some("stop_deferred_only_while_run_bound");
-            }
-            if !self.invariant_runtime_binding_complete() {
-                break 'invariants Some("runtime_binding_complete");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_runtime_binding_complete() {
+            ::core::option::Option::Some("runtime_binding_complete")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Destroy", invariant);
+            return ::meerkat_kernel::reject::invariant("Destroy", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Destroy",
@@ -6820,7 +6844,7 @@ impl MeerkatMachineState {
             ),
         );
         log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
-        self.pre_run_phase = Some(source);
+        self.pre_run_phase = ::core::option::Option::Some(source);
         let effect = MeerkatMachineEffect::RunStarted {
             run_id: run_id.clone(),
             resumes_to: source,
@@ -6830,29 +6854,26 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_stop_deferred_only_while_run_bound() {
-                break 'invariants Some("stop_deferred_only_while_run_bound");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("BeginRun", invariant);
+            return ::meerkat_kernel::reject::invariant("BeginRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "BeginRun",
@@ -6877,7 +6898,7 @@ impl MeerkatMachineState {
         log.push(MeerkatMachineUndo::Phase(source));
         log.push(MeerkatMachineUndo::CurrentRunIdSet(self.current_run_id.take()));
         log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
-        self.pre_run_phase = None;
+        self.pre_run_phase = ::core::option::Option::None;
         log.push(MeerkatMachineUndo::RuntimeStopDeferredSet(self.runtime_stop_deferred));
         self.runtime_stop_deferred = false;
         let effect = MeerkatMachineEffect::RunFinished {
@@ -6890,29 +6911,26 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_session_claimed_outside_initializing() {
-                break 'invariants Some("session_claimed_outside_initializing");
-            }
-            if !self.invariant_attached_means_executor() {
-                break 'invariants Some("attached_means_executor");
-            }
-            if !self.invariant_run_bound_while_running() {
-                break 'invariants Some("run_bound_while_running");
-            }
-            if !self.invariant_pre_run_phase_while_running() {
-                break 'invariants Some("pre_run_phase_while_running");
-            }
-            if !self.invariant_stop_deferred_only_while_run_bound() {
-                break 'invariants Some("stop_deferred_only_while_run_bound");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("FinishRun", invariant);
+            return ::meerkat_kernel::reject::invariant("FinishRun", k_invariant);
         }
         ::meerkat_kernel::fired(
             "FinishRun",
@@ -6982,12 +7000,12 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let mark = log.len();
         let record: InputRecord = self.helper_fresh_record();
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
                 self.input_ledger.insert(key_1.clone(), record),
@@ -6998,27 +7016,26 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("AcceptInput", invariant);
+            return ::meerkat_kernel::reject::invariant("AcceptInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AcceptInput",
@@ -7037,12 +7054,12 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let mark = log.len();
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Queued);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
                 self.input_ledger.insert(key_1.clone(), record),
@@ -7053,27 +7070,26 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("QueueInput", invariant);
+            return ::meerkat_kernel::reject::invariant("QueueInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "QueueInput",
@@ -7092,15 +7108,17 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let mark = log.len();
         let record: InputRecord = match self.helper_restaged(&input_id) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("StageInput"),
+            ::core::option::Option::Some(k_value) => k_value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("StageInput");
+            }
         };
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
                 self.input_ledger.insert(key_1.clone(), record),
@@ -7111,27 +7129,26 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("StageInput", invariant);
+            return ::meerkat_kernel::reject::invariant("StageInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "StageInput",
@@ -7146,12 +7163,12 @@ impl MeerkatMachineState {
     fn stage_apply_input(
         &mut self,
         input_id: InputId,
-        awaits_commit: bool,
+        awaits_commit: ::core::primitive::bool,
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let mark = log.len();
         let phase: InputPhase = if awaits_commit {
             InputPhase::AppliedPendingConsumption
@@ -7159,9 +7176,9 @@ impl MeerkatMachineState {
             InputPhase::Applied
         };
         let record: InputRecord = self.helper_advanced(&input_id, phase);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
                 self.input_ledger.insert(key_1.clone(), record),
@@ -7172,27 +7189,26 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ApplyInput", invariant);
+            return ::meerkat_kernel::reject::invariant("ApplyInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ApplyInput",
@@ -7211,12 +7227,12 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let mark = log.len();
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Consumed);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
                 self.input_ledger.insert(key_1.clone(), record),
@@ -7227,27 +7243,26 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ConsumeInput", invariant);
+            return ::meerkat_kernel::reject::invariant("ConsumeInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ConsumeInput",
@@ -7266,13 +7281,13 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let mark = log.len();
         let record: InputRecord = self
             .helper_advanced(&input_id, InputPhase::Superseded);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
                 self.input_ledger.insert(key_1.clone(), record),
@@ -7283,27 +7298,26 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("SupersedeInput", invariant);
+            return ::meerkat_kernel::reject::invariant("SupersedeInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "SupersedeInput",
@@ -7322,12 +7336,12 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let mark = log.len();
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Coalesced);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
                 self.input_ledger.insert(key_1.clone(), record),
@@ -7338,27 +7352,26 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("CoalesceInput", invariant);
+            return ::meerkat_kernel::reject::invariant("CoalesceInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "CoalesceInput",
@@ -7378,12 +7391,12 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         #[allow(unused_assignments)]
-        let mut touched: ::std::option::Option<InputId> = None;
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let mark = log.len();
         let record: InputRecord = self.helper_abandoned(&input_id, reason);
-        let key = input_id.clone();
-        let key_1: InputId = key;
-        touched = Some(::std::clone::Clone::clone(&key_1));
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
         log.push(
             MeerkatMachineUndo::InputLedgerInsert((
                 self.input_ledger.insert(key_1.clone(), record),
@@ -7394,27 +7407,26 @@ impl MeerkatMachineState {
             input_id: input_id.clone(),
             record,
         };
-        if let Some(invariant) = 'invariants: {
-            if touched
-                .iter()
-                .any(|key| {
-                    self
-                        .input_ledger
-                        .get(key)
-                        .is_some_and(|value| {
-                            !(self.entry_ledger_records_well_formed_0(key, *value))
-                        })
-                })
-            {
-                break 'invariants Some("ledger_records_well_formed");
-            }
-            if !self.invariant_destroyed_shape() {
-                break 'invariants Some("destroyed_shape");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("AbandonInput", invariant);
+            return ::meerkat_kernel::reject::invariant("AbandonInput", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AbandonInput",
@@ -7436,26 +7448,30 @@ impl MeerkatMachineState {
             revision: self.next_staged_visibility_revision,
             purpose: RevisionPurpose::StagedFilter,
         };
-        let value = match self.next_staged_visibility_revision.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("StageVisibilityFilter"),
+        let k_value = match self.next_staged_visibility_revision.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("StageVisibilityFilter");
+            }
         };
         log.push(
             MeerkatMachineUndo::NextStagedVisibilityRevisionAdd(
                 self.next_staged_visibility_revision,
             ),
         );
-        self.next_staged_visibility_revision = value;
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_visible_revisions_minted() {
-                break 'invariants Some("visible_revisions_minted");
-            }
-            None
-        } {
+        self.next_staged_visibility_revision = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_revisions_minted()
+        {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "StageVisibilityFilter",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -7478,26 +7494,30 @@ impl MeerkatMachineState {
             revision: self.next_staged_visibility_revision,
             purpose: RevisionPurpose::DeferredToolRequest,
         };
-        let value = match self.next_staged_visibility_revision.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("RequestDeferredTools"),
+        let k_value = match self.next_staged_visibility_revision.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("RequestDeferredTools");
+            }
         };
         log.push(
             MeerkatMachineUndo::NextStagedVisibilityRevisionAdd(
                 self.next_staged_visibility_revision,
             ),
         );
-        self.next_staged_visibility_revision = value;
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_visible_revisions_minted() {
-                break 'invariants Some("visible_revisions_minted");
-            }
-            None
-        } {
+        self.next_staged_visibility_revision = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_revisions_minted()
+        {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "RequestDeferredTools",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -7529,8 +7549,8 @@ impl MeerkatMachineState {
             ::std::string::String,
             ToolVisibilityWitness,
         >,
-        active_visibility_revision: u64,
-        staged_visibility_revision: u64,
+        active_visibility_revision: ::core::primitive::u64,
+        staged_visibility_revision: ::core::primitive::u64,
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
@@ -7593,34 +7613,32 @@ impl MeerkatMachineState {
             active_visibility_revision: self.active_visibility_revision,
             staged_visibility_revision: self.staged_visibility_revision,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_visible_active_not_behind_staged() {
-                break 'invariants Some("visible_active_not_behind_staged");
-            }
-            if !self
-                .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
-            {
-                break 'invariants Some(
-                    "visible_equal_revision_requires_equal_active_and_staged_input",
-                );
-            }
-            if !self.invariant_visible_active_requested_subset_of_staged_requested() {
-                break 'invariants Some(
-                    "visible_active_requested_subset_of_staged_requested",
-                );
-            }
-            if !self.invariant_visible_authorities_for_requested() {
-                break 'invariants Some("visible_authorities_for_requested");
-            }
-            if !self.invariant_visible_revisions_minted() {
-                break 'invariants Some("visible_revisions_minted");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_active_not_behind_staged()
+        {
+            ::core::option::Option::Some("visible_active_not_behind_staged")
+        } else if !self
+            .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
+        {
+            ::core::option::Option::Some(
+                "visible_equal_revision_requires_equal_active_and_staged_input",
+            )
+        } else if !self.invariant_visible_active_requested_subset_of_staged_requested() {
+            ::core::option::Option::Some(
+                "visible_active_requested_subset_of_staged_requested",
+            )
+        } else if !self.invariant_visible_authorities_for_requested() {
+            ::core::option::Option::Some("visible_authorities_for_requested")
+        } else if !self.invariant_visible_revisions_minted() {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant(
                 "PublishCommittedVisibleSet",
-                invariant,
+                k_invariant,
             );
         }
         ::meerkat_kernel::fired(
@@ -7680,7 +7698,7 @@ impl MeerkatMachineState {
     fn stage_classify_runtime_loop_queue_admission(
         &mut self,
         state: MeerkatMachinePhase,
-        current_run_bound: bool,
+        current_run_bound: ::core::primitive::bool,
         _: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
@@ -7706,11 +7724,11 @@ impl MeerkatMachineState {
         dsl_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
         control_phase: MeerkatMachinePhase,
         control_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
-        has_runtime_persistence: bool,
+        has_runtime_persistence: ::core::primitive::bool,
         _: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let publish_control: bool = self
+        let publish_control: ::core::primitive::bool = self
             .helper_control_takes_precedence(
                 dsl_phase,
                 control_phase,
@@ -7830,7 +7848,7 @@ impl MeerkatMachineState {
         &self,
         _: &InputId,
         record: InputRecord,
-    ) -> bool {
+    ) -> ::core::primitive::bool {
         self.helper_record_well_formed(record)
     }
 }

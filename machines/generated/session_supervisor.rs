@@ -19,7 +19,7 @@ impl SessionSupervisorPhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             SessionSupervisorPhase::Supervising => "Supervising",
             SessionSupervisorPhase::Closed => "Closed",
@@ -27,7 +27,7 @@ impl SessionSupervisorPhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, SessionSupervisorPhase::Closed)
     }
 }
@@ -99,7 +99,7 @@ pub enum SessionSupervisorInput {
 
 impl SessionSupervisorInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             SessionSupervisorInput::AdmitMember { .. } => "AdmitMember",
             SessionSupervisorInput::InterruptMember { .. } => "InterruptMember",
@@ -108,12 +108,12 @@ impl SessionSupervisorInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -136,7 +136,7 @@ pub enum SessionSupervisorSignal {
 
 impl SessionSupervisorSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             SessionSupervisorSignal::MemberRetired { .. } => "MemberRetired",
             SessionSupervisorSignal::MemberDestroyed { .. } => "MemberDestroyed",
@@ -162,7 +162,7 @@ pub enum SessionSupervisorEffect {
 
 impl SessionSupervisorEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             SessionSupervisorEffect::MemberInterruptRequested { .. } => {
                 "MemberInterruptRequested"
@@ -263,23 +263,35 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
     type Effects = SessionSupervisorEffects;
     type GuardRejections = SessionSupervisorGuardRejections;
     type Undo = SessionSupervisorUndo;
-    const MACHINE: &'static str = "SessionSupervisor";
-    const PHASES: &'static [SessionSupervisorPhase] = &SessionSupervisorPhase::ALL;
-    const INPUTS: &'static [&'static str] = &["AdmitMember", "InterruptMember", "Close"];
-    const SIGNALS: &'static [&'static str] = &["MemberRetired", "MemberDestroyed"];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "SessionSupervisor";
+    const PHASES: &'static [SessionSupervisorPhase] = &[
+        SessionSupervisorPhase::Supervising,
+        SessionSupervisorPhase::Closed,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
+        "AdmitMember",
+        "InterruptMember",
+        "Close",
+    ];
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &[
+        "MemberRetired",
+        "MemberDestroyed",
+    ];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "AdmitMember",
         "InterruptMember",
         "MemberRetired",
         "MemberDestroyed",
         "Close",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "!members.contains(session_id)",
         "members.contains(session_id)",
         "members.is_empty()",
     ];
-    const INVARIANTS: &'static [&'static str] = &["retired_members_are_members"];
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
+        "retired_members_are_members",
+    ];
 
     fn initial() -> Self {
         SessionSupervisorState::initial()
@@ -530,22 +542,22 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
     fn undo(&mut self, step: SessionSupervisorUndo) {
         match step {
             SessionSupervisorUndo::MembersInsert(saved) => {
-                if let Some(value) = saved {
+                if let ::core::option::Option::Some(value) = saved {
                     self.members.remove(&value);
                 }
             }
             SessionSupervisorUndo::RetiredInsert(saved) => {
-                if let Some(value) = saved {
+                if let ::core::option::Option::Some(value) = saved {
                     self.retired.remove(&value);
                 }
             }
             SessionSupervisorUndo::MembersRemove(saved) => {
-                if let Some(value) = saved {
+                if let ::core::option::Option::Some(value) = saved {
                     self.members.insert(value);
                 }
             }
             SessionSupervisorUndo::RetiredRemove(saved) => {
-                if let Some(value) = saved {
+                if let ::core::option::Option::Some(value) = saved {
                     self.retired.insert(value);
                 }
             }
@@ -555,11 +567,13 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_retired_members_are_members() {
-            return Some("retired_members_are_members");
+            return ::core::option::Option::Some("retired_members_are_members");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -575,7 +589,7 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
 )]
 impl SessionSupervisorState {
     /// Invariant `retired_members_are_members`.
-    fn invariant_retired_members_are_members(&self) -> bool {
+    fn invariant_retired_members_are_members(&self) -> ::core::primitive::bool {
         self.retired.is_subset(&self.members)
     }
 
@@ -587,12 +601,15 @@ impl SessionSupervisorState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let value = session_id;
-        let undo = self.members.insert(value.clone()).then_some(value);
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(value) = undo {
+        let k_undo = self.members.insert(value.clone()).then_some(value);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(value) = k_undo {
                 self.members.remove(&value);
             }
-            return ::meerkat_kernel::reject::invariant("AdmitMember", invariant);
+            return ::meerkat_kernel::reject::invariant("AdmitMember", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AdmitMember",
@@ -628,12 +645,15 @@ impl SessionSupervisorState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let value = session_id;
-        let undo = self.retired.insert(value.clone()).then_some(value);
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(value) = undo {
+        let k_undo = self.retired.insert(value.clone()).then_some(value);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(value) = k_undo {
                 self.retired.remove(&value);
             }
-            return ::meerkat_kernel::reject::invariant("MemberRetired", invariant);
+            return ::meerkat_kernel::reject::invariant("MemberRetired", k_invariant);
         }
         ::meerkat_kernel::fired(
             "MemberRetired",
@@ -650,19 +670,22 @@ impl SessionSupervisorState {
         session_id: SessionId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.members.take(&session_id);
+        let k_undo = self.members.take(&session_id);
         let undo_1 = self.retired.take(&session_id);
         let effect = SessionSupervisorEffect::MemberRemoved {
             session_id: session_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(value) = undo_1 {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(value) = undo_1 {
                 self.retired.insert(value);
             }
-            if let Some(value) = undo {
+            if let ::core::option::Option::Some(value) = k_undo {
                 self.members.insert(value);
             }
-            return ::meerkat_kernel::reject::invariant("MemberDestroyed", invariant);
+            return ::meerkat_kernel::reject::invariant("MemberDestroyed", k_invariant);
         }
         ::meerkat_kernel::fired(
             "MemberDestroyed",
@@ -700,9 +723,12 @@ impl SessionSupervisorState {
                 self.members.insert(value.clone()).then_some(value),
             ),
         );
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("AdmitMember", invariant);
+            return ::meerkat_kernel::reject::invariant("AdmitMember", k_invariant);
         }
         ::meerkat_kernel::fired(
             "AdmitMember",
@@ -746,9 +772,12 @@ impl SessionSupervisorState {
                 self.retired.insert(value.clone()).then_some(value),
             ),
         );
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("MemberRetired", invariant);
+            return ::meerkat_kernel::reject::invariant("MemberRetired", k_invariant);
         }
         ::meerkat_kernel::fired(
             "MemberRetired",
@@ -772,9 +801,12 @@ impl SessionSupervisorState {
         let effect = SessionSupervisorEffect::MemberRemoved {
             session_id: session_id.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("MemberDestroyed", invariant);
+            return ::meerkat_kernel::reject::invariant("MemberDestroyed", k_invariant);
         }
         ::meerkat_kernel::fired(
             "MemberDestroyed",

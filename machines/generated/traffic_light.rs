@@ -25,7 +25,7 @@ impl TrafficLightPhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             TrafficLightPhase::Red => "Red",
             TrafficLightPhase::Green => "Green",
@@ -35,7 +35,7 @@ impl TrafficLightPhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, TrafficLightPhase::Off)
     }
 }
@@ -65,11 +65,11 @@ pub struct TrafficLightState {
     /// The current phase (`phase`).
     pub phase: TrafficLightPhase,
     /// Full red-green-amber cycles completed.
-    pub cycles: u64,
+    pub cycles: ::core::primitive::u64,
     /// A pedestrian pressed the button during this green phase.
-    pub requested: bool,
+    pub requested: ::core::primitive::bool,
     /// Ticks spent in the current phase.
-    pub ticks: u64,
+    pub ticks: ::core::primitive::u64,
 }
 
 impl TrafficLightState {
@@ -107,7 +107,7 @@ pub enum TrafficLightInput {
 
 impl TrafficLightInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             TrafficLightInput::Tick => "Tick",
             TrafficLightInput::PressButton => "PressButton",
@@ -116,12 +116,12 @@ impl TrafficLightInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -133,7 +133,7 @@ pub enum TrafficLightSignal {}
 
 impl TrafficLightSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match *self {}
     }
 }
@@ -152,15 +152,15 @@ pub enum TrafficLightEffect {
         /// Payload field `phase`.
         phase: TrafficLightPhase,
         /// Payload field `cycles`.
-        cycles: u64,
+        cycles: ::core::primitive::u64,
         /// Payload field `requested`.
-        requested: bool,
+        requested: ::core::primitive::bool,
     },
 }
 
 impl TrafficLightEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             TrafficLightEffect::Show { .. } => "Show",
             TrafficLightEffect::Projected { .. } => "Projected",
@@ -231,11 +231,11 @@ pub enum TrafficLightUndo {
     /// What a `phase` write displaced.
     Phase(TrafficLightPhase),
     /// What a `ticks_set` write displaced.
-    TicksSet(u64),
+    TicksSet(::core::primitive::u64),
     /// What a `requested_set` write displaced.
-    RequestedSet(bool),
+    RequestedSet(::core::primitive::bool),
     /// What a `cycles_add` write displaced.
-    CyclesAdd(u64),
+    CyclesAdd(::core::primitive::u64),
 }
 
 #[allow(
@@ -256,11 +256,20 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
     type Effects = TrafficLightEffects;
     type GuardRejections = TrafficLightGuardRejections;
     type Undo = TrafficLightUndo;
-    const MACHINE: &'static str = "TrafficLight";
-    const PHASES: &'static [TrafficLightPhase] = &TrafficLightPhase::ALL;
-    const INPUTS: &'static [&'static str] = &["Tick", "PressButton", "SwitchOff"];
-    const SIGNALS: &'static [&'static str] = &[];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "TrafficLight";
+    const PHASES: &'static [TrafficLightPhase] = &[
+        TrafficLightPhase::Red,
+        TrafficLightPhase::Green,
+        TrafficLightPhase::Amber,
+        TrafficLightPhase::Off,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
+        "Tick",
+        "PressButton",
+        "SwitchOff",
+    ];
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &[];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "ChangeToGreen",
         "WaitOnRed",
         "ChangeToAmber",
@@ -270,13 +279,13 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
         "PressButton",
         "SwitchOff",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "ticks >= 3",
         "green_elapsed",
         "ticks >= 1",
         "!requested",
     ];
-    const INVARIANTS: &'static [&'static str] = &[
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
         "request_only_when_green",
         "off_is_dark",
     ];
@@ -304,8 +313,8 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
                     }
                     TrafficLightPhase::Green => {
                         let holds = match self.guard_green_elapsed() {
-                            Some(value) => value,
-                            None => {
+                            ::core::option::Option::Some(k_value) => k_value,
+                            ::core::option::Option::None => {
                                 return ::meerkat_kernel::reject::overflow("ChangeToAmber");
                             }
                         };
@@ -385,8 +394,8 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
                     }
                     TrafficLightPhase::Green => {
                         let holds = match self.guard_green_elapsed() {
-                            Some(value) => value,
-                            None => {
+                            ::core::option::Option::Some(k_value) => k_value,
+                            ::core::option::Option::None => {
                                 return ::meerkat_kernel::reject::overflow("ChangeToAmber");
                             }
                         };
@@ -468,14 +477,16 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_request_only_when_green() {
-            return Some("request_only_when_green");
+            return ::core::option::Option::Some("request_only_when_green");
         }
         if !self.invariant_off_is_dark() {
-            return Some("off_is_dark");
+            return ::core::option::Option::Some("off_is_dark");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -493,24 +504,26 @@ impl TrafficLightState {
     /// Green lasts five ticks, or two once a pedestrian has asked to cross.
     fn helper_green_done(
         &self,
-        ticks: u64,
-        requested: bool,
-    ) -> ::std::option::Option<bool> {
-        Some(ticks.checked_add(1)? >= (if requested { 2 } else { 5 }))
+        ticks: ::core::primitive::u64,
+        requested: ::core::primitive::bool,
+    ) -> ::std::option::Option<::core::primitive::bool> {
+        ::core::option::Option::Some(
+            ticks.checked_add(1)? >= (if requested { 2 } else { 5 }),
+        )
     }
 
     /// Guard `green_elapsed`.
-    fn guard_green_elapsed(&self) -> ::std::option::Option<bool> {
+    fn guard_green_elapsed(&self) -> ::std::option::Option<::core::primitive::bool> {
         self.helper_green_done(self.ticks, self.requested)
     }
 
     /// A request only makes sense while cars have green.
-    fn invariant_request_only_when_green(&self) -> bool {
+    fn invariant_request_only_when_green(&self) -> ::core::primitive::bool {
         !self.requested || self.phase == TrafficLightPhase::Green
     }
 
     /// Invariant `off_is_dark`.
-    fn invariant_off_is_dark(&self) -> bool {
+    fn invariant_off_is_dark(&self) -> ::core::primitive::bool {
         self.phase != TrafficLightPhase::Off || self.ticks == 0
     }
 
@@ -519,7 +532,7 @@ impl TrafficLightState {
     fn fire_change_to_green(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TrafficLightPhase::Green;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = 0;
         let effect = TrafficLightEffect::Show {
             lamp: Lamp::Green,
@@ -529,10 +542,13 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            self.ticks = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.ticks = k_undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("ChangeToGreen", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToGreen", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToGreen",
@@ -546,19 +562,23 @@ impl TrafficLightState {
     #[inline]
     fn fire_wait_on_red(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnRed"),
-        };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_off_is_dark() {
-                break 'invariants Some("off_is_dark");
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnRed");
             }
-            None
-        } {
-            self.ticks = undo;
-            return ::meerkat_kernel::reject::invariant("WaitOnRed", invariant);
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.ticks = k_undo;
+            return ::meerkat_kernel::reject::invariant("WaitOnRed", k_invariant);
         }
         ::meerkat_kernel::fired("WaitOnRed", source, source, TrafficLightEffects::E0([]))
     }
@@ -568,7 +588,7 @@ impl TrafficLightState {
     fn fire_change_to_amber(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TrafficLightPhase::Amber;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = 0;
         let undo_1 = self.requested;
         self.requested = false;
@@ -580,11 +600,14 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.requested = undo_1;
-            self.ticks = undo;
+            self.ticks = k_undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("ChangeToAmber", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToAmber", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToAmber",
@@ -598,19 +621,23 @@ impl TrafficLightState {
     #[inline]
     fn fire_wait_on_green(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnGreen"),
-        };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_off_is_dark() {
-                break 'invariants Some("off_is_dark");
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnGreen");
             }
-            None
-        } {
-            self.ticks = undo;
-            return ::meerkat_kernel::reject::invariant("WaitOnGreen", invariant);
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.ticks = k_undo;
+            return ::meerkat_kernel::reject::invariant("WaitOnGreen", k_invariant);
         }
         ::meerkat_kernel::fired(
             "WaitOnGreen",
@@ -625,13 +652,13 @@ impl TrafficLightState {
     fn fire_change_to_red(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TrafficLightPhase::Red;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = 0;
         let undo_1 = self.cycles;
         self.cycles = match self.cycles.checked_add(1) {
-            Some(value) => value,
-            None => {
-                self.ticks = undo;
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                self.ticks = k_undo;
                 self.phase = source;
                 return ::meerkat_kernel::reject::overflow("ChangeToRed");
             }
@@ -644,11 +671,14 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.cycles = undo_1;
-            self.ticks = undo;
+            self.ticks = k_undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("ChangeToRed", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToRed", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToRed",
@@ -662,19 +692,23 @@ impl TrafficLightState {
     #[inline]
     fn fire_wait_on_amber(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnAmber"),
-        };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_off_is_dark() {
-                break 'invariants Some("off_is_dark");
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnAmber");
             }
-            None
-        } {
-            self.ticks = undo;
-            return ::meerkat_kernel::reject::invariant("WaitOnAmber", invariant);
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.ticks = k_undo;
+            return ::meerkat_kernel::reject::invariant("WaitOnAmber", k_invariant);
         }
         ::meerkat_kernel::fired(
             "WaitOnAmber",
@@ -688,21 +722,23 @@ impl TrafficLightState {
     #[inline]
     fn fire_press_button(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.requested;
+        let k_undo = self.requested;
         self.requested = true;
         let effect = TrafficLightEffect::Projected {
             phase: self.phase,
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_request_only_when_green() {
-                break 'invariants Some("request_only_when_green");
-            }
-            None
-        } {
-            self.requested = undo;
-            return ::meerkat_kernel::reject::invariant("PressButton", invariant);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_request_only_when_green()
+        {
+            ::core::option::Option::Some("request_only_when_green")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.requested = k_undo;
+            return ::meerkat_kernel::reject::invariant("PressButton", k_invariant);
         }
         ::meerkat_kernel::fired(
             "PressButton",
@@ -717,7 +753,7 @@ impl TrafficLightState {
     fn fire_switch_off(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TrafficLightPhase::Off;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = 0;
         let undo_1 = self.requested;
         self.requested = false;
@@ -726,11 +762,14 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.requested = undo_1;
-            self.ticks = undo;
+            self.ticks = k_undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("SwitchOff", invariant);
+            return ::meerkat_kernel::reject::invariant("SwitchOff", k_invariant);
         }
         ::meerkat_kernel::fired(
             "SwitchOff",
@@ -760,9 +799,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ChangeToGreen", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToGreen", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToGreen",
@@ -780,20 +822,24 @@ impl TrafficLightState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let mark = log.len();
-        let value = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnRed"),
+        let k_value = match self.ticks.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnRed");
+            }
         };
         log.push(TrafficLightUndo::TicksSet(self.ticks));
-        self.ticks = value;
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_off_is_dark() {
-                break 'invariants Some("off_is_dark");
-            }
-            None
-        } {
+        self.ticks = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("WaitOnRed", invariant);
+            return ::meerkat_kernel::reject::invariant("WaitOnRed", k_invariant);
         }
         ::meerkat_kernel::fired("WaitOnRed", source, source, TrafficLightEffects::E0([]))
     }
@@ -820,9 +866,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ChangeToAmber", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToAmber", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToAmber",
@@ -840,20 +889,24 @@ impl TrafficLightState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let mark = log.len();
-        let value = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnGreen"),
+        let k_value = match self.ticks.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnGreen");
+            }
         };
         log.push(TrafficLightUndo::TicksSet(self.ticks));
-        self.ticks = value;
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_off_is_dark() {
-                break 'invariants Some("off_is_dark");
-            }
-            None
-        } {
+        self.ticks = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("WaitOnGreen", invariant);
+            return ::meerkat_kernel::reject::invariant("WaitOnGreen", k_invariant);
         }
         ::meerkat_kernel::fired(
             "WaitOnGreen",
@@ -875,15 +928,15 @@ impl TrafficLightState {
         log.push(TrafficLightUndo::Phase(source));
         log.push(TrafficLightUndo::TicksSet(self.ticks));
         self.ticks = 0;
-        let value = match self.cycles.checked_add(1) {
-            Some(value) => value,
-            None => {
+        let k_value = match self.cycles.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
                 log.undo_to(self, mark);
                 return ::meerkat_kernel::reject::overflow("ChangeToRed");
             }
         };
         log.push(TrafficLightUndo::CyclesAdd(self.cycles));
-        self.cycles = value;
+        self.cycles = k_value;
         let effect = TrafficLightEffect::Show {
             lamp: Lamp::Red,
         };
@@ -892,9 +945,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("ChangeToRed", invariant);
+            return ::meerkat_kernel::reject::invariant("ChangeToRed", k_invariant);
         }
         ::meerkat_kernel::fired(
             "ChangeToRed",
@@ -912,20 +968,24 @@ impl TrafficLightState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let mark = log.len();
-        let value = match self.ticks.checked_add(1) {
-            Some(value) => value,
-            None => return ::meerkat_kernel::reject::overflow("WaitOnAmber"),
+        let k_value = match self.ticks.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnAmber");
+            }
         };
         log.push(TrafficLightUndo::TicksSet(self.ticks));
-        self.ticks = value;
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_off_is_dark() {
-                break 'invariants Some("off_is_dark");
-            }
-            None
-        } {
+        self.ticks = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("WaitOnAmber", invariant);
+            return ::meerkat_kernel::reject::invariant("WaitOnAmber", k_invariant);
         }
         ::meerkat_kernel::fired(
             "WaitOnAmber",
@@ -950,14 +1010,16 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_request_only_when_green() {
-                break 'invariants Some("request_only_when_green");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_request_only_when_green()
+        {
+            ::core::option::Option::Some("request_only_when_green")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("PressButton", invariant);
+            return ::meerkat_kernel::reject::invariant("PressButton", k_invariant);
         }
         ::meerkat_kernel::fired(
             "PressButton",
@@ -986,9 +1048,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("SwitchOff", invariant);
+            return ::meerkat_kernel::reject::invariant("SwitchOff", k_invariant);
         }
         ::meerkat_kernel::fired(
             "SwitchOff",

@@ -22,7 +22,7 @@ impl TurnAdmissionPhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             TurnAdmissionPhase::Ready => "Ready",
             TurnAdmissionPhase::Running => "Running",
@@ -31,7 +31,7 @@ impl TurnAdmissionPhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, TurnAdmissionPhase::Ended)
     }
 }
@@ -49,8 +49,8 @@ pub struct TurnId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for TurnId {
     /// Wraps a value as a `TurnId`.
-    fn from(value: ::std::string::String) -> Self {
-        TurnId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        TurnId(k_value)
     }
 }
 
@@ -77,9 +77,9 @@ pub struct TurnAdmissionState {
     /// Turns waiting to run, oldest first.
     pub waiting: ::std::vec::Vec<TurnId>,
     /// How many turns may wait.
-    pub capacity: u64,
+    pub capacity: ::core::primitive::u64,
     /// Turns started so far.
-    pub started: u64,
+    pub started: ::core::primitive::u64,
 }
 
 impl TurnAdmissionState {
@@ -87,7 +87,7 @@ impl TurnAdmissionState {
     pub fn initial() -> Self {
         TurnAdmissionState {
             phase: TurnAdmissionPhase::Ready,
-            current: None,
+            current: ::core::option::Option::None,
             waiting: ::std::vec::Vec::new(),
             capacity: 2,
             started: 0,
@@ -125,7 +125,7 @@ pub enum TurnAdmissionInput {
 
 impl TurnAdmissionInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             TurnAdmissionInput::RequestTurn { .. } => "RequestTurn",
             TurnAdmissionInput::Interrupt => "Interrupt",
@@ -136,12 +136,12 @@ impl TurnAdmissionInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         ::std::matches!(self, TurnAdmissionInput::TurnFinished { .. })
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         ::std::matches!(self, TurnAdmissionInput::Describe)
     }
 }
@@ -153,13 +153,13 @@ pub enum TurnAdmissionSignal {
     /// Configuration changed the queue's capacity.
     CapacityChanged {
         /// Payload field `capacity`.
-        capacity: u64,
+        capacity: ::core::primitive::u64,
     },
 }
 
 impl TurnAdmissionSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             TurnAdmissionSignal::CapacityChanged { .. } => "CapacityChanged",
         }
@@ -187,15 +187,15 @@ pub enum TurnAdmissionEffect {
         /// Payload field `running`.
         running: ::std::option::Option<TurnId>,
         /// Payload field `waiting`.
-        waiting: u64,
+        waiting: ::core::primitive::u64,
         /// Payload field `started`.
-        started: u64,
+        started: ::core::primitive::u64,
     },
 }
 
 impl TurnAdmissionEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             TurnAdmissionEffect::StartTurn { .. } => "StartTurn",
             TurnAdmissionEffect::TurnEnded { .. } => "TurnEnded",
@@ -292,7 +292,7 @@ pub enum TurnAdmissionUndo {
     /// What a `current_set` write displaced.
     CurrentSet(::std::option::Option<TurnId>),
     /// What a `started_add` write displaced.
-    StartedAdd(u64),
+    StartedAdd(::core::primitive::u64),
     /// What a `waiting_push` write displaced.
     WaitingPush(()),
     /// What a `waiting_pop_front` write displaced.
@@ -300,7 +300,7 @@ pub enum TurnAdmissionUndo {
     /// What a `waiting_clear` write displaced.
     WaitingClear(::std::vec::Vec<TurnId>),
     /// What a `capacity_set` write displaced.
-    CapacitySet(u64),
+    CapacitySet(::core::primitive::u64),
 }
 
 #[allow(
@@ -321,17 +321,21 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
     type Effects = TurnAdmissionEffects;
     type GuardRejections = TurnAdmissionGuardRejections;
     type Undo = TurnAdmissionUndo;
-    const MACHINE: &'static str = "TurnAdmission";
-    const PHASES: &'static [TurnAdmissionPhase] = &TurnAdmissionPhase::ALL;
-    const INPUTS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "TurnAdmission";
+    const PHASES: &'static [TurnAdmissionPhase] = &[
+        TurnAdmissionPhase::Ready,
+        TurnAdmissionPhase::Running,
+        TurnAdmissionPhase::Ended,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
         "RequestTurn",
         "Interrupt",
         "TurnFinished",
         "Describe",
         "EndConversation",
     ];
-    const SIGNALS: &'static [&'static str] = &["CapacityChanged"];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &["CapacityChanged"];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "StartNow",
         "Enqueue",
         "Refuse",
@@ -341,14 +345,14 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
         "EndConversation",
         "CapacityChanged",
     ];
-    const GUARDS: &'static [&'static str] = &[
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "!queue_full",
         "!waiting.contains(turn)",
         "current != Some(turn)",
         "current == Some(turn)",
         "capacity > 0",
     ];
-    const INVARIANTS: &'static [&'static str] = &[
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &[
         "running_has_a_turn",
         "only_a_running_conversation_queues",
         "no_turn_waits_twice",
@@ -371,7 +375,7 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
                     TurnAdmissionPhase::Ready => self.fire_start_now(turn),
                     TurnAdmissionPhase::Running => {
                         if !self.guard_queue_full() && !self.waiting.contains(&turn)
-                            && self.current != Some(turn.clone())
+                            && self.current != ::core::option::Option::Some(turn.clone())
                         {
                             self.fire_enqueue(turn)
                         } else {
@@ -397,7 +401,9 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
                         ::meerkat_kernel::reject::no_transition(source, "TurnFinished")
                     }
                     TurnAdmissionPhase::Running => {
-                        let rejected = if self.current != Some(turn.clone()) {
+                        let rejected = if self.current
+                            != ::core::option::Option::Some(turn.clone())
+                        {
                             "current == Some(turn)"
                         } else {
                             return self.fire_turn_finished(turn);
@@ -467,7 +473,7 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
                     TurnAdmissionPhase::Ready => self.stage_start_now(turn, log),
                     TurnAdmissionPhase::Running => {
                         if !self.guard_queue_full() && !self.waiting.contains(&turn)
-                            && self.current != Some(turn.clone())
+                            && self.current != ::core::option::Option::Some(turn.clone())
                         {
                             self.stage_enqueue(turn, log)
                         } else {
@@ -493,7 +499,9 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
                         ::meerkat_kernel::reject::no_transition(source, "TurnFinished")
                     }
                     TurnAdmissionPhase::Running => {
-                        let rejected = if self.current != Some(turn.clone()) {
+                        let rejected = if self.current
+                            != ::core::option::Option::Some(turn.clone())
+                        {
                             "current == Some(turn)"
                         } else {
                             return self.stage_turn_finished(turn, log);
@@ -569,8 +577,8 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
                 self.waiting.pop();
             }
             TurnAdmissionUndo::WaitingPopFront(saved) => {
-                if let Some(value) = saved {
-                    self.waiting.insert(0, value);
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.waiting.insert(0, k_value);
                 }
             }
             TurnAdmissionUndo::WaitingClear(saved) => {
@@ -582,17 +590,19 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_running_has_a_turn() {
-            return Some("running_has_a_turn");
+            return ::core::option::Option::Some("running_has_a_turn");
         }
         if !self.invariant_only_a_running_conversation_queues() {
-            return Some("only_a_running_conversation_queues");
+            return ::core::option::Option::Some("only_a_running_conversation_queues");
         }
         if !self.invariant_no_turn_waits_twice() {
-            return Some("no_turn_waits_twice");
+            return ::core::option::Option::Some("no_turn_waits_twice");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -608,28 +618,30 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
 )]
 impl TurnAdmissionState {
     /// Guard `queue_full`.
-    fn guard_queue_full(&self) -> bool {
-        self.waiting.len() as u64 >= self.capacity
+    fn guard_queue_full(&self) -> ::core::primitive::bool {
+        self.waiting.len() as ::core::primitive::u64 >= self.capacity
     }
 
     /// Guard `nothing_waiting`.
-    fn guard_nothing_waiting(&self) -> bool {
+    fn guard_nothing_waiting(&self) -> ::core::primitive::bool {
         self.waiting.is_empty()
     }
 
     /// Invariant `running_has_a_turn`.
-    fn invariant_running_has_a_turn(&self) -> bool {
+    fn invariant_running_has_a_turn(&self) -> ::core::primitive::bool {
         (self.phase == TurnAdmissionPhase::Running) == self.current.is_some()
     }
 
     /// Invariant `only_a_running_conversation_queues`.
-    fn invariant_only_a_running_conversation_queues(&self) -> bool {
+    fn invariant_only_a_running_conversation_queues(&self) -> ::core::primitive::bool {
         self.guard_nothing_waiting() || self.phase == TurnAdmissionPhase::Running
     }
 
     /// Invariant `no_turn_waits_twice`.
-    fn invariant_no_turn_waits_twice(&self) -> bool {
-        self.waiting.iter().all(|t| Some(t.clone()) != self.current)
+    fn invariant_no_turn_waits_twice(&self) -> ::core::primitive::bool {
+        self.waiting
+            .iter()
+            .all(|t| ::core::option::Option::Some(t.clone()) != self.current)
     }
 
     /// Fires `StartNow`.
@@ -637,12 +649,12 @@ impl TurnAdmissionState {
     fn fire_start_now(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TurnAdmissionPhase::Running;
-        let undo = self.current.replace(turn.clone());
+        let k_undo = self.current.replace(turn.clone());
         let undo_1 = self.started;
         self.started = match self.started.checked_add(1) {
-            Some(value) => value,
-            None => {
-                self.current = undo;
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                self.current = k_undo;
                 self.phase = source;
                 return ::meerkat_kernel::reject::overflow("StartNow");
             }
@@ -650,11 +662,14 @@ impl TurnAdmissionState {
         let effect = TurnAdmissionEffect::StartTurn {
             turn: turn.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.started = undo_1;
-            self.current = undo;
+            self.current = k_undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("StartNow", invariant);
+            return ::meerkat_kernel::reject::invariant("StartNow", k_invariant);
         }
         ::meerkat_kernel::fired(
             "StartNow",
@@ -668,24 +683,25 @@ impl TurnAdmissionState {
     #[inline]
     fn fire_enqueue(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let value = turn;
-        self.waiting.push(value);
+        let k_value = turn;
+        self.waiting.push(k_value);
         let effect = TurnAdmissionEffect::QueueReport {
             running: self.current.clone(),
-            waiting: self.waiting.len() as u64,
+            waiting: self.waiting.len() as ::core::primitive::u64,
             started: self.started,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_only_a_running_conversation_queues() {
-                break 'invariants Some("only_a_running_conversation_queues");
-            }
-            if !self.invariant_no_turn_waits_twice() {
-                break 'invariants Some("no_turn_waits_twice");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_only_a_running_conversation_queues()
+        {
+            ::core::option::Option::Some("only_a_running_conversation_queues")
+        } else if !self.invariant_no_turn_waits_twice() {
+            ::core::option::Option::Some("no_turn_waits_twice")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.waiting.pop();
-            return ::meerkat_kernel::reject::invariant("Enqueue", invariant);
+            return ::meerkat_kernel::reject::invariant("Enqueue", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Enqueue",
@@ -715,10 +731,10 @@ impl TurnAdmissionState {
     #[inline]
     fn fire_turn_finished(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo = None;
-        let mut undo_1 = None;
-        let mut undo_2 = None;
-        let mut undo_3 = None;
+        let mut k_undo = ::core::option::Option::None;
+        let mut undo_1 = ::core::option::Option::None;
+        let mut undo_2 = ::core::option::Option::None;
+        let mut undo_3 = ::core::option::Option::None;
         let mut effects = TurnAdmissionEffects::new();
         let target: TurnAdmissionPhase = if self.guard_nothing_waiting() {
             TurnAdmissionPhase::Ready
@@ -731,20 +747,26 @@ impl TurnAdmissionState {
                 turn,
                 reason: EndReason::Completed,
             });
-        if let Some(next) = self.waiting.first().cloned() {
-            undo = Some(
-                if self.waiting.is_empty() { None } else { Some(self.waiting.remove(0)) },
+        if let ::core::option::Option::Some(next) = self.waiting.first().cloned() {
+            k_undo = ::core::option::Option::Some(
+                if self.waiting.is_empty() {
+                    ::core::option::Option::None
+                } else {
+                    ::core::option::Option::Some(self.waiting.remove(0))
+                },
             );
-            undo_1 = Some(self.current.replace(next.clone()));
-            undo_2 = Some(self.started);
+            undo_1 = ::core::option::Option::Some(self.current.replace(next.clone()));
+            undo_2 = ::core::option::Option::Some(self.started);
             self.started = match self.started.checked_add(1) {
-                Some(value) => value,
-                None => {
-                    if let Some(old) = undo_1 {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
+                    if let ::core::option::Option::Some(old) = undo_1 {
                         self.current = old;
                     }
-                    if let Some(Some(value)) = undo {
-                        self.waiting.insert(0, value);
+                    if let ::core::option::Option::Some(
+                        ::core::option::Option::Some(k_value),
+                    ) = k_undo {
+                        self.waiting.insert(0, k_value);
                     }
                     self.phase = source;
                     return ::meerkat_kernel::reject::overflow("TurnFinished");
@@ -755,23 +777,26 @@ impl TurnAdmissionState {
                     turn: next.clone(),
                 });
         } else {
-            undo_3 = Some(self.current.take());
+            undo_3 = ::core::option::Option::Some(self.current.take());
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            if let Some(old) = undo_3 {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(old) = undo_3 {
                 self.current = old;
             }
-            if let Some(old) = undo_2 {
+            if let ::core::option::Option::Some(old) = undo_2 {
                 self.started = old;
             }
-            if let Some(old) = undo_1 {
+            if let ::core::option::Option::Some(old) = undo_1 {
                 self.current = old;
             }
-            if let Some(Some(value)) = undo {
-                self.waiting.insert(0, value);
+            if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = k_undo {
+                self.waiting.insert(0, k_value);
             }
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("TurnFinished", invariant);
+            return ::meerkat_kernel::reject::invariant("TurnFinished", k_invariant);
         }
         ::meerkat_kernel::fired("TurnFinished", source, target, effects)
     }
@@ -782,26 +807,29 @@ impl TurnAdmissionState {
         let source = self.phase;
         let mut effects = TurnAdmissionEffects::new();
         self.phase = TurnAdmissionPhase::Ready;
-        if let Some(turn) = &self.current {
+        if let ::core::option::Option::Some(turn) = &self.current {
             effects
                 .push(TurnAdmissionEffect::TurnEnded {
                     turn: turn.clone(),
                     reason: EndReason::Interrupted,
                 });
         }
-        let undo = self.current.take();
+        let k_undo = self.current.take();
         let undo_1 = ::std::mem::take(&mut self.waiting);
         effects
             .push(TurnAdmissionEffect::QueueReport {
                 running: self.current.clone(),
-                waiting: self.waiting.len() as u64,
+                waiting: self.waiting.len() as ::core::primitive::u64,
                 started: self.started,
             });
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.waiting = undo_1;
-            self.current = undo;
+            self.current = k_undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Interrupt", invariant);
+            return ::meerkat_kernel::reject::invariant("Interrupt", k_invariant);
         }
         ::meerkat_kernel::fired("Interrupt", source, TurnAdmissionPhase::Ready, effects)
     }
@@ -812,7 +840,7 @@ impl TurnAdmissionState {
         let source = self.phase;
         let effect = TurnAdmissionEffect::QueueReport {
             running: self.current.clone(),
-            waiting: self.waiting.len() as u64,
+            waiting: self.waiting.len() as ::core::primitive::u64,
             started: self.started,
         };
         ::meerkat_kernel::fired(
@@ -828,17 +856,18 @@ impl TurnAdmissionState {
     fn fire_end_conversation(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TurnAdmissionPhase::Ended;
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_running_has_a_turn() {
-                break 'invariants Some("running_has_a_turn");
-            }
-            if !self.invariant_only_a_running_conversation_queues() {
-                break 'invariants Some("only_a_running_conversation_queues");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_running_has_a_turn()
+        {
+            ::core::option::Option::Some("running_has_a_turn")
+        } else if !self.invariant_only_a_running_conversation_queues() {
+            ::core::option::Option::Some("only_a_running_conversation_queues")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("EndConversation", invariant);
+            return ::meerkat_kernel::reject::invariant("EndConversation", k_invariant);
         }
         ::meerkat_kernel::fired(
             "EndConversation",
@@ -853,7 +882,7 @@ impl TurnAdmissionState {
     #[inline]
     fn fire_capacity_changed(
         &mut self,
-        capacity: u64,
+        capacity: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.capacity = capacity;
@@ -877,21 +906,24 @@ impl TurnAdmissionState {
         self.phase = TurnAdmissionPhase::Running;
         log.push(TurnAdmissionUndo::Phase(source));
         log.push(TurnAdmissionUndo::CurrentSet(self.current.replace(turn.clone())));
-        let value = match self.started.checked_add(1) {
-            Some(value) => value,
-            None => {
+        let k_value = match self.started.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
                 log.undo_to(self, mark);
                 return ::meerkat_kernel::reject::overflow("StartNow");
             }
         };
         log.push(TurnAdmissionUndo::StartedAdd(self.started));
-        self.started = value;
+        self.started = k_value;
         let effect = TurnAdmissionEffect::StartTurn {
             turn: turn.clone(),
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("StartNow", invariant);
+            return ::meerkat_kernel::reject::invariant("StartNow", k_invariant);
         }
         ::meerkat_kernel::fired(
             "StartNow",
@@ -910,25 +942,26 @@ impl TurnAdmissionState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let mark = log.len();
-        let value = turn;
-        self.waiting.push(value);
+        let k_value = turn;
+        self.waiting.push(k_value);
         log.push(TurnAdmissionUndo::WaitingPush(()));
         let effect = TurnAdmissionEffect::QueueReport {
             running: self.current.clone(),
-            waiting: self.waiting.len() as u64,
+            waiting: self.waiting.len() as ::core::primitive::u64,
             started: self.started,
         };
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_only_a_running_conversation_queues() {
-                break 'invariants Some("only_a_running_conversation_queues");
-            }
-            if !self.invariant_no_turn_waits_twice() {
-                break 'invariants Some("no_turn_waits_twice");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_only_a_running_conversation_queues()
+        {
+            ::core::option::Option::Some("only_a_running_conversation_queues")
+        } else if !self.invariant_no_turn_waits_twice() {
+            ::core::option::Option::Some("no_turn_waits_twice")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Enqueue", invariant);
+            return ::meerkat_kernel::reject::invariant("Enqueue", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Enqueue",
@@ -980,26 +1013,26 @@ impl TurnAdmissionState {
                 turn,
                 reason: EndReason::Completed,
             });
-        if let Some(next) = self.waiting.first().cloned() {
+        if let ::core::option::Option::Some(next) = self.waiting.first().cloned() {
             log.push(
                 TurnAdmissionUndo::WaitingPopFront(
                     if self.waiting.is_empty() {
-                        None
+                        ::core::option::Option::None
                     } else {
-                        Some(self.waiting.remove(0))
+                        ::core::option::Option::Some(self.waiting.remove(0))
                     },
                 ),
             );
             log.push(TurnAdmissionUndo::CurrentSet(self.current.replace(next.clone())));
-            let value = match self.started.checked_add(1) {
-                Some(value) => value,
-                None => {
+            let k_value = match self.started.checked_add(1) {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
                     log.undo_to(self, mark);
                     return ::meerkat_kernel::reject::overflow("TurnFinished");
                 }
             };
             log.push(TurnAdmissionUndo::StartedAdd(self.started));
-            self.started = value;
+            self.started = k_value;
             effects
                 .push(TurnAdmissionEffect::StartTurn {
                     turn: next.clone(),
@@ -1007,9 +1040,12 @@ impl TurnAdmissionState {
         } else {
             log.push(TurnAdmissionUndo::CurrentSet(self.current.take()));
         }
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("TurnFinished", invariant);
+            return ::meerkat_kernel::reject::invariant("TurnFinished", k_invariant);
         }
         ::meerkat_kernel::fired("TurnFinished", source, target, effects)
     }
@@ -1025,7 +1061,7 @@ impl TurnAdmissionState {
         let mark = log.len();
         self.phase = TurnAdmissionPhase::Ready;
         log.push(TurnAdmissionUndo::Phase(source));
-        if let Some(turn) = &self.current {
+        if let ::core::option::Option::Some(turn) = &self.current {
             effects
                 .push(TurnAdmissionEffect::TurnEnded {
                     turn: turn.clone(),
@@ -1037,12 +1073,15 @@ impl TurnAdmissionState {
         effects
             .push(TurnAdmissionEffect::QueueReport {
                 running: self.current.clone(),
-                waiting: self.waiting.len() as u64,
+                waiting: self.waiting.len() as ::core::primitive::u64,
                 started: self.started,
             });
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Interrupt", invariant);
+            return ::meerkat_kernel::reject::invariant("Interrupt", k_invariant);
         }
         ::meerkat_kernel::fired("Interrupt", source, TurnAdmissionPhase::Ready, effects)
     }
@@ -1056,7 +1095,7 @@ impl TurnAdmissionState {
         let source = self.phase;
         let effect = TurnAdmissionEffect::QueueReport {
             running: self.current.clone(),
-            waiting: self.waiting.len() as u64,
+            waiting: self.waiting.len() as ::core::primitive::u64,
             started: self.started,
         };
         ::meerkat_kernel::fired(
@@ -1077,17 +1116,18 @@ impl TurnAdmissionState {
         let mark = log.len();
         self.phase = TurnAdmissionPhase::Ended;
         log.push(TurnAdmissionUndo::Phase(source));
-        if let Some(invariant) = 'invariants: {
-            if !self.invariant_running_has_a_turn() {
-                break 'invariants Some("running_has_a_turn");
-            }
-            if !self.invariant_only_a_running_conversation_queues() {
-                break 'invariants Some("only_a_running_conversation_queues");
-            }
-            None
-        } {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_running_has_a_turn()
+        {
+            ::core::option::Option::Some("running_has_a_turn")
+        } else if !self.invariant_only_a_running_conversation_queues() {
+            ::core::option::Option::Some("only_a_running_conversation_queues")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("EndConversation", invariant);
+            return ::meerkat_kernel::reject::invariant("EndConversation", k_invariant);
         }
         ::meerkat_kernel::fired(
             "EndConversation",
@@ -1101,7 +1141,7 @@ impl TurnAdmissionState {
     #[inline]
     fn stage_capacity_changed(
         &mut self,
-        capacity: u64,
+        capacity: ::core::primitive::u64,
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;

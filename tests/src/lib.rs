@@ -184,3 +184,10 @@ pub fn recovery_to_interp<K: Kernel>(error: &TransitionError<K>) -> Option<Recov
 pub mod kernels {
     include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
 }
+
+/// The kernels of the name-hygiene corpus (`build/corpus.rs`), one module per machine and composition. Its spec
+/// names are chosen to collide, not to follow Rust's naming conventions (machines named `type` or `E0`).
+#[allow(non_camel_case_types, non_snake_case)]
+pub mod corpus {
+    include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
+}

@@ -18,4 +18,4 @@ macro_rules! differential_test {
     };
 }
 
-include!(concat!(env!("OUT_DIR"), "/differential.rs"));
+include!(concat!(env!("OUT_DIR"), "/kernels_differential.rs"));

@@ -5,6 +5,7 @@
 //!   `machines/*.machine`, as one package);
 //! - `regen [--check]`: write (or, with `--check`, compare) the artifacts in `machines/generated/`;
 //! - `verify [MACHINE... | FILE...]`: bounded model checking over the reference interpreter;
+//! - `fuzz [--inputs N] [--seed S]`: a deterministic fuzz campaign over the front end;
 //! - `all`: check, regen, verify, then run the runtime example: the one command that shows everything working.
 //!
 //! Every command exits with status 1 on a failure and prints why; none panics on bad input. The crate's tests
@@ -16,6 +17,7 @@
 
 mod all;
 mod check;
+mod fuzz;
 mod project;
 mod regen;
 mod select;
@@ -46,16 +48,23 @@ enum Command {
     Verify(verify::Args),
     /// Check, regenerate, verify, then run the runtime example: the main job, in one command.
     All,
+    /// Fuzz the front end: random, token-soup and mutated specs, each checked on a small stack.
+    Fuzz(fuzz::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let output = project::Output::detect();
+    if let Err(error) = project::locate_root() {
+        eprintln!("{} {error:#}", output.error_label());
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Check(args) => check::run(&args, output),
         Command::Regen(args) => regen::run(&args, output),
         Command::Verify(args) => verify::run(&args, output),
         Command::All => all::run(output),
+        Command::Fuzz(args) => fuzz::run(&args, output),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,9 +1,10 @@
-//! Where things are and how to show them: the workspace root, the default spec files, reading spec files into
+//! Where things are and how to show them: the workspace root (found from the current directory), the default spec files, reading spec files into
 //! named sources, checking them as a package without letting a checker bug crash the tool, and colour.
 
 use std::io::IsTerminal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result, anyhow};
 use meerkat_dsl::{CheckError, CheckedPackage, RenderOptions, Source};
@@ -11,10 +12,43 @@ use meerkat_dsl::{CheckError, CheckedPackage, RenderOptions, Source};
 /// The folder of the spec files, relative to the workspace root.
 pub const MACHINES_DIR: &str = "machines";
 
-/// The workspace root: the parent of this crate's manifest directory.
+/// The workspace root found by [`locate_root`] when the tool started.
+static ROOT: OnceLock<PathBuf> = OnceLock::new();
+
+/// Finds the workspace from the current directory and remembers it for [`root`]; `main` calls it first, so a
+/// prebuilt binary works on the checkout it is run in, and says so when it is run outside of one.
+pub fn locate_root() -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = find_root(&cwd)?;
+    Ok(ROOT.get_or_init(|| root).clone())
+}
+
+/// The nearest directory at or above `start` that holds a `Cargo.toml` with a `[workspace]` table and a
+/// `machines/` folder.
+pub fn find_root(start: &Path) -> Result<PathBuf> {
+    for dir in start.ancestors() {
+        let manifest = dir.join("Cargo.toml");
+        let is_workspace =
+            std::fs::read_to_string(&manifest).is_ok_and(|text| text.lines().any(|line| line.trim() == "[workspace]"));
+        if is_workspace && dir.join(MACHINES_DIR).is_dir() {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    Err(anyhow!(
+        "`{}` is not inside a machine workspace: no directory above it has a `Cargo.toml` with `[workspace]` \
+         and a `{MACHINES_DIR}/` folder; run cargo xtask from a checkout",
+        start.display()
+    ))
+}
+
+/// The workspace root: the one [`locate_root`] found, or (in tests, which do not run `main`) the one around the
+/// current directory. Never the directory the tool was compiled in.
 pub fn root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map_or_else(|| manifest.to_path_buf(), Path::to_path_buf)
+    if let Some(root) = ROOT.get() {
+        return root.clone();
+    }
+    // Tests run inside the workspace; if there is none, relative paths from `.` fail with their own errors.
+    locate_root().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// The default spec files, `machines/*.machine`, sorted by name, relative to the workspace root.
@@ -166,4 +200,46 @@ pub fn failure_summary(output: Output, files: usize, errors: usize, warnings: us
         line.push_str(&format!("; {} emitted", plural(warnings, "warning")));
     }
     line
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, reason = "a test fails loudly on a broken temporary directory")]
+mod root_tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-root-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a scratch directory");
+        dir
+    }
+
+    #[test]
+    fn the_root_is_found_by_walking_up_from_a_nested_directory() {
+        let dir = scratch("nested");
+        std::fs::write(dir.join("Cargo.toml"), "[workspace]\nmembers = []\n").expect("write a manifest");
+        std::fs::create_dir_all(dir.join("machines")).expect("create machines/");
+        let deep = dir.join("crate").join("src");
+        std::fs::create_dir_all(&deep).expect("create a nested directory");
+        // A member manifest without `[workspace]` on the way up is passed over.
+        std::fs::write(dir.join("crate").join("Cargo.toml"), "[package]\nname = \"x\"\n").expect("write");
+        assert_eq!(find_root(&deep).expect("found"), dir);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn outside_a_workspace_the_error_says_so() {
+        let dir = scratch("outside");
+        // A workspace without `machines/` is some other project.
+        std::fs::write(dir.join("Cargo.toml"), "[workspace]\n").expect("write a manifest");
+        let error = find_root(&dir).map(|p| p.display().to_string()).expect_err("no machine workspace");
+        assert!(error.to_string().contains("is not inside a machine workspace"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_tests_find_this_checkout() {
+        let root = root();
+        assert!(root.join("machines").is_dir() && root.join("xtask").is_dir(), "{}", root.display());
+    }
 }

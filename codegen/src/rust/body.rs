@@ -23,7 +23,6 @@ use quote::quote;
 use super::Gen;
 use super::analysis::{EffectPlan, UseCounts, max_emits};
 use super::expr::{Cx, Fail, Form, PatternTest, element_type, head};
-use super::names::Namer;
 
 /// One way to restore a write.
 struct Undo {
@@ -70,7 +69,7 @@ impl Gen<'_> {
         let uses = UseCounts::of_transition(t);
         let mut reserved: Vec<&str> = trigger.fields.iter().map(|f| f.name.as_str()).collect();
         reserved.extend(t.locals.iter().map(|l| l.name.as_str()));
-        let mut namer = Namer::new(reserved);
+        let mut namer = self.namer(reserved);
 
         // Payload fields the body reads become parameters, moved in by the dispatcher.
         let mut payload_params = Vec::new();
@@ -155,9 +154,11 @@ impl Gen<'_> {
         stmts.extend(body.block(&mut cx, &t.body, check_invariants, false));
         if let Some(check) = check_invariants.then(|| self.invariant_check(id, &body.touched)).flatten() {
             let invariant = cx.namer.fresh("invariant");
+            let violated = cx.namer.fresh("violated");
             let restore = body.restores();
             stmts.extend(quote! {
-                if let Some(#invariant) = #check {
+                let #violated: ::std::option::Option<&'static str> = #check;
+                if let Some(#invariant) = #violated {
                     #restore
                     return ::meerkat_kernel::reject::invariant(#name, #invariant);
                 }
@@ -327,7 +328,8 @@ impl BodyGen<'_, '_> {
                     }
                     UndoMode::Slot => {
                         let u = self.slot(cx);
-                        self.undo.push(Undo { restore: quote!(if let Some(old) = #u { #p = old; }), slot: true });
+                        self.undo
+                            .push(Undo { restore: quote!(if let Some(__k_old) = #u { #p = __k_old; }), slot: true });
                         quote!(#u = Some(#p); #p = #new;)
                     }
                 }
@@ -512,7 +514,7 @@ impl BodyGen<'_, '_> {
             }
             _ => {
                 let u = self.slot(cx);
-                self.undo.push(Undo { restore: quote!(if let Some(old) = #u { #p = old; }), slot: true });
+                self.undo.push(Undo { restore: quote!(if let Some(__k_old) = #u { #p = __k_old; }), slot: true });
                 quote!(#pre #u = Some(#saved); #assign)
             }
         }
@@ -581,8 +583,8 @@ impl BodyGen<'_, '_> {
                 let restore = match restore {
                     Restore::Pattern(pat, body) => quote!(if let Some(#pat) = #u { #body }),
                     Restore::Value(f) => {
-                        let inner = f(&quote!(old));
-                        quote!(if let Some(old) = #u { #inner })
+                        let inner = f(&quote!(__k_old));
+                        quote!(if let Some(__k_old) = #u { #inner })
                     }
                 };
                 this.undo.push(Undo { restore, slot: true });
@@ -600,7 +602,7 @@ impl BodyGen<'_, '_> {
                         self,
                         cx,
                         quote!(#p.insert(#key).then_some(#v)),
-                        Restore::Pattern(quote!(Some(value)), quote!(#p.remove(&value);)),
+                        Restore::Pattern(quote!(Some(__k_value)), quote!(#p.remove(&__k_value);)),
                     )
                 }
             }
@@ -613,7 +615,7 @@ impl BodyGen<'_, '_> {
                         self,
                         cx,
                         quote!(#p.take(#v)),
-                        Restore::Pattern(quote!(Some(value)), quote!(#p.insert(value);)),
+                        Restore::Pattern(quote!(Some(__k_value)), quote!(#p.insert(__k_value);)),
                     )
                 }
             }
@@ -633,8 +635,8 @@ impl BodyGen<'_, '_> {
                         quote!((#p.insert(#key, #v), #k)),
                         Restore::Value(Box::new(move |u| {
                             quote!(match #u {
-                                (Some(previous), key) => { #restore_p.insert(key, previous); }
-                                (None, key) => { #restore_p.remove(&key); }
+                                (Some(__k_previous), __k_key) => { #restore_p.insert(__k_key, __k_previous); }
+                                (None, __k_key) => { #restore_p.remove(&__k_key); }
                             })
                         })),
                     )
@@ -650,7 +652,7 @@ impl BodyGen<'_, '_> {
                         self,
                         cx,
                         quote!(#p.remove_entry(#k)),
-                        Restore::Pattern(quote!(Some((key, value))), quote!(#p.insert(key, value);)),
+                        Restore::Pattern(quote!(Some((__k_key, __k_value))), quote!(#p.insert(__k_key, __k_value);)),
                     )
                 }
             }
@@ -678,7 +680,12 @@ impl BodyGen<'_, '_> {
                 if undo == UndoMode::None {
                     quote!(#p.pop();)
                 } else {
-                    direct(self, cx, quote!(#p.pop()), Restore::Pattern(quote!(Some(value)), quote!(#p.push(value);)))
+                    direct(
+                        self,
+                        cx,
+                        quote!(#p.pop()),
+                        Restore::Pattern(quote!(Some(__k_value)), quote!(#p.push(__k_value);)),
+                    )
                 }
             }
             CollectionOp::SeqPopFront => {
@@ -690,7 +697,7 @@ impl BodyGen<'_, '_> {
                         self,
                         cx,
                         quote!(if #p.is_empty() { None } else { Some(#p.remove(0)) }),
-                        Restore::Pattern(quote!(Some(value)), quote!(#restore_p.insert(0, value);)),
+                        Restore::Pattern(quote!(Some(__k_value)), quote!(#restore_p.insert(0, __k_value);)),
                     )
                 }
             }

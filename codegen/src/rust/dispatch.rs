@@ -123,7 +123,7 @@ impl Gen<'_> {
                 reserved.extend(t.locals.iter().map(|l| l.name.as_str()));
             }
         }
-        let mut namer = Namer::new(reserved);
+        let mut namer = self.namer(reserved);
         let input = namer.fresh(base);
         let source = namer.fresh("source");
         let log = (*mode == BodyMode::Stage).then(|| namer.fresh("log"));

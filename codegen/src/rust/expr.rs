@@ -184,32 +184,38 @@ pub(crate) fn receiver(code: &Code) -> TokenStream {
 impl Gen<'_> {
     /// The Rust type of a spec type.
     pub(crate) fn ty(&self, t: &Type) -> TokenStream {
+        self.ty_at(t, &TokenStream::new())
+    }
+
+    /// The Rust type of a spec type, with the machine's own types (declared ones and the phase) named through
+    /// `prefix` (`super::` from a nested module).
+    pub(crate) fn ty_at(&self, t: &Type, prefix: &TokenStream) -> TokenStream {
         match t {
             Type::Bool => quote!(bool),
             Type::U64 => quote!(u64),
             Type::String => quote!(::std::string::String),
             Type::Phase => {
                 let p = &self.n.phase;
-                quote!(#p)
+                quote!(#prefix #p)
             }
             Type::Named(id) => match self.n.types.get(id.index()) {
-                Some(ident) => quote!(#ident),
+                Some(ident) => quote!(#prefix #ident),
                 None => quote!(()),
             },
             Type::Option(inner) => {
-                let inner = self.ty(inner);
+                let inner = self.ty_at(inner, prefix);
                 quote!(::std::option::Option<#inner>)
             }
             Type::Set(inner) => {
-                let inner = self.ty(inner);
+                let inner = self.ty_at(inner, prefix);
                 quote!(::std::collections::BTreeSet<#inner>)
             }
             Type::Seq(inner) => {
-                let inner = self.ty(inner);
+                let inner = self.ty_at(inner, prefix);
                 quote!(::std::vec::Vec<#inner>)
             }
             Type::Map(k, v) => {
-                let (k, v) = (self.ty(k), self.ty(v));
+                let (k, v) = (self.ty_at(k, prefix), self.ty_at(v, prefix));
                 quote!(::std::collections::BTreeMap<#k, #v>)
             }
         }
@@ -294,15 +300,16 @@ impl Gen<'_> {
                 question: Some(option.clone()),
                 ..Code::owned(
                     quote!(match #option {
-                        Some(value) => value,
-                        None => break #label None,
+                        Some(__k_value) => __k_value,
+                        // A qualified path: after a label, `::core::...` would read as a labelled block to syn.
+                        None => break #label <::core::option::Option<_>>::None,
                     }),
                     Prec::Block,
                 )
             },
             Fail::Diverge(block) => Code::owned(
                 quote!(match #option {
-                    Some(value) => value,
+                    Some(__k_value) => __k_value,
                     None => #block
                 }),
                 Prec::Block,

@@ -31,9 +31,9 @@ impl Gen<'_> {
                     (
                         quote!(::meerkat_dsl::interp::Value::Enum(::meerkat_dsl::ir::TypeId(#id), *self as u32)),
                         quote! {
-                            match value {
-                                ::meerkat_dsl::interp::Value::Enum(ty, variant) if ty.0 == #id => {
-                                    [#(#all),*].get(usize::try_from(*variant).ok()?).copied()
+                            match __k_value {
+                                ::meerkat_dsl::interp::Value::Enum(__k_ty, __k_variant) if __k_ty.0 == #id => {
+                                    [#(#all),*].get(usize::try_from(*__k_variant).ok()?).copied()
                                 }
                                 _ => None,
                             }
@@ -45,7 +45,7 @@ impl Gen<'_> {
                         let fname = names::ident(&f.name);
                         to_value(&quote!(self.#fname), false, &f.ty, 0)
                     });
-                    let binds: Vec<_> = (0..fields.len()).map(|i| format_ident!("field_{}", i)).collect();
+                    let binds: Vec<_> = (0..fields.len()).map(|i| format_ident!("__k_field_{}", i)).collect();
                     let from_fields = fields.iter().zip(&binds).map(|(f, b)| {
                         let fname = names::ident(&f.name);
                         let v = from_value(self, &quote!(#b), &f.ty, 0);
@@ -59,9 +59,9 @@ impl Gen<'_> {
                             )
                         },
                         quote! {
-                            match value {
-                                ::meerkat_dsl::interp::Value::Record(ty, values) if ty.0 == #id => {
-                                    let [#(#binds),*] = values.as_slice() else { return None };
+                            match __k_value {
+                                ::meerkat_dsl::interp::Value::Record(__k_ty, __k_values) if __k_ty.0 == #id => {
+                                    let [#(#binds),*] = __k_values.as_slice() else { return None };
                                     Some(#name { #(#from_fields),* })
                                 }
                                 _ => None,
@@ -71,7 +71,7 @@ impl Gen<'_> {
                 }
                 TypeKind::Newtype { inner } => {
                     let to_inner = to_value(&quote!(self.0), false, inner, 0);
-                    let from_inner = from_value(self, &quote!(inner.as_ref()), inner, 0);
+                    let from_inner = from_value(self, &quote!(__k_inner.as_ref()), inner, 0);
                     (
                         quote! {
                             ::meerkat_dsl::interp::Value::Newtype(
@@ -80,8 +80,8 @@ impl Gen<'_> {
                             )
                         },
                         quote! {
-                            match value {
-                                ::meerkat_dsl::interp::Value::Newtype(ty, inner) if ty.0 == #id => {
+                            match __k_value {
+                                ::meerkat_dsl::interp::Value::Newtype(__k_ty, __k_inner) if __k_ty.0 == #id => {
                                     Some(#name(#from_inner))
                                 }
                                 _ => None,
@@ -98,7 +98,7 @@ impl Gen<'_> {
                     }
 
                     /// This type's value of an interpreter value, if it is one.
-                    pub fn from_interp(value: &::meerkat_dsl::interp::Value) -> ::std::option::Option<Self> {
+                    pub fn from_interp(__k_value: &::meerkat_dsl::interp::Value) -> ::std::option::Option<Self> {
                         #from
                     }
                 }
@@ -114,8 +114,8 @@ impl Gen<'_> {
                 }
 
                 /// The phase of an interpreter id, if there is one.
-                pub fn from_interp(id: ::meerkat_dsl::ir::PhaseId) -> ::std::option::Option<Self> {
-                    Self::ALL.get(id.index()).copied()
+                pub fn from_interp(__k_id: ::meerkat_dsl::ir::PhaseId) -> ::std::option::Option<Self> {
+                    <#state as ::meerkat_kernel::Kernel>::PHASES.get(__k_id.index()).copied()
                 }
             }
         });
@@ -126,7 +126,7 @@ impl Gen<'_> {
             let fname = self.field_ident(i);
             to_value(&quote!(self.#fname), false, &f.ty, 0)
         });
-        let binds: Vec<_> = (0..m.fields.len()).map(|i| format_ident!("field_{}", i)).collect();
+        let binds: Vec<_> = (0..m.fields.len()).map(|i| format_ident!("__k_field_{}", i)).collect();
         let from_fields = m.fields.iter().enumerate().zip(&binds).map(|((i, f), b)| {
             let fname = self.field_ident(i);
             let v = from_value(self, &quote!(#b), &f.ty, 0);
@@ -143,10 +143,10 @@ impl Gen<'_> {
                 }
 
                 /// The state of an interpreter state, if it fits this machine.
-                pub fn from_interp(state: &::meerkat_dsl::interp::State) -> ::std::option::Option<Self> {
-                    let [#(#binds),*] = state.fields.as_slice() else { return None };
+                pub fn from_interp(__k_state: &::meerkat_dsl::interp::State) -> ::std::option::Option<Self> {
+                    let [#(#binds),*] = __k_state.fields.as_slice() else { return None };
                     Some(#state {
-                        #phase_field: #phase::from_interp(state.phase)?,
+                        #phase_field: #phase::from_interp(__k_state.phase)?,
                         #(#from_fields),*
                     })
                 }
@@ -160,9 +160,14 @@ impl Gen<'_> {
             let name = names::ident(&e.name);
             let id = Literal::u32_unsuffixed(i as u32);
             let fnames: Vec<_> = e.fields.iter().map(|f| names::ident(&f.name)).collect();
-            let values = e.fields.iter().zip(&fnames).map(|(f, fname)| to_value(&quote!(#fname), true, &f.ty, 0));
-            let pattern =
-                if e.fields.is_empty() { quote!(#effect::#name) } else { quote!(#effect::#name { #(#fnames),* }) };
+            // Bound to generated names: a field may be named like a newtype, which a binding cannot shadow.
+            let binds: Vec<_> = (0..e.fields.len()).map(|k| format_ident!("__k_field_{}", k)).collect();
+            let values = e.fields.iter().zip(&binds).map(|(f, b)| to_value(&quote!(#b), true, &f.ty, 0));
+            let pattern = if e.fields.is_empty() {
+                quote!(#effect::#name)
+            } else {
+                quote!(#effect::#name { #(#fnames: #binds),* })
+            };
             quote!(#pattern => ::meerkat_dsl::interp::Emitted {
                 effect: ::meerkat_dsl::ir::EffectId(#id),
                 fields: ::std::vec::Vec::from([#(#values),*]),
@@ -193,7 +198,7 @@ impl Gen<'_> {
         let arms = messages.iter().enumerate().map(|(i, msg)| {
             let name = names::ident(&msg.name);
             let id = Literal::u32_unsuffixed(i as u32);
-            let binds: Vec<_> = (0..msg.fields.len()).map(|k| format_ident!("field_{}", k)).collect();
+            let binds: Vec<_> = (0..msg.fields.len()).map(|k| format_ident!("__k_field_{}", k)).collect();
             let fields = msg.fields.iter().zip(&binds).map(|(f, b)| {
                 let fname = names::ident(&f.name);
                 let v = from_value(self, &quote!(#b), &f.ty, 0);
@@ -201,21 +206,21 @@ impl Gen<'_> {
             });
             let value = if msg.fields.is_empty() { quote!(#ty::#name) } else { quote!(#ty::#name { #(#fields),* }) };
             quote!(#id => {
-                let [#(#binds),*] = message.fields.as_slice() else { return None };
+                let [#(#binds),*] = __k_message.fields.as_slice() else { return None };
                 Some(#value)
             })
         });
         let body = if messages.is_empty() {
             quote! {
-                let _ = message;
+                let _ = __k_message;
                 None
             }
         } else {
             quote! {
-                let ::meerkat_dsl::ir::Trigger::#kind(::meerkat_dsl::ir::#id_ty(id)) = message.trigger else {
+                let ::meerkat_dsl::ir::Trigger::#kind(::meerkat_dsl::ir::#id_ty(__k_id)) = __k_message.trigger else {
                     return None;
                 };
-                match id {
+                match __k_id {
                     #(#arms)*
                     _ => None,
                 }
@@ -224,7 +229,7 @@ impl Gen<'_> {
         quote! {
             impl #ty {
                 /// This machine's message for an interpreter message, if it is one of this kind.
-                pub fn from_interp(message: &::meerkat_dsl::interp::Message) -> ::std::option::Option<Self> {
+                pub fn from_interp(__k_message: &::meerkat_dsl::interp::Message) -> ::std::option::Option<Self> {
                     #body
                 }
             }
@@ -270,11 +275,13 @@ fn from_value(g: &Gen<'_>, x: &TokenStream, ty: &Type, depth: usize) -> TokenStr
     let k = format_ident!("k{}", depth);
     match ty {
         Type::Bool => quote!(match #x { ::meerkat_dsl::interp::Value::Bool(b) => *b, _ => return None }),
-        Type::U64 => quote!(match #x { ::meerkat_dsl::interp::Value::U64(n) => *n, _ => return None }),
-        Type::String => quote!(match #x { ::meerkat_dsl::interp::Value::Str(s) => s.clone(), _ => return None }),
+        Type::U64 => quote!(match #x { ::meerkat_dsl::interp::Value::U64(__k_n) => *__k_n, _ => return None }),
+        Type::String => {
+            quote!(match #x { ::meerkat_dsl::interp::Value::Str(__k_s) => __k_s.clone(), _ => return None })
+        }
         Type::Phase => {
             let phase = &g.n.phase;
-            quote!(match #x { ::meerkat_dsl::interp::Value::Phase(p) => #phase::from_interp(*p)?, _ => return None })
+            quote!(match #x { ::meerkat_dsl::interp::Value::Phase(__k_p) => #phase::from_interp(*__k_p)?, _ => return None })
         }
         Type::Named(id) => {
             let name = g.type_ident(*id);
@@ -305,7 +312,7 @@ fn from_value(g: &Gen<'_>, x: &TokenStream, ty: &Type, depth: usize) -> TokenStr
                 }
             };
             quote!(match #x {
-                ::meerkat_dsl::interp::Value::#variant(items) => items
+                ::meerkat_dsl::interp::Value::#variant(__k_items) => __k_items
                     .iter()
                     .map(#map)
                     .collect::<::std::option::Option<#collection>>()?,
@@ -316,7 +323,7 @@ fn from_value(g: &Gen<'_>, x: &TokenStream, ty: &Type, depth: usize) -> TokenStr
             let key = from_value(g, &quote!(#k), kt, depth + 1);
             let value = from_value(g, &quote!(#v), vt, depth + 1);
             quote!(match #x {
-                ::meerkat_dsl::interp::Value::Map(entries) => entries
+                ::meerkat_dsl::interp::Value::Map(__k_entries) => __k_entries
                     .iter()
                     .map(|(#k, #v)| Some((#key, #value)))
                     .collect::<::std::option::Option<::std::collections::BTreeMap<_, _>>>()?,

@@ -203,8 +203,8 @@ impl<'a> Gen<'a> {
         if plans.iter().all(|p| *p == InvariantPlan::Skip) {
             return None;
         }
-        let label = quote!('invariants);
-        let mut checks = TokenStream::new();
+        // `if c1 { Some(n1) } else if c2 { Some(n2) } ... else { None }`, one condition per evaluated invariant.
+        let mut conds: Vec<(TokenStream, &str)> = Vec::new();
         for (i, plan) in plans.iter().enumerate() {
             let Some(inv) = self.m.invariants.get(i) else { continue };
             let name = &inv.name;
@@ -214,16 +214,12 @@ impl<'a> Gen<'a> {
             };
             match plan {
                 InvariantPlan::Skip => {}
-                InvariantPlan::Full => checks.extend(quote! {
-                    if #full_fails {
-                        break #label Some(#name);
-                    }
-                }),
+                InvariantPlan::Full => conds.push((full_fails, name)),
                 InvariantPlan::Entries { field, conjuncts } => {
                     let slots: Vec<&Ident> = touched.iter().filter(|(f, _)| f == field).map(|(_, s)| s).collect();
                     if slots.is_empty() {
                         // Unreachable (the plan needs a write to the map), and the full check is always right.
-                        checks.extend(quote!(if #full_fails { break #label Some(#name); }));
+                        conds.push((full_fails, name));
                         continue;
                     }
                     let map = self.field_ident(field.index());
@@ -246,25 +242,18 @@ impl<'a> Gen<'a> {
                             [one] => quote!(#one.iter()),
                             many => quote!([#(#many.as_ref()),*].into_iter().flatten()),
                         };
-                        checks.extend(match c.kind {
+                        let cond = match c.kind {
                             Quantifier::Any => quote! {
-                                if !#keys.any(|key| self.#map.get(key).is_some_and(|value| #holds)) && #full_fails {
-                                    break #label Some(#name);
-                                }
+                                (!#keys.any(|key| self.#map.get(key).is_some_and(|value| #holds)) && #full_fails)
                             },
-                            _ => quote! {
-                                if #keys.any(|key| self.#map.get(key).is_some_and(|value| !(#holds))) {
-                                    break #label Some(#name);
-                                }
-                            },
-                        });
+                            _ => quote!(#keys.any(|key| self.#map.get(key).is_some_and(|value| !(#holds)))),
+                        };
+                        conds.push((cond, name));
                     }
                 }
             }
         }
-        Some(quote!(#label: {
-            #checks
-            None
-        }))
+        let arms = conds.iter().map(|(cond, name)| quote!(if #cond { Some(#name) }));
+        Some(quote!(#(#arms)else* else { None }))
     }
 }

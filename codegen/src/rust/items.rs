@@ -8,7 +8,7 @@ use quote::quote;
 use super::Gen;
 use super::analysis::UseCounts;
 use super::expr::{Binding, Cx, Fail, Form};
-use super::names::{self, Namer};
+use super::names;
 
 impl Gen<'_> {
     pub(crate) fn phase_enum(&self) -> TokenStream {
@@ -69,8 +69,8 @@ impl Gen<'_> {
             }
 
             impl ::std::fmt::Display for #ty {
-                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                    f.write_str(self.name())
+                fn fmt(&self, __k_f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    __k_f.write_str(self.name())
                 }
             }
         }
@@ -129,8 +129,8 @@ impl Gen<'_> {
 
                         impl ::std::convert::From<#ty> for #name {
                             #[doc = #from_docs]
-                            fn from(value: #ty) -> Self {
-                                #name(value)
+                            fn from(__k_value: #ty) -> Self {
+                                #name(__k_value)
                             }
                         }
                     });
@@ -157,7 +157,7 @@ impl Gen<'_> {
         });
         let phase_docs = format!(" The current phase (`{}`).", m.phase_field);
         let initial_phase = self.phase_path(m.initial_phase);
-        let mut cx = Cx::new(Namer::new([]), &[], Fail::Default, UseCounts::default());
+        let mut cx = Cx::new(self.namer([]), &[], Fail::Default, UseCounts::default());
         let inits = m.fields.iter().enumerate().map(|(i, f)| {
             let name = self.field_ident(i);
             let value = self.owned_expr(&mut cx, &f.init).ts;
@@ -202,7 +202,16 @@ impl Gen<'_> {
     }
 
     fn message_enum(&self, messages: &[Message], ty: &proc_macro2::Ident, kind: &str, inputs: bool) -> TokenStream {
-        let derives = self.derives(false);
+        // serde's derive binds a struct variant's fields by their names, and a binding cannot shadow a tuple struct
+        // or variant in scope: when a field is named like a declared type (or `Ok`, `Err`), the enum is declared in
+        // a module of its own without the prelude, where only paths reach the machine's types, and re-exported.
+        let isolate = self.opts.serde
+            && messages
+                .iter()
+                .flat_map(|msg| &msg.fields)
+                .any(|f| ["Ok", "Err"].contains(&f.name.as_str()) || self.m.types.iter().any(|t| t.name == f.name));
+        let derives = if isolate { self.isolated_derives() } else { self.derives(false) };
+        let in_module = if isolate { quote!(super::) } else { TokenStream::new() };
         let machine = &self.m.name;
         let docs = Self::docs(None, || format!("The {kind}s of `{machine}`."));
         let variants = messages.iter().map(|msg| {
@@ -213,7 +222,7 @@ impl Gen<'_> {
             } else {
                 let fields = msg.fields.iter().map(|f| {
                     let fname = names::ident(&f.name);
-                    let t = self.ty(&f.ty);
+                    let t = self.ty_at(&f.ty, &in_module);
                     let docs = Self::docs(f.docs.as_deref(), || format!("Payload field `{}`.", f.name));
                     quote!(#docs #fname: #t,)
                 });
@@ -264,7 +273,7 @@ impl Gen<'_> {
         let name_docs = format!(" The {kind}'s name as declared in the spec.");
         let allow_camel = names::allow_camel(messages.iter().map(|m| m.name.as_str()));
         let allow_snake = names::allow_snake(messages.iter().flat_map(|m| m.fields.iter().map(|f| f.name.as_str())));
-        quote! {
+        let declaration = quote! {
             #docs
             #derives
             #allow_camel
@@ -272,6 +281,23 @@ impl Gen<'_> {
             pub enum #ty {
                 #(#variants)*
             }
+        };
+        let declaration = if isolate {
+            let module = names::local(&format!("{kind}_enum"));
+            quote! {
+                #[doc(hidden)]
+                #[no_implicit_prelude]
+                mod #module {
+                    #declaration
+                }
+                #[doc(inline)]
+                pub use self::#module::#ty;
+            }
+        } else {
+            declaration
+        };
+        quote! {
+            #declaration
 
             impl #ty {
                 #[doc = #name_docs]
@@ -297,7 +323,7 @@ impl Gen<'_> {
             let uses = UseCounts::of_exprs([&h.body]);
             let mut reserved: Vec<&str> = h.params.iter().map(|(n, _)| n.as_str()).collect();
             reserved.extend(h.locals.iter().map(|l| l.name.as_str()));
-            let mut cx = Cx::new(Namer::new(reserved), &h.locals, Fail::Question, UseCounts::default());
+            let mut cx = Cx::new(self.namer(reserved), &h.locals, Fail::Question, UseCounts::default());
             let mut params = Vec::new();
             let mut ptr_arg = false;
             let mut binding_names = Vec::new();
@@ -347,7 +373,7 @@ impl Gen<'_> {
             }
             let fallible = self.facts.guard_fallible[i];
             let uses = UseCounts::of_exprs([&g.expr]);
-            let mut cx = Cx::new(Namer::new(g.locals.iter().map(|l| l.name.as_str())), &g.locals, Fail::Question, uses);
+            let mut cx = Cx::new(self.namer(g.locals.iter().map(|l| l.name.as_str())), &g.locals, Fail::Question, uses);
             let body = self.owned_expr(&mut cx, &g.expr);
             let name = &self.n.guard_fns[i];
             let docs = Self::docs(g.docs.as_deref(), || format!("Guard `{}`.", g.name));
@@ -363,7 +389,7 @@ impl Gen<'_> {
             let fallible = self.facts.invariant_fallible[i];
             let uses = UseCounts::of_exprs([&inv.expr]);
             let mut cx =
-                Cx::new(Namer::new(inv.locals.iter().map(|l| l.name.as_str())), &inv.locals, Fail::Question, uses);
+                Cx::new(self.namer(inv.locals.iter().map(|l| l.name.as_str())), &inv.locals, Fail::Question, uses);
             let body = self.owned_expr(&mut cx, &inv.expr);
             let name = &self.n.invariant_fns[i];
             let docs = Self::docs(inv.docs.as_deref(), || format!("Invariant `{}`.", inv.name));

@@ -98,22 +98,22 @@ impl Gen<'_> {
         });
         let slice_arms = storage.lengths.iter().map(|&k| {
             let v = variant(k);
-            quote!(Self::#v(ref effects) => effects,)
+            quote!(Self::#v(ref __k_effects) => __k_effects,)
         });
         let vec_arms = storage.lengths.iter().map(|&k| {
             let v = variant(k);
-            quote!(Self::#v(effects) => ::std::vec::Vec::from(effects),)
+            quote!(Self::#v(__k_effects) => ::std::vec::Vec::from(__k_effects),)
         });
         let (spill_variant, spill_slice, spill_vec, push) = if storage.spill {
             let inline = storage.lengths.len() - 1;
             let arms = storage.lengths.iter().map(|&k| {
-                let names: Vec<_> = (0..k).map(|i| format_ident!("e{}", i)).collect();
+                let names: Vec<_> = (0..k).map(|i| format_ident!("__k_e{}", i)).collect();
                 let v = variant(k);
                 if k < inline {
                     let next = variant(k + 1);
-                    quote!(Self::#v([#(#names),*]) => Self::#next([#(#names,)* effect]),)
+                    quote!(Self::#v([#(#names),*]) => Self::#next([#(#names,)* __k_effect]),)
                 } else {
-                    quote!(Self::#v([#(#names),*]) => Self::Spilled(::std::vec::Vec::from([#(#names,)* effect])),)
+                    quote!(Self::#v([#(#names),*]) => Self::Spilled(::std::vec::Vec::from([#(#names,)* __k_effect])),)
                 }
             });
             let push = quote! {
@@ -124,12 +124,12 @@ impl Gen<'_> {
 
                     /// Appends an effect, moving the ones before it into the next larger variant.
                     #[inline]
-                    fn push(&mut self, effect: #effect) {
+                    fn push(&mut self, __k_effect: #effect) {
                         *self = match ::std::mem::replace(self, Self::E0([])) {
                             #(#arms)*
-                            Self::Spilled(mut effects) => {
-                                effects.push(effect);
-                                Self::Spilled(effects)
+                            Self::Spilled(mut __k_effects) => {
+                                __k_effects.push(__k_effect);
+                                Self::Spilled(__k_effects)
                             }
                         };
                     }
@@ -137,8 +137,8 @@ impl Gen<'_> {
             };
             (
                 quote!(Spilled(::std::vec::Vec<#effect>),),
-                quote!(Self::Spilled(ref effects) => effects,),
-                quote!(Self::Spilled(effects) => effects,),
+                quote!(Self::Spilled(ref __k_effects) => __k_effects,),
+                quote!(Self::Spilled(__k_effects) => __k_effects,),
                 push,
             )
         } else {
@@ -206,6 +206,8 @@ impl Gen<'_> {
         let signals = m.signals.iter().map(|s| s.name.as_str());
         let transitions = m.transitions.iter().map(|t| t.name.as_str());
         let guards = self.guard_labels();
+        // Listed, not `#phase::ALL`: a phase named `ALL` would be the variant.
+        let phase_list = n.phase_variants(m);
         let invariants = m.invariants.iter().map(|i| i.name.as_str());
         let checks = m.invariants.iter().enumerate().map(|(i, inv)| {
             let name = &n.invariant_fns[i];
@@ -232,7 +234,7 @@ impl Gen<'_> {
                 type GuardRejections = #rejections;
                 type Undo = #undo;
                 const MACHINE: &'static str = #machine;
-                const PHASES: &'static [#phase] = &#phase::ALL;
+                const PHASES: &'static [#phase] = &[#(#phase_list),*];
                 const INPUTS: &'static [&'static str] = &[#(#inputs),*];
                 const SIGNALS: &'static [&'static str] = &[#(#signals),*];
                 const TRANSITIONS: &'static [&'static str] = &[#(#transitions),*];

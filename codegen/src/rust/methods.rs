@@ -56,7 +56,7 @@ impl Gen<'_> {
                     _ => {
                         if needle.form == Form::StrLit {
                             let n = needle.ts;
-                            Code::owned(quote!(#r.iter().any(|item| item == #n)), Prec::Postfix)
+                            Code::owned(quote!(#r.iter().any(|__k_item| __k_item == #n)), Prec::Postfix)
                         } else {
                             let n = self.by_ref(needle, &nty);
                             Code::owned(quote!(#r.contains(#n)), Prec::Postfix)

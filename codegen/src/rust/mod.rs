@@ -39,7 +39,7 @@ use quote::{format_ident, quote};
 
 use analysis::Facts;
 
-pub use names::snake_case;
+pub use names::{module_name, snake_case};
 
 /// Options of [`generate_rust`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,7 +92,7 @@ impl Default for RustOptions {
 /// ```
 pub fn generate_rust(machine: &CheckedMachine, options: &RustOptions) -> String {
     let generator = Gen::new(machine.ir(), options);
-    let tokens = generator.file();
+    let tokens = names::hygiene(generator.file());
     let header = header(machine.ir(), options);
     match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => format!("{header}\n{}", space_items(&prettyplease::unparse(&file))),
@@ -271,6 +271,20 @@ impl ItemNames {
     }
 }
 
+impl ItemNames {
+    /// `MPhase::A, MPhase::B, ...`: every phase by path, in declaration order.
+    pub(crate) fn phase_variants(&self, m: &Machine) -> Vec<TokenStream> {
+        let phase = &self.phase;
+        m.phases
+            .iter()
+            .map(|p| {
+                let v = names::ident(&p.name);
+                quote!(#phase::#v)
+            })
+            .collect()
+    }
+}
+
 /// Everything generation of one machine needs.
 pub(crate) struct Gen<'a> {
     pub(crate) m: &'a Machine,
@@ -347,6 +361,20 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// A namer for one function whose user bindings are `reserved`; its bindings also avoid the machine's
+    /// declared type, variant and phase names.
+    pub(crate) fn namer<'n>(&self, reserved: impl IntoIterator<Item = &'n str>) -> names::Namer {
+        let m = self.m;
+        let variants = m.types.iter().flat_map(|t| match &t.kind {
+            meerkat_dsl::ir::TypeKind::Enum { variants } => variants.iter().map(|v| v.name.as_str()).collect(),
+            _ => Vec::new(),
+        });
+        names::Namer::new(reserved)
+            .declare(m.types.iter().map(|t| t.name.as_str()))
+            .declare(variants)
+            .declare(m.phases.iter().map(|p| p.name.as_str()))
+    }
+
     /// A transition by id. Ids come from the checked machine, which guarantees they resolve.
     pub(crate) fn transition(&self, id: meerkat_dsl::ir::TransitionId) -> &'a meerkat_dsl::ir::Transition {
         &self.m.transitions[id.index()]
@@ -364,6 +392,22 @@ impl<'a> Gen<'a> {
             quote!(#[doc = #line])
         });
         quote!(#(#lines)*)
+    }
+
+    /// The derives of a message enum declared in a module without the prelude (see `Gen::message_enum`).
+    pub(crate) fn isolated_derives(&self) -> TokenStream {
+        let serde = if self.opts.serde {
+            quote!(#[derive(::serde::Serialize, ::serde::Deserialize)])
+        } else {
+            TokenStream::new()
+        };
+        quote! {
+            #[derive(
+                ::core::clone::Clone, ::core::fmt::Debug, ::core::cmp::PartialEq, ::core::cmp::Eq,
+                ::core::cmp::PartialOrd, ::core::cmp::Ord, ::core::hash::Hash
+            )]
+            #serde
+        }
     }
 
     /// The derives of a data type.

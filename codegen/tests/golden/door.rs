@@ -22,7 +22,7 @@ impl DoorPhase {
     ];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             DoorPhase::Closed => "Closed",
             DoorPhase::Open => "Open",
@@ -31,7 +31,7 @@ impl DoorPhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         ::std::matches!(self, DoorPhase::Removed)
     }
 }
@@ -49,9 +49,9 @@ pub struct DoorState {
     /// The current phase (`phase`).
     pub phase: DoorPhase,
     /// Times the door was opened.
-    pub openings: u64,
+    pub openings: ::core::primitive::u64,
     /// State field `locked`.
-    pub locked: bool,
+    pub locked: ::core::primitive::bool,
 }
 
 impl DoorState {
@@ -87,7 +87,7 @@ pub enum DoorInput {
 
 impl DoorInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             DoorInput::Push => "Push",
             DoorInput::Pull => "Pull",
@@ -97,12 +97,12 @@ impl DoorInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -114,7 +114,7 @@ pub enum DoorSignal {}
 
 impl DoorSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match *self {}
     }
 }
@@ -128,13 +128,13 @@ pub enum DoorEffect {
         /// Payload field `phase`.
         phase: DoorPhase,
         /// Payload field `openings`.
-        openings: u64,
+        openings: ::core::primitive::u64,
     },
 }
 
 impl DoorEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             DoorEffect::Moved { .. } => "Moved",
         }
@@ -194,9 +194,9 @@ pub enum DoorUndo {
     /// What a `phase` write displaced.
     Phase(DoorPhase),
     /// What a `openings_add` write displaced.
-    OpeningsAdd(u64),
+    OpeningsAdd(::core::primitive::u64),
     /// What a `locked_set` write displaced.
-    LockedSet(bool),
+    LockedSet(::core::primitive::bool),
 }
 
 #[allow(
@@ -217,19 +217,28 @@ impl ::meerkat_kernel::Kernel for DoorState {
     type Effects = DoorEffects;
     type GuardRejections = DoorGuardRejections;
     type Undo = DoorUndo;
-    const MACHINE: &'static str = "Door";
-    const PHASES: &'static [DoorPhase] = &DoorPhase::ALL;
-    const INPUTS: &'static [&'static str] = &["Push", "Pull", "Lock", "Remove"];
-    const SIGNALS: &'static [&'static str] = &[];
-    const TRANSITIONS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "Door";
+    const PHASES: &'static [DoorPhase] = &[
+        DoorPhase::Closed,
+        DoorPhase::Open,
+        DoorPhase::Removed,
+    ];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &[
+        "Push",
+        "Pull",
+        "Lock",
+        "Remove",
+    ];
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &[];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
         "Opened",
         "Rattled",
         "Pull",
         "Lock",
         "Remove",
     ];
-    const GUARDS: &'static [&'static str] = &["!locked"];
-    const INVARIANTS: &'static [&'static str] = &["open_is_unlocked"];
+    const GUARDS: &'static [&'static ::core::primitive::str] = &["!locked"];
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &["open_is_unlocked"];
 
     fn initial() -> Self {
         DoorState::initial()
@@ -383,11 +392,13 @@ impl ::meerkat_kernel::Kernel for DoorState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_open_is_unlocked() {
-            return Some("open_is_unlocked");
+            return ::core::option::Option::Some("open_is_unlocked");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -403,7 +414,7 @@ impl ::meerkat_kernel::Kernel for DoorState {
 )]
 impl DoorState {
     /// Invariant `open_is_unlocked`.
-    fn invariant_open_is_unlocked(&self) -> bool {
+    fn invariant_open_is_unlocked(&self) -> ::core::primitive::bool {
         self.phase != DoorPhase::Open || !self.locked
     }
 
@@ -412,10 +423,10 @@ impl DoorState {
     fn fire_opened(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = DoorPhase::Open;
-        let undo = self.openings;
+        let k_undo = self.openings;
         self.openings = match self.openings.checked_add(1) {
-            Some(value) => value,
-            None => {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
                 self.phase = source;
                 return ::meerkat_kernel::reject::overflow("Opened");
             }
@@ -424,10 +435,13 @@ impl DoorState {
             phase: self.phase,
             openings: self.openings,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            self.openings = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.openings = k_undo;
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Opened", invariant);
+            return ::meerkat_kernel::reject::invariant("Opened", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Opened",
@@ -453,9 +467,12 @@ impl DoorState {
             phase: self.phase,
             openings: self.openings,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Pull", invariant);
+            return ::meerkat_kernel::reject::invariant("Pull", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Pull",
@@ -469,11 +486,14 @@ impl DoorState {
     #[inline]
     fn fire_lock(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.locked;
+        let k_undo = self.locked;
         self.locked = true;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
-            self.locked = undo;
-            return ::meerkat_kernel::reject::invariant("Lock", invariant);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.locked = k_undo;
+            return ::meerkat_kernel::reject::invariant("Lock", k_invariant);
         }
         ::meerkat_kernel::fired("Lock", source, source, DoorEffects::E0([]))
     }
@@ -483,9 +503,12 @@ impl DoorState {
     fn fire_remove(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = DoorPhase::Removed;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Remove", invariant);
+            return ::meerkat_kernel::reject::invariant("Remove", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Remove",
@@ -505,22 +528,25 @@ impl DoorState {
         let mark = log.len();
         self.phase = DoorPhase::Open;
         log.push(DoorUndo::Phase(source));
-        let value = match self.openings.checked_add(1) {
-            Some(value) => value,
-            None => {
+        let k_value = match self.openings.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
                 log.undo_to(self, mark);
                 return ::meerkat_kernel::reject::overflow("Opened");
             }
         };
         log.push(DoorUndo::OpeningsAdd(self.openings));
-        self.openings = value;
+        self.openings = k_value;
         let effect = DoorEffect::Moved {
             phase: self.phase,
             openings: self.openings,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Opened", invariant);
+            return ::meerkat_kernel::reject::invariant("Opened", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Opened",
@@ -554,9 +580,12 @@ impl DoorState {
             phase: self.phase,
             openings: self.openings,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Pull", invariant);
+            return ::meerkat_kernel::reject::invariant("Pull", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Pull",
@@ -576,9 +605,12 @@ impl DoorState {
         let mark = log.len();
         log.push(DoorUndo::LockedSet(self.locked));
         self.locked = true;
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Lock", invariant);
+            return ::meerkat_kernel::reject::invariant("Lock", k_invariant);
         }
         ::meerkat_kernel::fired("Lock", source, source, DoorEffects::E0([]))
     }
@@ -593,9 +625,12 @@ impl DoorState {
         let mark = log.len();
         self.phase = DoorPhase::Removed;
         log.push(DoorUndo::Phase(source));
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Remove", invariant);
+            return ::meerkat_kernel::reject::invariant("Remove", k_invariant);
         }
         ::meerkat_kernel::fired(
             "Remove",

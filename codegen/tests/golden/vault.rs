@@ -16,7 +16,7 @@ impl VaultPhase {
     pub const ALL: [VaultPhase; 2] = [VaultPhase::Open, VaultPhase::Sealed];
 
     /// The phase's name as declared in the spec.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> &'static ::core::primitive::str {
         match self {
             VaultPhase::Open => "Open",
             VaultPhase::Sealed => "Sealed",
@@ -24,7 +24,7 @@ impl VaultPhase {
     }
 
     /// Whether no transition may leave this phase.
-    pub fn is_terminal(self) -> bool {
+    pub fn is_terminal(self) -> ::core::primitive::bool {
         false
     }
 }
@@ -42,8 +42,8 @@ pub struct Owner(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for Owner {
     /// Wraps a value as a `Owner`.
-    fn from(value: ::std::string::String) -> Self {
-        Owner(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        Owner(k_value)
     }
 }
 
@@ -54,7 +54,7 @@ pub struct Deposit {
     /// Field `owner`.
     pub owner: Owner,
     /// Field `amount`.
-    pub amount: u64,
+    pub amount: ::core::primitive::u64,
 }
 
 /// The state of `Vault`: the phase and every state field, in declaration order.
@@ -68,9 +68,9 @@ pub struct VaultState {
     /// State field `owners`.
     pub owners: ::std::collections::BTreeSet<Owner>,
     /// State field `history`.
-    pub history: ::std::vec::Vec<u64>,
+    pub history: ::std::vec::Vec<::core::primitive::u64>,
     /// State field `total`.
-    pub total: u64,
+    pub total: ::core::primitive::u64,
 }
 
 impl VaultState {
@@ -103,7 +103,7 @@ pub enum VaultInput {
         /// Payload field `owner`.
         owner: Owner,
         /// Payload field `amount`.
-        amount: u64,
+        amount: ::core::primitive::u64,
     },
     /// Input `Take`.
     Take {
@@ -114,7 +114,7 @@ pub enum VaultInput {
 
 impl VaultInput {
     /// The input's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             VaultInput::Put { .. } => "Put",
             VaultInput::Take { .. } => "Take",
@@ -122,12 +122,12 @@ impl VaultInput {
     }
 
     /// Whether only the runtime may apply this input (declared `internal`); handles refuse it.
-    pub fn is_runtime_internal(&self) -> bool {
+    pub fn is_runtime_internal(&self) -> ::core::primitive::bool {
         false
     }
 
     /// Whether this input's transitions never change the state (declared `pure`).
-    pub fn is_pure(&self) -> bool {
+    pub fn is_pure(&self) -> ::core::primitive::bool {
         false
     }
 }
@@ -142,7 +142,7 @@ pub enum VaultSignal {
 
 impl VaultSignal {
     /// The signal's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             VaultSignal::Seal => "Seal",
         }
@@ -158,13 +158,13 @@ pub enum VaultEffect {
         /// Payload field `name`.
         name: ::std::string::String,
         /// Payload field `total`.
-        total: u64,
+        total: ::core::primitive::u64,
     },
 }
 
 impl VaultEffect {
     /// The effect's name as declared in the spec.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static ::core::primitive::str {
         match self {
             VaultEffect::Stored { .. } => "Stored",
         }
@@ -226,11 +226,11 @@ pub enum VaultUndo {
     /// What a `owners_insert` write displaced.
     OwnersInsert(::std::option::Option<Owner>),
     /// What a `history_pop_front` write displaced.
-    HistoryPopFront(::std::option::Option<u64>),
+    HistoryPopFront(::std::option::Option<::core::primitive::u64>),
     /// What a `history_push` write displaced.
     HistoryPush(()),
     /// What a `total_add` write displaced.
-    TotalAdd(u64),
+    TotalAdd(::core::primitive::u64),
     /// What a `owners_remove` write displaced.
     OwnersRemove(::std::option::Option<Owner>),
     /// What a `deposits_remove` write displaced.
@@ -257,18 +257,22 @@ impl ::meerkat_kernel::Kernel for VaultState {
     type Effects = VaultEffects;
     type GuardRejections = VaultGuardRejections;
     type Undo = VaultUndo;
-    const MACHINE: &'static str = "Vault";
-    const PHASES: &'static [VaultPhase] = &VaultPhase::ALL;
-    const INPUTS: &'static [&'static str] = &["Put", "Take"];
-    const SIGNALS: &'static [&'static str] = &["Seal"];
-    const TRANSITIONS: &'static [&'static str] = &["Put", "Take", "Seal"];
-    const GUARDS: &'static [&'static str] = &[
+    const MACHINE: &'static ::core::primitive::str = "Vault";
+    const PHASES: &'static [VaultPhase] = &[VaultPhase::Open, VaultPhase::Sealed];
+    const INPUTS: &'static [&'static ::core::primitive::str] = &["Put", "Take"];
+    const SIGNALS: &'static [&'static ::core::primitive::str] = &["Seal"];
+    const TRANSITIONS: &'static [&'static ::core::primitive::str] = &[
+        "Put",
+        "Take",
+        "Seal",
+    ];
+    const GUARDS: &'static [&'static ::core::primitive::str] = &[
         "amount > 0",
         "!deposits.contains_key(name)",
         "deposits.contains_key(name)",
         "owners.is_empty()",
     ];
-    const INVARIANTS: &'static [&'static str] = &["short_history"];
+    const INVARIANTS: &'static [&'static ::core::primitive::str] = &["short_history"];
 
     fn initial() -> Self {
         VaultState::initial()
@@ -436,22 +440,22 @@ impl ::meerkat_kernel::Kernel for VaultState {
         match step {
             VaultUndo::DepositsInsert(saved) => {
                 match saved {
-                    (Some(previous), key) => {
+                    (::core::option::Option::Some(previous), key) => {
                         self.deposits.insert(key, previous);
                     }
-                    (None, key) => {
+                    (::core::option::Option::None, key) => {
                         self.deposits.remove(&key);
                     }
                 }
             }
             VaultUndo::OwnersInsert(saved) => {
-                if let Some(value) = saved {
-                    self.owners.remove(&value);
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.owners.remove(&k_value);
                 }
             }
             VaultUndo::HistoryPopFront(saved) => {
-                if let Some(value) = saved {
-                    self.history.insert(0, value);
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.history.insert(0, k_value);
                 }
             }
             VaultUndo::HistoryPush(_) => {
@@ -461,13 +465,13 @@ impl ::meerkat_kernel::Kernel for VaultState {
                 self.total = saved;
             }
             VaultUndo::OwnersRemove(saved) => {
-                if let Some(value) = saved {
-                    self.owners.insert(value);
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.owners.insert(k_value);
                 }
             }
             VaultUndo::DepositsRemove(saved) => {
-                if let Some((key, value)) = saved {
-                    self.deposits.insert(key, value);
+                if let ::core::option::Option::Some((key, k_value)) = saved {
+                    self.deposits.insert(key, k_value);
                 }
             }
             VaultUndo::Phase(saved) => {
@@ -476,11 +480,13 @@ impl ::meerkat_kernel::Kernel for VaultState {
         }
     }
 
-    fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
+    fn violated_invariant(
+        &self,
+    ) -> ::std::option::Option<&'static ::core::primitive::str> {
         if !self.invariant_short_history() {
-            return Some("short_history");
+            return ::core::option::Option::Some("short_history");
         }
-        None
+        ::core::option::Option::None
     }
 }
 
@@ -496,13 +502,16 @@ impl ::meerkat_kernel::Kernel for VaultState {
 )]
 impl VaultState {
     /// Helper `fee`.
-    fn helper_fee(&self, amount: u64) -> ::std::option::Option<u64> {
+    fn helper_fee(
+        &self,
+        amount: ::core::primitive::u64,
+    ) -> ::std::option::Option<::core::primitive::u64> {
         (amount / 100).checked_add(1)
     }
 
     /// Invariant `short_history`.
-    fn invariant_short_history(&self) -> bool {
-        (self.history.len() as u64) <= 3
+    fn invariant_short_history(&self) -> ::core::primitive::bool {
+        (self.history.len() as ::core::primitive::u64) <= 3
     }
 
     /// Fires `Put`.
@@ -511,45 +520,51 @@ impl VaultState {
         &mut self,
         name: ::std::string::String,
         owner: Owner,
-        amount: u64,
+        amount: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo_2 = None;
+        let mut undo_2 = ::core::option::Option::None;
         let key = name.clone();
-        let value = Deposit {
+        let k_value = Deposit {
             owner: owner.clone(),
             amount,
         };
-        let undo = (self.deposits.insert(key.clone(), value), key);
+        let k_undo = (self.deposits.insert(key.clone(), k_value), key);
         let value_1 = owner.clone();
         let undo_1 = self.owners.insert(value_1.clone()).then_some(value_1);
-        if self.history.len() as u64 == 3 {
-            undo_2 = Some(
-                if self.history.is_empty() { None } else { Some(self.history.remove(0)) },
+        if self.history.len() as ::core::primitive::u64 == 3 {
+            undo_2 = ::core::option::Option::Some(
+                if self.history.is_empty() {
+                    ::core::option::Option::None
+                } else {
+                    ::core::option::Option::Some(self.history.remove(0))
+                },
             );
         }
         self.history.push(amount);
-        let Some(value_2) = ('eval: {
+        let ::core::option::Option::Some(value_2) = ('eval: {
             amount
                 .checked_add(
                     match self.helper_fee(amount) {
-                        Some(value) => value,
-                        None => break 'eval None,
+                        ::core::option::Option::Some(k_value) => k_value,
+                        ::core::option::Option::None => {
+                            break 'eval <::core::option::Option<_>>::None;
+                        }
                     },
                 )
         }) else {
             self.history.pop();
-            if let Some(Some(value)) = undo_2 {
-                self.history.insert(0, value);
+            if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = undo_2 {
+                self.history.insert(0, k_value);
             }
-            if let Some(value) = undo_1 {
-                self.owners.remove(&value);
+            if let ::core::option::Option::Some(k_value) = undo_1 {
+                self.owners.remove(&k_value);
             }
-            match undo {
-                (Some(previous), key) => {
+            match k_undo {
+                (::core::option::Option::Some(previous), key) => {
                     self.deposits.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.deposits.remove(&key);
                 }
             }
@@ -557,20 +572,22 @@ impl VaultState {
         };
         let undo_3 = self.total;
         self.total = match self.total.checked_add(value_2) {
-            Some(value) => value,
-            None => {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
                 self.history.pop();
-                if let Some(Some(value)) = undo_2 {
-                    self.history.insert(0, value);
+                if let ::core::option::Option::Some(
+                    ::core::option::Option::Some(k_value),
+                ) = undo_2 {
+                    self.history.insert(0, k_value);
                 }
-                if let Some(value) = undo_1 {
-                    self.owners.remove(&value);
+                if let ::core::option::Option::Some(k_value) = undo_1 {
+                    self.owners.remove(&k_value);
                 }
-                match undo {
-                    (Some(previous), key) => {
+                match k_undo {
+                    (::core::option::Option::Some(previous), key) => {
                         self.deposits.insert(key, previous);
                     }
-                    (None, key) => {
+                    (::core::option::Option::None, key) => {
                         self.deposits.remove(&key);
                     }
                 }
@@ -581,24 +598,27 @@ impl VaultState {
             name: name.clone(),
             total: self.total,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.total = undo_3;
             self.history.pop();
-            if let Some(Some(value)) = undo_2 {
-                self.history.insert(0, value);
+            if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = undo_2 {
+                self.history.insert(0, k_value);
             }
-            if let Some(value) = undo_1 {
-                self.owners.remove(&value);
+            if let ::core::option::Option::Some(k_value) = undo_1 {
+                self.owners.remove(&k_value);
             }
-            match undo {
-                (Some(previous), key) => {
+            match k_undo {
+                (::core::option::Option::Some(previous), key) => {
                     self.deposits.insert(key, previous);
                 }
-                (None, key) => {
+                (::core::option::Option::None, key) => {
                     self.deposits.remove(&key);
                 }
             }
-            return ::meerkat_kernel::reject::invariant("Put", invariant);
+            return ::meerkat_kernel::reject::invariant("Put", k_invariant);
         }
         ::meerkat_kernel::fired("Put", source, source, VaultEffects::E1([effect]))
     }
@@ -610,10 +630,13 @@ impl VaultState {
         name: ::std::string::String,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        if let Some(deposit) = self.deposits.get(&name).cloned() {
+        if let ::core::option::Option::Some(deposit) = self.deposits.get(&name).cloned()
+        {
             self.total = match self.total.checked_sub(deposit.amount) {
-                Some(value) => value,
-                None => return ::meerkat_kernel::reject::overflow("Take"),
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
+                    return ::meerkat_kernel::reject::overflow("Take");
+                }
             };
             self.owners.remove(&deposit.owner);
         }
@@ -635,18 +658,18 @@ impl VaultState {
         &mut self,
         name: ::std::string::String,
         owner: Owner,
-        amount: u64,
+        amount: ::core::primitive::u64,
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let mark = log.len();
         let key = name.clone();
-        let value = Deposit {
+        let k_value = Deposit {
             owner: owner.clone(),
             amount,
         };
         log.push(
-            VaultUndo::DepositsInsert((self.deposits.insert(key.clone(), value), key)),
+            VaultUndo::DepositsInsert((self.deposits.insert(key.clone(), k_value), key)),
         );
         let value_1 = owner.clone();
         log.push(
@@ -654,25 +677,27 @@ impl VaultState {
                 self.owners.insert(value_1.clone()).then_some(value_1),
             ),
         );
-        if self.history.len() as u64 == 3 {
+        if self.history.len() as ::core::primitive::u64 == 3 {
             log.push(
                 VaultUndo::HistoryPopFront(
                     if self.history.is_empty() {
-                        None
+                        ::core::option::Option::None
                     } else {
-                        Some(self.history.remove(0))
+                        ::core::option::Option::Some(self.history.remove(0))
                     },
                 ),
             );
         }
         self.history.push(amount);
         log.push(VaultUndo::HistoryPush(()));
-        let Some(value_2) = ('eval: {
+        let ::core::option::Option::Some(value_2) = ('eval: {
             amount
                 .checked_add(
                     match self.helper_fee(amount) {
-                        Some(value) => value,
-                        None => break 'eval None,
+                        ::core::option::Option::Some(k_value) => k_value,
+                        ::core::option::Option::None => {
+                            break 'eval <::core::option::Option<_>>::None;
+                        }
                     },
                 )
         }) else {
@@ -680,8 +705,8 @@ impl VaultState {
             return ::meerkat_kernel::reject::overflow("Put");
         };
         let value_3 = match self.total.checked_add(value_2) {
-            Some(value) => value,
-            None => {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
                 log.undo_to(self, mark);
                 return ::meerkat_kernel::reject::overflow("Put");
             }
@@ -692,9 +717,12 @@ impl VaultState {
             name: name.clone(),
             total: self.total,
         };
-        if let Some(invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             log.undo_to(self, mark);
-            return ::meerkat_kernel::reject::invariant("Put", invariant);
+            return ::meerkat_kernel::reject::invariant("Put", k_invariant);
         }
         ::meerkat_kernel::fired("Put", source, source, VaultEffects::E1([effect]))
     }
@@ -707,13 +735,16 @@ impl VaultState {
         log: &mut ::meerkat_kernel::UndoLog<Self>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        if let Some(deposit) = self.deposits.get(&name).cloned() {
-            let value = match self.total.checked_sub(deposit.amount) {
-                Some(value) => value,
-                None => return ::meerkat_kernel::reject::overflow("Take"),
+        if let ::core::option::Option::Some(deposit) = self.deposits.get(&name).cloned()
+        {
+            let k_value = match self.total.checked_sub(deposit.amount) {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
+                    return ::meerkat_kernel::reject::overflow("Take");
+                }
             };
             log.push(VaultUndo::TotalAdd(self.total));
-            self.total = value;
+            self.total = k_value;
             log.push(VaultUndo::OwnersRemove(self.owners.take(&deposit.owner)));
         }
         log.push(VaultUndo::DepositsRemove(self.deposits.remove_entry(&name)));

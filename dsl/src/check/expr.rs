@@ -230,6 +230,18 @@ impl MachineChecker<'_> {
             format!("cannot find helper `{}`", name.name),
             Label::new(name.span, "not a helper or newtype"),
         );
+        // `min(a, b)` and `max(a, b)` are what most languages spell as functions; here they are methods of `u64`.
+        if let (Some(method @ ("min" | "max")), [a, b]) = (Some(name.name.as_str()), args) {
+            let operand = |e: &ast::Expr| {
+                let text = e.span.text(self.text);
+                let simple = matches!(e.kind, A::Name(_) | A::Int(_) | A::Paren(_) | A::Method { .. } | A::Field(..));
+                if simple { text.to_string() } else { format!("({text})") }
+            };
+            let help =
+                format!("`{method}` is a method of `u64`: write `{}.{method}({})`", operand(a), b.span.text(self.text));
+            self.diags.push(d.with_help(help));
+            return Err(Reported);
+        }
         let fallback = Some(format!("declare it: `fn {}(...) -> T {{ ... }}`", name.name));
         self.diags.push(with_suggestion(d, suggestion, fallback));
         Err(Reported)

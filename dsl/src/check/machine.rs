@@ -47,6 +47,8 @@ pub(crate) struct MachineChecker<'a> {
     pub(crate) calls: Vec<(Node, Node, Span)>,
     /// Map key types met while resolving types, checked once every declared type is complete.
     pub(crate) map_keys: Vec<(Type, Span)>,
+    /// The depth of each declared type, measured once all are declared (`type_depth`).
+    pub(crate) named_depths: Vec<super::type_depth::NamedDepth>,
     /// The machine being built.
     pub(crate) m: ir::Machine,
 }
@@ -76,6 +78,7 @@ impl<'a> MachineChecker<'a> {
             helper_sigs: Vec::new(),
             calls: Vec::new(),
             map_keys: Vec::new(),
+            named_depths: Vec::new(),
             m: ir::Machine {
                 name: ast.name.name.clone(),
                 docs: ast.docs.text(),
@@ -534,6 +537,13 @@ impl<'a> MachineChecker<'a> {
 /// `crate`, `_`).
 const UNUSABLE_NAMES: &[&str] = &["self", "Self", "super", "crate", "_"];
 
+/// Rust's primitive types. Generated data types derive serde's traits, whose expansion names these bare, so a
+/// declared type of one of these names would capture them; fields and bindings may still use them.
+const RUST_PRIMITIVES: &[&str] = &[
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+    "f32", "f64",
+];
+
 /// Suffixes of the items generated for a machine `M` (`MState`, `MPhase`, ...); a declared type with one of these
 /// names would clash with generated code.
 pub(crate) const GENERATED_SUFFIXES: &[&str] = &[
@@ -599,6 +609,12 @@ impl MachineChecker<'_> {
                 MachineItem::Newtype(n) => &n.name,
                 _ => continue,
             };
+            if RUST_PRIMITIVES.contains(&name.name.as_str()) {
+                reserved.push((
+                    name.clone(),
+                    format!("`{}` is a Rust primitive type, which generated code and its derives name", name.name),
+                ));
+            }
             if let Some(suffix) = GENERATED_SUFFIXES.iter().find(|s| name.name == format!("{machine}{s}")) {
                 reserved.push((
                     name.clone(),

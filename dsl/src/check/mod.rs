@@ -3,7 +3,7 @@
 //! The passes run in this order, each in its own module:
 //! 1. `parse` each file (syntax errors stop here, after all files are parsed);
 //! 2. `machine`: the per-machine checker collects every machine's names, reports duplicates, resolves types
-//!    (`types`);
+//!    (`types`) and bounds their depth (`type_depth`);
 //! 3. `expr` (with `path`, `pattern` and `methods`) / `stmt` / `transitions`: type-check initial values,
 //!    defaults, helpers, guards, invariants and transitions into [`crate::ir`], each body in its `body` scope;
 //!    `helper_cycles` rejects recursive helpers; `model` checks the bounds;
@@ -25,6 +25,7 @@ mod path;
 mod pattern;
 mod stmt;
 mod transitions;
+mod type_depth;
 mod types;
 
 pub mod analyses;

@@ -80,6 +80,29 @@ impl MachineChecker<'_> {
                     }
                 }
             }
+            // A bare variant where an `Option` of its enum is expected: the name exists, the value needs `Some`.
+            Some(option @ Type::Option(inner)) => {
+                let owner = match inner.as_ref() {
+                    Type::Phase => self.phases.get(name).map(|_| "Phase".to_string()),
+                    Type::Named(tid) => match &self.m.types[tid.index()].kind {
+                        TypeKind::Enum { variants } if variants.iter().any(|v| v.name == name) => {
+                            Some(self.m.types[tid.index()].name.clone())
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(owner) = owner {
+                    let wanted = self.m.type_name(option);
+                    return Err(self.error_help(
+                        Code::TypeMismatch,
+                        span,
+                        format!("`{name}` is `{owner}::{name}`, a `{owner}`, but `{wanted}` is expected here"),
+                        format!("expected `{wanted}`"),
+                        format!("wrap the value: `Some({owner}::{name})`"),
+                    ));
+                }
+            }
             _ => {}
         }
         // With no expected type, a name that is a variant of exactly one enum (or a phase) is that variant.
@@ -148,6 +171,16 @@ impl MachineChecker<'_> {
         } else if matches!(body.ctx, Ctx::Helper(_)) && self.is_payload_field(name) {
             Some(format!(
                 "`{name}` is a payload field; a helper reads its parameters and the state: pass it as an argument"
+            ))
+        } else if let Some(tid) = self.types.get(name) {
+            let example = match &self.m.types[tid.index()].kind {
+                TypeKind::Enum { variants } => variants.first().map_or("Variant".to_string(), |v| v.name.clone()),
+                _ => "...".to_string(),
+            };
+            Some(format!(
+                "`{name}` is a type, not a value (a value of it is written `{name}::{example}`), and there is no \
+                 quantifying over a type: `match` on a value, or keep the values in a `Set<{name}>` and use \
+                 `.all(..)` or `.any(..)` on it"
             ))
         } else if body.ctx == Ctx::Const && self.values.contains(name) {
             Some("initial values cannot read state".to_string())

@@ -28,31 +28,36 @@ impl MachineChecker<'_> {
             per_trigger.entry(decl.trigger.name.as_str()).or_default().push(decl);
         }
 
+        // One report per trigger whose transitions need names, labelling every unnamed one.
+        let mut reported: Vec<&str> = Vec::new();
+        for decl in &decls {
+            let trigger = decl.trigger.name.as_str();
+            let siblings = per_trigger.get(trigger).map_or(&[][..], Vec::as_slice);
+            if decl.name.is_some() || siblings.len() < 2 || reported.contains(&trigger) {
+                continue;
+            }
+            reported.push(trigger);
+            let mut diagnostic = Diagnostic::new(
+                Code::TransitionNameRequired,
+                self.source,
+                format!("`{trigger}` has {} transitions, so each needs a name", siblings.len()),
+                Label::new(decl.header_span, "unnamed transition"),
+            )
+            .with_help(format!(
+                "name each: `transition SomeName on {trigger} from ...`; errors and traces use the name"
+            ));
+            for other in siblings.iter().filter(|d| d.name.is_none() && d.header_span != decl.header_span) {
+                diagnostic = diagnostic.with_label(other.header_span, "unnamed transition");
+            }
+            self.diags.push(diagnostic);
+        }
+
         for decl in decls {
             let trigger = self.resolve_trigger(&decl.trigger);
-            let mut name_required = false;
-            let name = match &decl.name {
-                Some(name) => name.clone(),
-                None => {
-                    let siblings = per_trigger.get(decl.trigger.name.as_str()).map_or(1, Vec::len);
-                    if siblings > 1 {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::TransitionNameRequired,
-                                self.source,
-                                format!("`{}` has {siblings} transitions, so each needs a name", decl.trigger.name),
-                                Label::new(decl.header_span, "unnamed transition"),
-                            )
-                            .with_help(format!(
-                                "name it: `transition SomeName on {} from ...`; errors and traces use the name",
-                                decl.trigger.name
-                            )),
-                        );
-                        name_required = true;
-                    }
-                    decl.trigger.clone()
-                }
-            };
+            let siblings = per_trigger.get(decl.trigger.name.as_str()).map_or(1, Vec::len);
+            // An unnamed transition among several on its trigger has its error (above).
+            let name_required = decl.name.is_none() && siblings > 1;
+            let name = decl.name.clone().unwrap_or_else(|| decl.trigger.clone());
             let id = TransitionId(self.m.transitions.len() as u32);
             // An unnamed sibling already has its error; declaring its stand-in name would only add a duplicate.
             if !name_required {

@@ -94,10 +94,18 @@ impl MachineChecker<'_> {
             self.m.types[id.index()].kind = kind;
         }
         self.check_recursive_types();
+        self.check_type_depths();
     }
 
-    /// Resolves a written type, reporting unknown names and wrong argument counts.
+    /// Resolves a written type, reporting unknown names, wrong argument counts and (once every declared type is
+    /// measured) a type that nests too deeply.
     pub(crate) fn resolve_type(&mut self, ty: &TypeExpr) -> Option<Type> {
+        let resolved = self.resolve_type_expr(ty)?;
+        self.check_type_depth(&resolved, ty.span);
+        Some(resolved)
+    }
+
+    fn resolve_type_expr(&mut self, ty: &TypeExpr) -> Option<Type> {
         let name = ty.name.name.as_str();
         let expected_args = BUILTIN_TYPES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a);
         let arity = expected_args.unwrap_or(0);
@@ -118,7 +126,7 @@ impl MachineChecker<'_> {
             );
             return None;
         }
-        let args: Vec<Type> = ty.args.iter().map(|a| self.resolve_type(a)).collect::<Option<_>>()?;
+        let args: Vec<Type> = ty.args.iter().map(|a| self.resolve_type_expr(a)).collect::<Option<_>>()?;
         let mut args = args.into_iter();
         let mut next = || args.next().map(Box::new);
         Some(match name {
@@ -221,27 +229,50 @@ impl MachineChecker<'_> {
         }
     }
 
-    /// Whether `from` holds `target` inline (directly, in a record field, a newtype or an `Option`).
+    /// Whether `from` holds `target` inline (directly, in a record field, a newtype or an `Option`); `path` gets
+    /// the types from `from`'s child to `target`. A search over the graph of declared types, each visited once,
+    /// without recursion: chains of thousands of records stay cheap.
     fn reaches_inline(&self, from: TypeId, target: TypeId, path: &mut Vec<TypeId>) -> bool {
-        if path.len() > self.m.types.len() {
-            return false;
-        }
-        let inline_children: Vec<&Type> = match &self.m.types[from.index()].kind {
-            TypeKind::Enum { .. } => Vec::new(),
-            TypeKind::Record { fields } => fields.iter().map(|f| &f.ty).collect(),
-            TypeKind::Newtype { inner } => vec![inner],
+        let inline_children = |id: TypeId| -> Vec<TypeId> {
+            let children: Vec<&Type> = match self.m.types.get(id.index()).map(|t| &t.kind) {
+                Some(TypeKind::Record { fields }) => fields.iter().map(|f| &f.ty).collect(),
+                Some(TypeKind::Newtype { inner }) => vec![inner],
+                Some(TypeKind::Enum { .. }) | None => Vec::new(),
+            };
+            children
+                .into_iter()
+                .filter_map(|mut ty| {
+                    while let Type::Option(inner) = ty {
+                        ty = inner;
+                    }
+                    if let Type::Named(next) = ty { Some(*next) } else { None }
+                })
+                .collect()
         };
-        for child in inline_children {
-            let mut ty = child;
-            while let Type::Option(inner) = ty {
-                ty = inner;
-            }
-            if let Type::Named(next) = ty {
-                path.push(*next);
-                if *next == target || self.reaches_inline(*next, target, path) {
+        // `came_from[t]`: the type through which the search first reached `t`.
+        let mut came_from: Vec<Option<TypeId>> = vec![None; self.m.types.len()];
+        let mut stack = vec![from];
+        while let Some(id) = stack.pop() {
+            for next in inline_children(id) {
+                if next == target {
+                    let mut reversed = vec![next];
+                    let mut at = id;
+                    while at != from {
+                        reversed.push(at);
+                        match came_from.get(at.index()).copied().flatten() {
+                            Some(previous) => at = previous,
+                            None => break,
+                        }
+                    }
+                    path.extend(reversed.into_iter().rev());
                     return true;
                 }
-                path.pop();
+                if let Some(slot) = came_from.get_mut(next.index()) {
+                    if slot.is_none() && next != from {
+                        *slot = Some(id);
+                        stack.push(next);
+                    }
+                }
             }
         }
         false

@@ -82,7 +82,8 @@ impl Rejection {
     pub(crate) fn from_eval(transition: TransitionId, error: EvalError) -> Self {
         match error {
             EvalError::Overflow | EvalError::DivisionByZero => Rejection::ArithmeticOverflow { transition },
-            EvalError::Malformed => Rejection::Malformed { transition },
+            // The interpreter's own limit on call depth: no kernel rejection corresponds to it.
+            EvalError::Malformed | EvalError::CallsTooDeep => Rejection::Malformed { transition },
         }
     }
 

@@ -22,9 +22,10 @@ use crate::ir::{self, BinOp, Builtin, Expr, ExprKind, LocalId, Pattern, PhaseId,
 
 use super::value::Value;
 
-/// Helper and guard calls nest at most this deep. The checker rejects recursive helpers, so only IR built by
-/// hand can reach it; the limit turns that into an error instead of a stack overflow.
-const MAX_CALL_DEPTH: u32 = 256;
+/// Helper and guard calls nest at most this deep. The checker rejects recursive helpers, so only a chain of more
+/// than this many distinct helpers (or IR built by hand) reaches it; the limit turns that into an error that says
+/// so, instead of a stack overflow. A chain of a few hundred helpers evaluates.
+pub const MAX_CALL_DEPTH: u32 = 1_024;
 
 /// Why an expression could not be evaluated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
@@ -39,6 +40,9 @@ pub enum EvalError {
     /// machine with states and messages of its own types never produces this.
     #[error("a value does not have the type the machine declares")]
     Malformed,
+    /// Helpers and guards called each other more than [`MAX_CALL_DEPTH`] levels deep.
+    #[error("helpers and guards call each other more than {MAX_CALL_DEPTH} levels deep")]
+    CallsTooDeep,
 }
 
 /// What an expression may read.
@@ -433,7 +437,7 @@ impl<'s> Evaluator<'s> {
     fn call(&mut self, base: usize, body: &'s Expr) -> Result<Val<'s>, EvalError> {
         if self.depth >= MAX_CALL_DEPTH {
             self.stack.truncate(base);
-            return Err(EvalError::Malformed);
+            return Err(EvalError::CallsTooDeep);
         }
         self.depth += 1;
         let result = self.expr(Frame { base, body: false }, body);

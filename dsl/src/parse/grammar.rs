@@ -34,10 +34,16 @@ pub(super) const RESERVED_WORDS: &[&str] = &[
     "Some",
 ];
 
-/// How deeply expressions and `if` statements may nest, counted in tree levels (a chain `a && b && c` is two).
-/// Checking, the analyses, the interpreter and code generation all recurse over the tree, so the limit keeps each
-/// of them within a small stack whatever the input; hand-written specs stay far below it.
+/// How deeply expressions and `if` statements may nest. A flat chain is one level however long it is: the
+/// operands of `a && b && c`, the links of `x + y - z`, the branches of `if .. else if .. else if ..` all sit at
+/// the level of the chain. Hand-written specs stay far below it.
 pub(super) const MAX_NESTING: usize = 100;
+
+/// How deep the tree of an expression or statement may be when every link of a chain counts as a level (the
+/// tree of `a && b && c` is left-leaning, two deep). Checking, the analyses, the interpreter and code generation
+/// all recurse over the tree, so this limit, with [`MAX_NESTING`], keeps each of them within a small stack
+/// whatever the input, while chains of hundreds of operands are accepted.
+pub(super) const MAX_TREE_DEPTH: usize = 500;
 
 /// The end of the last character of `text` that is neither whitespace nor part of an ordinary comment.
 pub(super) fn content_end(text: &str) -> usize {

@@ -9,14 +9,24 @@ use pest::iterators::{Pair, Pairs};
 
 use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::MAX_TYPE_DEPTH;
 use crate::span::{SourceId, Span};
 
-use super::grammar::{MAX_NESTING, RESERVED_WORDS, Rule, content_end};
+use super::grammar::{MAX_NESTING, MAX_TREE_DEPTH, RESERVED_WORDS, Rule, content_end};
 
 /// Lowers the pairs of a successful parse of a whole file, or returns every lexical error found.
 pub(super) fn file(mut pairs: Pairs<'_, Rule>, text: &str, source: SourceId) -> Result<File, Vec<Diagnostic>> {
-    let mut lower =
-        Lower { source, text, diagnostics: Vec::new(), nesting: 0, statement_nesting: 0, deep_reported: false };
+    let mut lower = Lower {
+        source,
+        text,
+        diagnostics: Vec::new(),
+        nesting: 0,
+        tree_depth: 0,
+        chain_link: false,
+        statement_nesting: 0,
+        statement_depth: 0,
+        deep_reported: false,
+    };
     let file = pairs.next().map(|pair| lower.file(pair)).unwrap_or(File { items: Vec::new() });
     if lower.diagnostics.is_empty() { Ok(file) } else { Err(lower.diagnostics) }
 }
@@ -28,8 +38,14 @@ pub(super) struct Lower<'t> {
     pub(super) diagnostics: Vec<Diagnostic>,
     /// How many expressions enclose the one being lowered.
     pub(super) nesting: usize,
-    /// How many `if` statements enclose the statement being lowered.
+    /// How many expressions enclose the one being lowered, counting each link of an `else if` chain.
+    pub(super) tree_depth: usize,
+    /// Whether the next expression lowered is the next link of a chain (the `if` after an `else`).
+    pub(super) chain_link: bool,
+    /// How many `if` statements enclose the statement being lowered (an `else if` chain counts once).
     pub(super) statement_nesting: usize,
+    /// How many `if` statements enclose the statement being lowered, counting each link of an `else if` chain.
+    pub(super) statement_depth: usize,
     /// Whether the outermost expression being lowered already has its "nests too deeply" error.
     pub(super) deep_reported: bool,
 }
@@ -154,11 +170,29 @@ impl Lower<'_> {
         NewtypeDecl { docs, name, inner: inner_ty, span }
     }
 
+    /// Lowers a written type, refusing one whose type arguments nest more than [`MAX_TYPE_DEPTH`] levels deep
+    /// (the checker bounds the depth counted through named types too).
     pub(super) fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
+        self.type_expr_at(pair, 0)
+    }
+
+    fn type_expr_at(&mut self, pair: Pair<'_, Rule>, nesting: usize) -> TypeExpr {
         let span = span_of(&pair);
+        if nesting > MAX_TYPE_DEPTH {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::Syntax,
+                    self.source,
+                    format!("this type nests more than {MAX_TYPE_DEPTH} levels deep"),
+                    Label::new(Span::new(span.start, span.start), "too deep here"),
+                )
+                .with_help("name an inner part with a `record` or `newtype`, or flatten the type"),
+            );
+            return missing_type(span);
+        }
         let mut inner = pair.into_inner();
         let name = inner.next().map(|p| self.ident(p)).unwrap_or_else(|| missing(span));
-        let args = inner.map(|a| self.type_expr(a)).collect();
+        let args = inner.map(|a| self.type_expr_at(a, nesting + 1)).collect();
         TypeExpr { name, args, span }
     }
 
@@ -390,7 +424,8 @@ impl Lower<'_> {
                 StmtKind::Emit { effect, fields, fields_span }
             }
             Rule::if_stmt => {
-                if self.statement_nesting >= MAX_NESTING {
+                let level = usize::from(!std::mem::take(&mut self.chain_link));
+                if self.statement_nesting + level > MAX_NESTING || self.statement_depth >= MAX_TREE_DEPTH {
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::Syntax,
@@ -402,9 +437,11 @@ impl Lower<'_> {
                     );
                     return None;
                 }
-                self.statement_nesting += 1;
+                self.statement_nesting += level;
+                self.statement_depth += 1;
                 let kind = self.if_stmt(pair, span);
-                self.statement_nesting -= 1;
+                self.statement_nesting -= level;
+                self.statement_depth -= 1;
                 kind
             }
             Rule::place_stmt => {
@@ -447,6 +484,7 @@ impl Lower<'_> {
                 Rule::block => else_ = Some(self.block(part)),
                 Rule::if_stmt => {
                     let nested_span = span_of(&part);
+                    self.chain_link = true;
                     else_ = self.stmt(part).map(|stmt| Block { stmts: vec![stmt], span: nested_span });
                 }
                 _ => {}

@@ -8,7 +8,7 @@ use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::span::Span;
 
-use super::grammar::{MAX_NESTING, Rule};
+use super::grammar::{MAX_NESTING, MAX_TREE_DEPTH, Rule};
 use super::lower::{Lower, missing, missing_expr, span_of};
 
 /// `text` as a string literal of the language, quoted, with the escapes the parser reads back
@@ -103,13 +103,17 @@ impl Lower<'_> {
         if outermost {
             self.deep_reported = false;
         }
-        if self.nesting >= MAX_NESTING {
+        // The next link of a chain (an `else if`) sits at the chain's level of nesting, one level deeper in the tree.
+        let level = usize::from(!std::mem::take(&mut self.chain_link));
+        if self.nesting + level > MAX_NESTING || self.tree_depth >= MAX_TREE_DEPTH {
             self.too_deep(span);
             return missing_expr(span);
         }
-        self.nesting += 1;
+        self.nesting += level;
+        self.tree_depth += 1;
         let e = self.expr_node(pair);
-        self.nesting -= 1;
+        self.nesting -= level;
+        self.tree_depth -= 1;
         if outermost {
             if let Some(deep) = first_too_deep(&e) {
                 self.too_deep(deep);
@@ -243,6 +247,10 @@ impl Lower<'_> {
                 for part in pair.into_inner() {
                     match part.as_rule() {
                         Rule::condition => cond = Some(self.condition(part)),
+                        Rule::if_expr => {
+                            self.chain_link = true;
+                            exprs.push(self.expr(part));
+                        }
                         _ => exprs.push(self.expr(part)),
                     }
                 }
@@ -296,11 +304,8 @@ impl Lower<'_> {
     /// comparison (`a < b < c`), which has no meaning here.
     pub(super) fn binary_chain(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = span_of(&pair);
-        // Operands and operators alternate.
-        if pair.clone().into_inner().count() > 2 * MAX_NESTING {
-            self.too_deep(span);
-            return missing_expr(span);
-        }
+        // Operands and operators alternate. The tree is built without recursion, however long the chain; the
+        // outermost `expr` bounds its depth afterwards.
         let mut operands: Vec<Expr> = Vec::new();
         let mut operators: Vec<(BinOp, Span)> = Vec::new();
         for part in pair.into_inner() {
@@ -357,14 +362,19 @@ fn skip_wrappers(mut pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
     }
 }
 
-/// The span of the first node deeper than [`MAX_NESTING`] levels in an expression tree, found without recursion.
+/// The span of the first node nested deeper than [`MAX_NESTING`] levels, or deeper than [`MAX_TREE_DEPTH`] in the
+/// tree, found without recursion. The left operand of an operator of the same precedence, and the `else` of an
+/// `if` that is another `if`, continue a chain: they are one level deeper in the tree but not in nesting.
 fn first_too_deep(root: &Expr) -> Option<Span> {
-    let mut stack: Vec<(&Expr, usize)> = vec![(root, 1)];
-    while let Some((e, depth)) = stack.pop() {
-        if depth > MAX_NESTING {
+    let mut stack: Vec<(&Expr, usize, usize)> = vec![(root, 1, 1)];
+    while let Some((e, nesting, depth)) = stack.pop() {
+        if nesting > MAX_NESTING || depth > MAX_TREE_DEPTH {
             return Some(e.span);
         }
-        let next = depth + 1;
+        fn entry(child: &Expr, chained: bool, nesting: usize, depth: usize) -> (&Expr, usize, usize) {
+            (child, if chained { nesting } else { nesting + 1 }, depth + 1)
+        }
+        let push = |child, chained| entry(child, chained, nesting, depth);
         match &e.kind {
             ExprKind::Bool(_)
             | ExprKind::Int(_)
@@ -373,37 +383,39 @@ fn first_too_deep(root: &Expr) -> Option<Span> {
             | ExprKind::Name(_)
             | ExprKind::Path(..) => {}
             ExprKind::Some(inner) | ExprKind::Not(inner) | ExprKind::Paren(inner) | ExprKind::Field(inner, _) => {
-                stack.push((inner, next));
+                stack.push(push(inner, false));
             }
-            ExprKind::Call(_, args) => stack.extend(args.iter().map(|a| (a, next))),
-            ExprKind::Record(_, fields) => stack.extend(fields.iter().map(|(_, v)| (v, next))),
+            ExprKind::Call(_, args) => stack.extend(args.iter().map(|a| push(a, false))),
+            ExprKind::Record(_, fields) => stack.extend(fields.iter().map(|(_, v)| push(v, false))),
             ExprKind::Bracket { items, .. } => {
                 for (key, value) in items {
-                    stack.push((key, next));
-                    stack.extend(value.iter().map(|v| (v, next)));
+                    stack.push(push(key, false));
+                    stack.extend(value.iter().map(|v| push(v, false)));
                 }
             }
-            ExprKind::Binary { lhs, rhs, .. } => {
-                stack.push((lhs, next));
-                stack.push((rhs, next));
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                let continues =
+                    matches!(&lhs.kind, ExprKind::Binary { op: inner, .. } if inner.precedence() == op.precedence());
+                stack.push(push(lhs, continues));
+                stack.push(push(rhs, false));
             }
             ExprKind::Method { recv, args, .. } => {
-                stack.push((recv, next));
+                stack.push(push(recv, false));
                 for arg in args {
                     match arg {
-                        Arg::Expr(a) => stack.push((a, next)),
-                        Arg::Closure { body, .. } => stack.push((body, next)),
+                        Arg::Expr(a) => stack.push(push(a, false)),
+                        Arg::Closure { body, .. } => stack.push(push(body, false)),
                     }
                 }
             }
             ExprKind::If { cond, then, else_ } => {
-                stack.push((&cond.expr, next));
-                stack.push((then, next));
-                stack.push((else_, next));
+                stack.push(push(&cond.expr, false));
+                stack.push(push(then, false));
+                stack.push(push(else_, matches!(else_.kind, ExprKind::If { .. })));
             }
             ExprKind::Match { scrutinee, arms } => {
-                stack.push((scrutinee, next));
-                stack.extend(arms.iter().map(|arm| (&arm.body, next)));
+                stack.push(push(scrutinee, false));
+                stack.extend(arms.iter().map(|arm| push(&arm.body, false)));
             }
         }
     }

@@ -7,6 +7,7 @@
 use pest::Parser as _;
 
 use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::MAX_TYPE_DEPTH;
 use crate::span::{SourceId, Span};
 
 use super::grammar::{MAX_NESTING, RESERVED_WORDS, Rule, SpecParser, content_end};
@@ -23,28 +24,34 @@ pub(super) fn syntax_errors(text: &str, source: SourceId) -> Vec<Diagnostic> {
     let Ok(lenient) = SpecParser::parse(Rule::lenient_file, text) else {
         return vec![strict];
     };
-    let bad: Vec<(usize, usize)> = lenient
-        .flatten()
-        .filter(|p| p.as_rule() == Rule::bad_item)
-        .map(|p| (p.as_span().start(), p.as_span().end()))
-        .collect();
-    let mut diagnostics = Vec::new();
-    for (index, _) in bad.iter().enumerate() {
-        // Blank out every other broken item (keeping newlines, so offsets and lines stay put) and parse the whole
-        // file again: the strict parser then reports this item's error with full context.
-        let mut isolated = text.as_bytes().to_vec();
-        for (other, &(start, end)) in bad.iter().enumerate() {
-            if other != index {
-                for byte in &mut isolated[start..end] {
-                    if *byte != b'\n' {
-                        *byte = b' ';
-                    }
+    // Each broken item, from the start of the item it breaks: an item that parsed up to a point (a transition
+    // without its block) leaves the rest as the bad item, and the rest alone is not what the user wrote.
+    let mut bad: Vec<(usize, usize)> = Vec::new();
+    for machine in lenient.flatten().filter(|p| p.as_rule() == Rule::lenient_machine) {
+        let mut previous: Option<(usize, usize)> = None;
+        for part in machine.into_inner() {
+            let (start, end) = (part.as_span().start(), part.as_span().end());
+            match part.as_rule() {
+                Rule::bad_item => {
+                    let joined = previous
+                        .filter(|&(_, prev_end)| text.get(prev_end..start).is_some_and(|gap| gap.trim().is_empty()));
+                    bad.push((joined.map_or(start, |(prev_start, _)| prev_start), end));
+                    previous = None;
                 }
+                Rule::ident | Rule::docs | Rule::composition => previous = None,
+                _ => previous = Some((start, end)),
             }
         }
-        let isolated = String::from_utf8_lossy(&isolated);
-        if let Err(error) = SpecParser::parse(Rule::file, &isolated) {
-            diagnostics.push(diagnostic_from_pest(&error, &isolated, 0, source));
+    }
+    // Machine items do not depend on each other's syntax, so each broken item is parsed again on its own, inside
+    // a machine of its own, and its error moved back to where the item sits: the work is linear in the file.
+    let mut diagnostics = Vec::new();
+    for &(start, end) in &bad {
+        let item = text.get(start..end).unwrap_or("");
+        let alone = format!("{ALONE_PREFIX}{item}\n}}");
+        if let Err(error) = SpecParser::parse(Rule::file, &alone) {
+            let diagnostic = diagnostic_from_pest(&error, &alone, 0, source);
+            diagnostics.push(moved_back(diagnostic, text, start));
         }
     }
     if diagnostics.is_empty() {
@@ -53,6 +60,27 @@ pub(super) fn syntax_errors(text: &str, source: SourceId) -> Vec<Diagnostic> {
     diagnostics.sort_by_key(|d| d.primary.span.start);
     diagnostics.dedup();
     diagnostics
+}
+
+/// The machine a broken item is parsed in when it is parsed alone.
+const ALONE_PREFIX: &str = "machine M {\n";
+
+/// A diagnostic found in `ALONE_PREFIX + item + "\n}"`, with its spans moved to the item's place at `start` in
+/// `text` (a span in the closing `}` lands at the item's end, clamped to the text).
+fn moved_back(mut diagnostic: Diagnostic, text: &str, start: usize) -> Diagnostic {
+    let place = |offset: usize| {
+        let mut at = (start + offset.saturating_sub(ALONE_PREFIX.len())).min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let mv = |span: Span| Span::new(place(span.start), place(span.end));
+    diagnostic.primary.span = mv(diagnostic.primary.span);
+    for label in &mut diagnostic.secondary {
+        label.span = mv(label.span);
+    }
+    diagnostic
 }
 
 /// Translates a pest error at `offset` within the file into a diagnostic.
@@ -72,8 +100,8 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
                 Label::new(Span::new(offset + at, offset + at), "the parser gave up here"),
             )
             .with_help(format!(
-                "expressions and `if` statements may nest at most {MAX_NESTING} levels; split them up with `let` \
-                 bindings, named guards or helpers"
+                "expressions and `if` statements may nest at most {MAX_NESTING} levels and types {MAX_TYPE_DEPTH}; \
+                 split expressions up with `let` bindings, named guards or helpers, and name parts of types"
             ));
         }
     }
@@ -166,7 +194,7 @@ fn diagnostic_from_pest(error: &pest::error::Error<Rule>, text: &str, offset: us
             diagnostic = diagnostic.with_label(Span::new(offset + previous_end, offset + previous_end), "add `;` here");
         }
     }
-    if let Some(help) = syntax_hint(&expected, &found) {
+    if let Some(help) = syntax_hint(&expected, &found, text, pos) {
         diagnostic = diagnostic.with_help(help);
     }
     diagnostic
@@ -386,9 +414,47 @@ fn found_token(text: &str, pos: usize) -> String {
     }
 }
 
-/// Hints for the mistakes people make most.
-fn syntax_hint(expected: &[String], found: &str) -> Option<String> {
+/// Hints for the mistakes people make most; `pos` is where `found` starts in `text`.
+fn syntax_hint(expected: &[String], found: &str, text: &str, pos: usize) -> Option<String> {
     let has = |s: &str| expected.iter().any(|e| e == s);
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let before = text.get(..pos).unwrap_or("");
+    let after = text.get(pos + found.len()..).unwrap_or("");
+    let word_before: String = {
+        let rev: String = before.chars().rev().take_while(|c| is_name_char(*c)).collect();
+        rev.chars().rev().collect()
+    };
+    // `SYN-SENT`: a name written with a dash, which reads as a subtraction or stops a list.
+    if found == "-" && !word_before.is_empty() && after.starts_with(is_name_char) {
+        let word_after: String = after.chars().take_while(|c| is_name_char(*c)).collect();
+        return Some(format!(
+            "names cannot contain `-`; write `{word_before}_{word_after}` (names are ASCII letters, digits and `_`)"
+        ));
+    }
+    // `m[k]`: indexing, which the language spells as methods.
+    if found == "[" && before.trim_end_matches([' ', '\t']).ends_with(|c: char| is_name_char(c) || c == ')') {
+        return Some(
+            "values are not indexed with `[...]`: read a map with `m.get(k)` (an `Option`), \
+             write it with `m.insert(k, v)`, and read a sequence with `s.get(i)`"
+                .into(),
+        );
+    }
+    // `a => b`: an implication, which only a match arm's `=>` looks like.
+    if found == "=>" && !has("`=>`") {
+        return Some("`=>` only separates a match arm from its value; for \"a implies b\" write `!a || b`".into());
+    }
+    // `Colour::all()`: a path names one value, and types have no methods.
+    let before_word = &before[..before.len() - word_before.len()];
+    if found == "(" && !word_before.is_empty() && before_word.ends_with("::") {
+        let type_rev: String =
+            before_word[..before_word.len() - 2].chars().rev().take_while(|c| is_name_char(*c)).collect();
+        let type_name: String = type_rev.chars().rev().collect();
+        return Some(format!(
+            "`{type_name}::{word_before}` would name a variant, and types have no methods: there is no quantifying \
+             over an enum; `match` on a value (the checker proves the arms cover every variant), or keep the values \
+             in a `Set<{type_name}>` and use `.all(|x| ...)` or `.any(|x| ...)` on it"
+        ));
+    }
     if has("`from`") {
         return Some("a transition names its source phases: `on Trigger from PhaseA, PhaseB -> Target`".into());
     }
