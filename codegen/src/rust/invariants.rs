@@ -244,7 +244,7 @@ impl<'a> Gen<'a> {
                         };
                         let cond = match c.kind {
                             Quantifier::Any => quote! {
-                                (!#keys.any(|key| self.#map.get(key).is_some_and(|value| #holds)) && #full_fails)
+                                !#keys.any(|key| self.#map.get(key).is_some_and(|value| #holds)) && #full_fails
                             },
                             _ => quote!(#keys.any(|key| self.#map.get(key).is_some_and(|value| !(#holds)))),
                         };
