@@ -142,6 +142,19 @@ impl Config {
         self
     }
 
+    /// Whether those checks are incremental: an invariant a transition writes nothing of is not evaluated, and
+    /// `m.all(..)` / `m.any(..)` over a map the transition writes by entries is checked on the entries written.
+    /// Default `true`; off, every invariant is evaluated in full after each transition.
+    ///
+    /// ```
+    /// let mut config = meerkat_codegen::Config::new();
+    /// config.incremental_invariants(false);
+    /// ```
+    pub fn incremental_invariants(&mut self, enabled: bool) -> &mut Self {
+        self.options.incremental_invariants = enabled;
+        self
+    }
+
     /// Whether kernels also convert to and from the reference interpreter's values (`to_interp`,
     /// `from_interp`), for differential tests. Default `false`; when on, the consuming crate must depend on
     /// `meerkat-dsl`.

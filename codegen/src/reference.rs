@@ -309,6 +309,17 @@ fn conditions(page: &mut Page, machine: &Machine) {
             .map(|g| vec![code(&g.name), code(&print::expr(Scope::guard(machine, g), &g.expr)), cell(g.docs.as_ref())])
             .collect();
         page.table(&["Guard", "Condition", "Description"], &rows);
+        let quantifying: Vec<String> =
+            machine.guards.iter().filter(|g| quantifies_over_state(&g.expr)).map(|g| code(&g.name)).collect();
+        if !quantifying.is_empty() {
+            page.paragraph(&format!(
+                "The generated kernel evaluates a guard in full, on the state before the transition, whenever it \
+                 decides between candidates: unlike an invariant, a guard has no earlier value that holds by \
+                 construction, so it cannot be checked on written entries only. These guards quantify over a \
+                 collection of the state and so cost time in its size: {}.",
+                quantifying.join(", ")
+            ));
+        }
     }
     if !machine.invariants.is_empty() {
         page.heading("Invariants");
@@ -324,6 +335,7 @@ fn conditions(page: &mut Page, machine: &Machine) {
             })
             .collect();
         page.table(&["Invariant", "Condition", "Description"], &rows);
+        invariant_checks(page, machine);
     }
     if !machine.properties.is_empty() {
         page.heading("Properties");
@@ -349,6 +361,55 @@ fn conditions(page: &mut Page, machine: &Machine) {
             .collect();
         page.table(&["Property", "Kind", "Condition", "Description"], &rows);
     }
+}
+
+/// Whether `e` has an `all`, `any` or `count` over a state field.
+fn quantifies_over_state(e: &meerkat_dsl::ir::Expr) -> bool {
+    use meerkat_dsl::ir::ExprKind;
+    let mut found = false;
+    meerkat_dsl::ir::visit::walk_expr(e, &mut |sub| {
+        if let ExprKind::Quantifier { collection, .. } = &sub.kind {
+            found |= matches!(collection.kind, ExprKind::Field(_));
+        }
+    });
+    found
+}
+
+/// How the generated kernel checks each invariant after each transition.
+fn invariant_checks(page: &mut Page, machine: &Machine) {
+    use crate::rust::InvariantCheck;
+    if machine.transitions.is_empty() {
+        return;
+    }
+    page.subheading("How the generated kernel checks them");
+    page.paragraph(
+        "Every state an authority holds satisfies every invariant, so after a transition the generated kernel \
+         evaluates an invariant only as far as the transition can have changed it: not at all when the transition \
+         writes nothing it reads (fields or the phase, through guards and helpers too); on the written entries \
+         when its only read of written state is a map the transition writes by whole entries, read as `m.all(..)` \
+         or `m.any(..)` conjuncts whose bodies read nothing written (`any` falls back to the full check when no \
+         written entry satisfies it); otherwise in full. The interpreter always checks in full.",
+    );
+    let checks = crate::rust::invariant_checks(machine);
+    let names = |row: &[InvariantCheck], kind: InvariantCheck| -> String {
+        let list: Vec<String> =
+            machine.transitions.iter().zip(row).filter(|(_, k)| **k == kind).map(|(t, _)| code(&t.name)).collect();
+        if list.is_empty() { "—".to_string() } else { list.join(", ") }
+    };
+    let rows: Vec<Vec<String>> = machine
+        .invariants
+        .iter()
+        .zip(&checks)
+        .map(|(inv, row)| {
+            vec![
+                code(&inv.name),
+                names(row, InvariantCheck::Entries),
+                names(row, InvariantCheck::Full),
+                names(row, InvariantCheck::Skipped),
+            ]
+        })
+        .collect();
+    page.table(&["Invariant", "On written entries after", "In full after", "Not evaluated after"], &rows);
 }
 
 /// The effects a body may emit, in order of first appearance.

@@ -49,8 +49,8 @@ pub struct JobId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for JobId {
     /// Wraps a value as a `JobId`.
-    fn from(value: ::std::string::String) -> Self {
-        JobId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        JobId(k_value)
     }
 }
 
@@ -61,8 +61,8 @@ pub struct WorkerId(pub ::std::string::String);
 
 impl ::std::convert::From<::std::string::String> for WorkerId {
     /// Wraps a value as a `WorkerId`.
-    fn from(value: ::std::string::String) -> Self {
-        WorkerId(value)
+    fn from(k_value: ::std::string::String) -> Self {
+        WorkerId(k_value)
     }
 }
 
@@ -261,6 +261,12 @@ pub type JobLeaseTransition = ::meerkat_kernel::Transition<JobLeaseState>;
 pub type JobLeaseTransitionError = ::meerkat_kernel::TransitionError<JobLeaseState>;
 /// The candidates a `JobLease` guard rejection lists, each with its first failing guard.
 pub type JobLeaseGuardRejections = ::meerkat_kernel::GuardRejections<2>;
+/// A change a `JobLease` authority applied and can still roll back, with the undo record of its writes.
+pub type JobLeaseStaged = ::meerkat_kernel::Staged<JobLeaseState>;
+/// Inputs and signals applied to a `JobLease` authority as one change that can be undone.
+pub type JobLeaseTransaction<'a> = ::meerkat_kernel::Transaction<'a, JobLeaseState>;
+/// What staged `JobLease` transitions displaced, write by write.
+pub type JobLeaseUndoLog = ::meerkat_kernel::UndoLog<JobLeaseState>;
 /// Applies inputs to a `JobLease` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as JobLeaseMutator;
@@ -313,6 +319,28 @@ impl ::meerkat_kernel::EffectList for JobLeaseEffects {
     }
 }
 
+/// What one write of a staged `JobLease` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum JobLeaseUndo {
+    /// What a `queued_push` write displaced.
+    QueuedPush(()),
+    /// What a `queued_pop_front` write displaced.
+    QueuedPopFront(::std::option::Option<JobId>),
+    /// What a `attempts_insert` write displaced.
+    AttemptsInsert((::std::option::Option<::core::primitive::u64>, JobId)),
+    /// What a `leases_insert` write displaced.
+    LeasesInsert((::std::option::Option<Lease>, JobId)),
+    /// What a `phase` write displaced.
+    Phase(JobLeasePhase),
+    /// What a `leases_remove` write displaced.
+    LeasesRemove(::std::option::Option<(JobId, Lease)>),
+    /// What a `ended_insert` write displaced.
+    EndedInsert((::std::option::Option<Outcome>, JobId)),
+    /// What a `clock_set` write displaced.
+    ClockSet(::core::primitive::u64),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -330,6 +358,7 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
     type Effect = JobLeaseEffect;
     type Effects = JobLeaseEffects;
     type GuardRejections = JobLeaseGuardRejections;
+    type Undo = JobLeaseUndo;
     const MACHINE: &'static ::core::primitive::str = "JobLease";
     const PHASES: &'static [JobLeasePhase] = &[
         JobLeasePhase::Open,
@@ -561,6 +590,252 @@ impl ::meerkat_kernel::Kernel for JobLeaseState {
         }
     }
 
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            JobLeaseInput::Submit { job } => {
+                match source {
+                    JobLeasePhase::Open => {
+                        let rejected = if self.queued.contains(&job) {
+                            "!queued.contains(job)"
+                        } else if self.attempts.contains_key(&job) {
+                            "!attempts.contains_key(job)"
+                        } else {
+                            return self.stage_submit(job, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Submit",
+                            [("Submit", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Draining | JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Submit")
+                    }
+                }
+            }
+            JobLeaseInput::Claim { worker, ttl } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if ttl == 0 {
+                            "ttl > 0"
+                        } else {
+                            return self.stage_claim(worker, ttl, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Claim",
+                            [("Claim", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Claim")
+                    }
+                }
+            }
+            JobLeaseInput::Renew { job, worker, ttl } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_holds(&job, &worker) {
+                            "holds(job, worker)"
+                        } else if ttl == 0 {
+                            "ttl > 0"
+                        } else {
+                            return self.stage_renew(job, worker, ttl, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Renew",
+                            [("Renew", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Renew")
+                    }
+                }
+            }
+            JobLeaseInput::Complete { job, worker, ok } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_holds(&job, &worker) {
+                            "holds(job, worker)"
+                        } else {
+                            return self.stage_complete(job, ok, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Complete",
+                            [("Complete", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Complete")
+                    }
+                }
+            }
+            JobLeaseInput::Close => {
+                match source {
+                    JobLeasePhase::Open => {
+                        let rejected: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if self.guard_work_left() {
+                            ::core::option::Option::Some("!work_left")
+                        } else {
+                            ::core::option::Option::None
+                        };
+                        let rejected_1: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.guard_work_left() {
+                            ::core::option::Option::Some("work_left")
+                        } else {
+                            ::core::option::Option::None
+                        };
+                        match (rejected, rejected_1) {
+                            (
+                                ::core::option::Option::None,
+                                ::core::option::Option::None,
+                            ) => {
+                                ::meerkat_kernel::reject::ambiguous(
+                                    source,
+                                    "Close",
+                                    "CloseEmpty",
+                                    "CloseDraining",
+                                )
+                            }
+                            (::core::option::Option::None, _) => {
+                                self.stage_close_empty(log)
+                            }
+                            (_, ::core::option::Option::None) => {
+                                self.stage_close_draining(log)
+                            }
+                            (
+                                ::core::option::Option::Some(label),
+                                ::core::option::Option::Some(label_1),
+                            ) => {
+                                ::meerkat_kernel::reject::guards(
+                                    source,
+                                    "Close",
+                                    [("CloseEmpty", label), ("CloseDraining", label_1)],
+                                )
+                            }
+                        }
+                    }
+                    JobLeasePhase::Draining | JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Close")
+                    }
+                }
+            }
+            JobLeaseInput::Expire { job } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if !self.helper_expired(&job) {
+                            "expired(job)"
+                        } else {
+                            return self.stage_expire(job, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Expire",
+                            [("Expire", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Expire")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            JobLeaseSignal::ClockTick { now } => {
+                match source {
+                    JobLeasePhase::Open | JobLeasePhase::Draining => {
+                        let rejected = if now < self.clock {
+                            "now >= clock"
+                        } else {
+                            return self.stage_clock_tick(now, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ClockTick",
+                            [("ClockTick", rejected)],
+                        )
+                    }
+                    JobLeasePhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ClockTick")
+                    }
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, step: JobLeaseUndo) {
+        match step {
+            JobLeaseUndo::QueuedPush(_) => {
+                self.queued.pop();
+            }
+            JobLeaseUndo::QueuedPopFront(saved) => {
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.queued.insert(0, k_value);
+                }
+            }
+            JobLeaseUndo::AttemptsInsert(saved) => {
+                match saved {
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.attempts.insert(k_key, previous);
+                    }
+                    (::core::option::Option::None, k_key) => {
+                        self.attempts.remove(&k_key);
+                    }
+                }
+            }
+            JobLeaseUndo::LeasesInsert(saved) => {
+                match saved {
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.leases.insert(k_key, previous);
+                    }
+                    (::core::option::Option::None, k_key) => {
+                        self.leases.remove(&k_key);
+                    }
+                }
+            }
+            JobLeaseUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+            JobLeaseUndo::LeasesRemove(saved) => {
+                if let ::core::option::Option::Some((k_key, k_value)) = saved {
+                    self.leases.insert(k_key, k_value);
+                }
+            }
+            JobLeaseUndo::EndedInsert(saved) => {
+                match saved {
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.ended.insert(k_key, previous);
+                    }
+                    (::core::option::Option::None, k_key) => {
+                        self.ended.remove(&k_key);
+                    }
+                }
+            }
+            JobLeaseUndo::ClockSet(saved) => {
+                self.clock = saved;
+            }
+        }
+    }
+
     fn violated_invariant(
         &self,
     ) -> ::std::option::Option<&'static ::core::primitive::str> {
@@ -665,11 +940,18 @@ impl JobLeaseState {
     #[inline]
     fn fire_submit(&mut self, job: JobId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let value = job;
-        self.queued.push(value);
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let k_value = job;
+        self.queued.push(k_value);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.queued.pop();
             return ::meerkat_kernel::reject::invariant("Submit", k_invariant);
         }
@@ -684,125 +966,146 @@ impl JobLeaseState {
         ttl: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo = ::core::option::Option::None;
+        let mut k_undo = ::core::option::Option::None;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<JobId> = ::core::option::Option::None;
         let mut undo_1 = ::core::option::Option::None;
         let mut undo_2 = ::core::option::Option::None;
         let mut effects = JobLeaseEffects::new();
         if let ::core::option::Option::Some(job) = self.queued.first().cloned() {
-            undo = ::core::option::Option::Some(
+            k_undo = ::core::option::Option::Some(
                 if self.queued.is_empty() {
                     ::core::option::Option::None
                 } else {
                     ::core::option::Option::Some(self.queued.remove(0))
                 },
             );
-            let key = job.clone();
-            let value = match self.helper_attempts_of(&job).checked_add(1) {
-                ::core::option::Option::Some(value) => value,
+            let k_key = job.clone();
+            let k_value = match self.helper_attempts_of(&job).checked_add(1) {
+                ::core::option::Option::Some(k_value) => k_value,
                 ::core::option::Option::None => {
                     if let ::core::option::Option::Some(
-                        ::core::option::Option::Some(value),
-                    ) = undo {
-                        self.queued.insert(0, value);
+                        ::core::option::Option::Some(k_value),
+                    ) = k_undo {
+                        self.queued.insert(0, k_value);
                     }
                     return ::meerkat_kernel::reject::overflow("Claim");
                 }
             };
+            let key_1: JobId = k_key;
+            touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
             undo_1 = ::core::option::Option::Some((
-                self.attempts.insert(key.clone(), value),
-                key,
+                self.attempts.insert(key_1.clone(), k_value),
+                key_1,
             ));
-            let key_1 = job.clone();
+            let key_2 = job.clone();
             let value_1 = Lease {
                 worker: worker.clone(),
                 expires_at: match self.clock.checked_add(ttl) {
-                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::Some(k_value) => k_value,
                     ::core::option::Option::None => {
                         if let ::core::option::Option::Some(old) = undo_1 {
                             match old {
-                                (::core::option::Option::Some(previous), key) => {
-                                    self.attempts.insert(key, previous);
+                                (::core::option::Option::Some(previous), k_key) => {
+                                    self.attempts.insert(k_key, previous);
                                 }
-                                (::core::option::Option::None, key) => {
-                                    self.attempts.remove(&key);
+                                (::core::option::Option::None, k_key) => {
+                                    self.attempts.remove(&k_key);
                                 }
                             }
                         }
                         if let ::core::option::Option::Some(
-                            ::core::option::Option::Some(value),
-                        ) = undo {
-                            self.queued.insert(0, value);
+                            ::core::option::Option::Some(k_value),
+                        ) = k_undo {
+                            self.queued.insert(0, k_value);
                         }
                         return ::meerkat_kernel::reject::overflow("Claim");
                     }
                 },
             };
             undo_2 = ::core::option::Option::Some((
-                self.leases.insert(key_1.clone(), value_1),
-                key_1,
+                self.leases.insert(key_2.clone(), value_1),
+                key_2,
             ));
             effects
                 .push(JobLeaseEffect::Leased {
                     job: job.clone(),
                     worker: worker.clone(),
                     expires_at: match self.clock.checked_add(ttl) {
-                        ::core::option::Option::Some(value) => value,
+                        ::core::option::Option::Some(k_value) => k_value,
                         ::core::option::Option::None => {
                             if let ::core::option::Option::Some(old) = undo_2 {
                                 match old {
-                                    (::core::option::Option::Some(previous), key) => {
-                                        self.leases.insert(key, previous);
+                                    (::core::option::Option::Some(previous), k_key) => {
+                                        self.leases.insert(k_key, previous);
                                     }
-                                    (::core::option::Option::None, key) => {
-                                        self.leases.remove(&key);
+                                    (::core::option::Option::None, k_key) => {
+                                        self.leases.remove(&k_key);
                                     }
                                 }
                             }
                             if let ::core::option::Option::Some(old) = undo_1 {
                                 match old {
-                                    (::core::option::Option::Some(previous), key) => {
-                                        self.attempts.insert(key, previous);
+                                    (::core::option::Option::Some(previous), k_key) => {
+                                        self.attempts.insert(k_key, previous);
                                     }
-                                    (::core::option::Option::None, key) => {
-                                        self.attempts.remove(&key);
+                                    (::core::option::Option::None, k_key) => {
+                                        self.attempts.remove(&k_key);
                                     }
                                 }
                             }
                             if let ::core::option::Option::Some(
-                                ::core::option::Option::Some(value),
-                            ) = undo {
-                                self.queued.insert(0, value);
+                                ::core::option::Option::Some(k_value),
+                            ) = k_undo {
+                                self.queued.insert(0, k_value);
                             }
                             return ::meerkat_kernel::reject::overflow("Claim");
                         }
                     },
                 });
         }
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if touched
+            .iter()
+            .any(|key| {
+                self
+                    .attempts
+                    .get(key)
+                    .is_some_and(|value| !(self.entry_attempts_bounded_0(key, *value)))
+            })
+        {
+            ::core::option::Option::Some("attempts_bounded")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if let ::core::option::Option::Some(old) = undo_2 {
                 match old {
-                    (::core::option::Option::Some(previous), key) => {
-                        self.leases.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.leases.insert(k_key, previous);
                     }
-                    (::core::option::Option::None, key) => {
-                        self.leases.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.leases.remove(&k_key);
                     }
                 }
             }
             if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (::core::option::Option::Some(previous), key) => {
-                        self.attempts.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.attempts.insert(k_key, previous);
                     }
-                    (::core::option::Option::None, key) => {
-                        self.attempts.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.attempts.remove(&k_key);
                     }
                 }
             }
-            if let ::core::option::Option::Some(::core::option::Option::Some(value)) = undo {
-                self.queued.insert(0, value);
+            if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = k_undo {
+                self.queued.insert(0, k_value);
             }
             return ::meerkat_kernel::reject::invariant("Claim", k_invariant);
         }
@@ -818,44 +1121,61 @@ impl JobLeaseState {
         ttl: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let key = job.clone();
-        let value = Lease {
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<JobId> = ::core::option::Option::None;
+        let k_key = job.clone();
+        let k_value = Lease {
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
-                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::Some(k_value) => k_value,
                 ::core::option::Option::None => {
                     return ::meerkat_kernel::reject::overflow("Renew");
                 }
             },
         };
-        let undo = (self.leases.insert(key.clone(), value), key);
+        let key_1: JobId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.leases.insert(key_1.clone(), k_value), key_1);
         let effect = JobLeaseEffect::Leased {
             job: job.clone(),
             worker: worker.clone(),
             expires_at: match self.clock.checked_add(ttl) {
-                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::Some(k_value) => k_value,
                 ::core::option::Option::None => {
-                    match undo {
-                        (::core::option::Option::Some(previous), key) => {
-                            self.leases.insert(key, previous);
+                    match k_undo {
+                        (::core::option::Option::Some(previous), k_key) => {
+                            self.leases.insert(k_key, previous);
                         }
-                        (::core::option::Option::None, key) => {
-                            self.leases.remove(&key);
+                        (::core::option::Option::None, k_key) => {
+                            self.leases.remove(&k_key);
                         }
                     }
                     return ::meerkat_kernel::reject::overflow("Renew");
                 }
             },
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.leases.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .leases
+                    .get(key)
+                    .is_some_and(|value| !(self.entry_one_place_per_job_0(key, value)))
+            })
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.leases.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.leases.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.leases.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("Renew", k_invariant);
@@ -879,7 +1199,7 @@ impl JobLeaseState {
             self.helper_after_job_left(
                 self.queued.len() as ::core::primitive::u64,
                 match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
-                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::Some(k_value) => k_value,
                     ::core::option::Option::None => {
                         return ::meerkat_kernel::reject::overflow("Complete");
                     }
@@ -889,12 +1209,12 @@ impl JobLeaseState {
             self.phase
         };
         self.phase = target;
-        let undo = self.leases.remove_entry(&job);
+        let k_undo = self.leases.remove_entry(&job);
         if ok {
-            let key = job.clone();
+            let k_key = job.clone();
             undo_1 = ::core::option::Option::Some((
-                self.ended.insert(key.clone(), Outcome::Done),
-                key,
+                self.ended.insert(k_key.clone(), Outcome::Done),
+                k_key,
             ));
             effects
                 .push(JobLeaseEffect::Ended {
@@ -913,8 +1233,8 @@ impl JobLeaseState {
                     outcome: Outcome::Failed,
                 });
         } else {
-            let value = job.clone();
-            self.queued.push(value);
+            let k_value = job.clone();
+            self.queued.push(k_value);
             undo_3 = true;
             effects
                 .push(JobLeaseEffect::Requeued {
@@ -922,34 +1242,41 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if undo_3 {
                 self.queued.pop();
             }
             if let ::core::option::Option::Some(old) = undo_2 {
                 match old {
-                    (::core::option::Option::Some(previous), key) => {
-                        self.ended.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.ended.insert(k_key, previous);
                     }
-                    (::core::option::Option::None, key) => {
-                        self.ended.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.ended.remove(&k_key);
                     }
                 }
             }
             if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (::core::option::Option::Some(previous), key) => {
-                        self.ended.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.ended.insert(k_key, previous);
                     }
-                    (::core::option::Option::None, key) => {
-                        self.ended.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.ended.remove(&k_key);
                     }
                 }
             }
-            if let ::core::option::Option::Some((key, value)) = undo {
-                self.leases.insert(key, value);
+            if let ::core::option::Option::Some((k_key, k_value)) = k_undo {
+                self.leases.insert(k_key, k_value);
             }
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("Complete", k_invariant);
@@ -968,7 +1295,7 @@ impl JobLeaseState {
             self.helper_after_job_left(
                 self.queued.len() as ::core::primitive::u64,
                 match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
-                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::Some(k_value) => k_value,
                     ::core::option::Option::None => {
                         return ::meerkat_kernel::reject::overflow("Expire");
                     }
@@ -978,12 +1305,12 @@ impl JobLeaseState {
             self.phase
         };
         self.phase = target;
-        let undo = self.leases.remove_entry(&job);
+        let k_undo = self.leases.remove_entry(&job);
         if self.helper_out_of_attempts(&job) {
-            let key = job.clone();
+            let k_key = job.clone();
             undo_1 = ::core::option::Option::Some((
-                self.ended.insert(key.clone(), Outcome::Failed),
-                key,
+                self.ended.insert(k_key.clone(), Outcome::Failed),
+                k_key,
             ));
             effects
                 .push(JobLeaseEffect::Ended {
@@ -991,8 +1318,8 @@ impl JobLeaseState {
                     outcome: Outcome::Failed,
                 });
         } else {
-            let value = job.clone();
-            self.queued.push(value);
+            let k_value = job.clone();
+            self.queued.push(k_value);
             undo_2 = true;
             effects
                 .push(JobLeaseEffect::Requeued {
@@ -1000,24 +1327,31 @@ impl JobLeaseState {
                     attempts: self.helper_attempts_of(&job),
                 });
         }
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if undo_2 {
                 self.queued.pop();
             }
             if let ::core::option::Option::Some(old) = undo_1 {
                 match old {
-                    (::core::option::Option::Some(previous), key) => {
-                        self.ended.insert(key, previous);
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.ended.insert(k_key, previous);
                     }
-                    (::core::option::Option::None, key) => {
-                        self.ended.remove(&key);
+                    (::core::option::Option::None, k_key) => {
+                        self.ended.remove(&k_key);
                     }
                 }
             }
-            if let ::core::option::Option::Some((key, value)) = undo {
-                self.leases.insert(key, value);
+            if let ::core::option::Option::Some((k_key, k_value)) = k_undo {
+                self.leases.insert(k_key, k_value);
             }
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("Expire", k_invariant);
@@ -1030,9 +1364,14 @@ impl JobLeaseState {
     fn fire_close_empty(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = JobLeasePhase::Closed;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_closed_means_empty()
+        {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("CloseEmpty", k_invariant);
         }
@@ -1049,9 +1388,14 @@ impl JobLeaseState {
     fn fire_close_draining(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = JobLeasePhase::Draining;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_closed_means_empty()
+        {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("CloseDraining", k_invariant);
         }
@@ -1070,14 +1414,427 @@ impl JobLeaseState {
         now: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.clock;
         self.clock = now;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.clock = undo;
-            return ::meerkat_kernel::reject::invariant("ClockTick", k_invariant);
-        }
         ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))
+    }
+
+    /// Fires `Submit`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_submit(
+        &mut self,
+        job: JobId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let k_value = job;
+        self.queued.push(k_value);
+        log.push(JobLeaseUndo::QueuedPush(()));
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Submit", k_invariant);
+        }
+        ::meerkat_kernel::fired("Submit", source, source, JobLeaseEffects::E0([]))
+    }
+
+    /// Fires `Claim`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_claim(
+        &mut self,
+        worker: WorkerId,
+        ttl: ::core::primitive::u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<JobId> = ::core::option::Option::None;
+        let mut effects = JobLeaseEffects::new();
+        let mark = log.len();
+        if let ::core::option::Option::Some(job) = self.queued.first().cloned() {
+            log.push(
+                JobLeaseUndo::QueuedPopFront(
+                    if self.queued.is_empty() {
+                        ::core::option::Option::None
+                    } else {
+                        ::core::option::Option::Some(self.queued.remove(0))
+                    },
+                ),
+            );
+            let k_key = job.clone();
+            let k_value = match self.helper_attempts_of(&job).checked_add(1) {
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
+                    log.undo_to(self, mark);
+                    return ::meerkat_kernel::reject::overflow("Claim");
+                }
+            };
+            let key_1: JobId = k_key;
+            touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+            log.push(
+                JobLeaseUndo::AttemptsInsert((
+                    self.attempts.insert(key_1.clone(), k_value),
+                    key_1,
+                )),
+            );
+            let key_2 = job.clone();
+            let value_1 = Lease {
+                worker: worker.clone(),
+                expires_at: match self.clock.checked_add(ttl) {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
+                        log.undo_to(self, mark);
+                        return ::meerkat_kernel::reject::overflow("Claim");
+                    }
+                },
+            };
+            log.push(
+                JobLeaseUndo::LeasesInsert((
+                    self.leases.insert(key_2.clone(), value_1),
+                    key_2,
+                )),
+            );
+            effects
+                .push(JobLeaseEffect::Leased {
+                    job: job.clone(),
+                    worker: worker.clone(),
+                    expires_at: match self.clock.checked_add(ttl) {
+                        ::core::option::Option::Some(k_value) => k_value,
+                        ::core::option::Option::None => {
+                            log.undo_to(self, mark);
+                            return ::meerkat_kernel::reject::overflow("Claim");
+                        }
+                    },
+                });
+        }
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if touched
+            .iter()
+            .any(|key| {
+                self
+                    .attempts
+                    .get(key)
+                    .is_some_and(|value| !(self.entry_attempts_bounded_0(key, *value)))
+            })
+        {
+            ::core::option::Option::Some("attempts_bounded")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Claim", k_invariant);
+        }
+        ::meerkat_kernel::fired("Claim", source, source, effects)
+    }
+
+    /// Fires `Renew`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_renew(
+        &mut self,
+        job: JobId,
+        worker: WorkerId,
+        ttl: ::core::primitive::u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<JobId> = ::core::option::Option::None;
+        let mark = log.len();
+        let k_key = job.clone();
+        let k_value = Lease {
+            worker: worker.clone(),
+            expires_at: match self.clock.checked_add(ttl) {
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
+                    return ::meerkat_kernel::reject::overflow("Renew");
+                }
+            },
+        };
+        let key_1: JobId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            JobLeaseUndo::LeasesInsert((
+                self.leases.insert(key_1.clone(), k_value),
+                key_1,
+            )),
+        );
+        let effect = JobLeaseEffect::Leased {
+            job: job.clone(),
+            worker: worker.clone(),
+            expires_at: match self.clock.checked_add(ttl) {
+                ::core::option::Option::Some(k_value) => k_value,
+                ::core::option::Option::None => {
+                    log.undo_to(self, mark);
+                    return ::meerkat_kernel::reject::overflow("Renew");
+                }
+            },
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .leases
+                    .get(key)
+                    .is_some_and(|value| !(self.entry_one_place_per_job_0(key, value)))
+            })
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Renew", k_invariant);
+        }
+        ::meerkat_kernel::fired("Renew", source, source, JobLeaseEffects::E1([effect]))
+    }
+
+    /// Fires `Complete`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_complete(
+        &mut self,
+        job: JobId,
+        ok: ::core::primitive::bool,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = JobLeaseEffects::new();
+        let mark = log.len();
+        let target: JobLeasePhase = if ok || self.helper_out_of_attempts(&job) {
+            self.helper_after_job_left(
+                self.queued.len() as ::core::primitive::u64,
+                match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
+                        return ::meerkat_kernel::reject::overflow("Complete");
+                    }
+                },
+            )
+        } else {
+            self.phase
+        };
+        self.phase = target;
+        log.push(JobLeaseUndo::Phase(source));
+        log.push(JobLeaseUndo::LeasesRemove(self.leases.remove_entry(&job)));
+        if ok {
+            let k_key = job.clone();
+            log.push(
+                JobLeaseUndo::EndedInsert((
+                    self.ended.insert(k_key.clone(), Outcome::Done),
+                    k_key,
+                )),
+            );
+            effects
+                .push(JobLeaseEffect::Ended {
+                    job: job.clone(),
+                    outcome: Outcome::Done,
+                });
+        } else if self.helper_out_of_attempts(&job) {
+            let key_1 = job.clone();
+            log.push(
+                JobLeaseUndo::EndedInsert((
+                    self.ended.insert(key_1.clone(), Outcome::Failed),
+                    key_1,
+                )),
+            );
+            effects
+                .push(JobLeaseEffect::Ended {
+                    job: job.clone(),
+                    outcome: Outcome::Failed,
+                });
+        } else {
+            let k_value = job.clone();
+            self.queued.push(k_value);
+            log.push(JobLeaseUndo::QueuedPush(()));
+            effects
+                .push(JobLeaseEffect::Requeued {
+                    job: job.clone(),
+                    attempts: self.helper_attempts_of(&job),
+                });
+        }
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Complete", k_invariant);
+        }
+        ::meerkat_kernel::fired("Complete", source, target, effects)
+    }
+
+    /// Fires `Expire`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_expire(
+        &mut self,
+        job: JobId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = JobLeaseEffects::new();
+        let mark = log.len();
+        let target: JobLeasePhase = if self.helper_out_of_attempts(&job) {
+            self.helper_after_job_left(
+                self.queued.len() as ::core::primitive::u64,
+                match (self.leases.len() as ::core::primitive::u64).checked_sub(1) {
+                    ::core::option::Option::Some(k_value) => k_value,
+                    ::core::option::Option::None => {
+                        return ::meerkat_kernel::reject::overflow("Expire");
+                    }
+                },
+            )
+        } else {
+            self.phase
+        };
+        self.phase = target;
+        log.push(JobLeaseUndo::Phase(source));
+        log.push(JobLeaseUndo::LeasesRemove(self.leases.remove_entry(&job)));
+        if self.helper_out_of_attempts(&job) {
+            let k_key = job.clone();
+            log.push(
+                JobLeaseUndo::EndedInsert((
+                    self.ended.insert(k_key.clone(), Outcome::Failed),
+                    k_key,
+                )),
+            );
+            effects
+                .push(JobLeaseEffect::Ended {
+                    job: job.clone(),
+                    outcome: Outcome::Failed,
+                });
+        } else {
+            let k_value = job.clone();
+            self.queued.push(k_value);
+            log.push(JobLeaseUndo::QueuedPush(()));
+            effects
+                .push(JobLeaseEffect::Requeued {
+                    job: job.clone(),
+                    attempts: self.helper_attempts_of(&job),
+                });
+        }
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_one_place_per_job()
+        {
+            ::core::option::Option::Some("one_place_per_job")
+        } else if !self.invariant_closed_means_empty() {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Expire", k_invariant);
+        }
+        ::meerkat_kernel::fired("Expire", source, target, effects)
+    }
+
+    /// Fires `CloseEmpty`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_close_empty(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = JobLeasePhase::Closed;
+        log.push(JobLeaseUndo::Phase(source));
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_closed_means_empty()
+        {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("CloseEmpty", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "CloseEmpty",
+            source,
+            JobLeasePhase::Closed,
+            JobLeaseEffects::E0([]),
+        )
+    }
+
+    /// Fires `CloseDraining`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_close_draining(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = JobLeasePhase::Draining;
+        log.push(JobLeaseUndo::Phase(source));
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_closed_means_empty()
+        {
+            ::core::option::Option::Some("closed_means_empty")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("CloseDraining", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "CloseDraining",
+            source,
+            JobLeasePhase::Draining,
+            JobLeaseEffects::E0([]),
+        )
+    }
+
+    /// Fires `ClockTick`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_clock_tick(
+        &mut self,
+        now: ::core::primitive::u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        log.push(JobLeaseUndo::ClockSet(self.clock));
+        self.clock = now;
+        ::meerkat_kernel::fired("ClockTick", source, source, JobLeaseEffects::E0([]))
+    }
+
+    /// Conjunct 0 of invariant `one_place_per_job` on one entry of its map.
+    fn entry_one_place_per_job_0(
+        &self,
+        job: &JobId,
+        _: &Lease,
+    ) -> ::core::primitive::bool {
+        !self.queued.contains(job) && !self.ended.contains_key(job)
+    }
+
+    /// Conjunct 0 of invariant `attempts_bounded` on one entry of its map.
+    fn entry_attempts_bounded_0(
+        &self,
+        _: &JobId,
+        n: ::core::primitive::u64,
+    ) -> ::core::primitive::bool {
+        n <= self.helper_max_attempts()
     }
 }

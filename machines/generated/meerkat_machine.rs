@@ -1137,6 +1137,15 @@ pub type MeerkatMachineTransitionError = ::meerkat_kernel::TransitionError<
 >;
 /// The candidates a `MeerkatMachine` guard rejection lists, each with its first failing guard.
 pub type MeerkatMachineGuardRejections = ::meerkat_kernel::GuardRejections<2>;
+/// A change a `MeerkatMachine` authority applied and can still roll back, with the undo record of its writes.
+pub type MeerkatMachineStaged = ::meerkat_kernel::Staged<MeerkatMachineState>;
+/// Inputs and signals applied to a `MeerkatMachine` authority as one change that can be undone.
+pub type MeerkatMachineTransaction<'a> = ::meerkat_kernel::Transaction<
+    'a,
+    MeerkatMachineState,
+>;
+/// What staged `MeerkatMachine` transitions displaced, write by write.
+pub type MeerkatMachineUndoLog = ::meerkat_kernel::UndoLog<MeerkatMachineState>;
 /// Applies inputs to a `MeerkatMachine` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as MeerkatMachineMutator;
@@ -1203,6 +1212,60 @@ impl ::meerkat_kernel::EffectList for MeerkatMachineEffects {
     }
 }
 
+/// What one write of a staged `MeerkatMachine` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum MeerkatMachineUndo {
+    /// What a `phase` write displaced.
+    Phase(MeerkatMachinePhase),
+    /// What a `session_id_set` write displaced.
+    SessionIdSet(::std::option::Option<SessionId>),
+    /// What a `registration_phase_set` write displaced.
+    RegistrationPhaseSet(RegistrationPhase),
+    /// What a `executor_attached_set` write displaced.
+    ExecutorAttachedSet(::core::primitive::bool),
+    /// What a `active_runtime_id_set` write displaced.
+    ActiveRuntimeIdSet(::std::option::Option<AgentRuntimeId>),
+    /// What a `active_fence_token_set` write displaced.
+    ActiveFenceTokenSet(::std::option::Option<FenceToken>),
+    /// What a `active_runtime_generation_set` write displaced.
+    ActiveRuntimeGenerationSet(::std::option::Option<Generation>),
+    /// What a `silent_intents_set` write displaced.
+    SilentIntentsSet(::std::collections::BTreeSet<::std::string::String>),
+    /// What a `runtime_stop_deferred_set` write displaced.
+    RuntimeStopDeferredSet(::core::primitive::bool),
+    /// What a `pre_run_phase_set` write displaced.
+    PreRunPhaseSet(::std::option::Option<MeerkatMachinePhase>),
+    /// What a `current_run_id_set` write displaced.
+    CurrentRunIdSet(::std::option::Option<RunId>),
+    /// What a `input_ledger_insert` write displaced.
+    InputLedgerInsert((::std::option::Option<InputRecord>, InputId)),
+    /// What a `input_ledger_remove` write displaced.
+    InputLedgerRemove(::std::option::Option<(InputId, InputRecord)>),
+    /// What a `next_staged_visibility_revision_add` write displaced.
+    NextStagedVisibilityRevisionAdd(::core::primitive::u64),
+    /// What a `active_filter_set` write displaced.
+    ActiveFilterSet(ToolFilter),
+    /// What a `staged_filter_set` write displaced.
+    StagedFilterSet(ToolFilter),
+    /// What a `active_requested_deferred_names_set` write displaced.
+    ActiveRequestedDeferredNamesSet(::std::collections::BTreeSet<::std::string::String>),
+    /// What a `staged_requested_deferred_names_set` write displaced.
+    StagedRequestedDeferredNamesSet(::std::collections::BTreeSet<::std::string::String>),
+    /// What a `active_deferred_authorities_set` write displaced.
+    ActiveDeferredAuthoritiesSet(
+        ::std::collections::BTreeMap<::std::string::String, ToolVisibilityWitness>,
+    ),
+    /// What a `staged_deferred_authorities_set` write displaced.
+    StagedDeferredAuthoritiesSet(
+        ::std::collections::BTreeMap<::std::string::String, ToolVisibilityWitness>,
+    ),
+    /// What a `active_visibility_revision_set` write displaced.
+    ActiveVisibilityRevisionSet(::core::primitive::u64),
+    /// What a `staged_visibility_revision_set` write displaced.
+    StagedVisibilityRevisionSet(::core::primitive::u64),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -1220,6 +1283,7 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
     type Effect = MeerkatMachineEffect;
     type Effects = MeerkatMachineEffects;
     type GuardRejections = MeerkatMachineGuardRejections;
+    type Undo = MeerkatMachineUndo;
     const MACHINE: &'static ::core::primitive::str = "MeerkatMachine";
     const PHASES: &'static [MeerkatMachinePhase] = &[
         MeerkatMachinePhase::Initializing,
@@ -2389,6 +2453,1114 @@ impl ::meerkat_kernel::Kernel for MeerkatMachineState {
         }
     }
 
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        match input {
+            MeerkatMachineInput::RegisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing => {
+                        self.stage_claim_session(session_id, log)
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if self.guard_draining() {
+                            "!draining"
+                        } else {
+                            return self.stage_confirm_session(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RegisterSession",
+                            [("ConfirmSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RegisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::PrepareBindings {
+                agent_runtime_id,
+                fence_token,
+                generation,
+                session_id,
+            } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired => {
+                        let rejected: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.helper_is_session(&session_id) {
+                            ::core::option::Option::Some("is_session(session_id)")
+                        } else if !self.guard_runtime_unbound() {
+                            ::core::option::Option::Some("runtime_unbound")
+                        } else {
+                            ::core::option::Option::None
+                        };
+                        let rejected_1: ::std::option::Option<
+                            &'static ::core::primitive::str,
+                        > = if !self.helper_is_session(&session_id) {
+                            ::core::option::Option::Some("is_session(session_id)")
+                        } else if self.guard_runtime_unbound() {
+                            ::core::option::Option::Some("!runtime_unbound")
+                        } else if self.active_runtime_id
+                            != ::core::option::Option::Some(agent_runtime_id.clone())
+                        {
+                            ::core::option::Option::Some(
+                                "active_runtime_id == Some(agent_runtime_id)",
+                            )
+                        } else {
+                            ::core::option::Option::None
+                        };
+                        match (rejected, rejected_1) {
+                            (
+                                ::core::option::Option::None,
+                                ::core::option::Option::None,
+                            ) => {
+                                ::meerkat_kernel::reject::ambiguous(
+                                    source,
+                                    "PrepareBindings",
+                                    "BindRuntime",
+                                    "ConfirmRuntimeBinding",
+                                )
+                            }
+                            (::core::option::Option::None, _) => {
+                                self.stage_bind_runtime(
+                                    agent_runtime_id,
+                                    fence_token,
+                                    generation,
+                                    log,
+                                )
+                            }
+                            (_, ::core::option::Option::None) => {
+                                self.stage_confirm_runtime_binding(log)
+                            }
+                            (
+                                ::core::option::Option::Some(label),
+                                ::core::option::Option::Some(label_1),
+                            ) => {
+                                ::meerkat_kernel::reject::guards(
+                                    source,
+                                    "PrepareBindings",
+                                    [("BindRuntime", label), ("ConfirmRuntimeBinding", label_1)],
+                                )
+                            }
+                        }
+                    }
+                    MeerkatMachinePhase::Stopped | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "PrepareBindings",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::EnsureSessionWithExecutor { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "EnsureSessionWithExecutor",
+                        )
+                    }
+                    MeerkatMachinePhase::Idle => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_awaiting_executor() {
+                            "awaiting_executor"
+                        } else {
+                            return self.stage_claim_executor_from_idle(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "EnsureSessionWithExecutor",
+                            [("ClaimExecutorFromIdle", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running | MeerkatMachinePhase::Retired => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_awaiting_executor() {
+                            "awaiting_executor"
+                        } else {
+                            return self.stage_claim_executor_in_place(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "EnsureSessionWithExecutor",
+                            [("ClaimExecutorInPlace", rejected_1)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::BeginUnregisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_registration_open() {
+                            "registration_open"
+                        } else {
+                            return self.stage_begin_unregister_session(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "BeginUnregisterSession",
+                            [("BeginUnregisterSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "BeginUnregisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::UnregisterSession { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_draining() {
+                            "draining"
+                        } else if self.executor_attached {
+                            "!executor_attached"
+                        } else {
+                            return self.stage_unregister_session(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "UnregisterSession",
+                            [("UnregisterSession", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "UnregisterSession",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::SetSilentIntents { session_id, intents } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_set_silent_intents(intents, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SetSilentIntents",
+                            [("SetSilentIntents", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "SetSilentIntents",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::StopRuntimeExecutor { reason } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "StopRuntimeExecutor",
+                        )
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired => self.stage_stop_now(reason, log),
+                    MeerkatMachinePhase::Running => self.stage_defer_stop(reason, log),
+                    MeerkatMachinePhase::Stopped => self.stage_stop_already_applied(log),
+                }
+            }
+            MeerkatMachineInput::Retire { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Retire")
+                    }
+                    MeerkatMachinePhase::Idle | MeerkatMachinePhase::Attached => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_retire_now(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Retire",
+                            [("RetireNow", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if self.guard_retiring() {
+                            "!retiring"
+                        } else {
+                            return self.stage_retire_after_run(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Retire",
+                            [("RetireAfterRun", rejected_1)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Reset { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Reset")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_ledger_quiescent() {
+                            "ledger_quiescent"
+                        } else {
+                            return self.stage_reset(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Reset",
+                            [("Reset", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Recycle { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Recycle")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_recycle(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Recycle",
+                            [("Recycle", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::Destroy { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self.guard_ledger_quiescent() {
+                            "ledger_quiescent"
+                        } else {
+                            return self.stage_destroy(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Destroy",
+                            [("Destroy", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Destroy")
+                    }
+                }
+            }
+            MeerkatMachineInput::RuntimeExecutorExited => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.executor_attached {
+                            "executor_attached"
+                        } else {
+                            return self.stage_executor_exited(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RuntimeExecutorExited",
+                            [("ExecutorExited", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Attached => {
+                        self.stage_executor_exited_while_attached(log)
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RuntimeExecutorExited",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::InterruptCurrentRun => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "InterruptCurrentRun",
+                        )
+                    }
+                    MeerkatMachinePhase::Running => self.stage_interrupt_current_run(log),
+                }
+            }
+            MeerkatMachineInput::BeginRun { run_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "BeginRun")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired => self.stage_begin_run(run_id, log),
+                }
+            }
+            MeerkatMachineInput::FinishRun { run_id, outcome } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "FinishRun")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else {
+                            return self.stage_finish_run(run_id, outcome, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "FinishRun",
+                            [("FinishRun", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::AcceptInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "AcceptInput")
+                    }
+                    MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running => {
+                        let rejected = if self.guard_retiring() {
+                            "!retiring"
+                        } else if self.input_ledger.contains_key(&input_id) {
+                            "!input_ledger.contains_key(input_id)"
+                        } else {
+                            return self.stage_accept_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "AcceptInput",
+                            [("AcceptInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::QueueInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_queueable(&input_id) {
+                            "input_queueable(input_id)"
+                        } else {
+                            return self.stage_queue_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "QueueInput",
+                            [("QueueInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "QueueInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::StageInput { input_id, run_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "StageInput")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else if self.helper_ledger_phase(&input_id)
+                            != ::core::option::Option::Some(InputPhase::Queued)
+                        {
+                            "ledger_phase(input_id) == Some(InputPhase::Queued)"
+                        } else if !self.helper_attempts_remaining(&input_id) {
+                            "attempts_remaining(input_id)"
+                        } else {
+                            return self.stage_stage_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "StageInput",
+                            [("StageInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ApplyInput { input_id, run_id, awaits_commit } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped
+                    | MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ApplyInput")
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected = if !self.helper_is_current_run(&run_id) {
+                            "is_current_run(run_id)"
+                        } else if self.helper_ledger_phase(&input_id)
+                            != ::core::option::Option::Some(InputPhase::Staged)
+                        {
+                            "ledger_phase(input_id) == Some(InputPhase::Staged)"
+                        } else {
+                            return self.stage_apply_input(input_id, awaits_commit, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ApplyInput",
+                            [("ApplyInput", rejected)],
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ConsumeInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_applied(&input_id) {
+                            "input_applied(input_id)"
+                        } else {
+                            return self.stage_consume_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ConsumeInput",
+                            [("ConsumeInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ConsumeInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::SupersedeInput { input_id, superseded_by } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_pending(&input_id) {
+                            "input_pending(input_id)"
+                        } else if superseded_by == input_id {
+                            "superseded_by != input_id"
+                        } else if !self.input_ledger.contains_key(&superseded_by) {
+                            "input_ledger.contains_key(superseded_by)"
+                        } else {
+                            return self.stage_supersede_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupersedeInput",
+                            [("SupersedeInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "SupersedeInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::CoalesceInput { input_id, .. } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_pending(&input_id) {
+                            "input_pending(input_id)"
+                        } else {
+                            return self.stage_coalesce_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "CoalesceInput",
+                            [("CoalesceInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "CoalesceInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::AbandonInput { input_id, reason } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_live(&input_id) {
+                            "input_live(input_id)"
+                        } else if !self
+                            .helper_abandon_reason_admissible(&input_id, reason)
+                        {
+                            "abandon_reason_admissible(input_id, reason)"
+                        } else {
+                            return self.stage_abandon_input(input_id, reason, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "AbandonInput",
+                            [("AbandonInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "AbandonInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::ForgetInput { input_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_input_terminal(&input_id) {
+                            "input_terminal(input_id)"
+                        } else {
+                            return self.stage_forget_input(input_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "ForgetInput",
+                            [("ForgetInput", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(source, "ForgetInput")
+                    }
+                }
+            }
+            MeerkatMachineInput::StageVisibilityFilter { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_stage_visibility_filter(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "StageVisibilityFilter",
+                            [("StageVisibilityFilter", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "StageVisibilityFilter",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::RequestDeferredTools { session_id, authorities } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if authorities.is_empty() {
+                            "!authorities.is_empty()"
+                        } else {
+                            return self.stage_request_deferred_tools(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "RequestDeferredTools",
+                            [("RequestDeferredTools", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "RequestDeferredTools",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::PublishCommittedVisibleSet {
+                session_id,
+                active_filter,
+                staged_filter,
+                active_requested_deferred_names,
+                staged_requested_deferred_names,
+                active_deferred_authorities,
+                staged_deferred_authorities,
+                active_visibility_revision,
+                staged_visibility_revision,
+            } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Running
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else if !self
+                            .helper_active_not_behind_staged(
+                                active_visibility_revision,
+                                staged_visibility_revision,
+                            )
+                        {
+                            "active_not_behind_staged(active_visibility_revision, staged_visibility_revision)"
+                        } else if !self
+                            .helper_equal_revision_requires_equal_active_and_staged_input(
+                                active_visibility_revision,
+                                staged_visibility_revision,
+                                &active_filter,
+                                &staged_filter,
+                                &active_requested_deferred_names,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "equal_revision_requires_equal_active_and_staged_input(active_visibility_revision, staged_visibility_revision, active_filter, staged_filter, active_requested_deferred_names, staged_requested_deferred_names,)"
+                        } else if !self
+                            .helper_active_requested_subset_of_staged_requested(
+                                &active_requested_deferred_names,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "active_requested_subset_of_staged_requested(active_requested_deferred_names, staged_requested_deferred_names)"
+                        } else if !self
+                            .helper_authorities_for_requested(
+                                &active_deferred_authorities,
+                                &active_requested_deferred_names,
+                            )
+                        {
+                            "authorities_for_requested(active_deferred_authorities, active_requested_deferred_names)"
+                        } else if !self
+                            .helper_authorities_for_requested(
+                                &staged_deferred_authorities,
+                                &staged_requested_deferred_names,
+                            )
+                        {
+                            "authorities_for_requested(staged_deferred_authorities, staged_requested_deferred_names)"
+                        } else if !self
+                            .helper_revision_minted(active_visibility_revision)
+                        {
+                            "revision_minted(active_visibility_revision)"
+                        } else if active_visibility_revision
+                            < self.active_visibility_revision
+                        {
+                            "active_visibility_revision >= self.active_visibility_revision"
+                        } else if staged_visibility_revision
+                            < self.staged_visibility_revision
+                        {
+                            "staged_visibility_revision >= self.staged_visibility_revision"
+                        } else {
+                            return self
+                                .stage_publish_committed_visible_set(
+                                    active_filter,
+                                    staged_filter,
+                                    active_requested_deferred_names,
+                                    staged_requested_deferred_names,
+                                    active_deferred_authorities,
+                                    staged_deferred_authorities,
+                                    active_visibility_revision,
+                                    staged_visibility_revision,
+                                    log,
+                                );
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "PublishCommittedVisibleSet",
+                            [("PublishCommittedVisibleSet", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "PublishCommittedVisibleSet",
+                        )
+                    }
+                }
+            }
+            MeerkatMachineInput::ClassifyRuntimeLifecycleState { state } => {
+                self.stage_classify_runtime_lifecycle_state(state, log)
+            }
+            MeerkatMachineInput::ClassifyRuntimeLifecycleDurability { state } => {
+                self.stage_classify_runtime_lifecycle_durability(state, log)
+            }
+            MeerkatMachineInput::ClassifyRuntimeLoopQueueAdmission {
+                state,
+                current_run_bound,
+            } => {
+                self.stage_classify_runtime_loop_queue_admission(
+                    state,
+                    current_run_bound,
+                    log,
+                )
+            }
+            MeerkatMachineInput::ResolveVisibleRuntimePhase {
+                dsl_phase,
+                dsl_pre_run_phase,
+                control_phase,
+                control_pre_run_phase,
+                has_runtime_persistence,
+            } => {
+                self.stage_resolve_visible_runtime_phase(
+                    dsl_phase,
+                    dsl_pre_run_phase,
+                    control_phase,
+                    control_pre_run_phase,
+                    has_runtime_persistence,
+                    log,
+                )
+            }
+            MeerkatMachineInput::ResolveInputPublicLifecycle { input_id, phase } => {
+                self.stage_resolve_input_public_lifecycle(input_id, phase, log)
+            }
+            MeerkatMachineInput::ResolveInputPublicTerminalOutcome {
+                input_id,
+                phase,
+                terminal_kind,
+                abandon_reason,
+            } => {
+                let rejected = if !self
+                    .helper_terminal_parts_consistent(
+                        phase,
+                        terminal_kind,
+                        abandon_reason,
+                    )
+                {
+                    "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
+                } else {
+                    return self
+                        .stage_resolve_input_public_terminal_outcome(
+                            input_id,
+                            phase,
+                            abandon_reason,
+                            log,
+                        );
+                };
+                ::meerkat_kernel::reject::guards(
+                    source,
+                    "ResolveInputPublicTerminalOutcome",
+                    [("ResolveInputPublicTerminalOutcome", rejected)],
+                )
+            }
+            MeerkatMachineInput::ClassifyInputTerminality {
+                input_id,
+                phase,
+                terminal_kind,
+                ..
+            } => {
+                self.stage_classify_input_terminality(
+                    input_id,
+                    phase,
+                    terminal_kind,
+                    log,
+                )
+            }
+            MeerkatMachineInput::AuthorizeStoredInputStateSeed {
+                input_id,
+                phase,
+                terminal_kind,
+                superseded_by,
+                aggregate_id,
+                abandon_reason,
+                abandon_attempt_count,
+                attempt_count,
+                run_id,
+                boundary_sequence,
+                ..
+            } => {
+                let rejected = if !self
+                    .helper_terminal_parts_consistent(
+                        phase,
+                        terminal_kind,
+                        abandon_reason,
+                    )
+                {
+                    "terminal_parts_consistent(phase, terminal_kind, abandon_reason)"
+                } else if superseded_by.is_some()
+                    != (terminal_kind
+                        == ::core::option::Option::Some(InputTerminalKind::Superseded))
+                {
+                    "superseded_by.is_some() == (terminal_kind == Some(InputTerminalKind::Superseded))"
+                } else if aggregate_id.is_some()
+                    != (terminal_kind
+                        == ::core::option::Option::Some(InputTerminalKind::Coalesced))
+                {
+                    "aggregate_id.is_some() == (terminal_kind == Some(InputTerminalKind::Coalesced))"
+                } else if !self
+                    .helper_abandon_attempts_consistent(
+                        abandon_reason,
+                        abandon_attempt_count,
+                        attempt_count,
+                    )
+                {
+                    "abandon_attempts_consistent(abandon_reason, abandon_attempt_count, attempt_count)"
+                } else if attempt_count > self.helper_max_stage_attempts() {
+                    "attempt_count <= max_stage_attempts()"
+                } else if !(boundary_sequence.is_none() || run_id.is_some()) {
+                    "boundary_sequence.is_none() || run_id.is_some()"
+                } else {
+                    return self.stage_authorize_stored_input_state_seed(input_id, log);
+                };
+                ::meerkat_kernel::reject::guards(
+                    source,
+                    "AuthorizeStoredInputStateSeed",
+                    [("AuthorizeStoredInputStateSeed", rejected)],
+                )
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        match signal {
+            MeerkatMachineSignal::SupervisorInterruptRequested { session_id } => {
+                match source {
+                    MeerkatMachinePhase::Initializing
+                    | MeerkatMachinePhase::Idle
+                    | MeerkatMachinePhase::Attached
+                    | MeerkatMachinePhase::Retired
+                    | MeerkatMachinePhase::Stopped => {
+                        let rejected = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_supervisor_interrupt_without_run(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupervisorInterruptRequested",
+                            [("SupervisorInterruptWithoutRun", rejected)],
+                        )
+                    }
+                    MeerkatMachinePhase::Running => {
+                        let rejected_1 = if !self.helper_is_session(&session_id) {
+                            "is_session(session_id)"
+                        } else {
+                            return self.stage_supervisor_interrupts_run(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "SupervisorInterruptRequested",
+                            [("SupervisorInterruptsRun", rejected_1)],
+                        )
+                    }
+                    MeerkatMachinePhase::Destroyed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "SupervisorInterruptRequested",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, step: MeerkatMachineUndo) {
+        match step {
+            MeerkatMachineUndo::Phase(saved) => {
+                self.lifecycle_phase = saved;
+            }
+            MeerkatMachineUndo::SessionIdSet(saved) => {
+                self.session_id = saved;
+            }
+            MeerkatMachineUndo::RegistrationPhaseSet(saved) => {
+                self.registration_phase = saved;
+            }
+            MeerkatMachineUndo::ExecutorAttachedSet(saved) => {
+                self.executor_attached = saved;
+            }
+            MeerkatMachineUndo::ActiveRuntimeIdSet(saved) => {
+                self.active_runtime_id = saved;
+            }
+            MeerkatMachineUndo::ActiveFenceTokenSet(saved) => {
+                self.active_fence_token = saved;
+            }
+            MeerkatMachineUndo::ActiveRuntimeGenerationSet(saved) => {
+                self.active_runtime_generation = saved;
+            }
+            MeerkatMachineUndo::SilentIntentsSet(saved) => {
+                self.silent_intents = saved;
+            }
+            MeerkatMachineUndo::RuntimeStopDeferredSet(saved) => {
+                self.runtime_stop_deferred = saved;
+            }
+            MeerkatMachineUndo::PreRunPhaseSet(saved) => {
+                self.pre_run_phase = saved;
+            }
+            MeerkatMachineUndo::CurrentRunIdSet(saved) => {
+                self.current_run_id = saved;
+            }
+            MeerkatMachineUndo::InputLedgerInsert(saved) => {
+                match saved {
+                    (::core::option::Option::Some(previous), k_key) => {
+                        self.input_ledger.insert(k_key, previous);
+                    }
+                    (::core::option::Option::None, k_key) => {
+                        self.input_ledger.remove(&k_key);
+                    }
+                }
+            }
+            MeerkatMachineUndo::InputLedgerRemove(saved) => {
+                if let ::core::option::Option::Some((k_key, k_value)) = saved {
+                    self.input_ledger.insert(k_key, k_value);
+                }
+            }
+            MeerkatMachineUndo::NextStagedVisibilityRevisionAdd(saved) => {
+                self.next_staged_visibility_revision = saved;
+            }
+            MeerkatMachineUndo::ActiveFilterSet(saved) => {
+                self.active_filter = saved;
+            }
+            MeerkatMachineUndo::StagedFilterSet(saved) => {
+                self.staged_filter = saved;
+            }
+            MeerkatMachineUndo::ActiveRequestedDeferredNamesSet(saved) => {
+                self.active_requested_deferred_names = saved;
+            }
+            MeerkatMachineUndo::StagedRequestedDeferredNamesSet(saved) => {
+                self.staged_requested_deferred_names = saved;
+            }
+            MeerkatMachineUndo::ActiveDeferredAuthoritiesSet(saved) => {
+                self.active_deferred_authorities = saved;
+            }
+            MeerkatMachineUndo::StagedDeferredAuthoritiesSet(saved) => {
+                self.staged_deferred_authorities = saved;
+            }
+            MeerkatMachineUndo::ActiveVisibilityRevisionSet(saved) => {
+                self.active_visibility_revision = saved;
+            }
+            MeerkatMachineUndo::StagedVisibilityRevisionSet(saved) => {
+                self.staged_visibility_revision = saved;
+            }
+        }
+    }
+
     fn violated_invariant(
         &self,
     ) -> ::std::option::Option<&'static ::core::primitive::str> {
@@ -3184,7 +4356,7 @@ impl MeerkatMachineState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Idle;
-        let undo = self.session_id.replace(session_id);
+        let k_undo = self.session_id.replace(session_id);
         let undo_1 = self.registration_phase;
         self.registration_phase = RegistrationPhase::Queuing;
         let effect = MeerkatMachineEffect::RegistrationChanged {
@@ -3196,11 +4368,28 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.registration_phase = undo_1;
-            self.session_id = undo;
+            self.session_id = k_undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("ClaimSession", k_invariant);
         }
@@ -3217,10 +4406,10 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_confirm_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let mut undo = ::core::option::Option::None;
+        let mut k_undo = ::core::option::Option::None;
         let mut effects = MeerkatMachineEffects::new();
         if self.registration_phase == RegistrationPhase::Unregistered {
-            undo = ::core::option::Option::Some(self.registration_phase);
+            k_undo = ::core::option::Option::Some(self.registration_phase);
             self.registration_phase = RegistrationPhase::Queuing;
             effects
                 .push(MeerkatMachineEffect::RegistrationChanged {
@@ -3228,10 +4417,19 @@ impl MeerkatMachineState {
                     executor_attached: self.executor_attached,
                 });
         }
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            if let ::core::option::Option::Some(old) = undo {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(old) = k_undo {
                 self.registration_phase = old;
             }
             return ::meerkat_kernel::reject::invariant("ConfirmSession", k_invariant);
@@ -3244,7 +4442,7 @@ impl MeerkatMachineState {
     fn fire_claim_executor_from_idle(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Attached;
-        let undo = self.registration_phase;
+        let k_undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Active;
         let undo_1 = self.executor_attached;
         self.executor_attached = true;
@@ -3257,11 +4455,28 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.executor_attached = undo_1;
-            self.registration_phase = undo;
+            self.registration_phase = k_undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorFromIdle",
@@ -3281,7 +4496,7 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_claim_executor_in_place(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.registration_phase;
+        let k_undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Active;
         let undo_1 = self.executor_attached;
         self.executor_attached = true;
@@ -3289,11 +4504,22 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.executor_attached = undo_1;
-            self.registration_phase = undo;
+            self.registration_phase = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "ClaimExecutorInPlace",
                 k_invariant,
@@ -3315,7 +4541,7 @@ impl MeerkatMachineState {
         let source = self.lifecycle_phase;
         let mut undo_1 = ::core::option::Option::None;
         self.lifecycle_phase = MeerkatMachinePhase::Idle;
-        let undo = self.executor_attached;
+        let k_undo = self.executor_attached;
         self.executor_attached = false;
         if self.registration_phase == RegistrationPhase::Active {
             undo_1 = ::core::option::Option::Some(self.registration_phase);
@@ -3330,13 +4556,30 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if let ::core::option::Option::Some(old) = undo_1 {
                 self.registration_phase = old;
             }
-            self.executor_attached = undo;
+            self.executor_attached = k_undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant(
                 "ExecutorExitedWhileAttached",
@@ -3356,7 +4599,7 @@ impl MeerkatMachineState {
     fn fire_executor_exited(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         let mut undo_1 = ::core::option::Option::None;
-        let undo = self.executor_attached;
+        let k_undo = self.executor_attached;
         self.executor_attached = false;
         if self.registration_phase == RegistrationPhase::Active {
             undo_1 = ::core::option::Option::Some(self.registration_phase);
@@ -3366,13 +4609,24 @@ impl MeerkatMachineState {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if let ::core::option::Option::Some(old) = undo_1 {
                 self.registration_phase = old;
             }
-            self.executor_attached = undo;
+            self.executor_attached = k_undo;
             return ::meerkat_kernel::reject::invariant("ExecutorExited", k_invariant);
         }
         ::meerkat_kernel::fired(
@@ -3387,16 +4641,25 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_begin_unregister_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.registration_phase;
+        let k_undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Draining;
         let effect = MeerkatMachineEffect::RegistrationChanged {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.registration_phase = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.registration_phase = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "BeginUnregisterSession",
                 k_invariant,
@@ -3414,16 +4677,25 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_unregister_session(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.registration_phase;
+        let k_undo = self.registration_phase;
         self.registration_phase = RegistrationPhase::Unregistered;
         let effect = MeerkatMachineEffect::RegistrationChanged {
             registration_phase: self.registration_phase,
             executor_attached: self.executor_attached,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.registration_phase = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.registration_phase = k_undo;
             return ::meerkat_kernel::reject::invariant("UnregisterSession", k_invariant);
         }
         ::meerkat_kernel::fired(
@@ -3443,7 +4715,7 @@ impl MeerkatMachineState {
         generation: Generation,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.active_runtime_id.replace(agent_runtime_id.clone());
+        let k_undo = self.active_runtime_id.replace(agent_runtime_id.clone());
         let undo_1 = self.active_fence_token;
         self.active_fence_token = ::core::option::Option::Some(fence_token);
         let undo_2 = self.active_runtime_generation;
@@ -3453,12 +4725,19 @@ impl MeerkatMachineState {
             fence_token,
             generation,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_runtime_binding_complete()
+        {
+            ::core::option::Option::Some("runtime_binding_complete")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.active_runtime_generation = undo_2;
             self.active_fence_token = undo_1;
-            self.active_runtime_id = undo;
+            self.active_runtime_id = k_undo;
             return ::meerkat_kernel::reject::invariant("BindRuntime", k_invariant);
         }
         ::meerkat_kernel::fired(
@@ -3474,14 +4753,6 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_confirm_runtime_binding(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "ConfirmRuntimeBinding",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ConfirmRuntimeBinding",
             source,
@@ -3497,17 +4768,11 @@ impl MeerkatMachineState {
         intents: ::std::collections::BTreeSet<::std::string::String>,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = ::std::mem::replace(&mut self.silent_intents, intents);
+        self.silent_intents = intents;
         let effect = MeerkatMachineEffect::SilentIntentsChanged {
             intents: self.silent_intents.clone(),
             apply_to_driver: source != MeerkatMachinePhase::Stopped,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.silent_intents = undo;
-            return ::meerkat_kernel::reject::invariant("SetSilentIntents", k_invariant);
-        }
         ::meerkat_kernel::fired(
             "SetSilentIntents",
             source,
@@ -3533,9 +4798,22 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("StopNow", k_invariant);
         }
@@ -3554,16 +4832,23 @@ impl MeerkatMachineState {
         reason: ::std::string::String,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.runtime_stop_deferred;
+        let k_undo = self.runtime_stop_deferred;
         self.runtime_stop_deferred = true;
         let effect = MeerkatMachineEffect::RuntimeStopRequested {
             reason,
             deferred: self.runtime_stop_deferred,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.runtime_stop_deferred = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_stop_deferred_only_while_run_bound()
+        {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.runtime_stop_deferred = k_undo;
             return ::meerkat_kernel::reject::invariant("DeferStop", k_invariant);
         }
         ::meerkat_kernel::fired(
@@ -3578,14 +4863,6 @@ impl MeerkatMachineState {
     #[inline]
     fn fire_stop_already_applied(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "StopAlreadyApplied",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "StopAlreadyApplied",
             source,
@@ -3610,9 +4887,22 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("RetireNow", k_invariant);
         }
@@ -3631,7 +4921,7 @@ impl MeerkatMachineState {
         session_id: SessionId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.pre_run_phase;
+        let k_undo = self.pre_run_phase;
         self.pre_run_phase = ::core::option::Option::Some(MeerkatMachinePhase::Retired);
         let effect = MeerkatMachineEffect::SessionRetiredObserved {
             session_id,
@@ -3641,10 +4931,15 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.pre_run_phase = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_pre_run_phase_while_running()
+        {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.pre_run_phase = k_undo;
             return ::meerkat_kernel::reject::invariant("RetireAfterRun", k_invariant);
         }
         ::meerkat_kernel::fired(
@@ -3670,9 +4965,22 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("Reset", k_invariant);
         }
@@ -3699,9 +5007,22 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("Recycle", k_invariant);
         }
@@ -3730,7 +5051,7 @@ impl MeerkatMachineState {
                     next_phase: self.lifecycle_phase,
                 });
         }
-        let undo = self.current_run_id.take();
+        let k_undo = self.current_run_id.take();
         let undo_1 = self.pre_run_phase;
         self.pre_run_phase = ::core::option::Option::None;
         let undo_2 = self.runtime_stop_deferred;
@@ -3759,9 +5080,30 @@ impl MeerkatMachineState {
                 current_run_id: self.current_run_id.clone(),
                 pre_run_phase: self.pre_run_phase,
             });
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_runtime_binding_complete() {
+            ::core::option::Option::Some("runtime_binding_complete")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.active_runtime_generation = undo_7;
             self.active_fence_token = undo_6;
             self.active_runtime_id = undo_5;
@@ -3769,7 +5111,7 @@ impl MeerkatMachineState {
             self.executor_attached = undo_3;
             self.runtime_stop_deferred = undo_2;
             self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
+            self.current_run_id = k_undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("Destroy", k_invariant);
         }
@@ -3786,7 +5128,7 @@ impl MeerkatMachineState {
     fn fire_begin_run(&mut self, run_id: RunId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
         self.lifecycle_phase = MeerkatMachinePhase::Running;
-        let undo = self.current_run_id.replace(run_id.clone());
+        let k_undo = self.current_run_id.replace(run_id.clone());
         let undo_1 = self.pre_run_phase;
         self.pre_run_phase = ::core::option::Option::Some(source);
         let effect = MeerkatMachineEffect::RunStarted {
@@ -3798,11 +5140,26 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
+            self.current_run_id = k_undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("BeginRun", k_invariant);
         }
@@ -3825,7 +5182,7 @@ impl MeerkatMachineState {
         let source = self.lifecycle_phase;
         let target: MeerkatMachinePhase = self.helper_run_exit_phase();
         self.lifecycle_phase = target;
-        let undo = self.current_run_id.take();
+        let k_undo = self.current_run_id.take();
         let undo_1 = self.pre_run_phase;
         self.pre_run_phase = ::core::option::Option::None;
         let undo_2 = self.runtime_stop_deferred;
@@ -3840,12 +5197,27 @@ impl MeerkatMachineState {
             current_run_id: self.current_run_id.clone(),
             pre_run_phase: self.pre_run_phase,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.runtime_stop_deferred = undo_2;
             self.pre_run_phase = undo_1;
-            self.current_run_id = undo;
+            self.current_run_id = k_undo;
             self.lifecycle_phase = source;
             return ::meerkat_kernel::reject::invariant("FinishRun", k_invariant);
         }
@@ -3864,14 +5236,6 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "InterruptCurrentRun",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "InterruptCurrentRun",
             source,
@@ -3887,14 +5251,6 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::RunInterruptRequested {
             run_id: self.current_run_id.clone(),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "SupervisorInterruptsRun",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "SupervisorInterruptsRun",
             source,
@@ -3909,14 +5265,6 @@ impl MeerkatMachineState {
         &mut self,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "SupervisorInterruptWithoutRun",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "SupervisorInterruptWithoutRun",
             source,
@@ -3933,22 +5281,41 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_fresh_record();
-        let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("AcceptInput", k_invariant);
@@ -3968,22 +5335,41 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Queued);
-        let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("QueueInput", k_invariant);
@@ -4003,27 +5389,46 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = match self.helper_restaged(&input_id) {
             ::core::option::Option::Some(k_value) => k_value,
             ::core::option::Option::None => {
                 return ::meerkat_kernel::reject::overflow("StageInput");
             }
         };
-        let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("StageInput", k_invariant);
@@ -4044,27 +5449,46 @@ impl MeerkatMachineState {
         awaits_commit: ::core::primitive::bool,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let phase: InputPhase = if awaits_commit {
             InputPhase::AppliedPendingConsumption
         } else {
             InputPhase::Applied
         };
         let record: InputRecord = self.helper_advanced(&input_id, phase);
-        let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("ApplyInput", k_invariant);
@@ -4084,22 +5508,41 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Consumed);
-        let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("ConsumeInput", k_invariant);
@@ -4119,23 +5562,42 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self
             .helper_advanced(&input_id, InputPhase::Superseded);
-        let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("SupersedeInput", k_invariant);
@@ -4155,22 +5617,41 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Coalesced);
-        let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("CoalesceInput", k_invariant);
@@ -4191,22 +5672,41 @@ impl MeerkatMachineState {
         reason: InputAbandonReason,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
         let record: InputRecord = self.helper_abandoned(&input_id, reason);
-        let key = input_id.clone();
-        let undo = (self.input_ledger.insert(key.clone(), record), key);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        let k_undo = (self.input_ledger.insert(key_1.clone(), record), key_1);
         let effect = MeerkatMachineEffect::InputLedgerUpdated {
             input_id: input_id.clone(),
             record,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            match undo {
-                (::core::option::Option::Some(previous), key) => {
-                    self.input_ledger.insert(key, previous);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            match k_undo {
+                (::core::option::Option::Some(previous), k_key) => {
+                    self.input_ledger.insert(k_key, previous);
                 }
-                (::core::option::Option::None, key) => {
-                    self.input_ledger.remove(&key);
+                (::core::option::Option::None, k_key) => {
+                    self.input_ledger.remove(&k_key);
                 }
             }
             return ::meerkat_kernel::reject::invariant("AbandonInput", k_invariant);
@@ -4226,15 +5726,33 @@ impl MeerkatMachineState {
         input_id: InputId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = self.input_ledger.remove_entry(&input_id);
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&input_id));
+        let k_undo = self.input_ledger.remove_entry(&input_id);
         let effect = MeerkatMachineEffect::InputForgotten {
             input_id: input_id.clone(),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            if let ::core::option::Option::Some((key, k_value)) = undo {
-                self.input_ledger.insert(key, k_value);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some((k_key, k_value)) = k_undo {
+                self.input_ledger.insert(k_key, k_value);
             }
             return ::meerkat_kernel::reject::invariant("ForgetInput", k_invariant);
         }
@@ -4254,7 +5772,7 @@ impl MeerkatMachineState {
             revision: self.next_staged_visibility_revision,
             purpose: RevisionPurpose::StagedFilter,
         };
-        let undo = self.next_staged_visibility_revision;
+        let k_undo = self.next_staged_visibility_revision;
         self.next_staged_visibility_revision = match self
             .next_staged_visibility_revision
             .checked_add(1)
@@ -4264,10 +5782,15 @@ impl MeerkatMachineState {
                 return ::meerkat_kernel::reject::overflow("StageVisibilityFilter");
             }
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.next_staged_visibility_revision = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_revisions_minted()
+        {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.next_staged_visibility_revision = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "StageVisibilityFilter",
                 k_invariant,
@@ -4289,7 +5812,7 @@ impl MeerkatMachineState {
             revision: self.next_staged_visibility_revision,
             purpose: RevisionPurpose::DeferredToolRequest,
         };
-        let undo = self.next_staged_visibility_revision;
+        let k_undo = self.next_staged_visibility_revision;
         self.next_staged_visibility_revision = match self
             .next_staged_visibility_revision
             .checked_add(1)
@@ -4299,10 +5822,15 @@ impl MeerkatMachineState {
                 return ::meerkat_kernel::reject::overflow("RequestDeferredTools");
             }
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.next_staged_visibility_revision = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_revisions_minted()
+        {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.next_staged_visibility_revision = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "RequestDeferredTools",
                 k_invariant,
@@ -4342,7 +5870,7 @@ impl MeerkatMachineState {
         staged_visibility_revision: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.lifecycle_phase;
-        let undo = ::std::mem::replace(&mut self.active_filter, active_filter);
+        let k_undo = ::std::mem::replace(&mut self.active_filter, active_filter);
         let undo_1 = ::std::mem::replace(&mut self.staged_filter, staged_filter);
         let undo_2 = ::std::mem::replace(
             &mut self.active_requested_deferred_names,
@@ -4368,9 +5896,28 @@ impl MeerkatMachineState {
             active_visibility_revision: self.active_visibility_revision,
             staged_visibility_revision: self.staged_visibility_revision,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_active_not_behind_staged()
+        {
+            ::core::option::Option::Some("visible_active_not_behind_staged")
+        } else if !self
+            .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
+        {
+            ::core::option::Option::Some(
+                "visible_equal_revision_requires_equal_active_and_staged_input",
+            )
+        } else if !self.invariant_visible_active_requested_subset_of_staged_requested() {
+            ::core::option::Option::Some(
+                "visible_active_requested_subset_of_staged_requested",
+            )
+        } else if !self.invariant_visible_authorities_for_requested() {
+            ::core::option::Option::Some("visible_authorities_for_requested")
+        } else if !self.invariant_visible_revisions_minted() {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.staged_visibility_revision = undo_7;
             self.active_visibility_revision = undo_6;
             self.staged_deferred_authorities = undo_5;
@@ -4378,7 +5925,7 @@ impl MeerkatMachineState {
             self.staged_requested_deferred_names = undo_3;
             self.active_requested_deferred_names = undo_2;
             self.staged_filter = undo_1;
-            self.active_filter = undo;
+            self.active_filter = k_undo;
             return ::meerkat_kernel::reject::invariant(
                 "PublishCommittedVisibleSet",
                 k_invariant,
@@ -4407,14 +5954,6 @@ impl MeerkatMachineState {
             prepare_admission: self.helper_prepare_admission_of(state),
             ingress_admission: self.helper_ingress_admission_of(state),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLifecycleState",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLifecycleState",
             source,
@@ -4434,14 +5973,6 @@ impl MeerkatMachineState {
             state,
             durable_state: self.helper_durable_state_of(state),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLifecycleDurability",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLifecycleDurability",
             source,
@@ -4464,14 +5995,6 @@ impl MeerkatMachineState {
             queue_admission: self.helper_loop_queue_admission(state, current_run_bound),
             run_binding: self.helper_loop_run_binding(state, current_run_bound),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyRuntimeLoopQueueAdmission",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyRuntimeLoopQueueAdmission",
             source,
@@ -4514,14 +6037,6 @@ impl MeerkatMachineState {
             visible_phase: self
                 .helper_visible_phase_of(selected_raw_phase, selected_pre_run_phase),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveVisibleRuntimePhase",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveVisibleRuntimePhase",
             source,
@@ -4542,14 +6057,6 @@ impl MeerkatMachineState {
             input_id,
             phase: self.helper_public_lifecycle_of(phase),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveInputPublicLifecycle",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveInputPublicLifecycle",
             source,
@@ -4572,14 +6079,6 @@ impl MeerkatMachineState {
             terminal_outcome: self
                 .helper_public_terminal_outcome_of(phase, abandon_reason),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "ResolveInputPublicTerminalOutcome",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ResolveInputPublicTerminalOutcome",
             source,
@@ -4601,14 +6100,6 @@ impl MeerkatMachineState {
             input_id,
             terminal: self.helper_behaviorally_terminal(phase, terminal_kind),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "ClassifyInputTerminality",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "ClassifyInputTerminality",
             source,
@@ -4629,19 +6120,1909 @@ impl MeerkatMachineState {
         let effect = MeerkatMachineEffect::StoredInputStateSeedAuthorized {
             input_id,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant(
-                "AuthorizeStoredInputStateSeed",
-                k_invariant,
-            );
-        }
         ::meerkat_kernel::fired(
             "AuthorizeStoredInputStateSeed",
             source,
             source,
             MeerkatMachineEffects::E1([effect]),
         )
+    }
+
+    /// Fires `ClaimSession`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_claim_session(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Idle;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(MeerkatMachineUndo::SessionIdSet(self.session_id.replace(session_id)));
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Queuing;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ClaimSession", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ClaimSession",
+            source,
+            MeerkatMachinePhase::Idle,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `ConfirmSession`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_confirm_session(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mut effects = MeerkatMachineEffects::new();
+        let mark = log.len();
+        if self.registration_phase == RegistrationPhase::Unregistered {
+            log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+            self.registration_phase = RegistrationPhase::Queuing;
+            effects
+                .push(MeerkatMachineEffect::RegistrationChanged {
+                    registration_phase: self.registration_phase,
+                    executor_attached: self.executor_attached,
+                });
+        }
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ConfirmSession", k_invariant);
+        }
+        ::meerkat_kernel::fired("ConfirmSession", source, source, effects)
+    }
+
+    /// Fires `ClaimExecutorFromIdle`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_claim_executor_from_idle(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Attached;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Active;
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = true;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "ClaimExecutorFromIdle",
+                k_invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ClaimExecutorFromIdle",
+            source,
+            MeerkatMachinePhase::Attached,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `ClaimExecutorInPlace`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_claim_executor_in_place(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Active;
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = true;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "ClaimExecutorInPlace",
+                k_invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ClaimExecutorInPlace",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ExecutorExitedWhileAttached`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_executor_exited_while_attached(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Idle;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = false;
+        if self.registration_phase == RegistrationPhase::Active {
+            log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+            self.registration_phase = RegistrationPhase::Queuing;
+        }
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "ExecutorExitedWhileAttached",
+                k_invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "ExecutorExitedWhileAttached",
+            source,
+            MeerkatMachinePhase::Idle,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `ExecutorExited`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_executor_exited(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = false;
+        if self.registration_phase == RegistrationPhase::Active {
+            log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+            self.registration_phase = RegistrationPhase::Queuing;
+        }
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ExecutorExited", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ExecutorExited",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `BeginUnregisterSession`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_begin_unregister_session(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Draining;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "BeginUnregisterSession",
+                k_invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "BeginUnregisterSession",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `UnregisterSession`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_unregister_session(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Unregistered;
+        let effect = MeerkatMachineEffect::RegistrationChanged {
+            registration_phase: self.registration_phase,
+            executor_attached: self.executor_attached,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_registration_requires_session()
+        {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("UnregisterSession", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "UnregisterSession",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `BindRuntime`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_bind_runtime(
+        &mut self,
+        agent_runtime_id: AgentRuntimeId,
+        fence_token: FenceToken,
+        generation: Generation,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(
+            MeerkatMachineUndo::ActiveRuntimeIdSet(
+                self.active_runtime_id.replace(agent_runtime_id.clone()),
+            ),
+        );
+        log.push(MeerkatMachineUndo::ActiveFenceTokenSet(self.active_fence_token));
+        self.active_fence_token = ::core::option::Option::Some(fence_token);
+        log.push(
+            MeerkatMachineUndo::ActiveRuntimeGenerationSet(
+                self.active_runtime_generation,
+            ),
+        );
+        self.active_runtime_generation = ::core::option::Option::Some(generation);
+        let effect = MeerkatMachineEffect::RuntimeBindingPrepared {
+            agent_runtime_id: agent_runtime_id.clone(),
+            fence_token,
+            generation,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_runtime_binding_complete()
+        {
+            ::core::option::Option::Some("runtime_binding_complete")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("BindRuntime", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "BindRuntime",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ConfirmRuntimeBinding`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_confirm_runtime_binding(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        ::meerkat_kernel::fired(
+            "ConfirmRuntimeBinding",
+            source,
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
+    }
+
+    /// Fires `SetSilentIntents`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_set_silent_intents(
+        &mut self,
+        intents: ::std::collections::BTreeSet<::std::string::String>,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        log.push(
+            MeerkatMachineUndo::SilentIntentsSet(
+                ::std::mem::replace(&mut self.silent_intents, intents),
+            ),
+        );
+        let effect = MeerkatMachineEffect::SilentIntentsChanged {
+            intents: self.silent_intents.clone(),
+            apply_to_driver: source != MeerkatMachinePhase::Stopped,
+        };
+        ::meerkat_kernel::fired(
+            "SetSilentIntents",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `StopNow`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_stop_now(
+        &mut self,
+        reason: ::std::string::String,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Stopped;
+        log.push(MeerkatMachineUndo::Phase(source));
+        let effect = MeerkatMachineEffect::RuntimeStopRequested {
+            reason,
+            deferred: self.runtime_stop_deferred,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("StopNow", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "StopNow",
+            source,
+            MeerkatMachinePhase::Stopped,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `DeferStop`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_defer_stop(
+        &mut self,
+        reason: ::std::string::String,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::RuntimeStopDeferredSet(self.runtime_stop_deferred));
+        self.runtime_stop_deferred = true;
+        let effect = MeerkatMachineEffect::RuntimeStopRequested {
+            reason,
+            deferred: self.runtime_stop_deferred,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_stop_deferred_only_while_run_bound()
+        {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("DeferStop", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "DeferStop",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `StopAlreadyApplied`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_stop_already_applied(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        ::meerkat_kernel::fired(
+            "StopAlreadyApplied",
+            source,
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
+    }
+
+    /// Fires `RetireNow`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_retire_now(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Retired;
+        log.push(MeerkatMachineUndo::Phase(source));
+        let effect = MeerkatMachineEffect::SessionRetiredObserved {
+            session_id,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("RetireNow", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "RetireNow",
+            source,
+            MeerkatMachinePhase::Retired,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `RetireAfterRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_retire_after_run(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
+        self.pre_run_phase = ::core::option::Option::Some(MeerkatMachinePhase::Retired);
+        let effect = MeerkatMachineEffect::SessionRetiredObserved {
+            session_id,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_pre_run_phase_while_running()
+        {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("RetireAfterRun", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "RetireAfterRun",
+            source,
+            source,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `Reset`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_reset(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let target: MeerkatMachinePhase = self.helper_resting_phase();
+        self.lifecycle_phase = target;
+        log.push(MeerkatMachineUndo::Phase(source));
+        let effect = MeerkatMachineEffect::RuntimeRestarted {
+            mode: RestartMode::Reset,
+            phase: self.lifecycle_phase,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Reset", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Reset",
+            source,
+            target,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `Recycle`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_recycle(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let target: MeerkatMachinePhase = self.helper_resting_phase();
+        self.lifecycle_phase = target;
+        log.push(MeerkatMachineUndo::Phase(source));
+        let effect = MeerkatMachineEffect::RuntimeRestarted {
+            mode: RestartMode::Recycle,
+            phase: self.lifecycle_phase,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Recycle", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Recycle",
+            source,
+            target,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `Destroy`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_destroy(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mut effects = MeerkatMachineEffects::new();
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Destroyed;
+        log.push(MeerkatMachineUndo::Phase(source));
+        if let ::core::option::Option::Some(run_id) = &self.current_run_id {
+            effects
+                .push(MeerkatMachineEffect::RunFinished {
+                    run_id: run_id.clone(),
+                    outcome: RunOutcome::Cancelled,
+                    next_phase: self.lifecycle_phase,
+                });
+        }
+        log.push(MeerkatMachineUndo::CurrentRunIdSet(self.current_run_id.take()));
+        log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
+        self.pre_run_phase = ::core::option::Option::None;
+        log.push(MeerkatMachineUndo::RuntimeStopDeferredSet(self.runtime_stop_deferred));
+        self.runtime_stop_deferred = false;
+        log.push(MeerkatMachineUndo::ExecutorAttachedSet(self.executor_attached));
+        self.executor_attached = false;
+        log.push(MeerkatMachineUndo::RegistrationPhaseSet(self.registration_phase));
+        self.registration_phase = RegistrationPhase::Unregistered;
+        log.push(MeerkatMachineUndo::ActiveRuntimeIdSet(self.active_runtime_id.take()));
+        log.push(MeerkatMachineUndo::ActiveFenceTokenSet(self.active_fence_token));
+        self.active_fence_token = ::core::option::Option::None;
+        log.push(
+            MeerkatMachineUndo::ActiveRuntimeGenerationSet(
+                self.active_runtime_generation,
+            ),
+        );
+        self.active_runtime_generation = ::core::option::Option::None;
+        effects
+            .push(MeerkatMachineEffect::SessionDestroyedObserved {
+                session_id,
+            });
+        effects
+            .push(MeerkatMachineEffect::RegistrationChanged {
+                registration_phase: self.registration_phase,
+                executor_attached: self.executor_attached,
+            });
+        effects
+            .push(MeerkatMachineEffect::ControlProjectionChanged {
+                phase: self.lifecycle_phase,
+                current_run_id: self.current_run_id.clone(),
+                pre_run_phase: self.pre_run_phase,
+            });
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_registration_requires_session() {
+            ::core::option::Option::Some("registration_requires_session")
+        } else if !self.invariant_executor_matches_registration() {
+            ::core::option::Option::Some("executor_matches_registration")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_runtime_binding_complete() {
+            ::core::option::Option::Some("runtime_binding_complete")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Destroy", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Destroy",
+            source,
+            MeerkatMachinePhase::Destroyed,
+            effects,
+        )
+    }
+
+    /// Fires `BeginRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_begin_run(
+        &mut self,
+        run_id: RunId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        self.lifecycle_phase = MeerkatMachinePhase::Running;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(
+            MeerkatMachineUndo::CurrentRunIdSet(
+                self.current_run_id.replace(run_id.clone()),
+            ),
+        );
+        log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
+        self.pre_run_phase = ::core::option::Option::Some(source);
+        let effect = MeerkatMachineEffect::RunStarted {
+            run_id: run_id.clone(),
+            resumes_to: source,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("BeginRun", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "BeginRun",
+            source,
+            MeerkatMachinePhase::Running,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `FinishRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_finish_run(
+        &mut self,
+        run_id: RunId,
+        outcome: RunOutcome,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let target: MeerkatMachinePhase = self.helper_run_exit_phase();
+        self.lifecycle_phase = target;
+        log.push(MeerkatMachineUndo::Phase(source));
+        log.push(MeerkatMachineUndo::CurrentRunIdSet(self.current_run_id.take()));
+        log.push(MeerkatMachineUndo::PreRunPhaseSet(self.pre_run_phase));
+        self.pre_run_phase = ::core::option::Option::None;
+        log.push(MeerkatMachineUndo::RuntimeStopDeferredSet(self.runtime_stop_deferred));
+        self.runtime_stop_deferred = false;
+        let effect = MeerkatMachineEffect::RunFinished {
+            run_id,
+            outcome,
+            next_phase: self.lifecycle_phase,
+        };
+        let effect_1 = MeerkatMachineEffect::ControlProjectionChanged {
+            phase: self.lifecycle_phase,
+            current_run_id: self.current_run_id.clone(),
+            pre_run_phase: self.pre_run_phase,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_session_claimed_outside_initializing()
+        {
+            ::core::option::Option::Some("session_claimed_outside_initializing")
+        } else if !self.invariant_attached_means_executor() {
+            ::core::option::Option::Some("attached_means_executor")
+        } else if !self.invariant_run_bound_while_running() {
+            ::core::option::Option::Some("run_bound_while_running")
+        } else if !self.invariant_pre_run_phase_while_running() {
+            ::core::option::Option::Some("pre_run_phase_while_running")
+        } else if !self.invariant_stop_deferred_only_while_run_bound() {
+            ::core::option::Option::Some("stop_deferred_only_while_run_bound")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("FinishRun", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "FinishRun",
+            source,
+            target,
+            MeerkatMachineEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `InterruptCurrentRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_interrupt_current_run(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RunInterruptRequested {
+            run_id: self.current_run_id.clone(),
+        };
+        ::meerkat_kernel::fired(
+            "InterruptCurrentRun",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `SupervisorInterruptsRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_supervisor_interrupts_run(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RunInterruptRequested {
+            run_id: self.current_run_id.clone(),
+        };
+        ::meerkat_kernel::fired(
+            "SupervisorInterruptsRun",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `SupervisorInterruptWithoutRun`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_supervisor_interrupt_without_run(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        ::meerkat_kernel::fired(
+            "SupervisorInterruptWithoutRun",
+            source,
+            source,
+            MeerkatMachineEffects::E0([]),
+        )
+    }
+
+    /// Fires `AcceptInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_accept_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        let record: InputRecord = self.helper_fresh_record();
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("AcceptInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "AcceptInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `QueueInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_queue_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Queued);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("QueueInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "QueueInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `StageInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_stage_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        let record: InputRecord = match self.helper_restaged(&input_id) {
+            ::core::option::Option::Some(k_value) => k_value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("StageInput");
+            }
+        };
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("StageInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "StageInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ApplyInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_apply_input(
+        &mut self,
+        input_id: InputId,
+        awaits_commit: ::core::primitive::bool,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        let phase: InputPhase = if awaits_commit {
+            InputPhase::AppliedPendingConsumption
+        } else {
+            InputPhase::Applied
+        };
+        let record: InputRecord = self.helper_advanced(&input_id, phase);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ApplyInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ApplyInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ConsumeInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_consume_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Consumed);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ConsumeInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ConsumeInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `SupersedeInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_supersede_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        let record: InputRecord = self
+            .helper_advanced(&input_id, InputPhase::Superseded);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("SupersedeInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "SupersedeInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `CoalesceInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_coalesce_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        let record: InputRecord = self.helper_advanced(&input_id, InputPhase::Coalesced);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("CoalesceInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "CoalesceInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `AbandonInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_abandon_input(
+        &mut self,
+        input_id: InputId,
+        reason: InputAbandonReason,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        let record: InputRecord = self.helper_abandoned(&input_id, reason);
+        let k_key = input_id.clone();
+        let key_1: InputId = k_key;
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&key_1));
+        log.push(
+            MeerkatMachineUndo::InputLedgerInsert((
+                self.input_ledger.insert(key_1.clone(), record),
+                key_1,
+            )),
+        );
+        let effect = MeerkatMachineEffect::InputLedgerUpdated {
+            input_id: input_id.clone(),
+            record,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("AbandonInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "AbandonInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ForgetInput`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_forget_input(
+        &mut self,
+        input_id: InputId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        #[allow(unused_assignments)]
+        let mut touched: ::std::option::Option<InputId> = ::core::option::Option::None;
+        let mark = log.len();
+        touched = ::core::option::Option::Some(::std::clone::Clone::clone(&input_id));
+        log.push(
+            MeerkatMachineUndo::InputLedgerRemove(
+                self.input_ledger.remove_entry(&input_id),
+            ),
+        );
+        let effect = MeerkatMachineEffect::InputForgotten {
+            input_id: input_id.clone(),
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if touched
+            .iter()
+            .any(|key| {
+                self
+                    .input_ledger
+                    .get(key)
+                    .is_some_and(|value| {
+                        !(self.entry_ledger_records_well_formed_0(key, *value))
+                    })
+            })
+        {
+            ::core::option::Option::Some("ledger_records_well_formed")
+        } else if !self.invariant_destroyed_shape() {
+            ::core::option::Option::Some("destroyed_shape")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ForgetInput", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ForgetInput",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `StageVisibilityFilter`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_stage_visibility_filter(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let effect = MeerkatMachineEffect::VisibilityRevisionMinted {
+            revision: self.next_staged_visibility_revision,
+            purpose: RevisionPurpose::StagedFilter,
+        };
+        let k_value = match self.next_staged_visibility_revision.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("StageVisibilityFilter");
+            }
+        };
+        log.push(
+            MeerkatMachineUndo::NextStagedVisibilityRevisionAdd(
+                self.next_staged_visibility_revision,
+            ),
+        );
+        self.next_staged_visibility_revision = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_revisions_minted()
+        {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "StageVisibilityFilter",
+                k_invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "StageVisibilityFilter",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `RequestDeferredTools`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_request_deferred_tools(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        let effect = MeerkatMachineEffect::VisibilityRevisionMinted {
+            revision: self.next_staged_visibility_revision,
+            purpose: RevisionPurpose::DeferredToolRequest,
+        };
+        let k_value = match self.next_staged_visibility_revision.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("RequestDeferredTools");
+            }
+        };
+        log.push(
+            MeerkatMachineUndo::NextStagedVisibilityRevisionAdd(
+                self.next_staged_visibility_revision,
+            ),
+        );
+        self.next_staged_visibility_revision = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_revisions_minted()
+        {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "RequestDeferredTools",
+                k_invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "RequestDeferredTools",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `PublishCommittedVisibleSet`, logging what each write displaces in the undo log.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    fn stage_publish_committed_visible_set(
+        &mut self,
+        active_filter: ToolFilter,
+        staged_filter: ToolFilter,
+        active_requested_deferred_names: ::std::collections::BTreeSet<
+            ::std::string::String,
+        >,
+        staged_requested_deferred_names: ::std::collections::BTreeSet<
+            ::std::string::String,
+        >,
+        active_deferred_authorities: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ToolVisibilityWitness,
+        >,
+        staged_deferred_authorities: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ToolVisibilityWitness,
+        >,
+        active_visibility_revision: ::core::primitive::u64,
+        staged_visibility_revision: ::core::primitive::u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let mark = log.len();
+        log.push(
+            MeerkatMachineUndo::ActiveFilterSet(
+                ::std::mem::replace(&mut self.active_filter, active_filter),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::StagedFilterSet(
+                ::std::mem::replace(&mut self.staged_filter, staged_filter),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::ActiveRequestedDeferredNamesSet(
+                ::std::mem::replace(
+                    &mut self.active_requested_deferred_names,
+                    active_requested_deferred_names,
+                ),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::StagedRequestedDeferredNamesSet(
+                ::std::mem::replace(
+                    &mut self.staged_requested_deferred_names,
+                    staged_requested_deferred_names,
+                ),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::ActiveDeferredAuthoritiesSet(
+                ::std::mem::replace(
+                    &mut self.active_deferred_authorities,
+                    active_deferred_authorities,
+                ),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::StagedDeferredAuthoritiesSet(
+                ::std::mem::replace(
+                    &mut self.staged_deferred_authorities,
+                    staged_deferred_authorities,
+                ),
+            ),
+        );
+        log.push(
+            MeerkatMachineUndo::ActiveVisibilityRevisionSet(
+                self.active_visibility_revision,
+            ),
+        );
+        self.active_visibility_revision = active_visibility_revision;
+        log.push(
+            MeerkatMachineUndo::StagedVisibilityRevisionSet(
+                self.staged_visibility_revision,
+            ),
+        );
+        self.staged_visibility_revision = staged_visibility_revision;
+        let effect = MeerkatMachineEffect::VisibleSetPublished {
+            active_visibility_revision: self.active_visibility_revision,
+            staged_visibility_revision: self.staged_visibility_revision,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_visible_active_not_behind_staged()
+        {
+            ::core::option::Option::Some("visible_active_not_behind_staged")
+        } else if !self
+            .invariant_visible_equal_revision_requires_equal_active_and_staged_input()
+        {
+            ::core::option::Option::Some(
+                "visible_equal_revision_requires_equal_active_and_staged_input",
+            )
+        } else if !self.invariant_visible_active_requested_subset_of_staged_requested() {
+            ::core::option::Option::Some(
+                "visible_active_requested_subset_of_staged_requested",
+            )
+        } else if !self.invariant_visible_authorities_for_requested() {
+            ::core::option::Option::Some("visible_authorities_for_requested")
+        } else if !self.invariant_visible_revisions_minted() {
+            ::core::option::Option::Some("visible_revisions_minted")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant(
+                "PublishCommittedVisibleSet",
+                k_invariant,
+            );
+        }
+        ::meerkat_kernel::fired(
+            "PublishCommittedVisibleSet",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClassifyRuntimeLifecycleState`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_classify_runtime_lifecycle_state(
+        &mut self,
+        state: MeerkatMachinePhase,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RuntimeLifecycleStateClassified {
+            state,
+            terminality: self.helper_terminality_of(state),
+            input_admission: self.helper_input_admission_of(state),
+            queue_admission: self.helper_queue_admission_of(state),
+            prepare_admission: self.helper_prepare_admission_of(state),
+            ingress_admission: self.helper_ingress_admission_of(state),
+        };
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLifecycleState",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClassifyRuntimeLifecycleDurability`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_classify_runtime_lifecycle_durability(
+        &mut self,
+        state: MeerkatMachinePhase,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RuntimeLifecycleDurabilityClassified {
+            state,
+            durable_state: self.helper_durable_state_of(state),
+        };
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLifecycleDurability",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClassifyRuntimeLoopQueueAdmission`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_classify_runtime_loop_queue_admission(
+        &mut self,
+        state: MeerkatMachinePhase,
+        current_run_bound: ::core::primitive::bool,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::RuntimeLoopQueueAdmissionClassified {
+            state,
+            current_run_bound,
+            queue_admission: self.helper_loop_queue_admission(state, current_run_bound),
+            run_binding: self.helper_loop_run_binding(state, current_run_bound),
+        };
+        ::meerkat_kernel::fired(
+            "ClassifyRuntimeLoopQueueAdmission",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ResolveVisibleRuntimePhase`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_resolve_visible_runtime_phase(
+        &mut self,
+        dsl_phase: MeerkatMachinePhase,
+        dsl_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
+        control_phase: MeerkatMachinePhase,
+        control_pre_run_phase: ::std::option::Option<MeerkatMachinePhase>,
+        has_runtime_persistence: ::core::primitive::bool,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let publish_control: ::core::primitive::bool = self
+            .helper_control_takes_precedence(
+                dsl_phase,
+                control_phase,
+                has_runtime_persistence,
+            );
+        let selected_raw_phase: MeerkatMachinePhase = if publish_control {
+            control_phase
+        } else {
+            dsl_phase
+        };
+        let selected_pre_run_phase: ::std::option::Option<MeerkatMachinePhase> = if publish_control {
+            control_pre_run_phase
+        } else {
+            dsl_pre_run_phase
+        };
+        let effect = MeerkatMachineEffect::VisibleRuntimePhaseResolved {
+            publish_control,
+            selected_raw_phase,
+            visible_phase: self
+                .helper_visible_phase_of(selected_raw_phase, selected_pre_run_phase),
+        };
+        ::meerkat_kernel::fired(
+            "ResolveVisibleRuntimePhase",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ResolveInputPublicLifecycle`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_resolve_input_public_lifecycle(
+        &mut self,
+        input_id: ::std::string::String,
+        phase: InputPhase,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::InputPublicLifecycleResolved {
+            input_id,
+            phase: self.helper_public_lifecycle_of(phase),
+        };
+        ::meerkat_kernel::fired(
+            "ResolveInputPublicLifecycle",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ResolveInputPublicTerminalOutcome`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_resolve_input_public_terminal_outcome(
+        &mut self,
+        input_id: ::std::string::String,
+        phase: InputPhase,
+        abandon_reason: ::std::option::Option<InputAbandonReason>,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::InputPublicTerminalOutcomeResolved {
+            input_id,
+            terminal_outcome: self
+                .helper_public_terminal_outcome_of(phase, abandon_reason),
+        };
+        ::meerkat_kernel::fired(
+            "ResolveInputPublicTerminalOutcome",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ClassifyInputTerminality`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_classify_input_terminality(
+        &mut self,
+        input_id: ::std::string::String,
+        phase: InputPhase,
+        terminal_kind: ::std::option::Option<InputTerminalKind>,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::InputBehavioralTerminalityResolved {
+            input_id,
+            terminal: self.helper_behaviorally_terminal(phase, terminal_kind),
+        };
+        ::meerkat_kernel::fired(
+            "ClassifyInputTerminality",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `AuthorizeStoredInputStateSeed`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_authorize_stored_input_state_seed(
+        &mut self,
+        input_id: ::std::string::String,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.lifecycle_phase;
+        let effect = MeerkatMachineEffect::StoredInputStateSeedAuthorized {
+            input_id,
+        };
+        ::meerkat_kernel::fired(
+            "AuthorizeStoredInputStateSeed",
+            source,
+            source,
+            MeerkatMachineEffects::E1([effect]),
+        )
+    }
+
+    /// Conjunct 0 of invariant `ledger_records_well_formed` on one entry of its map.
+    fn entry_ledger_records_well_formed_0(
+        &self,
+        _: &InputId,
+        record: InputRecord,
+    ) -> ::core::primitive::bool {
+        self.helper_record_well_formed(record)
     }
 }

@@ -190,6 +190,15 @@ pub type SessionSupervisorTransitionError = ::meerkat_kernel::TransitionError<
 >;
 /// The candidates a `SessionSupervisor` guard rejection lists, each with its first failing guard.
 pub type SessionSupervisorGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// A change a `SessionSupervisor` authority applied and can still roll back, with the undo record of its writes.
+pub type SessionSupervisorStaged = ::meerkat_kernel::Staged<SessionSupervisorState>;
+/// Inputs and signals applied to a `SessionSupervisor` authority as one change that can be undone.
+pub type SessionSupervisorTransaction<'a> = ::meerkat_kernel::Transaction<
+    'a,
+    SessionSupervisorState,
+>;
+/// What staged `SessionSupervisor` transitions displaced, write by write.
+pub type SessionSupervisorUndoLog = ::meerkat_kernel::UndoLog<SessionSupervisorState>;
 /// Applies inputs to a `SessionSupervisor` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as SessionSupervisorMutator;
@@ -220,6 +229,22 @@ impl ::meerkat_kernel::EffectList for SessionSupervisorEffects {
     }
 }
 
+/// What one write of a staged `SessionSupervisor` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum SessionSupervisorUndo {
+    /// What a `members_insert` write displaced.
+    MembersInsert(::std::option::Option<SessionId>),
+    /// What a `retired_insert` write displaced.
+    RetiredInsert(::std::option::Option<SessionId>),
+    /// What a `members_remove` write displaced.
+    MembersRemove(::std::option::Option<SessionId>),
+    /// What a `retired_remove` write displaced.
+    RetiredRemove(::std::option::Option<SessionId>),
+    /// What a `phase` write displaced.
+    Phase(SessionSupervisorPhase),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -237,6 +262,7 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
     type Effect = SessionSupervisorEffect;
     type Effects = SessionSupervisorEffects;
     type GuardRejections = SessionSupervisorGuardRejections;
+    type Undo = SessionSupervisorUndo;
     const MACHINE: &'static ::core::primitive::str = "SessionSupervisor";
     const PHASES: &'static [SessionSupervisorPhase] = &[
         SessionSupervisorPhase::Supervising,
@@ -390,6 +416,157 @@ impl ::meerkat_kernel::Kernel for SessionSupervisorState {
         }
     }
 
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            SessionSupervisorInput::AdmitMember { session_id } => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if self.members.contains(&session_id) {
+                            "!members.contains(session_id)"
+                        } else {
+                            return self.stage_admit_member(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "AdmitMember",
+                            [("AdmitMember", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "AdmitMember")
+                    }
+                }
+            }
+            SessionSupervisorInput::InterruptMember { session_id } => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if !self.members.contains(&session_id) {
+                            "members.contains(session_id)"
+                        } else {
+                            return self.stage_interrupt_member(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "InterruptMember",
+                            [("InterruptMember", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "InterruptMember",
+                        )
+                    }
+                }
+            }
+            SessionSupervisorInput::Close => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if !self.members.is_empty() {
+                            "members.is_empty()"
+                        } else {
+                            return self.stage_close(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Close",
+                            [("Close", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Close")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            SessionSupervisorSignal::MemberRetired { session_id } => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if !self.members.contains(&session_id) {
+                            "members.contains(session_id)"
+                        } else {
+                            return self.stage_member_retired(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "MemberRetired",
+                            [("MemberRetired", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(source, "MemberRetired")
+                    }
+                }
+            }
+            SessionSupervisorSignal::MemberDestroyed { session_id } => {
+                match source {
+                    SessionSupervisorPhase::Supervising => {
+                        let rejected = if !self.members.contains(&session_id) {
+                            "members.contains(session_id)"
+                        } else {
+                            return self.stage_member_destroyed(session_id, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "MemberDestroyed",
+                            [("MemberDestroyed", rejected)],
+                        )
+                    }
+                    SessionSupervisorPhase::Closed => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "MemberDestroyed",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, step: SessionSupervisorUndo) {
+        match step {
+            SessionSupervisorUndo::MembersInsert(saved) => {
+                if let ::core::option::Option::Some(value) = saved {
+                    self.members.remove(&value);
+                }
+            }
+            SessionSupervisorUndo::RetiredInsert(saved) => {
+                if let ::core::option::Option::Some(value) = saved {
+                    self.retired.remove(&value);
+                }
+            }
+            SessionSupervisorUndo::MembersRemove(saved) => {
+                if let ::core::option::Option::Some(value) = saved {
+                    self.members.insert(value);
+                }
+            }
+            SessionSupervisorUndo::RetiredRemove(saved) => {
+                if let ::core::option::Option::Some(value) = saved {
+                    self.retired.insert(value);
+                }
+            }
+            SessionSupervisorUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+        }
+    }
+
     fn violated_invariant(
         &self,
     ) -> ::std::option::Option<&'static ::core::primitive::str> {
@@ -424,11 +601,12 @@ impl SessionSupervisorState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let value = session_id;
-        let undo = self.members.insert(value.clone()).then_some(value);
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let k_undo = self.members.insert(value.clone()).then_some(value);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
-            if let ::core::option::Option::Some(value) = undo {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(value) = k_undo {
                 self.members.remove(&value);
             }
             return ::meerkat_kernel::reject::invariant("AdmitMember", k_invariant);
@@ -451,11 +629,6 @@ impl SessionSupervisorState {
         let effect = SessionSupervisorEffect::MemberInterruptRequested {
             session_id,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant("InterruptMember", k_invariant);
-        }
         ::meerkat_kernel::fired(
             "InterruptMember",
             source,
@@ -472,11 +645,12 @@ impl SessionSupervisorState {
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         let value = session_id;
-        let undo = self.retired.insert(value.clone()).then_some(value);
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let k_undo = self.retired.insert(value.clone()).then_some(value);
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
-            if let ::core::option::Option::Some(value) = undo {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            if let ::core::option::Option::Some(value) = k_undo {
                 self.retired.remove(&value);
             }
             return ::meerkat_kernel::reject::invariant("MemberRetired", k_invariant);
@@ -496,18 +670,19 @@ impl SessionSupervisorState {
         session_id: SessionId,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.members.take(&session_id);
+        let k_undo = self.members.take(&session_id);
         let undo_1 = self.retired.take(&session_id);
         let effect = SessionSupervisorEffect::MemberRemoved {
             session_id: session_id.clone(),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if let ::core::option::Option::Some(value) = undo_1 {
                 self.retired.insert(value);
             }
-            if let ::core::option::Option::Some(value) = undo {
+            if let ::core::option::Option::Some(value) = k_undo {
                 self.members.insert(value);
             }
             return ::meerkat_kernel::reject::invariant("MemberDestroyed", k_invariant);
@@ -525,12 +700,131 @@ impl SessionSupervisorState {
     fn fire_close(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = SessionSupervisorPhase::Closed;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        ::meerkat_kernel::fired(
+            "Close",
+            source,
+            SessionSupervisorPhase::Closed,
+            SessionSupervisorEffects::E0([]),
+        )
+    }
+
+    /// Fires `AdmitMember`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_admit_member(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let value = session_id;
+        log.push(
+            SessionSupervisorUndo::MembersInsert(
+                self.members.insert(value.clone()).then_some(value),
+            ),
+        );
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
-            self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Close", k_invariant);
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("AdmitMember", k_invariant);
         }
+        ::meerkat_kernel::fired(
+            "AdmitMember",
+            source,
+            source,
+            SessionSupervisorEffects::E0([]),
+        )
+    }
+
+    /// Fires `InterruptMember`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_interrupt_member(
+        &mut self,
+        session_id: SessionId,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let effect = SessionSupervisorEffect::MemberInterruptRequested {
+            session_id,
+        };
+        ::meerkat_kernel::fired(
+            "InterruptMember",
+            source,
+            source,
+            SessionSupervisorEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `MemberRetired`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_member_retired(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let value = session_id;
+        log.push(
+            SessionSupervisorUndo::RetiredInsert(
+                self.retired.insert(value.clone()).then_some(value),
+            ),
+        );
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("MemberRetired", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "MemberRetired",
+            source,
+            source,
+            SessionSupervisorEffects::E0([]),
+        )
+    }
+
+    /// Fires `MemberDestroyed`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_member_destroyed(
+        &mut self,
+        session_id: SessionId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        log.push(SessionSupervisorUndo::MembersRemove(self.members.take(&session_id)));
+        log.push(SessionSupervisorUndo::RetiredRemove(self.retired.take(&session_id)));
+        let effect = SessionSupervisorEffect::MemberRemoved {
+            session_id: session_id.clone(),
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("MemberDestroyed", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "MemberDestroyed",
+            source,
+            source,
+            SessionSupervisorEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Close`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_close(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        self.phase = SessionSupervisorPhase::Closed;
+        log.push(SessionSupervisorUndo::Phase(source));
         ::meerkat_kernel::fired(
             "Close",
             source,

@@ -182,6 +182,15 @@ pub type TrafficLightTransitionError = ::meerkat_kernel::TransitionError<
 >;
 /// The candidates a `TrafficLight` guard rejection lists, each with its first failing guard.
 pub type TrafficLightGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// A change a `TrafficLight` authority applied and can still roll back, with the undo record of its writes.
+pub type TrafficLightStaged = ::meerkat_kernel::Staged<TrafficLightState>;
+/// Inputs and signals applied to a `TrafficLight` authority as one change that can be undone.
+pub type TrafficLightTransaction<'a> = ::meerkat_kernel::Transaction<
+    'a,
+    TrafficLightState,
+>;
+/// What staged `TrafficLight` transitions displaced, write by write.
+pub type TrafficLightUndoLog = ::meerkat_kernel::UndoLog<TrafficLightState>;
 /// Applies inputs to a `TrafficLight` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as TrafficLightMutator;
@@ -215,6 +224,20 @@ impl ::meerkat_kernel::EffectList for TrafficLightEffects {
     }
 }
 
+/// What one write of a staged `TrafficLight` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum TrafficLightUndo {
+    /// What a `phase` write displaced.
+    Phase(TrafficLightPhase),
+    /// What a `ticks_set` write displaced.
+    TicksSet(::core::primitive::u64),
+    /// What a `requested_set` write displaced.
+    RequestedSet(::core::primitive::bool),
+    /// What a `cycles_add` write displaced.
+    CyclesAdd(::core::primitive::u64),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -232,6 +255,7 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
     type Effect = TrafficLightEffect;
     type Effects = TrafficLightEffects;
     type GuardRejections = TrafficLightGuardRejections;
+    type Undo = TrafficLightUndo;
     const MACHINE: &'static ::core::primitive::str = "TrafficLight";
     const PHASES: &'static [TrafficLightPhase] = &[
         TrafficLightPhase::Red,
@@ -351,6 +375,108 @@ impl ::meerkat_kernel::Kernel for TrafficLightState {
         match signal {}
     }
 
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            TrafficLightInput::Tick => {
+                match source {
+                    TrafficLightPhase::Red => {
+                        if self.ticks >= 3 {
+                            self.stage_change_to_green(log)
+                        } else {
+                            self.stage_wait_on_red(log)
+                        }
+                    }
+                    TrafficLightPhase::Green => {
+                        let holds = match self.guard_green_elapsed() {
+                            ::core::option::Option::Some(k_value) => k_value,
+                            ::core::option::Option::None => {
+                                return ::meerkat_kernel::reject::overflow("ChangeToAmber");
+                            }
+                        };
+                        if holds {
+                            self.stage_change_to_amber(log)
+                        } else {
+                            self.stage_wait_on_green(log)
+                        }
+                    }
+                    TrafficLightPhase::Amber => {
+                        if self.ticks >= 1 {
+                            self.stage_change_to_red(log)
+                        } else {
+                            self.stage_wait_on_amber(log)
+                        }
+                    }
+                    TrafficLightPhase::Off => {
+                        ::meerkat_kernel::reject::no_transition(source, "Tick")
+                    }
+                }
+            }
+            TrafficLightInput::PressButton => {
+                match source {
+                    TrafficLightPhase::Red
+                    | TrafficLightPhase::Amber
+                    | TrafficLightPhase::Off => {
+                        ::meerkat_kernel::reject::no_transition(source, "PressButton")
+                    }
+                    TrafficLightPhase::Green => {
+                        let rejected = if self.requested {
+                            "!requested"
+                        } else {
+                            return self.stage_press_button(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "PressButton",
+                            [("PressButton", rejected)],
+                        )
+                    }
+                }
+            }
+            TrafficLightInput::SwitchOff { .. } => {
+                match source {
+                    TrafficLightPhase::Red
+                    | TrafficLightPhase::Green
+                    | TrafficLightPhase::Amber => self.stage_switch_off(log),
+                    TrafficLightPhase::Off => {
+                        ::meerkat_kernel::reject::no_transition(source, "SwitchOff")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        match signal {}
+    }
+
+    fn undo(&mut self, step: TrafficLightUndo) {
+        match step {
+            TrafficLightUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+            TrafficLightUndo::TicksSet(saved) => {
+                self.ticks = saved;
+            }
+            TrafficLightUndo::RequestedSet(saved) => {
+                self.requested = saved;
+            }
+            TrafficLightUndo::CyclesAdd(saved) => {
+                self.cycles = saved;
+            }
+        }
+    }
+
     fn violated_invariant(
         &self,
     ) -> ::std::option::Option<&'static ::core::primitive::str> {
@@ -406,7 +532,7 @@ impl TrafficLightState {
     fn fire_change_to_green(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TrafficLightPhase::Green;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = 0;
         let effect = TrafficLightEffect::Show {
             lamp: Lamp::Green,
@@ -416,10 +542,11 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
-            self.ticks = undo;
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.ticks = k_undo;
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("ChangeToGreen", k_invariant);
         }
@@ -435,17 +562,22 @@ impl TrafficLightState {
     #[inline]
     fn fire_wait_on_red(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
             ::core::option::Option::Some(value) => value,
             ::core::option::Option::None => {
                 return ::meerkat_kernel::reject::overflow("WaitOnRed");
             }
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.ticks = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.ticks = k_undo;
             return ::meerkat_kernel::reject::invariant("WaitOnRed", k_invariant);
         }
         ::meerkat_kernel::fired("WaitOnRed", source, source, TrafficLightEffects::E0([]))
@@ -456,7 +588,7 @@ impl TrafficLightState {
     fn fire_change_to_amber(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TrafficLightPhase::Amber;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = 0;
         let undo_1 = self.requested;
         self.requested = false;
@@ -468,11 +600,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.requested = undo_1;
-            self.ticks = undo;
+            self.ticks = k_undo;
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("ChangeToAmber", k_invariant);
         }
@@ -488,17 +621,22 @@ impl TrafficLightState {
     #[inline]
     fn fire_wait_on_green(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
             ::core::option::Option::Some(value) => value,
             ::core::option::Option::None => {
                 return ::meerkat_kernel::reject::overflow("WaitOnGreen");
             }
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.ticks = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.ticks = k_undo;
             return ::meerkat_kernel::reject::invariant("WaitOnGreen", k_invariant);
         }
         ::meerkat_kernel::fired(
@@ -514,13 +652,13 @@ impl TrafficLightState {
     fn fire_change_to_red(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TrafficLightPhase::Red;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = 0;
         let undo_1 = self.cycles;
         self.cycles = match self.cycles.checked_add(1) {
             ::core::option::Option::Some(value) => value,
             ::core::option::Option::None => {
-                self.ticks = undo;
+                self.ticks = k_undo;
                 self.phase = source;
                 return ::meerkat_kernel::reject::overflow("ChangeToRed");
             }
@@ -533,11 +671,12 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.cycles = undo_1;
-            self.ticks = undo;
+            self.ticks = k_undo;
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("ChangeToRed", k_invariant);
         }
@@ -553,17 +692,22 @@ impl TrafficLightState {
     #[inline]
     fn fire_wait_on_amber(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = match self.ticks.checked_add(1) {
             ::core::option::Option::Some(value) => value,
             ::core::option::Option::None => {
                 return ::meerkat_kernel::reject::overflow("WaitOnAmber");
             }
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.ticks = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.ticks = k_undo;
             return ::meerkat_kernel::reject::invariant("WaitOnAmber", k_invariant);
         }
         ::meerkat_kernel::fired(
@@ -578,17 +722,22 @@ impl TrafficLightState {
     #[inline]
     fn fire_press_button(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.requested;
+        let k_undo = self.requested;
         self.requested = true;
         let effect = TrafficLightEffect::Projected {
             phase: self.phase,
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.requested = undo;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_request_only_when_green()
+        {
+            ::core::option::Option::Some("request_only_when_green")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.requested = k_undo;
             return ::meerkat_kernel::reject::invariant("PressButton", k_invariant);
         }
         ::meerkat_kernel::fired(
@@ -604,7 +753,7 @@ impl TrafficLightState {
     fn fire_switch_off(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TrafficLightPhase::Off;
-        let undo = self.ticks;
+        let k_undo = self.ticks;
         self.ticks = 0;
         let undo_1 = self.requested;
         self.requested = false;
@@ -613,12 +762,297 @@ impl TrafficLightState {
             cycles: self.cycles,
             requested: self.requested,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.requested = undo_1;
-            self.ticks = undo;
+            self.ticks = k_undo;
             self.phase = source;
+            return ::meerkat_kernel::reject::invariant("SwitchOff", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "SwitchOff",
+            source,
+            TrafficLightPhase::Off,
+            TrafficLightEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `ChangeToGreen`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_change_to_green(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = TrafficLightPhase::Green;
+        log.push(TrafficLightUndo::Phase(source));
+        log.push(TrafficLightUndo::TicksSet(self.ticks));
+        self.ticks = 0;
+        let effect = TrafficLightEffect::Show {
+            lamp: Lamp::Green,
+        };
+        let effect_1 = TrafficLightEffect::Projected {
+            phase: self.phase,
+            cycles: self.cycles,
+            requested: self.requested,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ChangeToGreen", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ChangeToGreen",
+            source,
+            TrafficLightPhase::Green,
+            TrafficLightEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `WaitOnRed`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_wait_on_red(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let k_value = match self.ticks.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnRed");
+            }
+        };
+        log.push(TrafficLightUndo::TicksSet(self.ticks));
+        self.ticks = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("WaitOnRed", k_invariant);
+        }
+        ::meerkat_kernel::fired("WaitOnRed", source, source, TrafficLightEffects::E0([]))
+    }
+
+    /// Fires `ChangeToAmber`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_change_to_amber(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = TrafficLightPhase::Amber;
+        log.push(TrafficLightUndo::Phase(source));
+        log.push(TrafficLightUndo::TicksSet(self.ticks));
+        self.ticks = 0;
+        log.push(TrafficLightUndo::RequestedSet(self.requested));
+        self.requested = false;
+        let effect = TrafficLightEffect::Show {
+            lamp: Lamp::Amber,
+        };
+        let effect_1 = TrafficLightEffect::Projected {
+            phase: self.phase,
+            cycles: self.cycles,
+            requested: self.requested,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ChangeToAmber", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ChangeToAmber",
+            source,
+            TrafficLightPhase::Amber,
+            TrafficLightEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `WaitOnGreen`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_wait_on_green(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let k_value = match self.ticks.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnGreen");
+            }
+        };
+        log.push(TrafficLightUndo::TicksSet(self.ticks));
+        self.ticks = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("WaitOnGreen", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "WaitOnGreen",
+            source,
+            source,
+            TrafficLightEffects::E0([]),
+        )
+    }
+
+    /// Fires `ChangeToRed`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_change_to_red(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = TrafficLightPhase::Red;
+        log.push(TrafficLightUndo::Phase(source));
+        log.push(TrafficLightUndo::TicksSet(self.ticks));
+        self.ticks = 0;
+        let k_value = match self.cycles.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                log.undo_to(self, mark);
+                return ::meerkat_kernel::reject::overflow("ChangeToRed");
+            }
+        };
+        log.push(TrafficLightUndo::CyclesAdd(self.cycles));
+        self.cycles = k_value;
+        let effect = TrafficLightEffect::Show {
+            lamp: Lamp::Red,
+        };
+        let effect_1 = TrafficLightEffect::Projected {
+            phase: self.phase,
+            cycles: self.cycles,
+            requested: self.requested,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("ChangeToRed", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "ChangeToRed",
+            source,
+            TrafficLightPhase::Red,
+            TrafficLightEffects::E2([effect, effect_1]),
+        )
+    }
+
+    /// Fires `WaitOnAmber`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_wait_on_amber(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let k_value = match self.ticks.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                return ::meerkat_kernel::reject::overflow("WaitOnAmber");
+            }
+        };
+        log.push(TrafficLightUndo::TicksSet(self.ticks));
+        self.ticks = k_value;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_off_is_dark()
+        {
+            ::core::option::Option::Some("off_is_dark")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("WaitOnAmber", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "WaitOnAmber",
+            source,
+            source,
+            TrafficLightEffects::E0([]),
+        )
+    }
+
+    /// Fires `PressButton`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_press_button(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        log.push(TrafficLightUndo::RequestedSet(self.requested));
+        self.requested = true;
+        let effect = TrafficLightEffect::Projected {
+            phase: self.phase,
+            cycles: self.cycles,
+            requested: self.requested,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_request_only_when_green()
+        {
+            ::core::option::Option::Some("request_only_when_green")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("PressButton", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "PressButton",
+            source,
+            source,
+            TrafficLightEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `SwitchOff`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_switch_off(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = TrafficLightPhase::Off;
+        log.push(TrafficLightUndo::Phase(source));
+        log.push(TrafficLightUndo::TicksSet(self.ticks));
+        self.ticks = 0;
+        log.push(TrafficLightUndo::RequestedSet(self.requested));
+        self.requested = false;
+        let effect = TrafficLightEffect::Projected {
+            phase: self.phase,
+            cycles: self.cycles,
+            requested: self.requested,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("SwitchOff", k_invariant);
         }
         ::meerkat_kernel::fired(

@@ -218,6 +218,15 @@ pub type TurnAdmissionTransitionError = ::meerkat_kernel::TransitionError<
 >;
 /// The candidates a `TurnAdmission` guard rejection lists, each with its first failing guard.
 pub type TurnAdmissionGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// A change a `TurnAdmission` authority applied and can still roll back, with the undo record of its writes.
+pub type TurnAdmissionStaged = ::meerkat_kernel::Staged<TurnAdmissionState>;
+/// Inputs and signals applied to a `TurnAdmission` authority as one change that can be undone.
+pub type TurnAdmissionTransaction<'a> = ::meerkat_kernel::Transaction<
+    'a,
+    TurnAdmissionState,
+>;
+/// What staged `TurnAdmission` transitions displaced, write by write.
+pub type TurnAdmissionUndoLog = ::meerkat_kernel::UndoLog<TurnAdmissionState>;
 /// Applies inputs to a `TurnAdmission` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as TurnAdmissionMutator;
@@ -274,6 +283,26 @@ impl ::meerkat_kernel::EffectList for TurnAdmissionEffects {
     }
 }
 
+/// What one write of a staged `TurnAdmission` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum TurnAdmissionUndo {
+    /// What a `phase` write displaced.
+    Phase(TurnAdmissionPhase),
+    /// What a `current_set` write displaced.
+    CurrentSet(::std::option::Option<TurnId>),
+    /// What a `started_add` write displaced.
+    StartedAdd(::core::primitive::u64),
+    /// What a `waiting_push` write displaced.
+    WaitingPush(()),
+    /// What a `waiting_pop_front` write displaced.
+    WaitingPopFront(::std::option::Option<TurnId>),
+    /// What a `waiting_clear` write displaced.
+    WaitingClear(::std::vec::Vec<TurnId>),
+    /// What a `capacity_set` write displaced.
+    CapacitySet(::core::primitive::u64),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -291,6 +320,7 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
     type Effect = TurnAdmissionEffect;
     type Effects = TurnAdmissionEffects;
     type GuardRejections = TurnAdmissionGuardRejections;
+    type Undo = TurnAdmissionUndo;
     const MACHINE: &'static ::core::primitive::str = "TurnAdmission";
     const PHASES: &'static [TurnAdmissionPhase] = &[
         TurnAdmissionPhase::Ready,
@@ -430,6 +460,136 @@ impl ::meerkat_kernel::Kernel for TurnAdmissionState {
         }
     }
 
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            TurnAdmissionInput::RequestTurn { turn } => {
+                match source {
+                    TurnAdmissionPhase::Ready => self.stage_start_now(turn, log),
+                    TurnAdmissionPhase::Running => {
+                        if !self.guard_queue_full() && !self.waiting.contains(&turn)
+                            && self.current != ::core::option::Option::Some(turn.clone())
+                        {
+                            self.stage_enqueue(turn, log)
+                        } else {
+                            self.stage_refuse(turn, log)
+                        }
+                    }
+                    TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "RequestTurn")
+                    }
+                }
+            }
+            TurnAdmissionInput::Interrupt => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "Interrupt")
+                    }
+                    TurnAdmissionPhase::Running => self.stage_interrupt(log),
+                }
+            }
+            TurnAdmissionInput::TurnFinished { turn } => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(source, "TurnFinished")
+                    }
+                    TurnAdmissionPhase::Running => {
+                        let rejected = if self.current
+                            != ::core::option::Option::Some(turn.clone())
+                        {
+                            "current == Some(turn)"
+                        } else {
+                            return self.stage_turn_finished(turn, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "TurnFinished",
+                            [("TurnFinished", rejected)],
+                        )
+                    }
+                }
+            }
+            TurnAdmissionInput::Describe => self.stage_describe(log),
+            TurnAdmissionInput::EndConversation => {
+                match source {
+                    TurnAdmissionPhase::Ready => self.stage_end_conversation(log),
+                    TurnAdmissionPhase::Running | TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "EndConversation",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            TurnAdmissionSignal::CapacityChanged { capacity } => {
+                match source {
+                    TurnAdmissionPhase::Ready | TurnAdmissionPhase::Running => {
+                        let rejected = if capacity == 0 {
+                            "capacity > 0"
+                        } else {
+                            return self.stage_capacity_changed(capacity, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "CapacityChanged",
+                            [("CapacityChanged", rejected)],
+                        )
+                    }
+                    TurnAdmissionPhase::Ended => {
+                        ::meerkat_kernel::reject::no_transition(
+                            source,
+                            "CapacityChanged",
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, step: TurnAdmissionUndo) {
+        match step {
+            TurnAdmissionUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+            TurnAdmissionUndo::CurrentSet(saved) => {
+                self.current = saved;
+            }
+            TurnAdmissionUndo::StartedAdd(saved) => {
+                self.started = saved;
+            }
+            TurnAdmissionUndo::WaitingPush(_) => {
+                self.waiting.pop();
+            }
+            TurnAdmissionUndo::WaitingPopFront(saved) => {
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.waiting.insert(0, k_value);
+                }
+            }
+            TurnAdmissionUndo::WaitingClear(saved) => {
+                self.waiting = saved;
+            }
+            TurnAdmissionUndo::CapacitySet(saved) => {
+                self.capacity = saved;
+            }
+        }
+    }
+
     fn violated_invariant(
         &self,
     ) -> ::std::option::Option<&'static ::core::primitive::str> {
@@ -489,12 +649,12 @@ impl TurnAdmissionState {
     fn fire_start_now(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TurnAdmissionPhase::Running;
-        let undo = self.current.replace(turn.clone());
+        let k_undo = self.current.replace(turn.clone());
         let undo_1 = self.started;
         self.started = match self.started.checked_add(1) {
             ::core::option::Option::Some(value) => value,
             ::core::option::Option::None => {
-                self.current = undo;
+                self.current = k_undo;
                 self.phase = source;
                 return ::meerkat_kernel::reject::overflow("StartNow");
             }
@@ -502,11 +662,12 @@ impl TurnAdmissionState {
         let effect = TurnAdmissionEffect::StartTurn {
             turn: turn.clone(),
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.started = undo_1;
-            self.current = undo;
+            self.current = k_undo;
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("StartNow", k_invariant);
         }
@@ -529,9 +690,16 @@ impl TurnAdmissionState {
             waiting: self.waiting.len() as ::core::primitive::u64,
             started: self.started,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_only_a_running_conversation_queues()
+        {
+            ::core::option::Option::Some("only_a_running_conversation_queues")
+        } else if !self.invariant_no_turn_waits_twice() {
+            ::core::option::Option::Some("no_turn_waits_twice")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.waiting.pop();
             return ::meerkat_kernel::reject::invariant("Enqueue", k_invariant);
         }
@@ -551,11 +719,6 @@ impl TurnAdmissionState {
             turn,
             reason: EndReason::Refused,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant("Refuse", k_invariant);
-        }
         ::meerkat_kernel::fired(
             "Refuse",
             source,
@@ -568,7 +731,7 @@ impl TurnAdmissionState {
     #[inline]
     fn fire_turn_finished(&mut self, turn: TurnId) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo = ::core::option::Option::None;
+        let mut k_undo = ::core::option::Option::None;
         let mut undo_1 = ::core::option::Option::None;
         let mut undo_2 = ::core::option::Option::None;
         let mut undo_3 = ::core::option::Option::None;
@@ -585,7 +748,7 @@ impl TurnAdmissionState {
                 reason: EndReason::Completed,
             });
         if let ::core::option::Option::Some(next) = self.waiting.first().cloned() {
-            undo = ::core::option::Option::Some(
+            k_undo = ::core::option::Option::Some(
                 if self.waiting.is_empty() {
                     ::core::option::Option::None
                 } else {
@@ -602,7 +765,7 @@ impl TurnAdmissionState {
                     }
                     if let ::core::option::Option::Some(
                         ::core::option::Option::Some(k_value),
-                    ) = undo {
+                    ) = k_undo {
                         self.waiting.insert(0, k_value);
                     }
                     self.phase = source;
@@ -616,9 +779,10 @@ impl TurnAdmissionState {
         } else {
             undo_3 = ::core::option::Option::Some(self.current.take());
         }
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             if let ::core::option::Option::Some(old) = undo_3 {
                 self.current = old;
             }
@@ -628,7 +792,7 @@ impl TurnAdmissionState {
             if let ::core::option::Option::Some(old) = undo_1 {
                 self.current = old;
             }
-            if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = undo {
+            if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = k_undo {
                 self.waiting.insert(0, k_value);
             }
             self.phase = source;
@@ -650,7 +814,7 @@ impl TurnAdmissionState {
                     reason: EndReason::Interrupted,
                 });
         }
-        let undo = self.current.take();
+        let k_undo = self.current.take();
         let undo_1 = ::std::mem::take(&mut self.waiting);
         effects
             .push(TurnAdmissionEffect::QueueReport {
@@ -658,11 +822,12 @@ impl TurnAdmissionState {
                 waiting: self.waiting.len() as ::core::primitive::u64,
                 started: self.started,
             });
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.waiting = undo_1;
-            self.current = undo;
+            self.current = k_undo;
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("Interrupt", k_invariant);
         }
@@ -678,11 +843,6 @@ impl TurnAdmissionState {
             waiting: self.waiting.len() as ::core::primitive::u64,
             started: self.started,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant("Describe", k_invariant);
-        }
         ::meerkat_kernel::fired(
             "Describe",
             source,
@@ -696,9 +856,16 @@ impl TurnAdmissionState {
     fn fire_end_conversation(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = TurnAdmissionPhase::Ended;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_running_has_a_turn()
+        {
+            ::core::option::Option::Some("running_has_a_turn")
+        } else if !self.invariant_only_a_running_conversation_queues() {
+            ::core::option::Option::Some("only_a_running_conversation_queues")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("EndConversation", k_invariant);
         }
@@ -718,14 +885,268 @@ impl TurnAdmissionState {
         capacity: ::core::primitive::u64,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.capacity;
         self.capacity = capacity;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        ::meerkat_kernel::fired(
+            "CapacityChanged",
+            source,
+            source,
+            TurnAdmissionEffects::E0([]),
+        )
+    }
+
+    /// Fires `StartNow`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_start_now(
+        &mut self,
+        turn: TurnId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = TurnAdmissionPhase::Running;
+        log.push(TurnAdmissionUndo::Phase(source));
+        log.push(TurnAdmissionUndo::CurrentSet(self.current.replace(turn.clone())));
+        let k_value = match self.started.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                log.undo_to(self, mark);
+                return ::meerkat_kernel::reject::overflow("StartNow");
+            }
+        };
+        log.push(TurnAdmissionUndo::StartedAdd(self.started));
+        self.started = k_value;
+        let effect = TurnAdmissionEffect::StartTurn {
+            turn: turn.clone(),
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
-            self.capacity = undo;
-            return ::meerkat_kernel::reject::invariant("CapacityChanged", k_invariant);
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("StartNow", k_invariant);
         }
+        ::meerkat_kernel::fired(
+            "StartNow",
+            source,
+            TurnAdmissionPhase::Running,
+            TurnAdmissionEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Enqueue`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_enqueue(
+        &mut self,
+        turn: TurnId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let k_value = turn;
+        self.waiting.push(k_value);
+        log.push(TurnAdmissionUndo::WaitingPush(()));
+        let effect = TurnAdmissionEffect::QueueReport {
+            running: self.current.clone(),
+            waiting: self.waiting.len() as ::core::primitive::u64,
+            started: self.started,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_only_a_running_conversation_queues()
+        {
+            ::core::option::Option::Some("only_a_running_conversation_queues")
+        } else if !self.invariant_no_turn_waits_twice() {
+            ::core::option::Option::Some("no_turn_waits_twice")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Enqueue", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Enqueue",
+            source,
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Refuse`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_refuse(
+        &mut self,
+        turn: TurnId,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let effect = TurnAdmissionEffect::TurnEnded {
+            turn,
+            reason: EndReason::Refused,
+        };
+        ::meerkat_kernel::fired(
+            "Refuse",
+            source,
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `TurnFinished`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_turn_finished(
+        &mut self,
+        turn: TurnId,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = TurnAdmissionEffects::new();
+        let mark = log.len();
+        let target: TurnAdmissionPhase = if self.guard_nothing_waiting() {
+            TurnAdmissionPhase::Ready
+        } else {
+            TurnAdmissionPhase::Running
+        };
+        self.phase = target;
+        log.push(TurnAdmissionUndo::Phase(source));
+        effects
+            .push(TurnAdmissionEffect::TurnEnded {
+                turn,
+                reason: EndReason::Completed,
+            });
+        if let ::core::option::Option::Some(next) = self.waiting.first().cloned() {
+            log.push(
+                TurnAdmissionUndo::WaitingPopFront(
+                    if self.waiting.is_empty() {
+                        ::core::option::Option::None
+                    } else {
+                        ::core::option::Option::Some(self.waiting.remove(0))
+                    },
+                ),
+            );
+            log.push(TurnAdmissionUndo::CurrentSet(self.current.replace(next.clone())));
+            let k_value = match self.started.checked_add(1) {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
+                    log.undo_to(self, mark);
+                    return ::meerkat_kernel::reject::overflow("TurnFinished");
+                }
+            };
+            log.push(TurnAdmissionUndo::StartedAdd(self.started));
+            self.started = k_value;
+            effects
+                .push(TurnAdmissionEffect::StartTurn {
+                    turn: next.clone(),
+                });
+        } else {
+            log.push(TurnAdmissionUndo::CurrentSet(self.current.take()));
+        }
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("TurnFinished", k_invariant);
+        }
+        ::meerkat_kernel::fired("TurnFinished", source, target, effects)
+    }
+
+    /// Fires `Interrupt`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_interrupt(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mut effects = TurnAdmissionEffects::new();
+        let mark = log.len();
+        self.phase = TurnAdmissionPhase::Ready;
+        log.push(TurnAdmissionUndo::Phase(source));
+        if let ::core::option::Option::Some(turn) = &self.current {
+            effects
+                .push(TurnAdmissionEffect::TurnEnded {
+                    turn: turn.clone(),
+                    reason: EndReason::Interrupted,
+                });
+        }
+        log.push(TurnAdmissionUndo::CurrentSet(self.current.take()));
+        log.push(TurnAdmissionUndo::WaitingClear(::std::mem::take(&mut self.waiting)));
+        effects
+            .push(TurnAdmissionEffect::QueueReport {
+                running: self.current.clone(),
+                waiting: self.waiting.len() as ::core::primitive::u64,
+                started: self.started,
+            });
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Interrupt", k_invariant);
+        }
+        ::meerkat_kernel::fired("Interrupt", source, TurnAdmissionPhase::Ready, effects)
+    }
+
+    /// Fires `Describe`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_describe(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let effect = TurnAdmissionEffect::QueueReport {
+            running: self.current.clone(),
+            waiting: self.waiting.len() as ::core::primitive::u64,
+            started: self.started,
+        };
+        ::meerkat_kernel::fired(
+            "Describe",
+            source,
+            source,
+            TurnAdmissionEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `EndConversation`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_end_conversation(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = TurnAdmissionPhase::Ended;
+        log.push(TurnAdmissionUndo::Phase(source));
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = if !self
+            .invariant_running_has_a_turn()
+        {
+            ::core::option::Option::Some("running_has_a_turn")
+        } else if !self.invariant_only_a_running_conversation_queues() {
+            ::core::option::Option::Some("only_a_running_conversation_queues")
+        } else {
+            ::core::option::Option::None
+        };
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("EndConversation", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "EndConversation",
+            source,
+            TurnAdmissionPhase::Ended,
+            TurnAdmissionEffects::E0([]),
+        )
+    }
+
+    /// Fires `CapacityChanged`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_capacity_changed(
+        &mut self,
+        capacity: ::core::primitive::u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        log.push(TurnAdmissionUndo::CapacitySet(self.capacity));
+        self.capacity = capacity;
         ::meerkat_kernel::fired(
             "CapacityChanged",
             source,

@@ -3,9 +3,17 @@
 //!
 //! Each case starts both at the initial state and runs a sequence of operations: apply a message (payloads from
 //! the spec's model domains where it has them), take or restore a snapshot, or recover an authority from the
-//! current state. After every step the states must be equal; a fired transition must be the same transition
+//! current state. A message is applied directly or staged (`Authority::stage`, the logging `stage_*` methods of
+//! the kernel), and a staged change may later be rolled back: the roll-back must happen exactly when nothing
+//! changed the authority since (its version), and must bring back the interpreter's state from before the
+//! message. After every step the states must be equal; a fired transition must be the same transition
 //! between the same phases with the same effects; a rejection must be the same rejection (kind, names, guard
 //! labels) and leave the state exactly as it was.
+//!
+//! The kernels are generated with the default options, so their invariant checks are incremental (an invariant a
+//! transition writes nothing of is skipped, `m.all`/`m.any` over a map written by entries is checked on the
+//! entries written) while the interpreter checks every invariant in full: agreement on every rejection proves
+//! the two checks agree (`specs/quota.machine` breaks such invariants on purpose).
 //!
 //! The number of steps per machine is `MEERKAT_DIFF_STEPS` (default 10 000). Failing sequences are shrunk by
 //! proptest and reported with every value rendered in spec syntax.
@@ -20,10 +28,10 @@ use meerkat_dsl::ir::Machine;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use meerkat_kernel::{Authority, AuthoritySnapshot};
+use meerkat_kernel::{Authority, AuthoritySnapshot, Staged};
 
 use crate::values::Values;
-use crate::{InterpKernel, apply_message, recover};
+use crate::{InterpKernel, apply_message, recover, stage_message};
 
 /// Operations per case.
 const CASE_LENGTH: usize = 50;
@@ -40,6 +48,8 @@ pub struct Step {
     pub choice: usize,
     /// Pick among every trigger, not only those with a transition from the current phase.
     pub any_trigger: bool,
+    /// Stage the message (keeping its undo record) rather than apply it.
+    pub staged: bool,
     /// What to do after applying it.
     pub then: Then,
 }
@@ -55,6 +65,8 @@ pub enum Then {
     Restore,
     /// Replace the authority by one recovered from its own state.
     Recover,
+    /// Roll back the latest staged change, if any (refused when something changed the authority since).
+    RollBack,
 }
 
 impl Step {
@@ -145,9 +157,10 @@ pub fn run<K: InterpKernel>() -> Stats {
         1 => Just(Then::Snapshot),
         1 => Just(Then::Restore),
         1 => Just(Then::Recover),
+        3 => Just(Then::RollBack),
     ];
-    let step = (values.messages(), any::<usize>(), proptest::bool::weighted(0.1), then)
-        .prop_map(|(messages, choice, any_trigger, then)| Step { messages, choice, any_trigger, then });
+    let step = (values.messages(), any::<usize>(), proptest::bool::weighted(0.1), any::<bool>(), then)
+        .prop_map(|(messages, choice, any_trigger, staged, then)| Step { messages, choice, any_trigger, staged, then });
     let ops = proptest::collection::vec(step, CASE_LENGTH);
     let cases = steps().div_ceil(CASE_LENGTH) as u32;
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
@@ -182,6 +195,8 @@ pub fn drive<K: InterpKernel>(machine: &Machine, ops: &[Step], stats: &mut Stats
     let mut kernel = Authority::<K>::new();
     prop_assert_eq!(kernel.state().to_interp(), state.clone(), "initial states differ");
     let mut saved: Option<(AuthoritySnapshot<K>, State)> = None;
+    // The latest staged change that fired, with the interpreter's state before it.
+    let mut pending: Option<(Staged<K>, State)> = None;
     for (step, op) in ops.iter().enumerate() {
         {
             let Some(message) = op.pick(machine, state.phase) else { continue };
@@ -189,7 +204,17 @@ pub fn drive<K: InterpKernel>(machine: &Machine, ops: &[Step], stats: &mut Stats
                 let before = state.clone();
                 let expected = interp.apply(&mut state, message);
                 stats.record(&expected);
-                let Some(actual) = apply_message(&mut kernel, message) else {
+                let applied = if op.staged {
+                    stage_message(&mut kernel, message).map(|result| {
+                        result.map(|(fired, staged)| {
+                            pending = Some((staged, before.clone()));
+                            fired
+                        })
+                    })
+                } else {
+                    apply_message(&mut kernel, message)
+                };
+                let Some(actual) = applied else {
                     // A machine without inputs or signals has nothing to apply.
                     prop_assume!(machine.triggers().next().is_none());
                     continue;
@@ -249,7 +274,33 @@ pub fn drive<K: InterpKernel>(machine: &Machine, ops: &[Step], stats: &mut Stats
                     prop_assert_eq!(kernel.state().to_interp(), state.clone(), "step {}: restore_snapshot", step);
                 }
             }
+            Then::RollBack => {
+                if let Some((staged, before)) = pending.take() {
+                    let latest = staged.version() == kernel.version();
+                    let unchanged = kernel.state().clone();
+                    let rolled_back = kernel.roll_back(staged);
+                    prop_assert_eq!(rolled_back, latest, "step {}: roll-back refused or allowed wrongly", step);
+                    if rolled_back {
+                        state = before;
+                        prop_assert_eq!(
+                            kernel.state().to_interp(),
+                            state.clone(),
+                            "step {}: a roll-back did not restore the state before the staged message",
+                            step
+                        );
+                    } else {
+                        prop_assert_eq!(
+                            kernel.state(),
+                            &unchanged,
+                            "step {}: a refused roll-back changed the state",
+                            step
+                        );
+                    }
+                }
+            }
             Then::Recover => {
+                // The recovered authority is another authority: a change staged on the old one is not its own.
+                pending = None;
                 let expected = interp.check_recovered(&state);
                 let actual = recover::<K>(&state).ok_or_else(|| TestCaseError::fail("the state does not convert"))?;
                 match (expected, actual) {

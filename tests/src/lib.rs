@@ -10,7 +10,7 @@
 
 use meerkat_dsl::interp::{Emitted, Fired, Message, RecoveryRejection, Rejection, State};
 use meerkat_dsl::ir::{InputId, InvariantId, PhaseId, SignalId, TransitionId, Trigger};
-use meerkat_kernel::{Authority, Kernel, Mutator, Transition, TransitionError};
+use meerkat_kernel::{Authority, Kernel, Mutator, Staged, Transition, TransitionError};
 
 pub mod differential;
 pub mod specs;
@@ -113,6 +113,20 @@ pub fn apply_message<K: InterpKernel>(
         Trigger::Signal(_) => authority.apply_signal(K::signal_from_interp(message)?),
     };
     Some(result.map(|t| fired_to_interp(&t)).map_err(|e| rejection_to_interp(&e)))
+}
+
+/// Stages the kernel input or signal of `message` (`Authority::stage` / `stage_signal`), like [`apply_message`],
+/// and keeps the staged change of a fired transition for a later roll-back.
+#[allow(clippy::type_complexity)]
+pub fn stage_message<K: InterpKernel>(
+    authority: &mut Authority<K>,
+    message: &Message,
+) -> Option<Result<(Fired, Staged<K>), Option<Rejection>>> {
+    let result = match message.trigger {
+        Trigger::Input(_) => authority.stage(K::input_from_interp(message)?),
+        Trigger::Signal(_) => authority.stage_signal(K::signal_from_interp(message)?),
+    };
+    Some(result.map(|(t, staged)| (fired_to_interp(&t), staged)).map_err(|e| rejection_to_interp(&e)))
 }
 
 /// `Authority::recover_from_state` on the kernel state of `state`; `None` when `state` does not convert.

@@ -7,6 +7,13 @@
 //! reverse order, exactly the writes made before it, then returns the error. Writes inside an `if` branch whose
 //! undo is needed after the branch keep their old value in an `Option` slot declared at the top of the method.
 //! The state is never cloned.
+//!
+//! Each transition also gets a `stage_*` twin, which `stage_input` and `stage_signal` call: it writes the same way
+//! but pushes what every write displaced onto the caller's `::meerkat_kernel::UndoLog` (one variant of the
+//! machine's undo enum per kind of write), and a rejection inside it rolls the log back to where the body
+//! started. The caller can then roll the whole transition back later, still without a copy of the state.
+
+use std::collections::BTreeSet;
 
 use meerkat_dsl::ir::visit::{walk_expr, writes_state};
 use meerkat_dsl::ir::{self, BinOp, CollectionOp, Stmt, StmtKind, TransitionId, Type};
@@ -37,11 +44,26 @@ struct BodyGen<'g, 'a> {
     static_emits: Option<Vec<Ident>>,
     /// What a failing checked operation returns.
     overflow: TokenStream,
+    /// In a `stage_*` body: the log parameter and the local holding its length when the body started.
+    log: Option<(Ident, Ident)>,
+    /// Maps whose written keys the incremental invariant check needs.
+    tracked: BTreeSet<ir::FieldId>,
+    /// The slot holding the key of each tracked map write, in body order.
+    touched: Vec<(ir::FieldId, Ident)>,
+}
+
+/// Which of a transition's two methods a body is compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyMode {
+    /// `fire_*`: undoes its own writes on a rejection, keeps nothing after success.
+    Fire,
+    /// `stage_*`: logs every write in the caller's undo log.
+    Stage,
 }
 
 impl Gen<'_> {
     /// The `fire_*` method of a transition, and the payload field indices it takes (in declaration order).
-    pub(crate) fn fire_fn(&self, id: TransitionId) -> (TokenStream, Vec<u32>) {
+    pub(crate) fn fire_fn(&self, id: TransitionId, mode: BodyMode) -> (TokenStream, Vec<u32>) {
         let t = self.transition(id);
         let trigger = self.m.trigger(t.trigger);
         let uses = UseCounts::of_transition(t);
@@ -70,6 +92,7 @@ impl Gen<'_> {
         }
         let source = namer.fresh("source");
         let effects = namer.fresh("effects");
+        let log = (mode == BodyMode::Stage).then(|| (namer.fresh("log"), namer.fresh("mark")));
         let mut cx = Cx::new(namer, &t.locals, Fail::Question, uses);
         for (index, ident, form, movable) in payload_bindings {
             cx.payload.insert(index, super::expr::Binding { ident, form, movable });
@@ -80,10 +103,22 @@ impl Gen<'_> {
         let overflow = quote!(::meerkat_kernel::reject::overflow(#name));
         let emit_count = max_emits(&t.body);
         let static_emits = (self.facts.effect_plans[id.index()] == EffectPlan::Static(emit_count)).then(Vec::new);
-        let mut body =
-            BodyGen { g: self, undo: Vec::new(), slots: Vec::new(), effects: effects.clone(), static_emits, overflow };
+        let mut body = BodyGen {
+            g: self,
+            undo: Vec::new(),
+            slots: Vec::new(),
+            effects: effects.clone(),
+            static_emits,
+            overflow,
+            log: log.clone(),
+            tracked: self.tracked_maps(id),
+            touched: Vec::new(),
+        };
 
-        let check_invariants = self.opts.post_transition_invariants && !self.m.invariants.is_empty();
+        // Whether some invariant needs evaluating after this transition (see the `invariants` module).
+        let check_invariants = self.opts.post_transition_invariants
+            && (0..self.m.invariants.len())
+                .any(|i| self.invariant_plan(id, i) != super::invariants::InvariantPlan::Skip);
         let body_fallible = t.body.iter().any(|s| self.facts.stmt_fallible(s));
         let phase_field = &self.n.phase_field;
         let mut stmts = TokenStream::new();
@@ -108,16 +143,22 @@ impl Gen<'_> {
         };
         if let Some(value) = write {
             stmts.extend(quote!(self.#phase_field = #value;));
-            if body_fallible || check_invariants {
+            if let Some((log, _)) = &log {
+                let variant = self.undo_variant("phase", quote!(#phase_ty), quote!(self.#phase_field = saved;));
+                stmts.extend(quote!(#log.push(#variant(#source));));
+                body.undo.push(Undo { restore: TokenStream::new(), slot: true });
+            } else if body_fallible || check_invariants {
                 body.undo.push(Undo { restore: quote!(self.#phase_field = #source;), slot: false });
             }
         }
         stmts.extend(body.block(&mut cx, &t.body, check_invariants, false));
-        if check_invariants {
+        if let Some(check) = check_invariants.then(|| self.invariant_check(id, &body.touched)).flatten() {
             let invariant = cx.namer.fresh("invariant");
+            let violated = cx.namer.fresh("violated");
             let restore = body.restores();
             stmts.extend(quote! {
-                if let Some(#invariant) = ::meerkat_kernel::Kernel::violated_invariant(self) {
+                let #violated: ::std::option::Option<&'static str> = #check;
+                if let Some(#invariant) = #violated {
                     #restore
                     return ::meerkat_kernel::reject::invariant(#name, #invariant);
                 }
@@ -136,8 +177,24 @@ impl Gen<'_> {
             None => (TokenStream::new(), quote!(#effects_ty::E0([]))),
         };
         let slots = &body.slots;
-        let fire = &self.n.fire_fns[id.index()];
-        let docs = Self::docs(t.docs.as_deref(), || format!("Fires `{name}`."));
+        let (fire, docs, log_param) = match &log {
+            None => (&self.n.fire_fns[id.index()], Self::docs(t.docs.as_deref(), || format!("Fires `{name}`.")), None),
+            Some((log, mark)) => {
+                let docs = format!(" Fires `{name}`, logging what each write displaces in the undo log.");
+                // A body that writes nothing and cannot reject leaves the log alone.
+                let used = super::dispatch::mentions(&stmts, log);
+                let param = if used { quote!(#log) } else { quote!(_) };
+                if super::dispatch::mentions(&stmts, mark) {
+                    stmts = quote!(let #mark = #log.len(); #stmts);
+                }
+                (
+                    &self.n.stage_fns[id.index()],
+                    quote!(#[doc = #docs]),
+                    Some(quote!(#param: &mut ::meerkat_kernel::UndoLog<Self>)),
+                )
+            }
+        };
+        params.extend(log_param);
         let allow_snake = super::names::allow_snake(binding_names.iter().map(String::as_str));
         // The payload fields are the parameters; a message with many fields makes a long but plain signature.
         let allow_args =
@@ -161,10 +218,22 @@ impl Gen<'_> {
 }
 
 impl BodyGen<'_, '_> {
-    /// The restores of every write so far, latest first.
+    /// The restores of every write so far, latest first (in a `stage_*` body: the log rolled back to its start).
     fn restores(&self) -> TokenStream {
+        if let Some((log, mark)) = &self.log {
+            return if self.undo.is_empty() { TokenStream::new() } else { quote!(#log.undo_to(self, #mark);) };
+        }
         let restores = self.undo.iter().rev().map(|u| &u.restore);
         quote!(#(#restores)*)
+    }
+
+    /// In a `stage_*` body, the statement that logs a write displacing a `ty` (restored by `restore`, written
+    /// over `saved`): `log.push(MUndo::Variant(displaced))`. Registers the write for [`BodyGen::restores`].
+    fn log_write(&mut self, label: &str, ty: TokenStream, restore: TokenStream, displaced: TokenStream) -> TokenStream {
+        let Some((log, _)) = &self.log else { return TokenStream::new() };
+        let variant = self.g.undo_variant(label, ty, restore);
+        self.undo.push(Undo { restore: TokenStream::new(), slot: true });
+        quote!(#log.push(#variant(#displaced));)
     }
 
     /// The block a failing checked operation runs at the current point.
@@ -189,6 +258,7 @@ impl BodyGen<'_, '_> {
             // A write needs undoing if something after it can reject; it needs a slot if that something comes
             // after the enclosing branch.
             let undo = match (follow, branch && after) {
+                _ if self.log.is_some() => UndoMode::Logged,
                 (false, _) => UndoMode::None,
                 (true, true) => UndoMode::Slot,
                 (true, false) => UndoMode::Direct,
@@ -231,10 +301,7 @@ impl BodyGen<'_, '_> {
                 let t = g.ty(&ty);
                 quote!(let #ident: #t = #v;)
             }
-            StmtKind::Assign { place, value } => {
-                let p = g.place(place);
-                self.write(cx, &p, &place.ty, value, undo, pre)
-            }
+            StmtKind::Assign { place, value } => self.write(cx, place, value, undo, pre),
             StmtKind::Compound { place, op, value } => {
                 let p = g.place(place);
                 let amount = owned_value(g, cx, value, pre).ts;
@@ -246,6 +313,14 @@ impl BodyGen<'_, '_> {
                 });
                 match undo {
                     UndoMode::None => quote!(#p = #new;),
+                    UndoMode::Logged => {
+                        // Logged once the new value is known, so an overflow leaves the log as it was.
+                        let ty = g.ty(&place.ty);
+                        let label = format!("{}_add", g.place_label(place));
+                        let value = cx.namer.fresh("value");
+                        let log = self.log_write(&label, ty, quote!(#p = saved;), quote!(#p));
+                        quote!(let #value = #new; #log #p = #value;)
+                    }
                     UndoMode::Direct => {
                         let u = cx.namer.fresh("undo");
                         self.undo.push(Undo { restore: quote!(#p = #u;), slot: false });
@@ -329,6 +404,40 @@ impl BodyGen<'_, '_> {
         (t, e)
     }
 
+    /// For a write to a map the invariant check tracks: keeps a copy of the key in a slot declared at the top
+    /// of the method, and returns the key expression to use (`owned` keys are bound to a local first).
+    fn track_key(
+        &mut self,
+        cx: &mut Cx<'_>,
+        place: &ir::Place,
+        key: TokenStream,
+        owned: bool,
+        pre: &mut TokenStream,
+    ) -> TokenStream {
+        let Type::Map(kty, _) = &place.ty else { return key };
+        if !place.path.is_empty() || !self.tracked.contains(&place.field) {
+            return key;
+        }
+        let slot = cx.namer.fresh("touched");
+        let t = self.g.ty(kty);
+        // Written before the check on every path through the write, so the initial `None` may go unread.
+        self.slots.push(quote!(#[allow(unused_assignments)] let mut #slot: ::std::option::Option<#t> = None;));
+        self.touched.push((place.field, slot.clone()));
+        if owned {
+            let tmp = cx.namer.fresh("key");
+            pre.extend(quote!(let #tmp: #t = #key; #slot = Some(::std::clone::Clone::clone(&#tmp));));
+            quote!(#tmp)
+        } else {
+            let copy = if **kty == Type::String {
+                quote!(::std::string::String::from(#key))
+            } else {
+                quote!(::std::clone::Clone::clone(#key))
+            };
+            pre.extend(quote!(#slot = Some(#copy);));
+            key
+        }
+    }
+
     /// A new `Option` undo slot, declared at the top of the method.
     fn slot(&mut self, cx: &mut Cx<'_>) -> Ident {
         let u = cx.namer.fresh("undo");
@@ -340,13 +449,13 @@ impl BodyGen<'_, '_> {
     fn write(
         &mut self,
         cx: &mut Cx<'_>,
-        p: &TokenStream,
-        ty: &Type,
+        place: &ir::Place,
         value: &ir::Expr,
         undo: UndoMode,
         pre: &mut TokenStream,
     ) -> TokenStream {
         let g = self.g;
+        let (p, ty) = (&g.place(place), &place.ty);
         if undo == UndoMode::None {
             let v = owned_value(g, cx, value, pre).ts;
             return quote!(#p = #v;);
@@ -393,6 +502,11 @@ impl BodyGen<'_, '_> {
             }
         };
         match undo {
+            UndoMode::Logged => {
+                let label = format!("{}_set", g.place_label(place));
+                let log = self.log_write(&label, g.ty(ty), quote!(#p = saved;), saved);
+                quote!(#pre #log #assign)
+            }
             UndoMode::Direct => {
                 let u = cx.namer.fresh("undo");
                 self.undo.push(Undo { restore: quote!(#p = #u;), slot: false });
@@ -444,8 +558,17 @@ impl BodyGen<'_, '_> {
                 ts
             }
         };
+        let field = g.place_label(place);
         let direct = |this: &mut Self, cx: &mut Cx<'_>, saved: TokenStream, restore: Restore| match undo {
             UndoMode::None => quote!(#saved;),
+            UndoMode::Logged => {
+                let (op, ty) = logged_shape(g, op, &place.ty);
+                let restore = match restore {
+                    Restore::Pattern(pat, body) => quote!(if let #pat = saved { #body }),
+                    Restore::Value(f) => f(&quote!(saved)),
+                };
+                this.log_write(&format!("{field}_{op}"), ty, restore, saved)
+            }
             UndoMode::Direct => {
                 let u = cx.namer.fresh("undo");
                 let restore = match restore {
@@ -499,6 +622,7 @@ impl BodyGen<'_, '_> {
             CollectionOp::MapInsert => {
                 let k = arg(cx, 0, true);
                 let v = arg(cx, 1, true);
+                let k = self.track_key(cx, place, k, true, pre);
                 if undo == UndoMode::None {
                     quote!(#p.insert(#k, #v);)
                 } else {
@@ -520,6 +644,7 @@ impl BodyGen<'_, '_> {
             }
             CollectionOp::MapRemove => {
                 let k = arg(cx, 0, false);
+                let k = self.track_key(cx, place, k, false, pre);
                 if undo == UndoMode::None {
                     quote!(#p.remove(#k);)
                 } else {
@@ -535,6 +660,10 @@ impl BodyGen<'_, '_> {
                 let v = arg(cx, 0, true);
                 match undo {
                     UndoMode::None => quote!(#p.push(#v);),
+                    UndoMode::Logged => {
+                        let log = self.log_write(&format!("{field}_push"), quote!(()), quote!(#p.pop();), quote!(()));
+                        quote!(#p.push(#v); #log)
+                    }
                     UndoMode::Direct => {
                         self.undo.push(Undo { restore: quote!(#p.pop();), slot: false });
                         quote!(#p.push(#v);)
@@ -652,6 +781,29 @@ enum UndoMode {
     None,
     Direct,
     Slot,
+    /// Pushed onto the undo log of a `stage_*` body.
+    Logged,
+}
+
+/// The name of a logged collection write and the type of what it displaces (what its `direct` save evaluates to).
+fn logged_shape(g: &Gen<'_>, op: CollectionOp, ty: &Type) -> (&'static str, TokenStream) {
+    let elem = g.ty(&element_type(ty));
+    match (op, ty) {
+        (CollectionOp::SetInsert, _) => ("insert", quote!(::std::option::Option<#elem>)),
+        (CollectionOp::SetRemove, _) => ("remove", quote!(::std::option::Option<#elem>)),
+        (CollectionOp::MapInsert, Type::Map(k, v)) => {
+            let (k, v) = (g.ty(k), g.ty(v));
+            ("insert", quote!((::std::option::Option<#v>, #k)))
+        }
+        (CollectionOp::MapRemove, Type::Map(k, v)) => {
+            let (k, v) = (g.ty(k), g.ty(v));
+            ("remove", quote!(::std::option::Option<(#k, #v)>))
+        }
+        (CollectionOp::SeqPop, _) => ("pop", quote!(::std::option::Option<#elem>)),
+        (CollectionOp::SeqPopFront, _) => ("pop_front", quote!(::std::option::Option<#elem>)),
+        (CollectionOp::SeqPush, _) => ("push", quote!(())),
+        _ => ("clear", g.ty(ty)),
+    }
 }
 
 /// `if head { then } else { else }`, chaining `else if` and dropping empty branches.
@@ -678,6 +830,14 @@ fn reads_state(e: &ir::Expr) -> bool {
 }
 
 impl Gen<'_> {
+    /// The snake-case name of the state field a place starts at, for naming undo variants.
+    pub(crate) fn place_label(&self, place: &ir::Place) -> String {
+        self.m
+            .fields
+            .get(place.field.index())
+            .map_or_else(|| "field".to_string(), |f| super::names::snake_case(&f.name))
+    }
+
     /// A state place: `self.field.sub.0`.
     pub(crate) fn place(&self, place: &ir::Place) -> TokenStream {
         let field = self.field_ident(place.field.index());

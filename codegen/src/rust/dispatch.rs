@@ -18,12 +18,15 @@ use quote::quote;
 
 use super::Gen;
 use super::analysis::{UseCounts, dispatch_groups};
+use super::body::BodyMode;
 use super::expr::{Binding, Code, Cx, Fail, Form, Prec, head, operand};
 use super::names::{self, Namer};
 
 /// What the dispatcher needs to know about a transition's `fire_*` method.
 pub(crate) struct FireFn {
     pub(crate) method: TokenStream,
+    /// Its `stage_*` twin, which logs its writes.
+    pub(crate) stage_method: TokenStream,
     /// Payload field indices the method takes, in declaration order.
     pub(crate) params: Vec<u32>,
 }
@@ -44,8 +47,9 @@ impl Gen<'_> {
             .enumerate()
             .map(|(i, reachable)| {
                 reachable.then(|| {
-                    let (method, params) = self.fire_fn(TransitionId(i as u32));
-                    FireFn { method, params }
+                    let (method, params) = self.fire_fn(TransitionId(i as u32), BodyMode::Fire);
+                    let (stage_method, _) = self.fire_fn(TransitionId(i as u32), BodyMode::Stage);
+                    FireFn { method, stage_method, params }
                 })
             })
             .collect()
@@ -60,6 +64,35 @@ impl Gen<'_> {
             param_ty: quote!(Self::Input),
             base: "input",
             trigger: |i| Trigger::Input(ir::InputId(i as u32)),
+            mode: BodyMode::Fire,
+        };
+        self.dispatch_fn(&kind, fires)
+    }
+
+    /// `Kernel::stage_input`: the same match, calling the `stage_*` methods with the undo log.
+    pub(crate) fn stage_input_fn(&self, fires: &[Option<FireFn>]) -> TokenStream {
+        let kind = TriggerKind {
+            messages: &self.m.inputs,
+            enum_ty: &self.n.input,
+            fname: quote!(stage_input),
+            param_ty: quote!(Self::Input),
+            base: "input",
+            trigger: |i| Trigger::Input(ir::InputId(i as u32)),
+            mode: BodyMode::Stage,
+        };
+        self.dispatch_fn(&kind, fires)
+    }
+
+    /// `Kernel::stage_signal`: the signal match, calling the `stage_*` methods with the undo log.
+    pub(crate) fn stage_signal_fn(&self, fires: &[Option<FireFn>]) -> TokenStream {
+        let kind = TriggerKind {
+            messages: &self.m.signals,
+            enum_ty: &self.n.signal,
+            fname: quote!(stage_signal),
+            param_ty: quote!(Self::Signal),
+            base: "signal",
+            trigger: |i| Trigger::Signal(ir::SignalId(i as u32)),
+            mode: BodyMode::Stage,
         };
         self.dispatch_fn(&kind, fires)
     }
@@ -73,13 +106,14 @@ impl Gen<'_> {
             param_ty: quote!(Self::Signal),
             base: "signal",
             trigger: |i| Trigger::Signal(ir::SignalId(i as u32)),
+            mode: BodyMode::Fire,
         };
         self.dispatch_fn(&kind, fires)
     }
 
     /// The compiled match over the messages of one kind.
     fn dispatch_fn(&self, kind: &TriggerKind<'_>, fires: &[Option<FireFn>]) -> TokenStream {
-        let TriggerKind { messages, enum_ty, fname, param_ty, base, trigger: trigger_of } = kind;
+        let TriggerKind { messages, enum_ty, fname, param_ty, base, trigger: trigger_of, mode } = kind;
         let trigger_of = *trigger_of;
         // Every user name bound anywhere in this function, so generated names avoid them all.
         let mut reserved: Vec<&str> = Vec::new();
@@ -92,6 +126,7 @@ impl Gen<'_> {
         let mut namer = self.namer(reserved);
         let input = namer.fresh(base);
         let source = namer.fresh("source");
+        let log = (*mode == BodyMode::Stage).then(|| namer.fresh("log"));
         let phase_field = &self.n.phase_field;
 
         let mut arms = Vec::new();
@@ -143,7 +178,7 @@ impl Gen<'_> {
                 quote!(#enum_ty::#variant { #(#field_pats,)* .. })
             };
 
-            let arm_ctx = ArmCtx { message, source: &source, payload: &payload, fires };
+            let arm_ctx = ArmCtx { message, source: &source, payload: &payload, fires, log: log.as_ref() };
             let body = match groups.as_slice() {
                 [(_, candidates)] => self.decide(&mut arm_namer, &arm_ctx, candidates),
                 _ => {
@@ -162,11 +197,15 @@ impl Gen<'_> {
         let arms = quote!(#(#arms)*);
         let prelude =
             if mentions(&arms, &source) { quote!(let #source = self.#phase_field;) } else { TokenStream::new() };
+        let log_param = log.map(|log| {
+            let pattern = if mentions(&arms, &log) { quote!(#log) } else { quote!(_) };
+            quote!(, #pattern: &mut ::meerkat_kernel::UndoLog<Self>)
+        });
         // The trait documents the method.
         quote! {
             #[inline]
             #allow_snake
-            fn #fname(&mut self, #input: #param_ty) -> ::meerkat_kernel::Outcome<Self> {
+            fn #fname(&mut self, #input: #param_ty #log_param) -> ::meerkat_kernel::Outcome<Self> {
                 #prelude
                 match #input {
                     #arms
@@ -310,9 +349,12 @@ impl Gen<'_> {
         chain
     }
 
-    /// `self.fire_x(payload...)`.
+    /// `self.fire_x(payload...)`, or `self.stage_x(payload..., log)`.
     fn fire_call(&self, arm: &ArmCtx<'_>, id: TransitionId) -> TokenStream {
-        let fire = &self.n.fire_fns[id.index()];
+        let fire = match arm.log {
+            Some(_) => &self.n.stage_fns[id.index()],
+            None => &self.n.fire_fns[id.index()],
+        };
         let params: &[u32] = arm.fires[id.index()].as_ref().map_or(&[], |f| f.params.as_slice());
         let args = params.iter().map(|p| match arm.payload.iter().find(|(i, _)| i == p) {
             Some((_, b)) => {
@@ -321,6 +363,8 @@ impl Gen<'_> {
             }
             None => quote!(::std::default::Default::default()),
         });
+        let log = arm.log.map(|log| quote!(#log));
+        let args = args.chain(log);
         quote!(self.#fire(#(#args),*))
     }
 
@@ -355,7 +399,7 @@ impl Gen<'_> {
 }
 
 /// Whether `tokens` use the identifier `ident` anywhere.
-fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
+pub(crate) fn mentions(tokens: &TokenStream, ident: &Ident) -> bool {
     tokens.clone().into_iter().any(|tree| match tree {
         proc_macro2::TokenTree::Ident(i) => i == *ident,
         proc_macro2::TokenTree::Group(group) => mentions(&group.stream(), ident),
@@ -374,6 +418,8 @@ struct TriggerKind<'a> {
     base: &'static str,
     /// The trigger of the message at an index.
     trigger: fn(usize) -> Trigger,
+    /// Whether the arms call `fire_*` or `stage_*` methods.
+    mode: BodyMode,
 }
 
 /// What the arms of one trigger share.
@@ -382,4 +428,6 @@ struct ArmCtx<'a> {
     source: &'a Ident,
     payload: &'a [(u32, Binding)],
     fires: &'a [Option<FireFn>],
+    /// The undo log parameter, when the arms call `stage_*` methods.
+    log: Option<&'a Ident>,
 }

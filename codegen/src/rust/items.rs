@@ -404,6 +404,10 @@ impl Gen<'_> {
         for fire in fires.iter().flatten() {
             methods.extend(fire.method.clone());
         }
+        for fire in fires.iter().flatten() {
+            methods.extend(fire.stage_method.clone());
+        }
+        methods.extend(self.entry_check_fns());
         let allow = spec_code_allows();
         quote! {
             #allow
@@ -433,7 +437,7 @@ pub(crate) fn spec_code_allows() -> TokenStream {
 }
 
 /// The return type and body of a helper, guard or invariant: `Option<T>` when it can fail.
-fn fallible_body(fallible: bool, ret: TokenStream, body: super::expr::Code) -> (TokenStream, TokenStream) {
+pub(crate) fn fallible_body(fallible: bool, ret: TokenStream, body: super::expr::Code) -> (TokenStream, TokenStream) {
     if !fallible {
         return (ret, body.ts);
     }
@@ -449,7 +453,7 @@ fn fallible_body(fallible: bool, ret: TokenStream, body: super::expr::Code) -> (
     (ret, body)
 }
 
-fn capitalised(word: &str) -> String {
+pub(crate) fn capitalised(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),

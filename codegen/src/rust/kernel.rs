@@ -1,6 +1,7 @@
 //! What ties a kernel to its support crate: the kernel contract's names as aliases of `::meerkat_kernel`'s
 //! generic types, the inline storage of one transition's effects, and the `::meerkat_kernel::Kernel`
-//! implementation on the state (associated types, name tables, the compiled dispatch and the invariant check).
+//! implementation on the state (associated types, name tables, the compiled dispatch, its staging twin with the
+//! undo enum it logs, and the invariant check).
 //!
 //! Everything that does not depend on the spec — the authority, snapshots, the transition and error types and
 //! their messages, the mutator trait — lives in `meerkat-kernel`, once.
@@ -33,6 +34,13 @@ impl Gen<'_> {
         let rejections_docs =
             docs(format!(" The candidates a `{machine}` guard rejection lists, each with its first failing guard."));
         let mutator_docs = docs(format!(" Applies inputs to a `{machine}` authority (sealed)."));
+        let (staged, transaction, undo_log) = (&n.staged, &n.transaction, &n.undo_log);
+        let staged_docs = docs(format!(
+            " A change a `{machine}` authority applied and can still roll back, with the undo record of its writes."
+        ));
+        let transaction_docs =
+            docs(format!(" Inputs and signals applied to a `{machine}` authority as one change that can be undone."));
+        let undo_log_docs = docs(format!(" What staged `{machine}` transitions displaced, write by write."));
         let capacity = Literal::usize_unsuffixed(self.facts.max_guarded);
         quote! {
             #authority_docs
@@ -45,6 +53,12 @@ impl Gen<'_> {
             pub type #error = ::meerkat_kernel::TransitionError<#state>;
             #rejections_docs
             pub type #rejections = ::meerkat_kernel::GuardRejections<#capacity>;
+            #staged_docs
+            pub type #staged = ::meerkat_kernel::Staged<#state>;
+            #transaction_docs
+            pub type #transaction<'a> = ::meerkat_kernel::Transaction<'a, #state>;
+            #undo_log_docs
+            pub type #undo_log = ::meerkat_kernel::UndoLog<#state>;
             #mutator_docs
             // A kernel included in a private module that never applies an input would warn.
             #[allow(unused_imports)]
@@ -171,6 +185,20 @@ impl Gen<'_> {
         let phase_field = &n.phase_field;
         let dispatch_input = self.dispatch_input_fn(fires);
         let dispatch_signal = self.dispatch_signal_fn(fires);
+        let stage_input = self.stage_input_fn(fires);
+        let stage_signal = self.stage_signal_fn(fires);
+        let undo = &n.undo;
+        let undo_arms: Vec<TokenStream> = self
+            .undo_variants
+            .borrow()
+            .iter()
+            .map(|v| {
+                let (name, restore) = (&v.name, &v.restore);
+                let saved = format_ident!("saved");
+                let binding = if super::dispatch::mentions(restore, &saved) { quote!(saved) } else { quote!(_) };
+                quote!(#undo::#name(#binding) => { #restore })
+            })
+            .collect();
         let allow = super::items::spec_code_allows();
         let effects = self.effects_type();
         let machine = &m.name;
@@ -204,6 +232,7 @@ impl Gen<'_> {
                 type Effect = #effect;
                 type Effects = #effects;
                 type GuardRejections = #rejections;
+                type Undo = #undo;
                 const MACHINE: &'static str = #machine;
                 const PHASES: &'static [#phase] = &[#(#phase_list),*];
                 const INPUTS: &'static [&'static str] = &[#(#inputs),*];
@@ -224,10 +253,45 @@ impl Gen<'_> {
 
                 #dispatch_signal
 
+                #stage_input
+
+                #stage_signal
+
+                fn undo(&mut self, step: #undo) {
+                    match step {
+                        #(#undo_arms)*
+                    }
+                }
+
                 fn violated_invariant(&self) -> ::std::option::Option<&'static str> {
                     #(#checks)*
                     None
                 }
+            }
+        }
+    }
+
+    /// The undo enum: one variant per kind of write a `stage_*` method logs, holding what the write displaced.
+    /// Call after the `stage_*` methods are compiled (they register the variants).
+    pub(crate) fn undo_enum(&self) -> TokenStream {
+        let undo = &self.n.undo;
+        let docs = format!(
+            " What one write of a staged `{}` transition displaced: an entry of its undo log, put back by \
+             `::meerkat_kernel::Kernel::undo`.",
+            self.m.name
+        );
+        let variants = self.undo_variants.borrow();
+        let variants = variants.iter().map(|v| {
+            let (name, ty) = (&v.name, &v.ty);
+            let doc = format!(" What a `{}` write displaced.", v.label);
+            quote!(#[doc = #doc] #name(#ty),)
+        });
+        quote! {
+            #[doc = #docs]
+            #[derive(Debug)]
+            #[allow(clippy::large_enum_variant)]
+            pub enum #undo {
+                #(#variants)*
             }
         }
     }

@@ -13,7 +13,8 @@
 //! - `names` allocates identifiers; `analysis` computes the facts that shape the code (what can fail, what is
 //!   used, static bounds on effects and candidates, how each transition collects its effects);
 //! - `expr` compiles expressions (`methods` their built-in method calls and quantifiers), `body` compiles
-//!   transition bodies with their undo log, `dispatch` compiles the (phase, trigger) `match`;
+//!   transition bodies with their undo log, `invariants` the incremental invariant check that ends them,
+//!   `dispatch` compiles the (phase, trigger) `match`;
 //! - `items` emits the data types and the state's methods; `kernel` the aliases, the effect storage and the
 //!   `Kernel` implementation; `interp_conversions` the optional conversions to the reference interpreter's values.
 //!
@@ -25,6 +26,7 @@ mod body;
 mod dispatch;
 mod expr;
 mod interp_conversions;
+mod invariants;
 mod items;
 mod kernel;
 mod methods;
@@ -54,6 +56,10 @@ pub struct RustOptions {
     /// Also emit conversions to and from the reference interpreter's values (`to_interp` / `from_interp`),
     /// for differential tests. The consumer must then depend on `meerkat-dsl`. Default `false`.
     pub interp_conversions: bool,
+    /// Check invariants incrementally after each transition: skip those it writes nothing of, and check
+    /// `m.all(..)` / `m.any(..)` over a map it writes by entries only on the entries written (see the
+    /// `invariants` module). Only with `post_transition_invariants`. Default `true`.
+    pub incremental_invariants: bool,
 }
 
 impl Default for RustOptions {
@@ -64,6 +70,7 @@ impl Default for RustOptions {
             spec_path: String::new(),
             regenerate_with: "cargo xtask regen".to_string(),
             interp_conversions: false,
+            incremental_invariants: true,
         }
     }
 }
@@ -93,6 +100,35 @@ pub fn generate_rust(machine: &CheckedMachine, options: &RustOptions) -> String 
         // the bug visible as a compile error in the generated file rather than a panic in a build script.
         Err(error) => format!("{header}\n// meerkat-codegen produced unparsable tokens: {error}\n{tokens}\n"),
     }
+}
+
+/// How a kernel generated with the default options checks one invariant after one transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InvariantCheck {
+    /// Not evaluated: the transition writes nothing the invariant reads.
+    Skipped,
+    /// Evaluated on the map entries the transition wrote.
+    Entries,
+    /// Evaluated in full.
+    Full,
+}
+
+/// `checks[i][t]`: how invariant `i` is checked after transition `t` by a kernel generated with the default
+/// options (for the reference docs).
+pub(crate) fn invariant_checks(m: &Machine) -> Vec<Vec<InvariantCheck>> {
+    let options = RustOptions::default();
+    let generator = Gen::new(m, &options);
+    (0..m.invariants.len())
+        .map(|i| {
+            (0..m.transitions.len())
+                .map(|t| match generator.invariant_plan(meerkat_dsl::ir::TransitionId(t as u32), i) {
+                    invariants::InvariantPlan::Skip => InvariantCheck::Skipped,
+                    invariants::InvariantPlan::Entries { .. } => InvariantCheck::Entries,
+                    invariants::InvariantPlan::Full => InvariantCheck::Full,
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A blank line after each item and each method, and between an impl's constants and its methods, as rustfmt
@@ -150,6 +186,10 @@ pub(crate) struct ItemNames {
     pub(crate) transition: Ident,
     pub(crate) error: Ident,
     pub(crate) rejections: Ident,
+    pub(crate) undo: Ident,
+    pub(crate) staged: Ident,
+    pub(crate) transaction: Ident,
+    pub(crate) undo_log: Ident,
     /// Declared types, by `TypeId`.
     pub(crate) types: Vec<Ident>,
     /// The phase field of the state.
@@ -161,6 +201,8 @@ pub(crate) struct ItemNames {
     pub(crate) guard_fns: Vec<Ident>,
     pub(crate) invariant_fns: Vec<Ident>,
     pub(crate) fire_fns: Vec<Ident>,
+    /// The logging twins of `fire_fns`, which `stage_input` and `stage_signal` call.
+    pub(crate) stage_fns: Vec<Ident>,
 }
 
 impl ItemNames {
@@ -169,11 +211,21 @@ impl ItemNames {
         let item = |suffix: &str| format_ident!("{}{}", prefix, suffix);
         // Private methods share the state's method namespace (with the `Kernel` trait's); prefixes keep the kinds
         // apart and a counter keeps two names that snake-case alike (`FooBar`, `Foo_Bar`) apart.
-        let mut taken: std::collections::BTreeSet<String> =
-            ["initial", "to_interp", "from_interp", "phase", "apply_input", "apply_signal", "violated_invariant"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+        let mut taken: std::collections::BTreeSet<String> = [
+            "initial",
+            "to_interp",
+            "from_interp",
+            "phase",
+            "apply_input",
+            "apply_signal",
+            "stage_input",
+            "stage_signal",
+            "undo",
+            "violated_invariant",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let mut method = |prefix: &str, name: &str| {
             let base = format!("{prefix}_{}", snake_case(name).trim_matches('_'));
             let mut candidate = base.clone();
@@ -189,6 +241,7 @@ impl ItemNames {
         let guard_fns = m.guards.iter().map(|g| method("guard", &g.name)).collect();
         let invariant_fns = m.invariants.iter().map(|i| method("invariant", &i.name)).collect();
         let fire_fns = m.transitions.iter().map(|t| method("fire", &t.name)).collect();
+        let stage_fns = m.transitions.iter().map(|t| method("stage", &t.name)).collect();
         ItemNames {
             phase: item("Phase"),
             state: item("State"),
@@ -202,6 +255,10 @@ impl ItemNames {
             transition: item("Transition"),
             error: item("TransitionError"),
             rejections: item("GuardRejections"),
+            undo: item("Undo"),
+            staged: item("Staged"),
+            transaction: item("Transaction"),
+            undo_log: item("UndoLog"),
             types: m.types.iter().map(|t| names::ident(&t.name)).collect(),
             phase_field: names::ident(&m.phase_field),
             fields: m.fields.iter().map(|f| names::ident(&f.name)).collect(),
@@ -209,6 +266,7 @@ impl ItemNames {
             guard_fns,
             invariant_fns,
             fire_fns,
+            stage_fns,
         }
     }
 }
@@ -233,11 +291,47 @@ pub(crate) struct Gen<'a> {
     pub(crate) opts: &'a RustOptions,
     pub(crate) facts: Facts,
     pub(crate) n: ItemNames,
+    /// The variants of the undo enum, registered by the `stage_*` bodies as they are compiled.
+    pub(crate) undo_variants: std::cell::RefCell<Vec<UndoVariant>>,
+}
+
+/// One variant of the undo enum (`MUndo`): what one kind of write displaces and how to put it back.
+pub(crate) struct UndoVariant {
+    pub(crate) name: Ident,
+    /// The label it was named after (`input_ledger_insert`), for its doc comment.
+    pub(crate) label: String,
+    /// The type of the displaced value.
+    pub(crate) ty: TokenStream,
+    /// Statements restoring the write, with the displaced value bound to `saved`.
+    pub(crate) restore: TokenStream,
 }
 
 impl<'a> Gen<'a> {
     fn new(m: &'a Machine, opts: &'a RustOptions) -> Self {
-        Gen { m, opts, facts: Facts::new(m), n: ItemNames::new(m) }
+        Gen { m, opts, facts: Facts::new(m), n: ItemNames::new(m), undo_variants: Default::default() }
+    }
+
+    /// The path of the undo variant holding a `ty` and restoring it with `restore` (written over `saved`), named
+    /// after `label` (`InputLedgerInsert`); the same write shape in two bodies shares one variant.
+    pub(crate) fn undo_variant(&self, label: &str, ty: TokenStream, restore: TokenStream) -> TokenStream {
+        let undo = &self.n.undo;
+        let mut variants = self.undo_variants.borrow_mut();
+        let (ty_text, restore_text) = (ty.to_string(), restore.to_string());
+        if let Some(v) = variants.iter().find(|v| v.ty.to_string() == ty_text && v.restore.to_string() == restore_text)
+        {
+            let name = &v.name;
+            return quote!(#undo::#name);
+        }
+        let base: String = label.split('_').filter(|w| !w.is_empty()).map(items::capitalised).collect();
+        let mut name = base.clone();
+        let mut k = 1;
+        while variants.iter().any(|v| v.name == name) {
+            k += 1;
+            name = format!("{base}{k}");
+        }
+        let name = names::plain(&name);
+        variants.push(UndoVariant { name: name.clone(), label: label.to_string(), ty, restore });
+        quote!(#undo::#name)
     }
 
     /// The whole file.
@@ -250,6 +344,7 @@ impl<'a> Gen<'a> {
         let effects = self.effects_enum();
         let fires = self.fire_fns();
         let kernel = self.kernel_impl(&fires);
+        let undo = self.undo_enum();
         let state_methods = self.state_methods(&fires);
         let interp = if self.opts.interp_conversions { self.interp_conversions() } else { TokenStream::new() };
         quote! {
@@ -259,6 +354,7 @@ impl<'a> Gen<'a> {
             #messages
             #aliases
             #effects
+            #undo
             #kernel
             #state_methods
             #interp

@@ -151,6 +151,12 @@ pub type DoorTransition = ::meerkat_kernel::Transition<DoorState>;
 pub type DoorTransitionError = ::meerkat_kernel::TransitionError<DoorState>;
 /// The candidates a `Door` guard rejection lists, each with its first failing guard.
 pub type DoorGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// A change a `Door` authority applied and can still roll back, with the undo record of its writes.
+pub type DoorStaged = ::meerkat_kernel::Staged<DoorState>;
+/// Inputs and signals applied to a `Door` authority as one change that can be undone.
+pub type DoorTransaction<'a> = ::meerkat_kernel::Transaction<'a, DoorState>;
+/// What staged `Door` transitions displaced, write by write.
+pub type DoorUndoLog = ::meerkat_kernel::UndoLog<DoorState>;
 /// Applies inputs to a `Door` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as DoorMutator;
@@ -181,6 +187,18 @@ impl ::meerkat_kernel::EffectList for DoorEffects {
     }
 }
 
+/// What one write of a staged `Door` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum DoorUndo {
+    /// What a `phase` write displaced.
+    Phase(DoorPhase),
+    /// What a `openings_add` write displaced.
+    OpeningsAdd(::core::primitive::u64),
+    /// What a `locked_set` write displaced.
+    LockedSet(::core::primitive::bool),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -198,6 +216,7 @@ impl ::meerkat_kernel::Kernel for DoorState {
     type Effect = DoorEffect;
     type Effects = DoorEffects;
     type GuardRejections = DoorGuardRejections;
+    type Undo = DoorUndo;
     const MACHINE: &'static ::core::primitive::str = "Door";
     const PHASES: &'static [DoorPhase] = &[
         DoorPhase::Closed,
@@ -290,6 +309,89 @@ impl ::meerkat_kernel::Kernel for DoorState {
         match signal {}
     }
 
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            DoorInput::Push => {
+                match source {
+                    DoorPhase::Closed => {
+                        if !self.locked {
+                            self.stage_opened(log)
+                        } else {
+                            self.stage_rattled(log)
+                        }
+                    }
+                    DoorPhase::Open | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Push")
+                    }
+                }
+            }
+            DoorInput::Pull => {
+                match source {
+                    DoorPhase::Closed | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Pull")
+                    }
+                    DoorPhase::Open => self.stage_pull(log),
+                }
+            }
+            DoorInput::Lock => {
+                match source {
+                    DoorPhase::Closed => {
+                        let rejected = if self.locked {
+                            "!locked"
+                        } else {
+                            return self.stage_lock(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Lock",
+                            [("Lock", rejected)],
+                        )
+                    }
+                    DoorPhase::Open | DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Lock")
+                    }
+                }
+            }
+            DoorInput::Remove => {
+                match source {
+                    DoorPhase::Closed | DoorPhase::Open => self.stage_remove(log),
+                    DoorPhase::Removed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Remove")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        match signal {}
+    }
+
+    fn undo(&mut self, step: DoorUndo) {
+        match step {
+            DoorUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+            DoorUndo::OpeningsAdd(saved) => {
+                self.openings = saved;
+            }
+            DoorUndo::LockedSet(saved) => {
+                self.locked = saved;
+            }
+        }
+    }
+
     fn violated_invariant(
         &self,
     ) -> ::std::option::Option<&'static ::core::primitive::str> {
@@ -321,7 +423,7 @@ impl DoorState {
     fn fire_opened(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = DoorPhase::Open;
-        let undo = self.openings;
+        let k_undo = self.openings;
         self.openings = match self.openings.checked_add(1) {
             ::core::option::Option::Some(value) => value,
             ::core::option::Option::None => {
@@ -333,10 +435,11 @@ impl DoorState {
             phase: self.phase,
             openings: self.openings,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
-            self.openings = undo;
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.openings = k_undo;
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("Opened", k_invariant);
         }
@@ -352,11 +455,6 @@ impl DoorState {
     #[inline]
     fn fire_rattled(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            return ::meerkat_kernel::reject::invariant("Rattled", k_invariant);
-        }
         ::meerkat_kernel::fired("Rattled", source, source, DoorEffects::E0([]))
     }
 
@@ -369,9 +467,10 @@ impl DoorState {
             phase: self.phase,
             openings: self.openings,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
             return ::meerkat_kernel::reject::invariant("Pull", k_invariant);
         }
@@ -387,12 +486,13 @@ impl DoorState {
     #[inline]
     fn fire_lock(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let undo = self.locked;
+        let k_undo = self.locked;
         self.locked = true;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
-            self.locked = undo;
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            self.locked = k_undo;
             return ::meerkat_kernel::reject::invariant("Lock", k_invariant);
         }
         ::meerkat_kernel::fired("Lock", source, source, DoorEffects::E0([]))
@@ -403,10 +503,133 @@ impl DoorState {
     fn fire_remove(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = DoorPhase::Removed;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.phase = source;
+            return ::meerkat_kernel::reject::invariant("Remove", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Remove",
+            source,
+            DoorPhase::Removed,
+            DoorEffects::E0([]),
+        )
+    }
+
+    /// Fires `Opened`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_opened(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = DoorPhase::Open;
+        log.push(DoorUndo::Phase(source));
+        let k_value = match self.openings.checked_add(1) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                log.undo_to(self, mark);
+                return ::meerkat_kernel::reject::overflow("Opened");
+            }
+        };
+        log.push(DoorUndo::OpeningsAdd(self.openings));
+        self.openings = k_value;
+        let effect = DoorEffect::Moved {
+            phase: self.phase,
+            openings: self.openings,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Opened", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Opened",
+            source,
+            DoorPhase::Open,
+            DoorEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Rattled`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_rattled(
+        &mut self,
+        _: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        ::meerkat_kernel::fired("Rattled", source, source, DoorEffects::E0([]))
+    }
+
+    /// Fires `Pull`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_pull(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = DoorPhase::Closed;
+        log.push(DoorUndo::Phase(source));
+        let effect = DoorEffect::Moved {
+            phase: self.phase,
+            openings: self.openings,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Pull", k_invariant);
+        }
+        ::meerkat_kernel::fired(
+            "Pull",
+            source,
+            DoorPhase::Closed,
+            DoorEffects::E1([effect]),
+        )
+    }
+
+    /// Fires `Lock`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_lock(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        log.push(DoorUndo::LockedSet(self.locked));
+        self.locked = true;
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Lock", k_invariant);
+        }
+        ::meerkat_kernel::fired("Lock", source, source, DoorEffects::E0([]))
+    }
+
+    /// Fires `Remove`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_remove(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        self.phase = DoorPhase::Removed;
+        log.push(DoorUndo::Phase(source));
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
             return ::meerkat_kernel::reject::invariant("Remove", k_invariant);
         }
         ::meerkat_kernel::fired(

@@ -181,6 +181,12 @@ pub type VaultTransition = ::meerkat_kernel::Transition<VaultState>;
 pub type VaultTransitionError = ::meerkat_kernel::TransitionError<VaultState>;
 /// The candidates a `Vault` guard rejection lists, each with its first failing guard.
 pub type VaultGuardRejections = ::meerkat_kernel::GuardRejections<1>;
+/// A change a `Vault` authority applied and can still roll back, with the undo record of its writes.
+pub type VaultStaged = ::meerkat_kernel::Staged<VaultState>;
+/// Inputs and signals applied to a `Vault` authority as one change that can be undone.
+pub type VaultTransaction<'a> = ::meerkat_kernel::Transaction<'a, VaultState>;
+/// What staged `Vault` transitions displaced, write by write.
+pub type VaultUndoLog = ::meerkat_kernel::UndoLog<VaultState>;
 /// Applies inputs to a `Vault` authority (sealed).
 #[allow(unused_imports)]
 pub use ::meerkat_kernel::Mutator as VaultMutator;
@@ -211,6 +217,28 @@ impl ::meerkat_kernel::EffectList for VaultEffects {
     }
 }
 
+/// What one write of a staged `Vault` transition displaced: an entry of its undo log, put back by `::meerkat_kernel::Kernel::undo`.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum VaultUndo {
+    /// What a `deposits_insert` write displaced.
+    DepositsInsert((::std::option::Option<Deposit>, ::std::string::String)),
+    /// What a `owners_insert` write displaced.
+    OwnersInsert(::std::option::Option<Owner>),
+    /// What a `history_pop_front` write displaced.
+    HistoryPopFront(::std::option::Option<::core::primitive::u64>),
+    /// What a `history_push` write displaced.
+    HistoryPush(()),
+    /// What a `total_add` write displaced.
+    TotalAdd(::core::primitive::u64),
+    /// What a `owners_remove` write displaced.
+    OwnersRemove(::std::option::Option<Owner>),
+    /// What a `deposits_remove` write displaced.
+    DepositsRemove(::std::option::Option<(::std::string::String, Deposit)>),
+    /// What a `phase` write displaced.
+    Phase(VaultPhase),
+}
+
 #[allow(
     clippy::nonminimal_bool,
     clippy::overly_complex_bool_expr,
@@ -228,6 +256,7 @@ impl ::meerkat_kernel::Kernel for VaultState {
     type Effect = VaultEffect;
     type Effects = VaultEffects;
     type GuardRejections = VaultGuardRejections;
+    type Undo = VaultUndo;
     const MACHINE: &'static ::core::primitive::str = "Vault";
     const PHASES: &'static [VaultPhase] = &[VaultPhase::Open, VaultPhase::Sealed];
     const INPUTS: &'static [&'static ::core::primitive::str] = &["Put", "Take"];
@@ -326,6 +355,131 @@ impl ::meerkat_kernel::Kernel for VaultState {
         }
     }
 
+    #[inline]
+    fn stage_input(
+        &mut self,
+        input: Self::Input,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match input {
+            VaultInput::Put { name, owner, amount } => {
+                match source {
+                    VaultPhase::Open => {
+                        let rejected = if amount == 0 {
+                            "amount > 0"
+                        } else if self.deposits.contains_key(&name) {
+                            "!deposits.contains_key(name)"
+                        } else {
+                            return self.stage_put(name, owner, amount, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Put",
+                            [("Put", rejected)],
+                        )
+                    }
+                    VaultPhase::Sealed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Put")
+                    }
+                }
+            }
+            VaultInput::Take { name } => {
+                match source {
+                    VaultPhase::Open => {
+                        let rejected = if !self.deposits.contains_key(&name) {
+                            "deposits.contains_key(name)"
+                        } else {
+                            return self.stage_take(name, log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Take",
+                            [("Take", rejected)],
+                        )
+                    }
+                    VaultPhase::Sealed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Take")
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn stage_signal(
+        &mut self,
+        signal: Self::Signal,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        match signal {
+            VaultSignal::Seal => {
+                match source {
+                    VaultPhase::Open => {
+                        let rejected = if !self.owners.is_empty() {
+                            "owners.is_empty()"
+                        } else {
+                            return self.stage_seal(log);
+                        };
+                        ::meerkat_kernel::reject::guards(
+                            source,
+                            "Seal",
+                            [("Seal", rejected)],
+                        )
+                    }
+                    VaultPhase::Sealed => {
+                        ::meerkat_kernel::reject::no_transition(source, "Seal")
+                    }
+                }
+            }
+        }
+    }
+
+    fn undo(&mut self, step: VaultUndo) {
+        match step {
+            VaultUndo::DepositsInsert(saved) => {
+                match saved {
+                    (::core::option::Option::Some(previous), key) => {
+                        self.deposits.insert(key, previous);
+                    }
+                    (::core::option::Option::None, key) => {
+                        self.deposits.remove(&key);
+                    }
+                }
+            }
+            VaultUndo::OwnersInsert(saved) => {
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.owners.remove(&k_value);
+                }
+            }
+            VaultUndo::HistoryPopFront(saved) => {
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.history.insert(0, k_value);
+                }
+            }
+            VaultUndo::HistoryPush(_) => {
+                self.history.pop();
+            }
+            VaultUndo::TotalAdd(saved) => {
+                self.total = saved;
+            }
+            VaultUndo::OwnersRemove(saved) => {
+                if let ::core::option::Option::Some(k_value) = saved {
+                    self.owners.insert(k_value);
+                }
+            }
+            VaultUndo::DepositsRemove(saved) => {
+                if let ::core::option::Option::Some((key, k_value)) = saved {
+                    self.deposits.insert(key, k_value);
+                }
+            }
+            VaultUndo::Phase(saved) => {
+                self.phase = saved;
+            }
+        }
+    }
+
     fn violated_invariant(
         &self,
     ) -> ::std::option::Option<&'static ::core::primitive::str> {
@@ -375,7 +529,7 @@ impl VaultState {
             owner: owner.clone(),
             amount,
         };
-        let undo = (self.deposits.insert(key.clone(), k_value), key);
+        let k_undo = (self.deposits.insert(key.clone(), k_value), key);
         let value_1 = owner.clone();
         let undo_1 = self.owners.insert(value_1.clone()).then_some(value_1);
         if self.history.len() as ::core::primitive::u64 == 3 {
@@ -406,7 +560,7 @@ impl VaultState {
             if let ::core::option::Option::Some(k_value) = undo_1 {
                 self.owners.remove(&k_value);
             }
-            match undo {
+            match k_undo {
                 (::core::option::Option::Some(previous), key) => {
                     self.deposits.insert(key, previous);
                 }
@@ -429,7 +583,7 @@ impl VaultState {
                 if let ::core::option::Option::Some(k_value) = undo_1 {
                     self.owners.remove(&k_value);
                 }
-                match undo {
+                match k_undo {
                     (::core::option::Option::Some(previous), key) => {
                         self.deposits.insert(key, previous);
                     }
@@ -444,9 +598,10 @@ impl VaultState {
             name: name.clone(),
             total: self.total,
         };
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
             self,
-        ) {
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
             self.total = undo_3;
             self.history.pop();
             if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = undo_2 {
@@ -455,7 +610,7 @@ impl VaultState {
             if let ::core::option::Option::Some(k_value) = undo_1 {
                 self.owners.remove(&k_value);
             }
-            match undo {
+            match k_undo {
                 (::core::option::Option::Some(previous), key) => {
                     self.deposits.insert(key, previous);
                 }
@@ -475,34 +630,17 @@ impl VaultState {
         name: ::std::string::String,
     ) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
-        let mut undo = ::core::option::Option::None;
-        let mut undo_1 = ::core::option::Option::None;
         if let ::core::option::Option::Some(deposit) = self.deposits.get(&name).cloned()
         {
-            undo = ::core::option::Option::Some(self.total);
             self.total = match self.total.checked_sub(deposit.amount) {
                 ::core::option::Option::Some(value) => value,
                 ::core::option::Option::None => {
                     return ::meerkat_kernel::reject::overflow("Take");
                 }
             };
-            undo_1 = ::core::option::Option::Some(self.owners.take(&deposit.owner));
+            self.owners.remove(&deposit.owner);
         }
-        let undo_2 = self.deposits.remove_entry(&name);
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            if let ::core::option::Option::Some((key, k_value)) = undo_2 {
-                self.deposits.insert(key, k_value);
-            }
-            if let ::core::option::Option::Some(::core::option::Option::Some(k_value)) = undo_1 {
-                self.owners.insert(k_value);
-            }
-            if let ::core::option::Option::Some(old) = undo {
-                self.total = old;
-            }
-            return ::meerkat_kernel::reject::invariant("Take", k_invariant);
-        }
+        self.deposits.remove(&name);
         ::meerkat_kernel::fired("Take", source, source, VaultEffects::E0([]))
     }
 
@@ -511,12 +649,117 @@ impl VaultState {
     fn fire_seal(&mut self) -> ::meerkat_kernel::Outcome<Self> {
         let source = self.phase;
         self.phase = VaultPhase::Sealed;
-        if let ::core::option::Option::Some(k_invariant) = ::meerkat_kernel::Kernel::violated_invariant(
-            self,
-        ) {
-            self.phase = source;
-            return ::meerkat_kernel::reject::invariant("Seal", k_invariant);
+        ::meerkat_kernel::fired("Seal", source, VaultPhase::Sealed, VaultEffects::E0([]))
+    }
+
+    /// Fires `Put`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_put(
+        &mut self,
+        name: ::std::string::String,
+        owner: Owner,
+        amount: ::core::primitive::u64,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        let mark = log.len();
+        let key = name.clone();
+        let k_value = Deposit {
+            owner: owner.clone(),
+            amount,
+        };
+        log.push(
+            VaultUndo::DepositsInsert((self.deposits.insert(key.clone(), k_value), key)),
+        );
+        let value_1 = owner.clone();
+        log.push(
+            VaultUndo::OwnersInsert(
+                self.owners.insert(value_1.clone()).then_some(value_1),
+            ),
+        );
+        if self.history.len() as ::core::primitive::u64 == 3 {
+            log.push(
+                VaultUndo::HistoryPopFront(
+                    if self.history.is_empty() {
+                        ::core::option::Option::None
+                    } else {
+                        ::core::option::Option::Some(self.history.remove(0))
+                    },
+                ),
+            );
         }
+        self.history.push(amount);
+        log.push(VaultUndo::HistoryPush(()));
+        let ::core::option::Option::Some(value_2) = ('eval: {
+            amount
+                .checked_add(
+                    match self.helper_fee(amount) {
+                        ::core::option::Option::Some(k_value) => k_value,
+                        ::core::option::Option::None => {
+                            break 'eval <::core::option::Option<_>>::None;
+                        }
+                    },
+                )
+        }) else {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::overflow("Put");
+        };
+        let value_3 = match self.total.checked_add(value_2) {
+            ::core::option::Option::Some(value) => value,
+            ::core::option::Option::None => {
+                log.undo_to(self, mark);
+                return ::meerkat_kernel::reject::overflow("Put");
+            }
+        };
+        log.push(VaultUndo::TotalAdd(self.total));
+        self.total = value_3;
+        let effect = VaultEffect::Stored {
+            name: name.clone(),
+            total: self.total,
+        };
+        let violated: ::std::option::Option<&'static ::core::primitive::str> = ::meerkat_kernel::Kernel::violated_invariant(
+            self,
+        );
+        if let ::core::option::Option::Some(k_invariant) = violated {
+            log.undo_to(self, mark);
+            return ::meerkat_kernel::reject::invariant("Put", k_invariant);
+        }
+        ::meerkat_kernel::fired("Put", source, source, VaultEffects::E1([effect]))
+    }
+
+    /// Fires `Take`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_take(
+        &mut self,
+        name: ::std::string::String,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        if let ::core::option::Option::Some(deposit) = self.deposits.get(&name).cloned()
+        {
+            let k_value = match self.total.checked_sub(deposit.amount) {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => {
+                    return ::meerkat_kernel::reject::overflow("Take");
+                }
+            };
+            log.push(VaultUndo::TotalAdd(self.total));
+            self.total = k_value;
+            log.push(VaultUndo::OwnersRemove(self.owners.take(&deposit.owner)));
+        }
+        log.push(VaultUndo::DepositsRemove(self.deposits.remove_entry(&name)));
+        ::meerkat_kernel::fired("Take", source, source, VaultEffects::E0([]))
+    }
+
+    /// Fires `Seal`, logging what each write displaces in the undo log.
+    #[inline]
+    fn stage_seal(
+        &mut self,
+        log: &mut ::meerkat_kernel::UndoLog<Self>,
+    ) -> ::meerkat_kernel::Outcome<Self> {
+        let source = self.phase;
+        self.phase = VaultPhase::Sealed;
+        log.push(VaultUndo::Phase(source));
         ::meerkat_kernel::fired("Seal", source, VaultPhase::Sealed, VaultEffects::E0([]))
     }
 }

@@ -7,7 +7,9 @@
 //! scrutinee before its arm bodies. Callers that must tell children apart (a quantifier's body runs once per
 //! element) match on the parent themselves and recurse with [`for_each_child`].
 
-use super::{Expr, ExprKind, Stmt, StmtKind};
+use std::collections::BTreeSet;
+
+use super::{CollectionOp, Expr, ExprKind, FieldId, Machine, Stmt, StmtKind, Target, Transition};
 
 /// Calls `f` on each expression directly inside `e`, in evaluation order (not on `e`, not on grandchildren).
 pub fn for_each_child<'a>(e: &'a Expr, mut f: impl FnMut(&'a Expr)) {
@@ -142,6 +144,100 @@ pub fn writes_state(stmts: &[Stmt]) -> bool {
     writes
 }
 
+/// The state an expression reads: fields, and whether it reads the phase, following named guards and helper
+/// calls into their bodies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateReads {
+    /// The fields it reads.
+    pub fields: BTreeSet<FieldId>,
+    /// Whether it reads the current phase.
+    pub phase: bool,
+}
+
+/// What `e` reads of the state of `machine` (through guards and helpers too).
+pub fn state_reads(machine: &Machine, e: &Expr) -> StateReads {
+    let mut reads = StateReads::default();
+    let (mut guards, mut helpers) = (BTreeSet::new(), BTreeSet::new());
+    collect_reads(machine, e, &mut reads, &mut guards, &mut helpers);
+    reads
+}
+
+fn collect_reads(
+    machine: &Machine,
+    e: &Expr,
+    reads: &mut StateReads,
+    guards: &mut BTreeSet<u32>,
+    helpers: &mut BTreeSet<u32>,
+) {
+    walk_expr(e, &mut |sub| match &sub.kind {
+        ExprKind::Field(field) => {
+            reads.fields.insert(*field);
+        }
+        ExprKind::Phase | ExprKind::Source => reads.phase = true,
+        ExprKind::Guard(id) => {
+            if guards.insert(id.0)
+                && let Some(guard) = machine.guards.get(id.index())
+            {
+                collect_reads(machine, &guard.expr, reads, guards, helpers);
+            }
+        }
+        ExprKind::Call(id, _) => {
+            if helpers.insert(id.0)
+                && let Some(helper) = machine.helpers.get(id.index())
+            {
+                collect_reads(machine, &helper.body, reads, guards, helpers);
+            }
+        }
+        _ => {}
+    });
+}
+
+/// How a transition writes one state field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldWrite {
+    /// Only whole entries of a map, by key (`insert`, `remove`): what every other entry holds is unchanged.
+    MapEntries,
+    /// Any other way (an assignment, a compound assignment, another collection operation, a write through a
+    /// projection).
+    Other,
+}
+
+/// The state a transition's body (and target) may write, on some branch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateWrites {
+    /// Every field written, with how (the coarser way when it is written in two ways).
+    pub fields: std::collections::BTreeMap<FieldId, FieldWrite>,
+    /// Whether the transition may change the phase (any target but `stay`).
+    pub phase: bool,
+}
+
+impl StateWrites {
+    /// Whether any of `reads` may be written.
+    pub fn touches(&self, reads: &StateReads) -> bool {
+        (reads.phase && self.phase) || reads.fields.iter().any(|f| self.fields.contains_key(f))
+    }
+}
+
+/// What a transition may write.
+pub fn state_writes(transition: &Transition) -> StateWrites {
+    let mut writes = StateWrites { phase: !matches!(transition.target, Target::Stay), ..StateWrites::default() };
+    walk_stmts(&transition.body, &mut |s| {
+        let (place, how) = match &s.kind {
+            StmtKind::Assign { place, .. } | StmtKind::Compound { place, .. } => (place, FieldWrite::Other),
+            StmtKind::Collection { place, op, .. } => {
+                let entries = place.path.is_empty() && matches!(op, CollectionOp::MapInsert | CollectionOp::MapRemove);
+                (place, if entries { FieldWrite::MapEntries } else { FieldWrite::Other })
+            }
+            _ => return,
+        };
+        let entry = writes.fields.entry(place.field).or_insert(how);
+        if how == FieldWrite::Other {
+            *entry = FieldWrite::Other;
+        }
+    });
+    writes
+}
+
 #[cfg(test)]
 #[allow(clippy::panic, reason = "a test fails loudly on a spec that does not check")]
 mod tests {
@@ -189,5 +285,32 @@ mod tests {
         let mut payload_reads = 0;
         walk_stmt_exprs(write, &mut |e| payload_reads += usize::from(matches!(e.kind, ExprKind::Payload(_))));
         assert_eq!(payload_reads, 3, "`k > 1`, `v: k`, `n += k`");
+    }
+
+    #[test]
+    fn reads_follow_guards_and_helpers_and_writes_tell_map_entries_apart() {
+        let m = machine(
+            "machine T { phases { initial A, B } state { n: u64 = 0, m: Map<u64, u64> = [:], o: u64 = 0 }
+               input Go { k: u64 }
+               fn limit() -> u64 { o + 1 }
+               guard small = n < limit()
+               invariant bounded = m.all(|k, v| v <= limit()) && small
+               transition Put on Go from A -> stay { m.insert(k, k); m.remove(k + 1) }
+               transition Move on Go from B -> A { m.insert(k, k); m = [:] } }",
+        );
+        let reads = state_reads(&m, &m.invariants[0].expr);
+        assert_eq!(
+            reads.fields.iter().map(|f| f.0).collect::<Vec<_>>(),
+            [0, 1, 2],
+            "n via the guard, m, o via the helper"
+        );
+        assert!(!reads.phase);
+        let put = state_writes(&m.transitions[0]);
+        assert_eq!(put.fields.get(&FieldId(1)), Some(&FieldWrite::MapEntries));
+        assert!(!put.phase && put.touches(&reads));
+        let moved = state_writes(&m.transitions[1]);
+        assert_eq!(moved.fields.get(&FieldId(1)), Some(&FieldWrite::Other), "an assignment makes it coarse");
+        assert!(moved.phase);
+        assert!(!moved.touches(&StateReads { fields: [FieldId(2)].into(), phase: false }));
     }
 }

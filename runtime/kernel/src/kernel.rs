@@ -6,6 +6,7 @@ use std::hash::Hash;
 
 use crate::error::{RejectionList, TransitionError};
 use crate::transition::Transition;
+use crate::undo::UndoLog;
 
 /// What applying one input or signal to a kernel gives: the transition that fired, or why none did.
 pub type Outcome<K> = Result<Transition<K>, TransitionError<K>>;
@@ -35,6 +36,9 @@ pub trait Kernel: Clone + Debug + Eq + Hash + 'static {
     /// The candidates a guard rejection lists, held inline: `GuardRejections<N>` for the most guarded candidates
     /// of one (phase, trigger) pair.
     type GuardRejections: RejectionList;
+    /// What one write of a staged transition displaced (`MUndo`): an entry of an [`UndoLog`], restored by
+    /// [`Kernel::undo`].
+    type Undo: Debug + 'static;
 
     /// The machine's name.
     const MACHINE: &'static str;
@@ -71,6 +75,40 @@ pub trait Kernel: Clone + Debug + Eq + Hash + 'static {
     ///
     /// Why the signal was rejected; the state is then unchanged.
     fn apply_signal(&mut self, signal: Self::Signal) -> Outcome<Self>;
+
+    /// Applies one input like [`Kernel::apply_input`] and records in `log` what each of its writes displaced, so
+    /// that [`UndoLog::undo_to`] with the log's length from before the call restores the state exactly. On an
+    /// error the state and the log are as they were.
+    ///
+    /// The default records a copy of the whole state; generated kernels record each write instead, so staging
+    /// costs what the transition writes.
+    ///
+    /// # Errors
+    ///
+    /// Why the input was rejected; the state is then unchanged.
+    fn stage_input(&mut self, input: Self::Input, log: &mut UndoLog<Self>) -> Outcome<Self> {
+        let before = self.clone();
+        let transition = self.apply_input(input)?;
+        log.push_state(before);
+        Ok(transition)
+    }
+
+    /// Applies one signal like [`Kernel::apply_signal`], recording its writes in `log` like
+    /// [`Kernel::stage_input`].
+    ///
+    /// # Errors
+    ///
+    /// Why the signal was rejected; the state is then unchanged.
+    fn stage_signal(&mut self, signal: Self::Signal, log: &mut UndoLog<Self>) -> Outcome<Self> {
+        let before = self.clone();
+        let transition = self.apply_signal(signal)?;
+        log.push_state(before);
+        Ok(transition)
+    }
+
+    /// Restores what one write displaced. [`UndoLog`] calls it latest entry first, on the state the entries were
+    /// recorded on; nothing else should.
+    fn undo(&mut self, step: Self::Undo);
 
     /// The first invariant, in declaration order, that the state breaks (one that fails to evaluate does not
     /// hold), or `None`.

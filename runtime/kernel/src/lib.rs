@@ -7,6 +7,8 @@
 //!
 //! - [`Authority`] owns one state and is the only way to change it (with [`Mutator::apply`] for inputs);
 //! - [`AuthoritySnapshot`] is a saved state to roll back to;
+//! - [`Staged`] is a change applied with its undo record ([`UndoLog`]), to roll back later without a copy of the
+//!   state, and [`Transaction`] stages several inputs and signals as one change;
 //! - [`Transition`] is what a successful input did, [`TransitionError`] why one was rejected, with
 //!   [`GuardRejections`] listing the failing guards inline;
 //! - [`fired`] and the [`reject`] functions are what the generated code returns.
@@ -52,6 +54,8 @@
 //!     type Effect = u64;
 //!     type Effects = [u64; 1];
 //!     type GuardRejections = meerkat_kernel::GuardRejections<1>;
+//!     // Staging records whole copies of this small state (the trait's default), so there are no undo entries.
+//!     type Undo = std::convert::Infallible;
 //!     const MACHINE: &'static str = "Counter";
 //!     const PHASES: &'static [Phase] = &[Phase::Counting];
 //!     const INPUTS: &'static [&'static str] = &["Add"];
@@ -82,6 +86,10 @@
 //!         match signal {}
 //!     }
 //!
+//!     fn undo(&mut self, step: Self::Undo) {
+//!         match step {}
+//!     }
+//!
 //!     fn violated_invariant(&self) -> Option<&'static str> {
 //!         None
 //!     }
@@ -97,6 +105,12 @@
 //!     "every candidate for `Add` in phase `Counting` was rejected by a guard: `Add` (`count < 3` does not hold)"
 //! );
 //! assert_eq!(counter.state().count, 3);
+//!
+//! // A staged change can be rolled back while it is the latest change.
+//! let mut counter = Authority::<Counter>::new();
+//! let (_, staged) = counter.stage(Input::Add).unwrap();
+//! assert!(counter.roll_back(staged));
+//! assert_eq!(counter.state().count, 0);
 //! ```
 
 mod authority;
@@ -104,11 +118,13 @@ mod error;
 mod kernel;
 pub mod reject;
 mod transition;
+mod undo;
 
 #[cfg(test)]
 mod tests;
 
-pub use authority::{Authority, AuthoritySnapshot, Mutator};
+pub use authority::{Authority, AuthoritySnapshot, Mutator, Staged, Transaction};
 pub use error::{GuardRejections, RejectionList, TransitionError};
 pub use kernel::{EffectList, Kernel, Outcome};
 pub use transition::{Transition, fired};
+pub use undo::UndoLog;

@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use crate::{Authority, EffectList, GuardRejections, Kernel, Mutator, Outcome, TransitionError, fired, reject};
+use crate::{
+    Authority, EffectList, GuardRejections, Kernel, Mutator, Outcome, TransitionError, UndoLog, fired, reject,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Phase {
@@ -66,6 +68,14 @@ impl EffectList for Effects {
     }
 }
 
+/// What one write of a staged turnstile transition displaced (inputs log per field; signals use the trait's
+/// whole-state default).
+#[derive(Debug)]
+enum Undo {
+    Phase(Phase),
+    Coins(u64),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Turnstile {
     phase: Phase,
@@ -79,6 +89,7 @@ impl Kernel for Turnstile {
     type Effect = Effect;
     type Effects = Effects;
     type GuardRejections = GuardRejections<2>;
+    type Undo = Undo;
     const MACHINE: &'static str = "Turnstile";
     const PHASES: &'static [Phase] = &[Phase::Locked, Phase::Unlocked];
     const INPUTS: &'static [&'static str] = &["Coin", "Push"];
@@ -124,6 +135,21 @@ impl Kernel for Turnstile {
                 *self = Turnstile::initial();
                 fired("Reset", source, Phase::Locked, Effects::E0([]))
             }
+        }
+    }
+
+    fn stage_input(&mut self, input: Input, log: &mut UndoLog<Self>) -> Outcome<Self> {
+        let (phase, coins) = (self.phase, self.coins);
+        let transition = self.apply_input(input)?;
+        log.push(Undo::Phase(phase));
+        log.push(Undo::Coins(coins));
+        Ok(transition)
+    }
+
+    fn undo(&mut self, step: Undo) {
+        match step {
+            Undo::Phase(phase) => self.phase = phase,
+            Undo::Coins(coins) => self.coins = coins,
         }
     }
 
@@ -261,7 +287,7 @@ fn clones_share_the_owner_token_and_forks_do_not() {
     assert_eq!(fork.state(), turnstile.state());
     assert_eq!(
         format!("{turnstile:?}"),
-        "Authority { machine: \"Turnstile\", state: Turnstile { phase: Locked, coins: 0 }, .. }"
+        "Authority { machine: \"Turnstile\", version: 0, state: Turnstile { phase: Locked, coins: 0 }, .. }"
     );
 }
 
@@ -270,4 +296,76 @@ fn arrays_are_effect_lists() {
     let effects = [Effect::Thanks];
     assert_eq!(EffectList::as_slice(&effects), &[Effect::Thanks]);
     assert_eq!(EffectList::into_vec(effects), vec![Effect::Thanks]);
+}
+
+#[test]
+fn staged_changes_roll_back_while_they_are_the_latest() {
+    let mut authority = Authority::<Turnstile>::new();
+    assert_eq!(authority.version(), 0);
+    let (transition, staged) = authority.stage(Input::Coin { value: 3 }).unwrap();
+    assert_eq!(transition.transition_name(), "Large");
+    assert_eq!(authority.version(), 1);
+    assert_eq!(staged.version(), 1);
+    assert_eq!(staged.undo_log().len(), 2);
+    assert!(authority.roll_back(staged));
+    assert_eq!(authority.state(), &Turnstile::initial());
+    assert_eq!(authority.version(), 0, "a roll-back returns to the version before the change");
+
+    // A change on top makes the roll-back refuse, and leaves the later change in place.
+    let (_, staged) = authority.stage(Input::Coin { value: 3 }).unwrap();
+    assert_eq!(staged.version(), 2, "versions are never reused");
+    authority.apply(Input::Push).unwrap();
+    let after_push = authority.state().clone();
+    assert!(!authority.roll_back(staged));
+    assert_eq!(authority.state(), &after_push);
+
+    // Changes staged on top of each other roll back newest first.
+    let (_, first) = authority.stage(Input::Coin { value: 1 }).unwrap();
+    let (_, second) = authority.stage(Input::Push).unwrap();
+    assert!(authority.roll_back(second));
+    assert!(authority.roll_back(first));
+    assert_eq!(authority.state(), &after_push);
+
+    // A staged change of a clone is refused by the original even at the same version.
+    let mut clone = authority.clone();
+    let (_, staged) = clone.stage(Input::Coin { value: 1 }).unwrap();
+    authority.apply(Input::Coin { value: 1 }).unwrap();
+    assert_eq!(authority.version(), staged.version());
+    assert!(!authority.roll_back(staged));
+}
+
+#[test]
+fn rejected_inputs_leave_a_transaction_as_it_was() {
+    let mut authority = Authority::<Turnstile>::new();
+    let mut transaction = authority.begin();
+    transaction.apply(Input::Coin { value: 4 }).unwrap();
+    transaction.apply_signal(Signal::Reset).unwrap();
+    transaction.apply(Input::Coin { value: 9 }).unwrap();
+    let before = transaction.state().clone();
+    // Locked is left: `Coin` has no transition from Unlocked.
+    assert!(transaction.apply(Input::Coin { value: 1 }).is_err());
+    assert_eq!(transaction.state(), &before);
+    let staged = transaction.stage();
+    assert_eq!(authority.state().coins, 9);
+    assert_eq!(staged.undo_log().steps().filter(Option::is_none).count(), 1, "the signal logged a whole state");
+    assert!(authority.roll_back(staged));
+    assert_eq!(authority.state(), &Turnstile::initial());
+}
+
+#[test]
+fn dropping_a_transaction_undoes_it_and_keeps_the_version() {
+    let mut authority = Authority::<Turnstile>::new();
+    authority.apply(Input::Coin { value: 2 }).unwrap();
+    let (state, version) = (authority.state().clone(), authority.version());
+    {
+        let mut transaction = authority.begin();
+        transaction.apply(Input::Push).unwrap();
+        transaction.apply(Input::Coin { value: 5 }).unwrap();
+    }
+    assert_eq!(authority.state(), &state);
+    assert_eq!(authority.version(), version);
+    let mut transaction = authority.begin();
+    transaction.apply(Input::Push).unwrap();
+    transaction.roll_back();
+    assert_eq!(authority.state(), &state);
 }

@@ -19,8 +19,8 @@ use tracing::Instrument;
 use super::composition::{CompositionDispatchError, MeerkatCompositionSignalDispatcher, lift_routed_signal};
 use super::entry::RuntimeSessionEntry;
 use super::staging::{
-    DslJournalEntry, DslTransaction, StagedSessionDslInput, preview_dsl_input_on_state,
-    restore_dsl_authority_snapshot_if_current, stage_dsl_transaction_on_authority,
+    DslJournalEntry, DslTransaction, StagedSessionDslInput, preview_dsl_input_on_authority, roll_back_staged_dsl_input,
+    stage_dsl_transaction_on_authority,
 };
 use crate::completion::{SharedCompletionRegistry, resolve_terminal_completions};
 use crate::driver::{DriverMutation, SharedDriver};
@@ -262,7 +262,8 @@ impl MeerkatMachine {
         Ok(state)
     }
 
-    /// What `input` would do to the session now, applied to a copy of its state (the live kernel is untouched).
+    /// What `input` would do to the session now, applied in a kernel transaction that is undone before the lock is
+    /// released (the live kernel is observably untouched).
     ///
     /// # Errors
     ///
@@ -273,8 +274,7 @@ impl MeerkatMachine {
         input: dsl::MeerkatMachineInput,
     ) -> Result<Vec<dsl::MeerkatMachineEffect>, RuntimeDriverError> {
         let authority = self.session_dsl_authority(session_id).await?;
-        let state = lock_authority(&authority).state().clone();
-        preview_dsl_input_on_state(&state, input, "PreviewSessionInput").map_err(RuntimeDriverError::from)
+        preview_dsl_input_on_authority(&authority, input, "PreviewSessionInput").map_err(RuntimeDriverError::from)
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -437,8 +437,8 @@ impl MeerkatMachine {
         };
         if let Err(error) = driver_guard.apply_mutation(mutation).await {
             drop(driver_guard);
-            let StagedSessionDslInput { previous_snapshot, committed_snapshot, .. } = staged;
-            if !restore_dsl_authority_snapshot_if_current(authority, &committed_snapshot, previous_snapshot) {
+            let StagedSessionDslInput { staged, .. } = staged;
+            if !roll_back_staged_dsl_input(authority, staged) {
                 tracing::warn!(%session_id, context, "kernel moved on before the driver failure could be rolled back");
             }
             return Err(SessionStepError::Driver(error));
@@ -464,13 +464,16 @@ impl MeerkatMachine {
         staged: StagedSessionDslInput,
         completions: &SharedCompletionRegistry,
     ) -> Result<(), CompositionDispatchError> {
+        let StagedSessionDslInput { staged: change, effects, journal } = staged;
+        // Past the driver, the step stays: its undo record is dropped.
+        change.commit();
         if let Some(observer) = self.commit_observer()
-            && !staged.journal.is_empty()
+            && !journal.is_empty()
         {
-            observer.committed(session_id, &staged.journal);
+            observer.committed(session_id, &journal);
         }
-        resolve_terminal_completions(completions, &staged.effects);
-        self.dispatch_routed_signals_from_effects(&staged.effects).await
+        resolve_terminal_completions(completions, &effects);
+        self.dispatch_routed_signals_from_effects(&effects).await
     }
 
     async fn dispatch_routed_signals_from_effects(

@@ -1,16 +1,18 @@
 //! Staging: apply inputs to a live authority now and keep an undo record.
 //!
-//! A [`DslTransaction`] applies one or more inputs under a single hold of the authority's lock; if any is refused,
-//! everything it applied is rolled back before the lock is released, so a multi-input step (abandon the live
+//! A [`DslTransaction`] applies one or more inputs under a single hold of the authority's lock, through the
+//! kernel's transaction (`MeerkatMachineTransaction`), which logs what every write displaced; if any input is
+//! refused, the log rolls everything back before the lock is released, so a multi-input step (abandon the live
 //! inputs, then destroy) is as all-or-nothing as one input. A successful transaction yields a
-//! [`StagedSessionDslInput`]: the snapshots before and after, the effects, and (when a commit observer is
-//! installed) the journal of what was applied. The caller then mutates its driver and either commits or rolls
-//! back with [`restore_dsl_authority_snapshot_if_current`], which only rolls back if nobody committed on top.
+//! [`StagedSessionDslInput`]: the staged change (its undo record and the authority's version after it), the
+//! effects, and (when a commit observer is installed) the journal of what was applied. The caller then mutates
+//! its driver and either commits or rolls back with [`roll_back_staged_dsl_input`], which only rolls back if
+//! nobody changed the authority since (one comparison of versions). Nothing here copies or compares whole states:
+//! the cost of a step is that of its writes.
 
 use crate::error::KernelRejection;
 use crate::kernel::glue::{SharedDslAuthority, lock_authority};
 use crate::kernel::meerkat_machine as dsl;
-use crate::kernel::meerkat_machine::MeerkatMachineMutator;
 
 /// One input or signal as applied to a session's kernel, in the order a serial replay must apply it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +25,7 @@ pub enum DslJournalEntry {
 
 /// Inputs applied under one lock hold. Built only by [`stage_dsl_transaction_on_authority`].
 pub(crate) struct DslTransaction<'a> {
-    authority: &'a mut dsl::MeerkatMachineAuthority,
+    transaction: dsl::MeerkatMachineTransaction<'a>,
     effects: Vec<dsl::MeerkatMachineEffect>,
     journal: Option<Vec<DslJournalEntry>>,
     context: &'static str,
@@ -32,7 +34,7 @@ pub(crate) struct DslTransaction<'a> {
 impl DslTransaction<'_> {
     /// The state as of the inputs applied so far.
     pub(crate) fn state(&self) -> &dsl::MeerkatMachineState {
-        self.authority.state()
+        self.transaction.state()
     }
 
     /// Applies one input; on refusal the caller returns the error and the whole transaction rolls back.
@@ -41,7 +43,9 @@ impl DslTransaction<'_> {
         input: dsl::MeerkatMachineInput,
     ) -> Result<&[dsl::MeerkatMachineEffect], KernelRejection> {
         let recorded = self.journal.as_ref().map(|_| input.clone());
-        let transition = MeerkatMachineMutator::apply(&mut *self.authority, input)
+        let transition = self
+            .transaction
+            .apply(input)
             .map_err(|error| KernelRejection::Transition { context: self.context, error })?;
         if let (Some(journal), Some(input)) = (self.journal.as_mut(), recorded) {
             journal.push(DslJournalEntry::Input(input));
@@ -58,7 +62,7 @@ impl DslTransaction<'_> {
     ) -> Result<&[dsl::MeerkatMachineEffect], KernelRejection> {
         let recorded = self.journal.as_ref().map(|_| signal.clone());
         let transition = self
-            .authority
+            .transaction
             .apply_signal(signal)
             .map_err(|error| KernelRejection::Transition { context: self.context, error })?;
         if let (Some(journal), Some(signal)) = (self.journal.as_mut(), recorded) {
@@ -106,14 +110,11 @@ impl DslTransaction<'_> {
     }
 }
 
-/// A step applied to the live authority and not yet committed: what to roll back to, what it committed, and what it
-/// emitted.
+/// A step applied to the live authority and not yet committed: how to roll it back, and what it emitted.
 #[derive(Debug)]
 pub(crate) struct StagedSessionDslInput {
-    /// The authority before the step.
-    pub(crate) previous_snapshot: dsl::MeerkatMachineAuthoritySnapshot,
-    /// The authority after the step.
-    pub(crate) committed_snapshot: dsl::MeerkatMachineAuthoritySnapshot,
+    /// The staged change: the undo record of its writes and the authority's version right after it.
+    pub(crate) staged: dsl::MeerkatMachineStaged,
     /// The effects the step emitted, in order.
     pub(crate) effects: Vec<dsl::MeerkatMachineEffect>,
     /// What the step applied (empty unless journaling was asked for).
@@ -128,55 +129,33 @@ pub(crate) fn stage_dsl_transaction_on_authority<R>(
     body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, KernelRejection>,
 ) -> Result<(StagedSessionDslInput, R), KernelRejection> {
     let mut guard = lock_authority(authority);
-    let previous_snapshot = guard.snapshot();
     let mut transaction =
-        DslTransaction { authority: &mut guard, effects: Vec::new(), journal: journal.then(Vec::new), context };
-    match body(&mut transaction) {
-        Ok(result) => {
-            let DslTransaction { effects, journal, .. } = transaction;
-            let committed_snapshot = guard.snapshot();
-            Ok((
-                StagedSessionDslInput {
-                    previous_snapshot,
-                    committed_snapshot,
-                    effects,
-                    journal: journal.unwrap_or_default(),
-                },
-                result,
-            ))
-        }
-        Err(rejection) => {
-            guard.restore_snapshot(previous_snapshot);
-            Err(rejection)
-        }
-    }
+        DslTransaction { transaction: guard.begin(), effects: Vec::new(), journal: journal.then(Vec::new), context };
+    // On a refusal the kernel transaction is dropped with `transaction`, which undoes everything it applied.
+    let result = body(&mut transaction)?;
+    let DslTransaction { transaction, effects, journal, .. } = transaction;
+    Ok((StagedSessionDslInput { staged: transaction.stage(), effects, journal: journal.unwrap_or_default() }, result))
 }
 
-/// Rolls `authority` back to `restore` only if it is still exactly `expected_current`, so a rollback never
-/// overwrites a transition someone else committed in between. Returns whether it rolled back.
-pub(crate) fn restore_dsl_authority_snapshot_if_current(
+/// Rolls a staged step back only if it is still the latest change of `authority` (its version), so a roll-back
+/// never undoes a transition someone else committed in between. Returns whether it rolled back.
+pub(crate) fn roll_back_staged_dsl_input(authority: &SharedDslAuthority, staged: dsl::MeerkatMachineStaged) -> bool {
+    lock_authority(authority).roll_back(staged)
+}
+
+/// What `input` would do to `authority` now: applied in a kernel transaction that is undone before the lock is
+/// released, so the live state is never observably changed (and never copied).
+pub(crate) fn preview_dsl_input_on_authority(
     authority: &SharedDslAuthority,
-    expected_current: &dsl::MeerkatMachineAuthoritySnapshot,
-    restore: dsl::MeerkatMachineAuthoritySnapshot,
-) -> bool {
-    let mut guard = lock_authority(authority);
-    if guard.state() == expected_current.state() {
-        guard.restore_snapshot(restore);
-        true
-    } else {
-        false
-    }
-}
-
-/// Applies `input` to a copy of `state` (never to a live authority) and returns its effects.
-pub(crate) fn preview_dsl_input_on_state(
-    state: &dsl::MeerkatMachineState,
     input: dsl::MeerkatMachineInput,
     context: &'static str,
 ) -> Result<Vec<dsl::MeerkatMachineEffect>, KernelRejection> {
-    let mut preview = dsl::MeerkatMachineAuthority::recover_from_state(state.clone())
-        .map_err(|error| KernelRejection::Transition { context, error })?;
-    MeerkatMachineMutator::apply(&mut preview, input)
+    let mut guard = lock_authority(authority);
+    let mut transaction = guard.begin();
+    let outcome = transaction
+        .apply(input)
         .map(dsl::MeerkatMachineTransition::into_effects)
-        .map_err(|error| KernelRejection::Transition { context, error })
+        .map_err(|error| KernelRejection::Transition { context, error });
+    transaction.roll_back();
+    outcome
 }
