@@ -57,7 +57,14 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let output = project::Output::detect();
-    if let Err(error) = project::locate_root() {
+    // `verify` of spec files reads only those files; every other command works on the workspace's `machines/`.
+    let needs_workspace = match &cli.command {
+        Command::Verify(args) => args.targets.is_empty() || !args.targets.iter().all(|t| select::is_path(t)),
+        _ => true,
+    };
+    if let Err(error) = project::locate_root()
+        && needs_workspace
+    {
         eprintln!("{} {error:#}", output.error_label());
         return ExitCode::FAILURE;
     }
