@@ -186,8 +186,15 @@ pub mod kernels {
 }
 
 /// The kernels of the name-hygiene corpus (`build/corpus.rs`), one module per machine and composition. Its spec
-/// names are chosen to collide, not to follow Rust's naming conventions (machines named `type` or `E0`).
-#[allow(non_camel_case_types, non_snake_case)]
+/// names are chosen to collide, not to follow Rust's naming conventions (machines named `type` or `E0`), nor
+/// clippy's style lints (a machine named `corpus`, a variant named `from_interp`, a type 60 levels deep).
+#[allow(
+    non_camel_case_types,
+    non_snake_case,
+    clippy::module_inception,
+    clippy::self_named_constructors,
+    clippy::type_complexity
+)]
 pub mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 }
