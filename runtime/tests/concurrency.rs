@@ -109,16 +109,19 @@ async fn concurrent_commands_lose_nothing_and_replay_serially() {
         (tally.revisions.clone(), tally.accepted.clone(), tally.commands.clone())
     };
     assert!(commands.get(&sessions[0]).copied().unwrap_or(0) >= 1_000, "session 0 saw {commands:?}");
+    // A waiter resolves when its outcome is published; the step that forgets the terminal record follows it in
+    // the same session step, so give the last ones a bounded moment to land before reading ledgers and journal.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for session in sessions.iter().step_by(2) {
+        while !machine.session_dsl_state(session).await.expect("state").input_ledger.is_empty()
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
     let journal = journal.entries.lock().unwrap().clone();
     for (n, session) in sessions.iter().enumerate() {
-        let mut state = machine.session_dsl_state(session).await.expect("state");
-        // A waiter resolves when its outcome is published; the step that forgets the terminal record follows it
-        // in the same session step, so give the last one a bounded moment to land before reading the ledger.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while n % 2 == 0 && !state.input_ledger.is_empty() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            state = machine.session_dsl_state(session).await.expect("state");
-        }
+        let state = machine.session_dsl_state(session).await.expect("state");
         // No lost update: every staged filter minted its own revision; every accepted input is queued in the
         // ledger (no executor) or was consumed and forgotten, its seed in the dedupe window (executor).
         let revisions = revisions.get(session).copied().unwrap_or(0);
