@@ -290,4 +290,13 @@ pub enum RuntimeBindingsError {
     /// Preparation failed before any bindings were published.
     #[error("failed to prepare runtime bindings for session {0}: {1}")]
     PrepareFailed(SessionId, String),
+    /// The bindings are not the session's live ones: they were minted for another kernel of the session, or for a
+    /// past epoch (a reset, an unregistration). Prepare new bindings.
+    #[error("stale runtime bindings for session {session_id}: {reason}")]
+    StaleBindings {
+        /// The session.
+        session_id: SessionId,
+        /// Why they are stale.
+        reason: String,
+    },
 }

@@ -1,15 +1,60 @@
 //! The shell's typed errors, and [`KernelRejection`], the kernel's refusal they keep as their source.
 //!
-//! Conventions (from the seeds): a session that is not registered reads as `NotReady { state: Destroyed }`, which
-//! public control commands normalize to `Destroyed`; a kernel rejection is `ValidationFailed` carrying the
-//! kernel's message, with the typed rejection as its `source`; a runtime loop that is not live is
+//! Conventions: every refusal a caller can act on has its own variant, so a caller matches on the variant, never
+//! on a message. A session that is not registered is `UnknownSession` from every method (a destroyed one, kept as
+//! a tombstone, is `Destroyed`); an empty session or input id is `InvalidId`; a duplicate input id (live in the
+//! kernel's ledger, or inside the dedupe window) is `DuplicateInput`; a full bound is `Backpressure`, naming the
+//! [`BackpressureBound`]; a session in its unregistration drain window is `Draining`; a machine that was shut down
+//! is `ShutDown`. Any other kernel rejection is `ValidationFailed` carrying the kernel's message; where the kernel
+//! refused, its typed rejection is the error's `source`. A runtime loop that is not live is
 //! `NotReady { state: Idle }`; plumbing failures (a store write, a channel) are `Internal`; a stored state that does
-//! not replay through the kernel is `RecoveryCorruption`. Because `ValidationFailed` keeps the seeds' message, a
-//! printer that walks the source chain shows the kernel's message again under its sources.
+//! not replay through the kernel, or contradicts itself, is `RecoveryCorruption`.
 
+use std::fmt;
+
+use crate::identifiers::{InputId, SessionId};
 use crate::kernel::meerkat_machine as dsl;
 use crate::kernel::session_supervisor as supervisor_dsl;
 use crate::runtime_state::RuntimeState;
+
+/// Which bound of a session refused (see [`crate::RuntimeOptions`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BackpressureBound {
+    /// The session's input queue (`max_queued_inputs`).
+    InputQueue,
+    /// The session's completion waiters (`max_completion_waiters`).
+    CompletionWaiters,
+    /// The runtime loop's effect channel (interrupts and cancels waiting for the loop).
+    EffectChannel,
+}
+
+impl fmt::Display for BackpressureBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BackpressureBound::InputQueue => "the session's input queue",
+            BackpressureBound::CompletionWaiters => "the session's completion waiters",
+            BackpressureBound::EffectChannel => "the runtime loop's effect channel",
+        })
+    }
+}
+
+/// Which id an [`RuntimeDriverError::InvalidId`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdKind {
+    /// A session id.
+    Session,
+    /// An input id.
+    Input,
+}
+
+impl fmt::Display for IdKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IdKind::Session => "session id",
+            IdKind::Input => "input id",
+        })
+    }
+}
 
 /// Why a kernel step was refused. The kernel's state is unchanged: a refused step rolls back every input it
 /// applied before the lock is released.
@@ -53,6 +98,41 @@ pub enum RuntimeDriverError {
     /// The session was destroyed; nothing resurrects it.
     #[error("runtime destroyed")]
     Destroyed,
+    /// No session with this id is registered (every method answers so).
+    #[error("unknown session `{session_id}`")]
+    UnknownSession {
+        /// The id asked for.
+        session_id: SessionId,
+    },
+    /// An id is empty.
+    #[error("invalid {kind}: it is empty")]
+    InvalidId {
+        /// Which id.
+        kind: IdKind,
+    },
+    /// The input id is already taken in this session: a live input, a terminal one the kernel still holds, or one
+    /// inside the dedupe window ([`crate::RuntimeOptions::dedupe_window`]). Nothing was accepted.
+    #[error("duplicate input `{input_id}`: the session already holds an input with this id")]
+    DuplicateInput {
+        /// The duplicate id.
+        input_id: InputId,
+        /// The kernel's refusal (its ledger guard); `None` when the dedupe window refused.
+        #[source]
+        source: Option<Box<KernelRejection>>,
+    },
+    /// The session is in its unregistration drain window (an unregistration is in progress, or was dropped before
+    /// it finished): it takes no new input; a new unregistration finishes the teardown.
+    #[error("runtime draining: the session is being unregistered")]
+    Draining,
+    /// The machine was shut down ([`crate::MeerkatMachine::shutdown`]); it takes no new sessions or inputs.
+    #[error("runtime shut down")]
+    ShutDown,
+    /// A teardown could not finish by its deadline.
+    #[error("deadline exceeded: {what}")]
+    DeadlineExceeded {
+        /// What was still unfinished.
+        what: String,
+    },
     /// The kernel refused the transition, or the shell refused a request it checks itself (unknown witnesses, a
     /// session bound to another runtime).
     #[error("validation failed: {reason}")]
@@ -70,7 +150,7 @@ pub enum RuntimeDriverError {
     #[error("backpressure: {what} is full (limit {limit})")]
     Backpressure {
         /// Which bound was hit.
-        what: &'static str,
+        what: BackpressureBound,
         /// The bound.
         limit: usize,
     },
@@ -91,12 +171,14 @@ impl RuntimeDriverError {
         RuntimeDriverError::ValidationFailed { reason: reason.into(), source: None }
     }
 
-    /// `NotReady { Destroyed }` (a missing session) reads as `Destroyed`; every other error is unchanged.
-    pub fn normalize_destroyed(self) -> Self {
-        match self {
-            RuntimeDriverError::NotReady { state: RuntimeState::Destroyed } => RuntimeDriverError::Destroyed,
-            other => other,
-        }
+    /// The answer for a session that is not registered.
+    pub(crate) fn unknown_session(session_id: &SessionId) -> Self {
+        RuntimeDriverError::UnknownSession { session_id: session_id.clone() }
+    }
+
+    /// Refuses an empty id.
+    pub(crate) fn require_id(kind: IdKind, id: &str) -> Result<(), Self> {
+        if id.is_empty() { Err(RuntimeDriverError::InvalidId { kind }) } else { Ok(()) }
     }
 }
 

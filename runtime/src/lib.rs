@@ -54,7 +54,7 @@ pub mod traffic_light {
 
 pub use completion::{CompletionHandle, CompletionOutcome};
 pub use epoch::{EpochCursorSnapshot, EpochCursorState, RuntimeBindingsError, RuntimeEpochId, SessionRuntimeBindings};
-pub use error::{KernelRejection, RuntimeControlPlaneError, RuntimeDriverError};
+pub use error::{BackpressureBound, IdKind, KernelRejection, RuntimeControlPlaneError, RuntimeDriverError};
 pub use executor::{
     CoreExecutor, CoreExecutorBoundaryHandle, CoreExecutorError, CoreExecutorInterruptHandle, RunOutput, RunRequest,
 };

@@ -27,17 +27,22 @@ pub enum RejectionReason {
 }
 
 impl RejectionReason {
-    /// The reason for an ingress error (a `ValidationFailed` is `Refused`; duplicates are told apart by the
-    /// caller, which can see the ledger and the window).
+    /// The reason for an ingress error (an unknown, draining or shut-down session is `NotReady`).
     pub(crate) fn of(error: &RuntimeDriverError) -> Self {
         match error {
-            RuntimeDriverError::NotReady { .. } => RejectionReason::NotReady,
+            RuntimeDriverError::NotReady { .. }
+            | RuntimeDriverError::UnknownSession { .. }
+            | RuntimeDriverError::Draining
+            | RuntimeDriverError::ShutDown => RejectionReason::NotReady,
             RuntimeDriverError::Destroyed => RejectionReason::Destroyed,
+            RuntimeDriverError::DuplicateInput { .. } => RejectionReason::Duplicate,
             RuntimeDriverError::Backpressure { .. } => RejectionReason::Backpressure,
-            RuntimeDriverError::ValidationFailed { .. } => RejectionReason::Refused,
-            RuntimeDriverError::Internal(_) | RuntimeDriverError::RecoveryCorruption { .. } => {
-                RejectionReason::Internal
+            RuntimeDriverError::ValidationFailed { .. } | RuntimeDriverError::InvalidId { .. } => {
+                RejectionReason::Refused
             }
+            RuntimeDriverError::Internal(_)
+            | RuntimeDriverError::RecoveryCorruption { .. }
+            | RuntimeDriverError::DeadlineExceeded { .. } => RejectionReason::Internal,
         }
     }
 }

@@ -4,7 +4,8 @@
 //!   ledger once its outcome was published to its completion waiters (and persisted, with a store); its id and
 //!   stored seed then enter this window, oldest out first. Accepting an id that is live, or terminal and not yet
 //!   forgotten, is refused by the kernel; an id inside the window is refused by the runtime. Both refusals are
-//!   `ValidationFailed` naming the duplicate, nothing is accepted and no waiter is registered. An id that has
+//!   `DuplicateInput` naming the duplicate (the kernel's refusal its source), nothing is accepted and no waiter is
+//!   registered. An id that has
 //!   left the window is a new input: it is accepted and runs again. `input_state` answers for live inputs and
 //!   for ids inside the window, `None` outside. With a store the window lives in the store as well (its ids keep
 //!   their stored records until they leave it), so it survives a restart.

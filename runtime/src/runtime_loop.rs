@@ -214,7 +214,7 @@ impl MeerkatMachine {
         self.clear_dead_runtime_attachment(&session_id).await;
         let (driver, live) = {
             let sessions = self.sessions.read().await;
-            let entry = sessions.get(&session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get(&session_id).ok_or_else(|| Self::missing(&session_id))?;
             (Arc::clone(&entry.driver), entry.attachment_is_live())
         };
         if live {

@@ -1,6 +1,6 @@
 //! The command adapter: a session driven only through `execute_meerkat_machine_command` gets the results the typed
 //! methods give (each command calls the same method and wraps its result), with the command's own error shape
-//! where it differs (a missing session is `NotReady { Destroyed }`, not normalized to `Destroyed`).
+//! (a missing session is `UnknownSession` from both).
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -114,18 +114,13 @@ async fn a_session_driven_by_commands_matches_the_typed_methods() {
 async fn command_errors_keep_their_shape() {
     let machine = Arc::new(MeerkatMachine::ephemeral());
     let missing = SessionId::new("missing");
-    // The command reports a missing session as the driver does; the public method normalizes it.
+    // The command reports a missing session as the public method does.
+    let unknown = RuntimeDriverError::UnknownSession { session_id: missing.clone() };
     let retired = run(&machine, Command::Retire { session_id: missing.clone() }).await;
-    assert_eq!(
-        retired.map(|_| ()),
-        Err(MeerkatMachineCommandError::Driver(RuntimeDriverError::NotReady { state: RuntimeState::Destroyed }))
-    );
-    assert_eq!(machine.retire(&missing).await, Err(RuntimeDriverError::Destroyed));
+    assert_eq!(retired.map(|_| ()), Err(MeerkatMachineCommandError::Driver(unknown.clone())));
+    assert_eq!(machine.retire(&missing).await.map(|_| ()), Err(unknown.clone()));
     let unregistered = run(&machine, Command::UnregisterSession { session_id: missing.clone() }).await;
-    assert_eq!(
-        unregistered.map(|_| ()),
-        Err(MeerkatMachineCommandError::Driver(RuntimeDriverError::NotReady { state: RuntimeState::Destroyed }))
-    );
+    assert_eq!(unregistered.map(|_| ()), Err(MeerkatMachineCommandError::Driver(unknown)));
 
     // Bindings: preparing registers the session; a second runtime is refused as a bindings error.
     let session = SessionId::new("bound");

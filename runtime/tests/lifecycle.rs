@@ -313,16 +313,20 @@ async fn ensure_session_upgrades_a_queued_session_in_place() {
     assert_eq!(machine.runtime_state(&session).await, Ok(RuntimeState::Idle));
 }
 
-/// The kernel's refusal behind a `ValidationFailed`, checked to be the typed error the kernel returned: the
-/// error's source, and the source's source.
+/// The kernel's refusal behind a `ValidationFailed` (or a `DuplicateInput`), checked to be the typed error the
+/// kernel returned: the error's source, and the source's source.
 fn kernel_refusal(error: &RuntimeDriverError) -> (&'static str, &dsl::MeerkatMachineTransitionError) {
-    let RuntimeDriverError::ValidationFailed { reason, source: Some(rejection) } = error else {
-        panic!("a kernel refusal is ValidationFailed with a source: {error:?}");
+    let rejection = match error {
+        RuntimeDriverError::ValidationFailed { reason, source: Some(rejection) } => {
+            assert_eq!(reason, &rejection.to_string(), "the reason is the rejection's message, as before");
+            rejection
+        }
+        RuntimeDriverError::DuplicateInput { source: Some(rejection), .. } => rejection,
+        _ => panic!("a kernel refusal keeps the kernel's rejection as its source: {error:?}"),
     };
     let KernelRejection::Transition { context, error: kernel } = &**rejection else {
         panic!("the kernel itself refused: {rejection:?}");
     };
-    assert_eq!(reason, &rejection.to_string(), "the reason is the rejection's message, as before");
     let source = std::error::Error::source(error).expect("the rejection is the error's source");
     assert_eq!(source.to_string(), rejection.to_string());
     let root = std::error::Error::source(source).expect("the kernel's error is the rejection's source");

@@ -46,10 +46,10 @@ async fn consumed_inputs_leave_the_ledger_and_duplicates_inside_the_window_are_r
     assert_eq!(seed.phase, InputLifecycleState::Consumed);
 
     let duplicate = machine.accept_input_with_completion(&session, Input::with_id(InputId::new("a"), "again")).await;
-    let Err(RuntimeDriverError::ValidationFailed { reason, .. }) = duplicate else {
-        panic!("a duplicate inside the window is refused: {duplicate:?}");
+    let Err(RuntimeDriverError::DuplicateInput { input_id, source: None }) = duplicate else {
+        panic!("a duplicate inside the window is refused by the runtime: {duplicate:?}");
     };
-    assert!(reason.contains("dedupe window"), "{reason}");
+    assert_eq!(input_id, InputId::new("a"));
     assert_eq!(machine.counters().rejected_duplicate, 1);
     assert_eq!(ledger_len(&machine, &session).await, 0, "the refused duplicate left nothing behind");
 }
@@ -62,7 +62,7 @@ async fn a_live_duplicate_is_refused_by_the_kernel() {
     let id = InputId::new("x");
     machine.accept_input_without_wake(&session, Input::with_id(id.clone(), "first")).await.expect("accept");
     let duplicate = machine.accept_input_without_wake(&session, Input::with_id(id, "second")).await;
-    assert!(matches!(duplicate, Err(RuntimeDriverError::ValidationFailed { .. })), "{duplicate:?}");
+    assert!(matches!(duplicate, Err(RuntimeDriverError::DuplicateInput { source: Some(_), .. })), "{duplicate:?}");
     let counters = machine.counters();
     assert_eq!((counters.accepted, counters.rejected_duplicate, counters.queue_depth), (1, 1, 1));
 }
@@ -79,7 +79,7 @@ async fn ids_outside_the_window_are_new_inputs() {
     assert!(machine.input_state(&session, &InputId::new("c")).await.expect("state").is_some());
     complete(&machine, &session, "a").await;
     let refused = machine.accept_input_without_wake(&session, Input::with_id(InputId::new("c"), "again")).await;
-    assert!(matches!(refused, Err(RuntimeDriverError::ValidationFailed { .. })), "{refused:?}");
+    assert!(matches!(refused, Err(RuntimeDriverError::DuplicateInput { .. })), "{refused:?}");
 }
 
 #[tokio::test]
@@ -172,7 +172,7 @@ async fn the_store_keeps_the_window_across_a_restart() {
     let machine = Arc::new(MeerkatMachine::persistent_with_options(store.clone(), options(2)));
     machine.ensure_session_with_executor(session.clone(), Box::new(ImmediateExecutor)).await.expect("recover");
     let refused = machine.accept_input_without_wake(&session, Input::with_id(InputId::new("b"), "again")).await;
-    assert!(matches!(refused, Err(RuntimeDriverError::ValidationFailed { .. })), "{refused:?}");
+    assert!(matches!(refused, Err(RuntimeDriverError::DuplicateInput { .. })), "{refused:?}");
     complete(&machine, &session, "a").await;
 }
 
@@ -189,7 +189,7 @@ async fn the_counters_account_for_every_input() {
     }
     assert_eq!(machine.counters().queue_depth, 5);
     let missing = machine.accept_input_without_wake(&SessionId::new("nobody"), Input::new("lost")).await;
-    assert!(matches!(missing, Err(RuntimeDriverError::NotReady { .. })), "{missing:?}");
+    assert!(matches!(missing, Err(RuntimeDriverError::UnknownSession { .. })), "{missing:?}");
 
     machine.ensure_session_with_executor(session.clone(), Box::new(ImmediateExecutor)).await.expect("attach");
     for handle in handles {

@@ -311,14 +311,12 @@ impl EphemeralRuntimeDriver {
         let mut seeds: HashMap<InputId, InputStateSeed> = HashMap::new();
         let mut touched: Vec<InputId> = Vec::new();
         if let Some(input) = payloads.values().find(|input| self.recent.seed(&input.id).is_some()) {
-            return Err(RuntimeDriverError::validation(format!(
-                "input {} is a duplicate: its id is inside the session's dedupe window",
-                input.id
-            )));
+            // Its id is inside the session's dedupe window.
+            return Err(RuntimeDriverError::DuplicateInput { input_id: input.id.clone(), source: None });
         }
         if !payloads.is_empty() && self.queue.len() + payloads.len() > self.max_queued_inputs {
             return Err(RuntimeDriverError::Backpressure {
-                what: "the session's input queue",
+                what: crate::error::BackpressureBound::InputQueue,
                 limit: self.max_queued_inputs,
             });
         }

@@ -205,7 +205,7 @@ impl MeerkatMachine {
     ///
     /// # Errors
     ///
-    /// `SessionNotFound` for a session that is not registered; `PrepareFailed` for bindings of another kernel or
+    /// `SessionNotFound` for a session that is not registered; `StaleBindings` for bindings of another kernel or
     /// of a past epoch.
     pub async fn validate_session_bindings(
         &self,
@@ -217,16 +217,16 @@ impl MeerkatMachine {
             sessions.get(session_id).ok_or_else(|| RuntimeBindingsError::SessionNotFound(session_id.clone()))?;
         let token = lock_authority(&entry.dsl_authority).generated_authority_owner_token();
         if !bindings.runtime_authority().is_for_authority(&token) {
-            return Err(RuntimeBindingsError::PrepareFailed(
-                session_id.clone(),
-                "bindings were minted for another authority".into(),
-            ));
+            return Err(RuntimeBindingsError::StaleBindings {
+                session_id: session_id.clone(),
+                reason: "they were minted for another authority".into(),
+            });
         }
         if bindings.epoch_id() != &entry.epoch_id || entry.handle_teardown_gate.is_closed() {
-            return Err(RuntimeBindingsError::PrepareFailed(
-                session_id.clone(),
-                "bindings belong to a past epoch".into(),
-            ));
+            return Err(RuntimeBindingsError::StaleBindings {
+                session_id: session_id.clone(),
+                reason: "they belong to a past epoch".into(),
+            });
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! [`MeerkatMachine::execute_meerkat_machine_command`] is a thin adapter: one `match` that calls the typed method
 //! of the command's operation (the same method the public API calls) and wraps its result in a
 //! [`MeerkatMachineCommandResult`]. The public methods never go through it. Where a public method reports errors
-//! differently from the command (control operations normalize a missing session to `Destroyed`, registration wraps
+//! differently from the command (registration wraps
 //! its error in `RuntimeControlPlaneError`, bindings fold a driver failure into `PrepareFailed`), both call the
 //! same `*_inner` method and the public one converts.
 

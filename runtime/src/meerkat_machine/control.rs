@@ -3,8 +3,7 @@
 //!
 //! Reset and destroy need a quiescent ledger, so each abandons the live inputs (reason `Reset` / `Destroyed`) and
 //! applies the control input in one all-or-nothing kernel step: if the control input is refused, no input was
-//! abandoned. The public methods normalize a missing session to `Destroyed`; the `*_inner` methods they call (and
-//! the command adapter calls too) report it as `NotReady { Destroyed }`.
+//! abandoned. A missing session is `UnknownSession`, from the public methods and the command adapter alike.
 
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ impl MeerkatMachine {
     ///
     /// `Destroyed` (also for a missing session); `ValidationFailed` where the kernel refuses (already retired).
     pub async fn retire(&self, session_id: &SessionId) -> Result<RetireReport, RuntimeDriverError> {
-        self.retire_inner(session_id).await.map_err(RuntimeDriverError::normalize_destroyed)
+        self.retire_inner(session_id).await
     }
 
     pub(crate) async fn retire_inner(&self, session_id: &SessionId) -> Result<RetireReport, RuntimeDriverError> {
@@ -35,7 +34,7 @@ impl MeerkatMachine {
         let _gate = self.gate(session_id).await?;
         let draining_executor = {
             let sessions = self.sessions.read().await;
-            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
             entry.generated_executor_registration_active() && entry.attachment_is_live()
         };
         let dsl_session = dsl::SessionId::from_domain(session_id);
@@ -65,7 +64,7 @@ impl MeerkatMachine {
     ///
     /// `Destroyed`; `ValidationFailed` where the kernel refuses (a run in flight).
     pub async fn reset(&self, session_id: &SessionId) -> Result<ResetReport, RuntimeDriverError> {
-        self.reset_inner(session_id).await.map_err(RuntimeDriverError::normalize_destroyed)
+        self.reset_inner(session_id).await
     }
 
     pub(crate) async fn reset_inner(&self, session_id: &SessionId) -> Result<ResetReport, RuntimeDriverError> {
@@ -84,7 +83,7 @@ impl MeerkatMachine {
         let cursor_state = Arc::new(EpochCursorState::new());
         let runtime_id = {
             let mut sessions = self.sessions.write().await;
-            let entry = sessions.get_mut(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get_mut(session_id).ok_or_else(|| Self::missing(session_id))?;
             entry.close_handle_teardown_gate();
             entry.handle_teardown_gate = HandleTeardownGate::open();
             entry.epoch_id = epoch_id.clone();
@@ -101,7 +100,7 @@ impl MeerkatMachine {
     ///
     /// `Destroyed`; `ValidationFailed` where the kernel refuses (a run in flight).
     pub async fn recycle(&self, session_id: &SessionId) -> Result<RecycleReport, RuntimeDriverError> {
-        self.recycle_inner(session_id).await.map_err(RuntimeDriverError::normalize_destroyed)
+        self.recycle_inner(session_id).await
     }
 
     pub(crate) async fn recycle_inner(&self, session_id: &SessionId) -> Result<RecycleReport, RuntimeDriverError> {
@@ -114,7 +113,7 @@ impl MeerkatMachine {
         .await?;
         let (driver, wake) = {
             let sessions = self.sessions.read().await;
-            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
             (Arc::clone(&entry.driver), entry.wake_sender())
         };
         let inputs_preserved = driver.lock().await.as_driver().queued_len();
@@ -131,7 +130,7 @@ impl MeerkatMachine {
     ///
     /// `Destroyed` when it already is (or is missing).
     pub async fn destroy(&self, session_id: &SessionId) -> Result<DestroyReport, RuntimeDriverError> {
-        self.destroy_inner(session_id).await.map_err(RuntimeDriverError::normalize_destroyed)
+        self.destroy_inner(session_id).await
     }
 
     pub(crate) async fn destroy_inner(&self, session_id: &SessionId) -> Result<DestroyReport, RuntimeDriverError> {
@@ -172,12 +171,12 @@ impl MeerkatMachine {
     ///
     /// `Destroyed` for a missing session.
     pub async fn runtime_state(&self, session_id: &SessionId) -> Result<RuntimeState, RuntimeDriverError> {
-        self.runtime_state_inner(session_id).await.map_err(RuntimeDriverError::normalize_destroyed)
+        self.runtime_state_inner(session_id).await
     }
 
     pub(crate) async fn runtime_state_inner(&self, session_id: &SessionId) -> Result<RuntimeState, RuntimeDriverError> {
         let sessions = self.sessions.read().await;
-        let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+        let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
         self.visible_runtime_state(entry)
     }
 
@@ -243,7 +242,7 @@ impl MeerkatMachine {
         let _gate = self.gate(session_id).await?;
         let (effect_tx, boundary_handle, state) = {
             let sessions = self.sessions.read().await;
-            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
             (entry.effect_sender(), entry.boundary_handle(), RuntimeState::from_dsl(entry.dsl_phase()))
         };
         let Some(effect_tx) = effect_tx else {
@@ -319,7 +318,7 @@ impl MeerkatMachine {
     async fn deliver_run_interrupt(&self, session_id: &SessionId, reason: &str) -> Result<(), RuntimeDriverError> {
         let (effect_tx, interrupt_handle) = {
             let sessions = self.sessions.read().await;
-            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
             (entry.effect_sender(), entry.interrupt_handle())
         };
         if let Some(handle) = &interrupt_handle {
@@ -349,7 +348,7 @@ impl MeerkatMachine {
                 Err(RuntimeDriverError::NotReady { state: RuntimeState::Idle })
             }
             Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => Err(RuntimeDriverError::Backpressure {
-                what: "the runtime loop's effect channel",
+                what: crate::error::BackpressureBound::EffectChannel,
                 limit: crate::options::RUNTIME_LOOP_EFFECT_CAPACITY,
             }),
         }

@@ -12,10 +12,11 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::machine::{MeerkatMachine, SessionStepError, StepPayload};
 use crate::completion::{CompletionHandle, CompletionRegistry, SharedCompletionRegistry};
-use crate::error::{KernelRejection, RuntimeDriverError};
+use crate::error::{BackpressureBound, IdKind, KernelRejection, RuntimeDriverError};
 use crate::identifiers::{InputId, SessionId};
 use crate::input::{AcceptOutcome, Input, InputStateSeed};
 use crate::kernel::classify::classify_runtime_lifecycle_state;
+use crate::kernel::glue::lock_authority;
 use crate::kernel::meerkat_machine as dsl;
 use crate::observability::RejectionReason;
 
@@ -72,20 +73,13 @@ impl MeerkatMachine {
         input: Input,
         with_completion: bool,
     ) -> Result<(OwnedMutexGuard<()>, Admitted), RuntimeDriverError> {
-        let input_id = input.id.clone();
         match self.admit_counted(session_id, input, with_completion).await {
             Ok(admitted) => {
                 self.counters.record_accepted();
                 Ok(admitted)
             }
             Err(error) => {
-                let reason = match RejectionReason::of(&error) {
-                    RejectionReason::Refused if self.input_id_is_known(session_id, &input_id).await => {
-                        RejectionReason::Duplicate
-                    }
-                    reason => reason,
-                };
-                self.counters.record_rejected(reason);
+                self.counters.record_rejected(RejectionReason::of(&error));
                 Err(error)
             }
         }
@@ -98,10 +92,11 @@ impl MeerkatMachine {
         input: Input,
         with_completion: bool,
     ) -> Result<(OwnedMutexGuard<()>, Admitted), RuntimeDriverError> {
+        RuntimeDriverError::require_id(IdKind::Input, input.id.as_str())?;
         let gate = self.gate(session_id).await?;
         let (completions, wake) = {
             let sessions = self.sessions.read().await;
-            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
             if entry.dsl_phase() == dsl::MeerkatMachinePhase::Destroyed {
                 return Err(RuntimeDriverError::Destroyed);
             }
@@ -109,7 +104,7 @@ impl MeerkatMachine {
         };
         let limit = self.options.max_completion_waiters;
         if with_completion && CompletionRegistry::lock(&completions).pending() >= limit {
-            return Err(RuntimeDriverError::Backpressure { what: "the session's completion waiters", limit });
+            return Err(RuntimeDriverError::Backpressure { what: BackpressureBound::CompletionWaiters, limit });
         }
         let input_id = input.id.clone();
         let dsl_input = dsl::InputId::from_domain(&input_id);
@@ -126,27 +121,39 @@ impl MeerkatMachine {
             .await;
         match step {
             Ok(_) => Ok((gate, Admitted { input_id, completions, wake })),
-            Err(SessionStepError::Rejected(rejection)) => Err(self.ingress_refusal(session_id, rejection).await),
+            Err(SessionStepError::Rejected(rejection)) => {
+                Err(self.ingress_refusal(session_id, &input_id, rejection).await)
+            }
             Err(SessionStepError::Driver(error)) => Err(error),
         }
     }
 
-    /// The session's driver holds `input_id` (live, or inside the dedupe window): a refused acceptance of it was
-    /// a duplicate. Only asked on the refusal path.
-    async fn input_id_is_known(&self, session_id: &SessionId, input_id: &InputId) -> bool {
-        match self.session_driver(session_id).await {
-            Ok(driver) => driver.lock().await.stored_input_state(input_id).is_some(),
-            Err(_) => false,
-        }
-    }
-
-    /// How ingress reports a kernel refusal in the session's current phase.
-    async fn ingress_refusal(&self, session_id: &SessionId, rejection: KernelRejection) -> RuntimeDriverError {
+    /// How ingress reports a kernel refusal in the session's current phase: where input is admitted, a refusal of
+    /// an id the kernel's ledger holds is `DuplicateInput` (the kernel's refusal its source).
+    async fn ingress_refusal(
+        &self,
+        session_id: &SessionId,
+        input_id: &InputId,
+        rejection: KernelRejection,
+    ) -> RuntimeDriverError {
         let Some(state) = self.existing_session_runtime_state(session_id).await else {
-            return Self::missing();
+            return Self::missing(session_id);
         };
         match classify_runtime_lifecycle_state(state).map(|facts| facts.ingress_admission) {
-            Ok(dsl::RuntimeIngressAdmission::Open) => rejection.into(),
+            Ok(dsl::RuntimeIngressAdmission::Open) => {
+                let held = match self.session_dsl_authority(session_id).await {
+                    Ok(authority) => lock_authority(&authority)
+                        .state()
+                        .input_ledger
+                        .contains_key(&dsl::InputId::from_domain(input_id)),
+                    Err(_) => false,
+                };
+                if held {
+                    RuntimeDriverError::DuplicateInput { input_id: input_id.clone(), source: Some(Box::new(rejection)) }
+                } else {
+                    rejection.into()
+                }
+            }
             Ok(dsl::RuntimeIngressAdmission::NotReady) => RuntimeDriverError::NotReady { state },
             Ok(dsl::RuntimeIngressAdmission::Destroyed) => RuntimeDriverError::Destroyed,
             Err(error) => RuntimeDriverError::Internal(error.to_string()),

@@ -187,9 +187,9 @@ impl MeerkatMachine {
     // ----------------------------------------------------------------------------------------------------------
     // Entry lookups (each takes the `sessions` read lock briefly and clones shared handles out).
 
-    /// The error of a session that is not registered (normalized to `Destroyed` by the public control commands).
-    pub(crate) fn missing() -> RuntimeDriverError {
-        RuntimeDriverError::NotReady { state: RuntimeState::Destroyed }
+    /// The error of a session that is not registered: `UnknownSession`, from every method.
+    pub(crate) fn missing(session_id: &SessionId) -> RuntimeDriverError {
+        RuntimeDriverError::unknown_session(session_id)
     }
 
     /// The kernel's phase of a registered session.
@@ -206,10 +206,10 @@ impl MeerkatMachine {
         }
     }
 
-    /// The session exists (`NotReady { Destroyed }` otherwise) and is not destroyed (`Destroyed`).
+    /// The session exists (`UnknownSession` otherwise) and is not destroyed (`Destroyed`).
     pub(crate) async fn require_live_session(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
         match self.existing_session_runtime_state(session_id).await {
-            None => Err(Self::missing()),
+            None => Err(Self::missing(session_id)),
             Some(RuntimeState::Destroyed) => Err(RuntimeDriverError::Destroyed),
             Some(_) => Ok(()),
         }
@@ -221,13 +221,13 @@ impl MeerkatMachine {
         session_id: &SessionId,
     ) -> Result<SharedDslAuthority, RuntimeDriverError> {
         let sessions = self.sessions.read().await;
-        sessions.get(session_id).map(|entry| Arc::clone(&entry.dsl_authority)).ok_or_else(Self::missing)
+        sessions.get(session_id).map(|entry| Arc::clone(&entry.dsl_authority)).ok_or_else(|| Self::missing(session_id))
     }
 
     /// The session's driver.
     pub(crate) async fn session_driver(&self, session_id: &SessionId) -> Result<SharedDriver, RuntimeDriverError> {
         let sessions = self.sessions.read().await;
-        sessions.get(session_id).map(|entry| Arc::clone(&entry.driver)).ok_or_else(Self::missing)
+        sessions.get(session_id).map(|entry| Arc::clone(&entry.driver)).ok_or_else(|| Self::missing(session_id))
     }
 
     /// The session's tool-visibility owner.
@@ -236,7 +236,10 @@ impl MeerkatMachine {
         session_id: &SessionId,
     ) -> Result<Arc<MachineToolVisibilityOwner>, RuntimeDriverError> {
         let sessions = self.sessions.read().await;
-        sessions.get(session_id).map(|entry| Arc::clone(&entry.tool_visibility_owner)).ok_or_else(Self::missing)
+        sessions
+            .get(session_id)
+            .map(|entry| Arc::clone(&entry.tool_visibility_owner))
+            .ok_or_else(|| Self::missing(session_id))
     }
 
     async fn session_parts(
@@ -244,7 +247,7 @@ impl MeerkatMachine {
         session_id: &SessionId,
     ) -> Result<(SharedDslAuthority, SharedDriver, SharedCompletionRegistry), RuntimeDriverError> {
         let sessions = self.sessions.read().await;
-        let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+        let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
         Ok((Arc::clone(&entry.dsl_authority), Arc::clone(&entry.driver), Arc::clone(&entry.completions)))
     }
 
@@ -304,7 +307,7 @@ impl MeerkatMachine {
 
     /// The current gate, as a driver error when the session is missing.
     pub(crate) async fn gate(&self, session_id: &SessionId) -> Result<OwnedMutexGuard<()>, RuntimeDriverError> {
-        self.lock_current_session_mutation_gate(session_id).await.ok_or_else(Self::missing)
+        self.lock_current_session_mutation_gate(session_id).await.ok_or_else(|| Self::missing(session_id))
     }
 
     /// The current gate, provided the session still uses `driver` (a runtime loop of a replaced entry stops).
@@ -315,9 +318,9 @@ impl MeerkatMachine {
     ) -> Result<OwnedMutexGuard<()>, RuntimeDriverError> {
         let guard = self.gate(session_id).await?;
         let sessions = self.sessions.read().await;
-        let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+        let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
         if !Arc::ptr_eq(&entry.driver, driver) {
-            return Err(Self::missing());
+            return Err(Self::missing(session_id));
         }
         Ok(guard)
     }
@@ -331,7 +334,7 @@ impl MeerkatMachine {
     ) -> Result<OwnedMutexGuard<()>, RuntimeDriverError> {
         let guard = self.lock_current_session_driver_gate(session_id, driver).await?;
         let sessions = self.sessions.read().await;
-        let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+        let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
         if !entry.generated_executor_registration_active_or_draining() {
             return Err(RuntimeDriverError::validation(
                 "generated MeerkatMachine has no active runtime-loop executor registration",

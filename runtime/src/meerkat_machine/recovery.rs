@@ -11,7 +11,7 @@ use super::staging::{DslJournalEntry, DslTransaction, stage_dsl_transaction_on_a
 use crate::completion::CompletionRegistry;
 use crate::driver::{DriverEntry, EphemeralRuntimeDriver, PersistentRuntimeDriver};
 use crate::epoch::{EpochCursorState, RuntimeEpochId};
-use crate::error::{KernelRejection, RuntimeDriverError};
+use crate::error::{IdKind, KernelRejection, RuntimeDriverError};
 use crate::handles::HandleTeardownGate;
 use crate::identifiers::{InputId, LogicalRuntimeId, SessionId};
 use crate::input::InputLifecycleState;
@@ -31,8 +31,9 @@ struct BuiltSession {
 }
 
 /// Replays a recovered runtime phase through the kernel (never written into its state directly): `Retired`,
-/// `Stopped` and `Destroyed` are replayed by the input that leads there; live phases need nothing, since no
-/// executor or run survives a restart.
+/// `Stopped` and `Destroyed` are replayed by the input that leads there; `Idle` and `Attached` need nothing, since
+/// no executor survives a restart. No run survives one either, and the driver never stores `Running` (its durable
+/// class is another phase), so a stored `Running` contradicts the store and is refused.
 fn replay_recovered_runtime_phase(
     tx: &mut DslTransaction<'_>,
     session_id: &dsl::SessionId,
@@ -47,11 +48,31 @@ fn replay_recovered_runtime_phase(
             dsl::MeerkatMachineInput::StopRuntimeExecutor { reason: "recovered stopped runtime".to_owned() }
         }
         RuntimeState::Destroyed => dsl::MeerkatMachineInput::Destroy { session_id: session_id.clone() },
-        RuntimeState::Initializing | RuntimeState::Idle | RuntimeState::Attached | RuntimeState::Running => {
-            return Ok(());
-        }
+        RuntimeState::Running => return Err(tx.refuse("a stored `Running` state: no run survives a restart")),
+        RuntimeState::Initializing | RuntimeState::Idle | RuntimeState::Attached => return Ok(()),
     };
     tx.apply(input).map(|_| ())
+}
+
+/// Every stored input carries an admission sequence, no two the same, and none at `u64::MAX` (the next input's
+/// sequence could not be minted after it); anything else contradicts the store.
+fn check_admission_sequences(session_id: &SessionId, inputs: &[StoredInput]) -> Result<(), RuntimeDriverError> {
+    let corrupt = |input_id: &InputId, what: String| RuntimeDriverError::RecoveryCorruption {
+        reason: format!("store corruption: stored input '{input_id}' of session '{session_id}' has {what}"),
+    };
+    let mut seen = std::collections::HashSet::with_capacity(inputs.len());
+    for stored in inputs {
+        let id = &stored.input.id;
+        match stored.seed.admission_sequence {
+            None => return Err(corrupt(id, "no admission sequence".to_owned())),
+            Some(u64::MAX) => return Err(corrupt(id, "the admission sequence u64::MAX".to_owned())),
+            Some(sequence) if !seen.insert(sequence) => {
+                return Err(corrupt(id, format!("admission sequence {sequence}, which another stored input has")));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 impl MeerkatMachine {
@@ -62,13 +83,17 @@ impl MeerkatMachine {
     ///
     /// `RecoveryCorruption` when stored state does not replay; `Destroyed`.
     pub async fn recover(&self, session_id: &SessionId) -> Result<RecoveryReport, RuntimeDriverError> {
+        self.refuse_destroyed(session_id).await?;
         if self.contains_session(session_id).await {
             return self.recover_registered_session(session_id).await;
         }
-        match self.ensure_session_entry(session_id).await? {
-            Some(report) => Ok(report),
-            None => self.recover_registered_session(session_id).await,
-        }
+        let report = match self.ensure_session_entry(session_id).await? {
+            Some(report) => report,
+            None => self.recover_registered_session(session_id).await?,
+        };
+        // A session recovered as destroyed stays a tombstone, and recovering it is an error like registering it.
+        self.refuse_destroyed(session_id).await?;
+        Ok(report)
     }
 
     /// Builds a session's entry without touching the `sessions` map: a kernel claimed for the session, stored
@@ -83,6 +108,7 @@ impl MeerkatMachine {
         };
         let stored_state = stored.as_ref().and_then(|stored| stored.runtime_state);
         let mut inputs: Vec<StoredInput> = stored.map(|stored| stored.inputs).unwrap_or_default();
+        check_admission_sequences(session_id, &inputs)?;
         for stored_input in &inputs {
             authorize_stored_input_state_seed(&stored_input.input.id, &stored_input.seed).map_err(|error| {
                 RuntimeDriverError::RecoveryCorruption {
@@ -208,6 +234,7 @@ impl MeerkatMachine {
         &self,
         session_id: &SessionId,
     ) -> Result<Option<RecoveryReport>, RuntimeDriverError> {
+        RuntimeDriverError::require_id(IdKind::Session, session_id.as_str())?;
         if self.sessions.read().await.contains_key(session_id) {
             return Ok(None);
         }
@@ -233,7 +260,7 @@ impl MeerkatMachine {
         let _gate = self.gate(session_id).await?;
         let (driver, wake) = {
             let sessions = self.sessions.read().await;
-            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
             (Arc::clone(&entry.driver), entry.wake_sender())
         };
         let mut driver = driver.lock().await;

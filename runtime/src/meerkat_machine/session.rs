@@ -81,14 +81,14 @@ impl MeerkatMachine {
     ///
     /// `Destroyed` for a session that is missing or destroyed; `ValidationFailed` if the kernel refuses.
     pub async fn unregister_session(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
-        self.unregister_session_inner(session_id).await.map_err(RuntimeDriverError::normalize_destroyed)
+        self.unregister_session_inner(session_id).await
     }
 
     /// The unregistration behind [`MeerkatMachine::unregister_session`] and `UnregisterSession` (a missing
     /// session is `NotReady { Destroyed }` here).
     pub(crate) async fn unregister_session_inner(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
         if !self.contains_session(session_id).await {
-            return Err(Self::missing());
+            return Err(Self::missing(session_id));
         }
         self.refuse_destroyed(session_id).await?;
         let (loop_handle, gate_identity) = {
@@ -99,7 +99,7 @@ impl MeerkatMachine {
             })
             .await?;
             let mut sessions = self.sessions.write().await;
-            let entry = sessions.get_mut(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get_mut(session_id).ok_or_else(|| Self::missing(session_id))?;
             (entry.take_loop_join_handle(), Arc::clone(&entry.mutation_gate))
         };
         if let Some(handle) = loop_handle {
@@ -111,7 +111,7 @@ impl MeerkatMachine {
         let _gate = self.gate(session_id).await?;
         let completions: SharedCompletionRegistry = {
             let sessions = self.sessions.read().await;
-            let entry = sessions.get(session_id).ok_or_else(Self::missing)?;
+            let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
             if !Arc::ptr_eq(&entry.mutation_gate, &gate_identity) {
                 return Err(RuntimeDriverError::Internal(format!("session {session_id} was replaced while draining")));
             }

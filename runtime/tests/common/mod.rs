@@ -18,6 +18,8 @@ use meerkat_runtime::{
 };
 use tokio::sync::{Semaphore, mpsc};
 
+pub mod stores;
+
 /// The bound on every wait in these tests: reaching it means a deadlock or a lost wake-up.
 pub const LIMIT: Duration = Duration::from_secs(30);
 
