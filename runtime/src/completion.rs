@@ -1,11 +1,14 @@
 //! Completion waiters: a caller that accepts an input with completion gets a [`CompletionHandle`] that resolves
 //! exactly once, with a typed [`CompletionOutcome`], when the kernel records the input as terminal (consumed,
-//! abandoned, cancelled, ...) or when the session goes away first. Each waiter is a oneshot channel, so a second
-//! resolution is impossible by construction; the registry hands each sender out once. The outcome of a terminal
+//! abandoned, cancelled, ...) or when the session goes away first, or can no longer make progress (its executor's
+//! runtime loop died, the machine shut down: [`CompletionOutcome::NoProgress`]). Each waiter is a oneshot channel,
+//! so a second resolution is impossible by construction; the registry hands each sender out once.
+//! [`CompletionHandle::wait_timeout`] bounds a wait without giving the handle up. The outcome of a terminal
 //! ledger record is classified by the kernel (`resolve_terminal_completions`, run by the shell's commit).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -36,7 +39,28 @@ pub enum CompletionOutcome {
         /// Why the waiter was released.
         reason: String,
     },
+    /// The input is not terminal, but nothing in this process will run it: the waiter is released rather than
+    /// left waiting for ever. The input stays where it was (queued in the session, and in a persistent store).
+    NoProgress {
+        /// Why the session can no longer make progress.
+        reason: NoProgressReason,
+    },
 }
+
+/// Why a waiter was released with [`CompletionOutcome::NoProgress`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NoProgressReason {
+    /// The session's executor is gone: its runtime loop died (the executor panicked, or the loop was aborted) or
+    /// exited, and no other loop took over. A later executor may still run the input.
+    ExecutorGone,
+    /// The machine was shut down ([`crate::MeerkatMachine::shutdown`]).
+    ShutDown,
+}
+
+/// A bounded wait ([`CompletionHandle::wait_timeout`]) ran out; the handle still waits for the outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the completion did not arrive within the wait's bound")]
+pub struct WaitTimedOut;
 
 /// The caller's side of one completion waiter.
 #[derive(Debug)]
@@ -57,6 +81,20 @@ impl CompletionHandle {
         self.receiver.await.unwrap_or_else(|_| CompletionOutcome::Terminated {
             reason: "completion registry dropped without resolving the waiter".to_owned(),
         })
+    }
+
+    /// Waits for the outcome at most `timeout`. On `WaitTimedOut` the handle is unchanged: wait again, or drop it.
+    ///
+    /// # Errors
+    ///
+    /// `WaitTimedOut` when no outcome arrived in time.
+    pub async fn wait_timeout(&mut self, timeout: Duration) -> Result<CompletionOutcome, WaitTimedOut> {
+        match tokio::time::timeout(timeout, &mut self.receiver).await {
+            Ok(outcome) => Ok(outcome.unwrap_or_else(|_| CompletionOutcome::Terminated {
+                reason: "completion registry dropped without resolving the waiter".to_owned(),
+            })),
+            Err(_) => Err(WaitTimedOut),
+        }
     }
 
     /// The outcome if it is already known, without waiting.
@@ -114,11 +152,16 @@ impl CompletionRegistry {
 
     /// Resolves every remaining waiter as `Terminated` (the session is going away).
     pub fn resolve_all_terminated(&mut self, reason: &str) -> usize {
+        self.resolve_all(&CompletionOutcome::Terminated { reason: reason.to_owned() })
+    }
+
+    /// Resolves every remaining waiter with `outcome`. Returns how many were resolved.
+    pub fn resolve_all(&mut self, outcome: &CompletionOutcome) -> usize {
         let mut count = 0;
         for (_, senders) in self.waiters.drain() {
             for sender in senders {
                 count += 1;
-                let _ = sender.send(CompletionOutcome::Terminated { reason: reason.to_owned() });
+                let _ = sender.send(outcome.clone());
             }
         }
         count

@@ -19,6 +19,7 @@ use std::sync::{Arc, Weak};
 
 use tokio::sync::mpsc;
 
+use crate::completion::{CompletionOutcome, CompletionRegistry, NoProgressReason, SharedCompletionRegistry};
 use crate::driver::SharedDriver;
 use crate::error::RuntimeDriverError;
 use crate::executor::{CoreExecutor, CoreExecutorError, RunRequest};
@@ -79,6 +80,22 @@ enum LoopContinuation {
     Exit,
 }
 
+/// Releases the session's completion waiters as `NoProgress { ExecutorGone }` if the loop's task ends without
+/// reaching its orderly exit (the executor panicked, or the task was aborted): nothing else would resolve them.
+struct OrphanedWaiters {
+    completions: SharedCompletionRegistry,
+    armed: bool,
+}
+
+impl Drop for OrphanedWaiters {
+    fn drop(&mut self) {
+        if self.armed {
+            CompletionRegistry::lock(&self.completions)
+                .resolve_all(&CompletionOutcome::NoProgress { reason: NoProgressReason::ExecutorGone });
+        }
+    }
+}
+
 /// What a loop needs besides its channels.
 struct RuntimeLoopContext {
     machine: Weak<MeerkatMachine>,
@@ -87,6 +104,7 @@ struct RuntimeLoopContext {
     loop_id: u64,
     has_boundary_handle: bool,
     executor: Box<dyn CoreExecutor>,
+    completions: SharedCompletionRegistry,
 }
 
 /// Runs the loop until its channels close or the kernel ends its registration.
@@ -96,6 +114,7 @@ async fn run_runtime_loop(
     mut effect_rx: mpsc::Receiver<RuntimeEffect>,
 ) {
     let mut effects_open = true;
+    let mut orphaned = OrphanedWaiters { completions: Arc::clone(&context.completions), armed: true };
     loop {
         // Boxed, so an idle loop's task holds only this small outer future: the drain's (runs, steps, driver
         // writes) is allocated while it runs and freed when the queue is idle again.
@@ -120,6 +139,7 @@ async fn run_runtime_loop(
     if let Some(machine) = machine.upgrade() {
         Box::pin(machine.runtime_loop_exit(&session_id, &driver, loop_id)).await;
     }
+    orphaned.armed = false;
 }
 
 /// Runs batches until the queue is idle; `Exit` when the loop must end.
@@ -212,10 +232,10 @@ impl MeerkatMachine {
         self.ensure_session_entry(&session_id).await?;
         let _gate = self.gate(&session_id).await?;
         self.clear_dead_runtime_attachment(&session_id).await;
-        let (driver, live) = {
+        let (driver, completions, live) = {
             let sessions = self.sessions.read().await;
             let entry = sessions.get(&session_id).ok_or_else(|| Self::missing(&session_id))?;
-            (Arc::clone(&entry.driver), entry.attachment_is_live())
+            (Arc::clone(&entry.driver), Arc::clone(&entry.completions), entry.attachment_is_live())
         };
         if live {
             return Ok(());
@@ -247,6 +267,7 @@ impl MeerkatMachine {
             loop_id,
             has_boundary_handle: boundary_handle.is_some(),
             executor,
+            completions,
         };
         let loop_handle = tokio::spawn(run_runtime_loop(context, wake_rx, effect_rx));
         let published = {
@@ -475,20 +496,28 @@ impl MeerkatMachine {
     }
 
     /// The loop's exit: observes the executor's exit in the kernel unless another loop owns the attachment now,
-    /// and empties the slot if it still holds this loop.
+    /// and empties the slot if it still holds this loop. Left without an executor outside an unregistration (which
+    /// resolves the waiters itself), the session's remaining waiters are released as `NoProgress { ExecutorGone }`.
     async fn runtime_loop_exit(&self, session_id: &SessionId, driver: &SharedDriver, loop_id: u64) {
         let Ok(_gate) = self.lock_current_session_driver_gate(session_id, driver).await else {
             return;
         };
-        let (ours, attached) = {
+        let (ours, attached, completions) = {
             let mut sessions = self.sessions.write().await;
             let Some(entry) = sessions.get_mut(session_id) else { return };
             let other_live = entry.other_loop_is_live(loop_id);
             entry.clear_own_attachment(loop_id);
-            (!other_live, entry.generated_executor_attached())
+            (!other_live, entry.generated_executor_attached(), Arc::clone(&entry.completions))
         };
         if ours && attached {
             self.observe_executor_exit(session_id, "RuntimeLoopExit").await;
+        }
+        let draining = self.session_dsl_state(session_id).await.is_ok_and(|state| {
+            matches!(state.registration_phase, dsl::RegistrationPhase::Draining | dsl::RegistrationPhase::Unregistered)
+        });
+        if ours && !draining {
+            CompletionRegistry::lock(&completions)
+                .resolve_all(&CompletionOutcome::NoProgress { reason: NoProgressReason::ExecutorGone });
         }
     }
 }
