@@ -1,13 +1,15 @@
-//! Many tasks issue mutating commands against one session (more than 1,000 of them) and across sessions at once.
-//! Nothing deadlocks (every wait is bounded), no update is lost (each session's visibility revisions, ledger and
-//! dedupe window account for every successful command), and each session's final kernel state equals a serial
-//! replay of its committed journal through a fresh authority.
+//! Many tasks issue mutating commands against one session (more than 1,000 of them) and across sessions at once,
+//! through the shell's methods and through bindings handles (staging filters, requesting deferred tools,
+//! confirming the registration). Nothing deadlocks (every wait is bounded), no update is lost (each session's
+//! visibility revisions, ledger and dedupe window account for every successful command), and each session's final
+//! kernel state equals a serial replay of its committed journal through a fresh authority: a handle write is
+//! journaled like any other step.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +53,12 @@ async fn concurrent_commands_lose_nothing_and_replay_serially() {
             machine.register_session(session.clone()).await.expect("register");
         }
     }
+    // Bindings for every session, minted before the storm (preparing them is a journaled step too).
+    let mut bindings = HashMap::new();
+    for session in &sessions {
+        bindings.insert(session.clone(), machine.prepare_bindings(session).await.expect("bindings"));
+    }
+    let bindings = Arc::new(bindings);
     let tally = Arc::new(Mutex::new(Tally::default()));
 
     let mut tasks = Vec::new();
@@ -58,6 +66,7 @@ async fn concurrent_commands_lose_nothing_and_replay_serially() {
         let machine = Arc::clone(&machine);
         let sessions = sessions.clone();
         let tally = Arc::clone(&tally);
+        let bindings = Arc::clone(&bindings);
         tasks.push(tokio::spawn(async move {
             let mut rng = Lcg(task + 1);
             let mut completions = Vec::new();
@@ -66,7 +75,7 @@ async fn concurrent_commands_lose_nothing_and_replay_serially() {
                 let session =
                     if rng.next(2) == 0 { sessions[0].clone() } else { sessions[rng.next(6) as usize].clone() };
                 *tally.lock().unwrap().commands.entry(session.clone()).or_default() += 1;
-                match rng.next(5) {
+                match rng.next(8) {
                     0 | 1 => {
                         let input = Input::new(format!("t{task}-{step}"));
                         let id = input.id.clone();
@@ -83,6 +92,26 @@ async fn concurrent_commands_lose_nothing_and_replay_serially() {
                     3 => {
                         let intents = vec![format!("t{task}-{step}")];
                         machine.set_session_silent_intents(&session, intents).await.expect("intents");
+                    }
+                    // Handle writes, mixed into the same storm.
+                    5 => {
+                        let filter = dsl::ToolFilter {
+                            mode: dsl::ToolFilterMode::AllowOnly,
+                            names: [format!("h{task}")].into(),
+                        };
+                        let surface = bindings[&session].external_tool_surface();
+                        surface.stage_visibility_filter(filter).await.expect("handle stage");
+                        *tally.lock().unwrap().revisions.entry(session).or_default() += 1;
+                    }
+                    6 => {
+                        let witness = dsl::ToolVisibilityWitness(format!("w{task}-{step}"));
+                        let surface = bindings[&session].external_tool_surface();
+                        let requested = BTreeMap::from([(format!("tool{task}"), witness)]);
+                        surface.request_deferred_tools(requested).await.expect("handle request");
+                        *tally.lock().unwrap().revisions.entry(session).or_default() += 1;
+                    }
+                    7 => {
+                        bindings[&session].session_admission().confirm_registration().await.expect("confirm");
                     }
                     _ => {
                         machine.runtime_state(&session).await.expect("state");

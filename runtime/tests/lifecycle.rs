@@ -82,7 +82,7 @@ async fn destroyed_sessions_refuse_everything_with_destroyed() {
     assert!(matches!(machine.prepare_bindings(&session).await, Err(RuntimeBindingsError::PrepareFailed(..))));
     assert_eq!(machine.runtime_state(&session).await, Ok(RuntimeState::Destroyed));
     // Handles minted before the destroy are closed.
-    let error = bindings.session_admission().confirm_registration().expect_err("closed");
+    let error = bindings.session_admission().confirm_registration().await.expect_err("closed");
     assert_eq!(error.kind, DslRejectionKind::NoMatchingTransition);
     assert!(error.reason.contains("closed by teardown"));
 }
@@ -211,7 +211,7 @@ async fn bindings_share_the_session_kernel_and_refuse_another_runtime() {
 
     // Handles and shell commands act on one kernel: revisions interleave.
     let surface = bindings.external_tool_surface();
-    assert_eq!(surface.stage_visibility_filter(allow_all()).expect("stage"), 1);
+    assert_eq!(surface.stage_visibility_filter(allow_all()).await.expect("stage"), 1);
     assert_eq!(machine.stage_persistent_filter(&session, allow_all()).await.expect("stage"), 2);
     machine.set_session_silent_intents(&session, vec!["heartbeat".into()]).await.expect("intents");
     assert!(bindings.comms_drain().is_silent_intent("heartbeat"));
@@ -219,7 +219,7 @@ async fn bindings_share_the_session_kernel_and_refuse_another_runtime() {
     assert_eq!(bindings.turn_state().visible_phase().expect("visible"), RuntimeState::Idle);
     assert!(bindings.session_admission().lifecycle_facts().expect("facts").can_accept_input());
     bindings.session_admission().preview_input_admission(&"fresh".into()).expect("admissible");
-    bindings.session_admission().confirm_registration().expect("confirm");
+    bindings.session_admission().confirm_registration().await.expect("confirm");
     assert_eq!(machine.list_active_inputs(&session).await.expect("inputs").len(), 0, "previews change nothing");
 
     machine.retire(&session).await.expect("retire");

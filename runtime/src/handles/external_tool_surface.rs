@@ -1,12 +1,14 @@
-//! The external tool-surface handle: tool visibility through the handle door. Staging a filter or requesting
-//! deferred tools mints a revision in the kernel (`StageVisibilityFilter`, `RequestDeferredTools`); the minted
-//! revision is read from the effect and recorded with the session's visibility owner inside the same lock hold,
-//! so the owner's record and the kernel's counter cannot be observed apart.
+//! The external tool-surface handle: tool visibility of one session. Staging a filter or requesting deferred tools
+//! mints a revision in the kernel (`StageVisibilityFilter`, `RequestDeferredTools`) through the handle's step port
+//! (the session's gated, persisted, journaled step); the minted revision is read from the effect and recorded
+//! with the session's visibility owner while the session's gate is still held, so the owner's record is ordered
+//! with the kernel's counter. Reads go through the door.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{DslTransitionError, HandleDslAuthority};
+use super::{DslTransitionError, HandleDslAuthority, HandleStepPort};
+use crate::identifiers::BoxFuture;
 use crate::kernel::meerkat_machine as dsl;
 use crate::visibility::{MachineToolVisibilityOwner, SessionToolVisibilityState, minted_revision};
 
@@ -17,7 +19,7 @@ pub trait ExternalToolSurfaceHandle: Send + Sync {
     /// # Errors
     ///
     /// The kernel's refusal, or a torn-down handle.
-    fn stage_visibility_filter(&self, filter: dsl::ToolFilter) -> Result<u64, DslTransitionError>;
+    fn stage_visibility_filter(&self, filter: dsl::ToolFilter) -> BoxFuture<'_, Result<u64, DslTransitionError>>;
 
     /// Requests deferred tools (at least one witness) and returns the minted revision.
     ///
@@ -27,28 +29,45 @@ pub trait ExternalToolSurfaceHandle: Send + Sync {
     fn request_deferred_tools(
         &self,
         authorities: BTreeMap<String, dsl::ToolVisibilityWitness>,
-    ) -> Result<u64, DslTransitionError>;
+    ) -> BoxFuture<'_, Result<u64, DslTransitionError>>;
 
     /// The committed visible set.
     fn committed_visible_set(&self) -> SessionToolVisibilityState;
 }
 
 /// The runtime's tool-surface handle.
-#[derive(Debug)]
 pub struct RuntimeExternalToolSurfaceHandle {
     authority: Arc<HandleDslAuthority>,
+    port: Arc<dyn HandleStepPort>,
     owner: Arc<MachineToolVisibilityOwner>,
     session_id: dsl::SessionId,
 }
 
+impl std::fmt::Debug for RuntimeExternalToolSurfaceHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeExternalToolSurfaceHandle").field("session_id", &self.session_id).finish_non_exhaustive()
+    }
+}
+
 impl RuntimeExternalToolSurfaceHandle {
-    /// A handle for `session_id` over the session's shared door and visibility owner.
+    /// A handle for `session_id` over a door no runtime session owns: writes go through the door's lock.
     pub fn new(
         authority: Arc<HandleDslAuthority>,
         owner: Arc<MachineToolVisibilityOwner>,
         session_id: dsl::SessionId,
     ) -> Self {
-        Self { authority, owner, session_id }
+        let port = super::door_port(Arc::clone(&authority));
+        Self { authority, port, owner, session_id }
+    }
+
+    /// A handle whose writes go through the session's step port.
+    pub(crate) fn with_port(
+        authority: Arc<HandleDslAuthority>,
+        port: Arc<dyn HandleStepPort>,
+        owner: Arc<MachineToolVisibilityOwner>,
+        session_id: dsl::SessionId,
+    ) -> Self {
+        Self { authority, port, owner, session_id }
     }
 }
 
@@ -56,38 +75,39 @@ const STAGE: &str = "ExternalToolSurface::stage_visibility_filter";
 const REQUEST: &str = "ExternalToolSurface::request_deferred_tools";
 
 impl ExternalToolSurfaceHandle for RuntimeExternalToolSurfaceHandle {
-    fn stage_visibility_filter(&self, filter: dsl::ToolFilter) -> Result<u64, DslTransitionError> {
-        let owner = Arc::clone(&self.owner);
-        self.authority
-            .apply_input_with_effects_and_sample(
-                dsl::MeerkatMachineInput::StageVisibilityFilter { session_id: self.session_id.clone() },
-                STAGE,
-                |effects| {
-                    let revision = minted_revision(effects)?;
+    fn stage_visibility_filter(&self, filter: dsl::ToolFilter) -> BoxFuture<'_, Result<u64, DslTransitionError>> {
+        Box::pin(async move {
+            let owner = Arc::clone(&self.owner);
+            let input = dsl::MeerkatMachineInput::StageVisibilityFilter { session_id: self.session_id.clone() };
+            let record = Box::new(move |effects: &[dsl::MeerkatMachineEffect]| {
+                if let Some(revision) = minted_revision(effects) {
                     owner.record_staged_filter(revision, filter);
-                    Some(revision)
-                },
-            )?
-            .ok_or_else(|| DslTransitionError::guard_rejected(STAGE, "the kernel minted no visibility revision"))
+                }
+            });
+            let effects = self.port.apply(input, STAGE, record).await?;
+            minted_revision(&effects)
+                .ok_or_else(|| DslTransitionError::guard_rejected(STAGE, "the kernel minted no visibility revision"))
+        })
     }
 
     fn request_deferred_tools(
         &self,
         authorities: BTreeMap<String, dsl::ToolVisibilityWitness>,
-    ) -> Result<u64, DslTransitionError> {
-        let owner = Arc::clone(&self.owner);
-        let recorded = authorities.clone();
-        self.authority
-            .apply_input_with_effects_and_sample(
-                dsl::MeerkatMachineInput::RequestDeferredTools { session_id: self.session_id.clone(), authorities },
-                REQUEST,
-                |effects| {
-                    let revision = minted_revision(effects)?;
+    ) -> BoxFuture<'_, Result<u64, DslTransitionError>> {
+        Box::pin(async move {
+            let owner = Arc::clone(&self.owner);
+            let recorded = authorities.clone();
+            let input =
+                dsl::MeerkatMachineInput::RequestDeferredTools { session_id: self.session_id.clone(), authorities };
+            let record = Box::new(move |effects: &[dsl::MeerkatMachineEffect]| {
+                if let Some(revision) = minted_revision(effects) {
                     owner.record_deferred_request(revision, recorded);
-                    Some(revision)
-                },
-            )?
-            .ok_or_else(|| DslTransitionError::guard_rejected(REQUEST, "the kernel minted no visibility revision"))
+                }
+            });
+            let effects = self.port.apply(input, REQUEST, record).await?;
+            minted_revision(&effects)
+                .ok_or_else(|| DslTransitionError::guard_rejected(REQUEST, "the kernel minted no visibility revision"))
+        })
     }
 
     fn committed_visible_set(&self) -> SessionToolVisibilityState {

@@ -13,7 +13,10 @@
 //! - effects are sampled under the same lock that committed the transition (`*_and_sample`), and whatever the
 //!   caller does with the sample happens after the lock is released.
 //!
-//! Handles are intra-machine: they do not route composition effects (that is the shell's commit step).
+//! Reads go through the door under the authority lock. Writes do not touch the door's lock directly: a runtime
+//! handle writes through its [`HandleStepPort`], which the shell implements as the same gated, persisted,
+//! journaled step its own operations take (the session's mutation gate, stage → driver → commit), so a handle
+//! write is ordered with every other change of the session, reaches the store, and appears in the journal.
 
 mod comms_drain;
 mod external_tool_surface;
@@ -32,6 +35,7 @@ pub use session_admission::{RuntimeSessionAdmissionHandle, SessionAdmissionHandl
 pub use session_claim::{RuntimeSessionClaimRegistry, SessionClaim, SessionClaimError, SessionClaimHandle};
 pub use turn_state::{RuntimeTurnStateHandle, TurnStateHandle, TurnStateSnapshot};
 
+use crate::identifiers::BoxFuture;
 use crate::kernel::glue::{SharedDslAuthority, lock_authority};
 use crate::kernel::meerkat_machine as dsl;
 use crate::kernel::meerkat_machine::MeerkatMachineMutator;
@@ -50,6 +54,9 @@ pub enum DslRejectionKind {
     NoMatchingTransition,
     /// A recovered state breaks an invariant.
     RecoveredStateInvariantRejected,
+    /// The kernel took the step, but the runtime could not realize it (a store commit failed, the session went
+    /// away): the kernel was rolled back and nothing changed.
+    RuntimeFailed,
 }
 
 /// A refused handle transition. The authority is unchanged.
@@ -73,6 +80,11 @@ impl DslTransitionError {
     /// Nothing handles the input here.
     pub fn no_matching(context: &'static str, reason: impl Into<String>) -> Self {
         Self { kind: DslRejectionKind::NoMatchingTransition, context, reason: reason.into() }
+    }
+
+    /// The runtime could not realize the step.
+    pub fn runtime_failed(context: &'static str, reason: impl Into<String>) -> Self {
+        Self { kind: DslRejectionKind::RuntimeFailed, context, reason: reason.into() }
     }
 
     /// A recovered state breaks an invariant.
@@ -99,6 +111,48 @@ pub(crate) fn map_kernel_error(error: dsl::MeerkatMachineTransitionError, contex
             DslTransitionError::recovered_state_invariant_rejected(context, reason)
         }
     }
+}
+
+/// How a runtime handle writes to its session: one gated, persisted, journaled step of the shell, applying
+/// `input` (never a runtime-internal one) and returning its effects. The shell implements it; a handle never
+/// applies a write under the door's lock itself.
+pub(crate) trait HandleStepPort: Send + Sync {
+    /// Applies `input` as one step of the session and returns its effects; `record` runs on them while the
+    /// session's gate is still held (so what it records is ordered with the step and every later one).
+    fn apply<'a>(
+        &'a self,
+        input: dsl::MeerkatMachineInput,
+        context: &'static str,
+        record: StepRecorder<'a>,
+    ) -> BoxFuture<'a, Result<Vec<dsl::MeerkatMachineEffect>, DslTransitionError>>;
+}
+
+/// What a handle records of its step's effects, under the session's gate.
+pub(crate) type StepRecorder<'a> = Box<dyn FnOnce(&[dsl::MeerkatMachineEffect]) + Send + 'a>;
+
+/// The port of a handle that is not bound to a runtime session: writes go through the door's lock (a door over a
+/// private authority, as [`HandleDslAuthority::ephemeral`] makes, has no gate, store or journal to go through).
+struct DoorPort(Arc<HandleDslAuthority>);
+
+impl HandleStepPort for DoorPort {
+    fn apply<'a>(
+        &'a self,
+        input: dsl::MeerkatMachineInput,
+        context: &'static str,
+        record: StepRecorder<'a>,
+    ) -> BoxFuture<'a, Result<Vec<dsl::MeerkatMachineEffect>, DslTransitionError>> {
+        Box::pin(async move {
+            self.0.apply_input_with_effects_and_sample(input, context, |effects| {
+                record(effects);
+                effects.to_vec()
+            })
+        })
+    }
+}
+
+/// The port that writes through `door` itself, for handles over a door no runtime session owns.
+pub(crate) fn door_port(door: Arc<HandleDslAuthority>) -> Arc<dyn HandleStepPort> {
+    Arc::new(DoorPort(door))
 }
 
 /// The reason a closed gate gives.
@@ -128,7 +182,7 @@ impl HandleTeardownGate {
         self.closed.load(Ordering::Acquire)
     }
 
-    fn ensure_open(&self, context: &'static str) -> Result<(), DslTransitionError> {
+    pub(crate) fn ensure_open(&self, context: &'static str) -> Result<(), DslTransitionError> {
         if self.is_closed() { Err(DslTransitionError::no_matching(context, CLOSED_BY_TEARDOWN)) } else { Ok(()) }
     }
 }

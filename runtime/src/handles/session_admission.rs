@@ -1,12 +1,13 @@
 //! The session-admission handle: may this session take a turn or an input now? Lifecycle facts come from the
 //! kernel's classification of the live phase; an input's admission is previewed by applying `AcceptInput` to a
 //! copy of the live state (the live authority is never touched, and the runtime-internal input never passes the
-//! door). Confirming the registration is a real transition through the door.
+//! door). Confirming the registration is a real transition, through the handle's step port (the session's gated,
+//! persisted, journaled step).
 
 use std::sync::Arc;
 
-use super::{DslTransitionError, HandleDslAuthority, map_kernel_error};
-use crate::identifiers::InputId;
+use super::{DslTransitionError, HandleDslAuthority, HandleStepPort, map_kernel_error};
+use crate::identifiers::{BoxFuture, InputId};
 use crate::kernel::classify::{RuntimeClassificationError, RuntimeLifecycleFacts, classify_runtime_lifecycle_state};
 use crate::kernel::meerkat_machine as dsl;
 use crate::kernel::meerkat_machine::MeerkatMachineMutator;
@@ -34,20 +35,36 @@ pub trait SessionAdmissionHandle: Send + Sync {
     /// # Errors
     ///
     /// The kernel's refusal, or a torn-down handle.
-    fn confirm_registration(&self) -> Result<(), DslTransitionError>;
+    fn confirm_registration(&self) -> BoxFuture<'_, Result<(), DslTransitionError>>;
 }
 
 /// The runtime's admission handle.
-#[derive(Debug)]
 pub struct RuntimeSessionAdmissionHandle {
     authority: Arc<HandleDslAuthority>,
+    port: Arc<dyn HandleStepPort>,
     session_id: dsl::SessionId,
 }
 
+impl std::fmt::Debug for RuntimeSessionAdmissionHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeSessionAdmissionHandle").field("session_id", &self.session_id).finish_non_exhaustive()
+    }
+}
+
 impl RuntimeSessionAdmissionHandle {
-    /// A handle for `session_id` over the session's shared door.
+    /// A handle for `session_id` over a door no runtime session owns: writes go through the door's lock.
     pub fn new(authority: Arc<HandleDslAuthority>, session_id: dsl::SessionId) -> Self {
-        Self { authority, session_id }
+        let port = super::door_port(Arc::clone(&authority));
+        Self { authority, port, session_id }
+    }
+
+    /// A handle whose writes go through the session's step port.
+    pub(crate) fn with_port(
+        authority: Arc<HandleDslAuthority>,
+        port: Arc<dyn HandleStepPort>,
+        session_id: dsl::SessionId,
+    ) -> Self {
+        Self { authority, port, session_id }
     }
 }
 
@@ -74,10 +91,10 @@ impl SessionAdmissionHandle for RuntimeSessionAdmissionHandle {
         .map_err(|error| map_kernel_error(error, PREVIEW))
     }
 
-    fn confirm_registration(&self) -> Result<(), DslTransitionError> {
-        self.authority.apply_input(
-            dsl::MeerkatMachineInput::RegisterSession { session_id: self.session_id.clone() },
-            "SessionAdmission::confirm_registration",
-        )
+    fn confirm_registration(&self) -> BoxFuture<'_, Result<(), DslTransitionError>> {
+        Box::pin(async move {
+            let input = dsl::MeerkatMachineInput::RegisterSession { session_id: self.session_id.clone() };
+            self.port.apply(input, "SessionAdmission::confirm_registration", Box::new(|_| {})).await.map(|_| ())
+        })
     }
 }

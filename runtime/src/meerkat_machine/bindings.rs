@@ -5,14 +5,16 @@
 use std::sync::Arc;
 
 use super::command::MeerkatMachineCommandError;
+use super::handle_port::GatedHandlePort;
 use super::machine::{MeerkatMachine, SessionStepError, StepPayload};
+use super::step::SessionParts;
 use crate::epoch::{
     BindingsAuthorityKind, RuntimeBindingsError, RuntimeBindingsWitness, SessionBindingHandles, SessionRuntimeBindings,
 };
 use crate::error::RuntimeDriverError;
 use crate::handles::{
-    HandleDslAuthority, RuntimeCommsDrainHandle, RuntimeExternalToolSurfaceHandle, RuntimeSessionAdmissionHandle,
-    RuntimeTurnStateHandle, SessionClaimHandle,
+    HandleDslAuthority, HandleStepPort, RuntimeCommsDrainHandle, RuntimeExternalToolSurfaceHandle,
+    RuntimeSessionAdmissionHandle, RuntimeTurnStateHandle, SessionClaimHandle,
 };
 use crate::identifiers::{LogicalRuntimeId, SessionId};
 use crate::kernel::glue::lock_authority;
@@ -162,6 +164,18 @@ impl MeerkatMachine {
             Arc::clone(&entry.handle_teardown_gate),
         ));
         let owner_token = lock_authority(&entry.dsl_authority).generated_authority_owner_token();
+        // Handle writes take the session's own step, under its gate.
+        let port: Arc<dyn HandleStepPort> = Arc::new(GatedHandlePort {
+            committers: Arc::clone(&self.committers),
+            session_id: session_id.clone(),
+            parts: SessionParts {
+                authority: Arc::clone(&entry.dsl_authority),
+                driver: Arc::clone(&entry.driver),
+                completions: Arc::clone(&entry.completions),
+            },
+            mutation_gate: Arc::clone(&entry.mutation_gate),
+            teardown_gate: Arc::clone(&entry.handle_teardown_gate),
+        });
         let kind = match preparation {
             SessionBindingPreparation::AuthoritativeRuntimeBinding(_) => {
                 BindingsAuthorityKind::AuthoritativeRuntimeBinding
@@ -174,9 +188,14 @@ impl MeerkatMachine {
                 Arc::clone(&entry.control_projection),
                 self.has_runtime_persistence(),
             )),
-            session_admission: Arc::new(RuntimeSessionAdmissionHandle::new(Arc::clone(&door), dsl_session.clone())),
-            external_tool_surface: Arc::new(RuntimeExternalToolSurfaceHandle::new(
+            session_admission: Arc::new(RuntimeSessionAdmissionHandle::with_port(
                 Arc::clone(&door),
+                Arc::clone(&port),
+                dsl_session.clone(),
+            )),
+            external_tool_surface: Arc::new(RuntimeExternalToolSurfaceHandle::with_port(
+                Arc::clone(&door),
+                port,
                 Arc::clone(&entry.tool_visibility_owner),
                 dsl_session,
             )),

@@ -11,24 +11,22 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock as StdRwLock};
+use std::sync::{Arc, PoisonError};
 
 use tokio::sync::{OwnedMutexGuard, RwLock};
 use tracing::Instrument;
 
-use super::composition::{CompositionDispatchError, MeerkatCompositionSignalDispatcher, lift_routed_signal};
+use super::composition::MeerkatCompositionSignalDispatcher;
 use super::entry::RuntimeSessionEntry;
-use super::staging::{
-    DslJournalEntry, DslTransaction, StagedSessionDslInput, preview_dsl_input_on_authority, roll_back_staged_dsl_input,
-    stage_dsl_transaction_on_authority,
-};
-use crate::completion::{SharedCompletionRegistry, resolve_terminal_completions};
-use crate::driver::{DriverMutation, SharedDriver};
+use super::staging::{DslJournalEntry, DslTransaction, preview_dsl_input_on_authority};
+use super::step::{SessionParts, StepCommitters};
+pub(crate) use super::step::{SessionStepError, StepPayload};
+
+use crate::driver::SharedDriver;
 use crate::epoch::{EpochCursorState, RuntimeEpochId};
 use crate::error::{KernelRejection, RuntimeControlPlaneError, RuntimeDriverError};
 use crate::handles::RuntimeSessionClaimRegistry;
-use crate::identifiers::{LogicalRuntimeId, RunId, SessionId};
-use crate::input::Input;
+use crate::identifiers::{LogicalRuntimeId, SessionId};
 use crate::kernel::glue::{SharedDslAuthority, lock_authority};
 use crate::kernel::meerkat_machine as dsl;
 use crate::observability::{RuntimeCounters, RuntimeCountersSnapshot};
@@ -45,40 +43,12 @@ pub trait DslCommitObserver: Send + Sync {
     fn committed(&self, session_id: &SessionId, applied: &[DslJournalEntry]);
 }
 
-/// How a staged step ended when it did not complete.
-#[derive(Debug)]
-pub(crate) enum SessionStepError {
-    /// The kernel refused; nothing changed.
-    Rejected(KernelRejection),
-    /// The session is gone, the driver failed (the kernel was rolled back), or the commit's effect dispatch
-    /// failed (the kernel state was kept).
-    Driver(RuntimeDriverError),
-}
-
-impl From<SessionStepError> for RuntimeDriverError {
-    fn from(error: SessionStepError) -> Self {
-        match error {
-            SessionStepError::Rejected(rejection) => rejection.into(),
-            SessionStepError::Driver(error) => error,
-        }
-    }
-}
-
-/// What a driver step needs besides the effects.
-#[derive(Debug, Default)]
-pub(crate) struct StepPayload {
-    pub(crate) accepted: Vec<Input>,
-    pub(crate) run_id: Option<RunId>,
-    pub(crate) boundary_sequence: Option<u64>,
-}
-
 /// The MeerkatMachine runtime shell: sessions, their kernels, drivers and runtime loops.
 pub struct MeerkatMachine {
     pub(crate) sessions: RwLock<HashMap<SessionId, RuntimeSessionEntry>>,
     pub(crate) store: Option<Arc<dyn RuntimeStore>>,
     pub(crate) session_claims: Arc<RuntimeSessionClaimRegistry>,
-    composition_signal_dispatcher: StdRwLock<Option<MeerkatCompositionSignalDispatcher>>,
-    commit_observer: StdRwLock<Option<Arc<dyn DslCommitObserver>>>,
+    pub(crate) committers: Arc<StepCommitters>,
     next_loop_id: AtomicU64,
     pub(crate) options: RuntimeOptions,
     pub(crate) counters: Arc<RuntimeCounters>,
@@ -96,8 +66,7 @@ impl MeerkatMachine {
             sessions: RwLock::new(HashMap::new()),
             store,
             session_claims: Arc::new(RuntimeSessionClaimRegistry::new()),
-            composition_signal_dispatcher: StdRwLock::new(None),
-            commit_observer: StdRwLock::new(None),
+            committers: Arc::new(StepCommitters::default()),
             next_loop_id: AtomicU64::new(1),
             options,
             counters: Arc::new(RuntimeCounters::new()),
@@ -164,20 +133,20 @@ impl MeerkatMachine {
 
     /// Installs the dispatcher of the composition routes (MeerkatMachine effects to the supervisor).
     pub fn set_composition_signal_dispatcher(&self, dispatcher: MeerkatCompositionSignalDispatcher) {
-        *self.composition_signal_dispatcher.write().unwrap_or_else(PoisonError::into_inner) = Some(dispatcher);
+        *self.committers.dispatcher.write().unwrap_or_else(PoisonError::into_inner) = Some(dispatcher);
     }
 
     /// Installs an observer of every committed kernel step.
     pub fn set_dsl_commit_observer(&self, observer: Arc<dyn DslCommitObserver>) {
-        *self.commit_observer.write().unwrap_or_else(PoisonError::into_inner) = Some(observer);
+        *self.committers.observer.write().unwrap_or_else(PoisonError::into_inner) = Some(observer);
     }
 
     pub(crate) fn commit_observer(&self) -> Option<Arc<dyn DslCommitObserver>> {
-        self.commit_observer.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.committers.commit_observer()
     }
 
     pub(crate) fn journaling(&self) -> bool {
-        self.commit_observer.read().unwrap_or_else(PoisonError::into_inner).is_some()
+        self.committers.journaling()
     }
 
     pub(crate) fn next_loop_id(&self) -> u64 {
@@ -242,13 +211,14 @@ impl MeerkatMachine {
             .ok_or_else(|| Self::missing(session_id))
     }
 
-    async fn session_parts(
-        &self,
-        session_id: &SessionId,
-    ) -> Result<(SharedDslAuthority, SharedDriver, SharedCompletionRegistry), RuntimeDriverError> {
+    pub(crate) async fn session_parts(&self, session_id: &SessionId) -> Result<SessionParts, RuntimeDriverError> {
         let sessions = self.sessions.read().await;
         let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
-        Ok((Arc::clone(&entry.dsl_authority), Arc::clone(&entry.driver), Arc::clone(&entry.completions)))
+        Ok(SessionParts {
+            authority: Arc::clone(&entry.dsl_authority),
+            driver: Arc::clone(&entry.driver),
+            completions: Arc::clone(&entry.completions),
+        })
     }
 
     /// A copy of a session's kernel state.
@@ -377,122 +347,11 @@ impl MeerkatMachine {
                 span.record("run_id", tracing::field::display(run_id));
             }
         }
-        self.run_session_step_in_span(session_id, context, payload, body).instrument(span).await
-    }
-
-    async fn run_session_step_in_span<R>(
-        &self,
-        session_id: &SessionId,
-        context: &'static str,
-        payload: StepPayload,
-        body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, KernelRejection>,
-    ) -> Result<(R, Vec<dsl::MeerkatMachineEffect>), SessionStepError> {
-        let parts = self.session_parts(session_id).await.map_err(SessionStepError::Driver)?;
-        let (result, effects) = self.stage_realize_commit(session_id, &parts, context, payload, body).await?;
-        let terminal: Vec<dsl::InputId> = effects
-            .iter()
-            .filter_map(|effect| match effect {
-                dsl::MeerkatMachineEffect::InputLedgerUpdated { input_id, record }
-                    if record.terminal_kind.is_some() =>
-                {
-                    Some(input_id.clone())
-                }
-                _ => None,
-            })
-            .collect();
-        if !terminal.is_empty() {
-            let span =
-                tracing::debug_span!("session_step", session_id = %session_id, transition = "ForgetTerminalInputs");
-            let forget = self
-                .stage_realize_commit(session_id, &parts, "ForgetTerminalInputs", StepPayload::default(), |tx| {
-                    for input_id in terminal {
-                        tx.apply(dsl::MeerkatMachineInput::ForgetInput { input_id })?;
-                    }
-                    Ok(())
-                })
-                .instrument(span)
-                .await;
-            if let Err(error) = forget {
-                tracing::warn!(%session_id, error = ?error, "terminal inputs stay in the ledger: their forget failed");
-            }
-        }
-        Ok((result, effects))
-    }
-
-    /// One stage → driver → commit on the session's parts (see [`MeerkatMachine::run_session_step`]).
-    async fn stage_realize_commit<R>(
-        &self,
-        session_id: &SessionId,
-        parts: &(SharedDslAuthority, SharedDriver, SharedCompletionRegistry),
-        context: &'static str,
-        payload: StepPayload,
-        body: impl FnOnce(&mut DslTransaction<'_>) -> Result<R, KernelRejection>,
-    ) -> Result<(R, Vec<dsl::MeerkatMachineEffect>), SessionStepError> {
-        let (authority, driver, completions) = parts;
-        let (staged, result) = stage_dsl_transaction_on_authority(authority, context, self.journaling(), body)
-            .map_err(SessionStepError::Rejected)?;
-        let mut driver_guard = driver.lock().await;
-        let mutation = DriverMutation {
-            effects: &staged.effects,
-            accepted: payload.accepted,
-            run_id: payload.run_id,
-            boundary_sequence: payload.boundary_sequence,
+        let step = async {
+            let parts = self.session_parts(session_id).await.map_err(SessionStepError::Driver)?;
+            self.committers.run(session_id, &parts, context, payload, body).await
         };
-        if let Err(error) = driver_guard.apply_mutation(mutation).await {
-            drop(driver_guard);
-            let StagedSessionDslInput { staged, .. } = staged;
-            if !roll_back_staged_dsl_input(authority, staged) {
-                tracing::warn!(%session_id, context, "kernel moved on before the driver failure could be rolled back");
-            }
-            return Err(SessionStepError::Driver(error));
-        }
-        drop(driver_guard);
-        let effects = staged.effects.clone();
-        if let Err(error) = self.commit_session_dsl_transition(session_id, staged, completions).await {
-            // The kernel state stays committed; the driver already mirrors it, re-read it anyway.
-            driver.lock().await.sync_control_projection_from_dsl_authority();
-            return Err(SessionStepError::Driver(RuntimeDriverError::Internal(format!(
-                "generated MeerkatMachine ({context}): committed effect dispatch failed: {error}"
-            ))));
-        }
-        Ok((result, effects))
-    }
-
-    /// Commits a staged step: reports it to the observer, resolves the completion waiters of inputs it made
-    /// terminal, and dispatches the routed signals its effects lift to. A dispatch failure keeps the committed
-    /// kernel state and is reported.
-    async fn commit_session_dsl_transition(
-        &self,
-        session_id: &SessionId,
-        staged: StagedSessionDslInput,
-        completions: &SharedCompletionRegistry,
-    ) -> Result<(), CompositionDispatchError> {
-        let StagedSessionDslInput { staged: change, effects, journal } = staged;
-        // Past the driver, the step stays: its undo record is dropped.
-        change.commit();
-        if let Some(observer) = self.commit_observer()
-            && !journal.is_empty()
-        {
-            observer.committed(session_id, &journal);
-        }
-        resolve_terminal_completions(completions, &effects);
-        self.dispatch_routed_signals_from_effects(&effects).await
-    }
-
-    async fn dispatch_routed_signals_from_effects(
-        &self,
-        effects: &[dsl::MeerkatMachineEffect],
-    ) -> Result<(), CompositionDispatchError> {
-        let dispatcher = self.composition_signal_dispatcher.read().unwrap_or_else(PoisonError::into_inner).clone();
-        let Some(dispatcher) = dispatcher else {
-            return Ok(());
-        };
-        for effect in effects {
-            for routed in lift_routed_signal(effect) {
-                dispatcher.dispatch(routed).await?;
-            }
-        }
-        Ok(())
+        step.instrument(span).await
     }
 
     /// Stores an epoch snapshot (persistent machines only).

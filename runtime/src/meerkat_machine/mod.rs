@@ -16,11 +16,13 @@ mod command;
 pub mod composition;
 mod control;
 pub(crate) mod entry;
+mod handle_port;
 mod ingress;
 pub(crate) mod machine;
 mod recovery;
 mod session;
 pub(crate) mod staging;
+mod step;
 mod supervisor_host;
 mod tool_visibility;
 
