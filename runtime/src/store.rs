@@ -4,6 +4,10 @@
 //! transaction); recovery reads everything back with [`RuntimeStore::load_runtime`] and replays it through the
 //! kernel. [`InMemoryRuntimeStore`] is the in-process implementation; a SQLite one implements the same trait.
 //!
+//! Besides inputs and the runtime state, a commit carries the kernel facts the session acts on that no input
+//! record holds: the next admission sequence, the next visibility revision and the silent intents, each written
+//! with the step that changed it and replayed through the kernel on recovery.
+//!
 //! The store holds a session's live inputs and its dedupe window (terminal inputs the kernel forgot, at most
 //! [`crate::RuntimeOptions::dedupe_window`] of them): a commit's `evicted` ids have left the window and are
 //! deleted, so what a store keeps per session is bounded like the session's memory.
@@ -39,6 +43,16 @@ pub struct RuntimeStoreCommit {
     /// Terminal inputs that left the session's dedupe window: the store deletes them.
     #[serde(default)]
     pub evicted: Vec<InputId>,
+    /// The next admission sequence the session hands out, when it changed (it survives the inputs that carried
+    /// the earlier ones, so no sequence is handed out twice).
+    #[serde(default)]
+    pub next_admission_sequence: Option<u64>,
+    /// The next visibility revision the kernel mints, when the step minted one (no revision is minted twice).
+    #[serde(default)]
+    pub next_visibility_revision: Option<u64>,
+    /// The session's silent comms intents, when the step replaced them.
+    #[serde(default)]
+    pub silent_intents: Option<Vec<String>>,
 }
 
 impl RuntimeStoreCommit {
@@ -48,6 +62,9 @@ impl RuntimeStoreCommit {
             && self.accepted.is_empty()
             && self.input_states.is_empty()
             && self.evicted.is_empty()
+            && self.next_admission_sequence.is_none()
+            && self.next_visibility_revision.is_none()
+            && self.silent_intents.is_none()
     }
 }
 
@@ -58,6 +75,15 @@ pub struct StoredRuntime {
     pub runtime_state: Option<RuntimeState>,
     /// Every stored input (live, and the dedupe window's terminal ones), in admission order.
     pub inputs: Vec<StoredInput>,
+    /// The last `next_admission_sequence` committed, if any.
+    #[serde(default)]
+    pub next_admission_sequence: Option<u64>,
+    /// The last `next_visibility_revision` committed, if any.
+    #[serde(default)]
+    pub next_visibility_revision: Option<u64>,
+    /// The last `silent_intents` committed, if any.
+    #[serde(default)]
+    pub silent_intents: Option<Vec<String>>,
 }
 
 /// The epoch facts a session recovers: the same epoch and its cursors.
@@ -131,6 +157,9 @@ pub trait RuntimeStore: Send + Sync {
 #[derive(Debug, Default)]
 struct StoredRecord {
     runtime_state: Option<RuntimeState>,
+    next_admission_sequence: Option<u64>,
+    next_visibility_revision: Option<u64>,
+    silent_intents: Option<Vec<String>>,
     order: Vec<InputId>,
     inputs: HashMap<InputId, StoredInput>,
     ops: Option<OpsLifecycleSnapshot>,
@@ -173,6 +202,15 @@ impl InMemoryRuntimeStore {
         }
         if let Some(state) = commit.runtime_state {
             record.runtime_state = Some(state);
+        }
+        if let Some(next) = commit.next_admission_sequence {
+            record.next_admission_sequence = Some(next);
+        }
+        if let Some(next) = commit.next_visibility_revision {
+            record.next_visibility_revision = Some(next);
+        }
+        if let Some(intents) = commit.silent_intents {
+            record.silent_intents = Some(intents);
         }
         for stored in commit.accepted {
             record.order.push(stored.input.id.clone());
@@ -228,6 +266,9 @@ impl RuntimeStore for InMemoryRuntimeStore {
             Ok(records.get(runtime_id).map(|record| StoredRuntime {
                 runtime_state: record.runtime_state,
                 inputs: record.order.iter().filter_map(|id| record.inputs.get(id).cloned()).collect(),
+                next_admission_sequence: record.next_admission_sequence,
+                next_visibility_revision: record.next_visibility_revision,
+                silent_intents: record.silent_intents.clone(),
             }))
         })
     }

@@ -104,6 +104,9 @@ pub(crate) struct DriverPlan {
     requeue_front: Vec<InputId>,
     silent_intents: Option<Vec<String>>,
     next_admission_sequence: u64,
+    admission_sequence_changed: bool,
+    next_visibility_revision: Option<u64>,
+    stored_silent_intents: Option<Vec<String>>,
     forgotten: Vec<InputId>,
     evicted: Vec<InputId>,
 }
@@ -116,6 +119,9 @@ impl DriverPlan {
             accepted: self.accepted.clone(),
             input_states: self.updated.clone(),
             evicted: self.evicted.clone(),
+            next_admission_sequence: self.admission_sequence_changed.then_some(self.next_admission_sequence),
+            next_visibility_revision: self.next_visibility_revision,
+            silent_intents: self.stored_silent_intents.clone(),
         }
     }
 }
@@ -191,9 +197,20 @@ impl EphemeralRuntimeDriver {
     }
 
     /// Loads recovered inputs (in admission order; pending ones queue in that order; terminal ones, which the
-    /// kernel does not re-admit, enter the dedupe window) and the stored durable state.
-    pub(crate) fn restore_recovered(&mut self, inputs: Vec<StoredInput>, durable_state: Option<RuntimeState>) {
+    /// kernel does not re-admit, enter the dedupe window), the stored durable state, the stored next admission
+    /// sequence (the next one handed out is past it and past every stored input's) and the silent intents.
+    pub(crate) fn restore_recovered(
+        &mut self,
+        inputs: Vec<StoredInput>,
+        durable_state: Option<RuntimeState>,
+        next_admission_sequence: Option<u64>,
+        silent_intents: Option<Vec<String>>,
+    ) {
         let queued_before = self.queue.len();
+        self.next_admission_sequence = next_admission_sequence.unwrap_or(0);
+        if let Some(intents) = silent_intents {
+            self.silent_intents = intents;
+        }
         for stored in inputs {
             let sequence = stored.seed.admission_sequence.unwrap_or(self.next_admission_sequence);
             self.next_admission_sequence = self.next_admission_sequence.max(sequence.saturating_add(1));
@@ -338,7 +355,13 @@ impl EphemeralRuntimeDriver {
                         stored.seed.clone()
                     } else if payloads.contains_key(&id) {
                         let seed = InputStateSeed::accepted(plan.next_admission_sequence);
-                        plan.next_admission_sequence = plan.next_admission_sequence.saturating_add(1);
+                        // The last sequence is never handed out: a recovery refuses it, as nothing can follow it.
+                        plan.next_admission_sequence = plan
+                            .next_admission_sequence
+                            .checked_add(1)
+                            .filter(|next| *next < u64::MAX)
+                            .ok_or_else(|| internal("the session's admission sequences are exhausted"))?;
+                        plan.admission_sequence_changed = true;
                         seed
                     } else {
                         return Err(internal(format!("kernel ledger updated input {id} the driver does not hold")));
@@ -352,15 +375,30 @@ impl EphemeralRuntimeDriver {
                     seeds.insert(id, seed);
                 }
                 dsl::MeerkatMachineEffect::InputForgotten { input_id } => plan.forgotten.push(input_id.to_domain()),
-                dsl::MeerkatMachineEffect::SilentIntentsChanged { intents, apply_to_driver: true } => {
-                    plan.silent_intents = Some(intents.iter().cloned().collect());
+                dsl::MeerkatMachineEffect::SilentIntentsChanged { intents, apply_to_driver } => {
+                    let intents: Vec<String> = intents.iter().cloned().collect();
+                    if *apply_to_driver {
+                        plan.silent_intents = Some(intents.clone());
+                    }
+                    plan.stored_silent_intents = Some(intents);
+                }
+                dsl::MeerkatMachineEffect::VisibilityRevisionMinted { revision, .. } => {
+                    plan.next_visibility_revision = Some(revision.saturating_add(1));
                 }
                 _ => {}
             }
         }
         if let Some(projection) = &plan.projection {
-            let durable = classify_runtime_lifecycle_durable_state(projection.phase)
-                .map_err(|error| internal(error.to_string()))?;
+            // A retire taken during a run is durable at once: the run returns to `Retired`, and a restart (which
+            // no run survives) must find the session retired.
+            let durable = if projection.phase == RuntimeState::Running
+                && projection.pre_run_phase == Some(RuntimeState::Retired)
+            {
+                RuntimeState::Retired
+            } else {
+                classify_runtime_lifecycle_durable_state(projection.phase)
+                    .map_err(|error| internal(error.to_string()))?
+            };
             if durable != self.durable_state {
                 plan.durable_state = Some(durable);
             }
@@ -399,7 +437,7 @@ impl EphemeralRuntimeDriver {
             silent_intents,
             next_admission_sequence,
             forgotten,
-            evicted: _,
+            ..
         } = plan;
         let queued_before = self.queue.len();
         if let Some(projection) = projection {

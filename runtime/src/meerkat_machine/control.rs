@@ -10,7 +10,8 @@ use std::sync::Arc;
 use super::entry::{RuntimeEffect, RuntimeSessionEntry};
 use super::machine::{MeerkatMachine, SessionStepError, StepPayload};
 use crate::epoch::{EpochCursorState, RuntimeEpochId};
-use crate::error::RuntimeDriverError;
+use crate::error::{BackpressureBound, KernelRejection, RuntimeDriverError};
+use crate::executor::CoreExecutorInterruptHandle;
 use crate::handles::HandleTeardownGate;
 use crate::identifiers::SessionId;
 use crate::kernel::classify::resolve_visible_runtime_phase;
@@ -18,6 +19,24 @@ use crate::kernel::glue::lock_authority;
 use crate::kernel::meerkat_machine as dsl;
 use crate::report::{DestroyReport, RecycleReport, ResetReport, RetireReport};
 use crate::runtime_state::RuntimeState;
+
+/// A reserved run interrupt: the loop's effect-channel slot and the executor's interrupt handle, used once the
+/// kernel step that requested the interrupt committed.
+struct InterruptDelivery {
+    permit: Option<tokio::sync::mpsc::OwnedPermit<RuntimeEffect>>,
+    interrupt_handle: Option<Arc<dyn CoreExecutorInterruptHandle>>,
+}
+
+impl InterruptDelivery {
+    fn deliver(self, reason: &str) {
+        if let Some(handle) = &self.interrupt_handle {
+            handle.interrupt(reason);
+        }
+        if let Some(permit) = self.permit {
+            permit.send(RuntimeEffect::Interrupt { reason: reason.to_owned() });
+        }
+    }
+}
 
 impl MeerkatMachine {
     /// Retires the session (at once, or after the run in flight).
@@ -260,11 +279,14 @@ impl MeerkatMachine {
     }
 
     /// Interrupts the run in flight at once; its inputs are abandoned as cancelled. The kernel must have a run to
-    /// interrupt (`InterruptCurrentRun`); then the executor's interrupt handle and the loop are told.
+    /// interrupt (`InterruptCurrentRun`); then the executor's interrupt handle and the loop are told. The loop's
+    /// effect channel is reserved before the kernel step, so the step and its effect are taken together or not
+    /// at all.
     ///
     /// # Errors
     ///
-    /// `Destroyed`; `NotReady` with the current state when no run is in flight or no loop is live.
+    /// `Destroyed`; `NotReady` with the current state when no run is in flight or no loop is live;
+    /// `Backpressure` when the loop's effect channel is full (nothing changed).
     pub async fn hard_cancel_current_run(
         &self,
         session_id: &SessionId,
@@ -273,13 +295,17 @@ impl MeerkatMachine {
         let reason = reason.into();
         self.refuse_destroyed(session_id).await?;
         let _gate = self.gate(session_id).await?;
+        let delivery = self.reserve_run_interrupt(session_id).await?;
         let step = self
             .run_session_step(session_id, "InterruptCurrentRun", StepPayload::default(), |tx| {
                 tx.apply(dsl::MeerkatMachineInput::InterruptCurrentRun).map(|_| ())
             })
             .await;
         match step {
-            Ok(_) => self.deliver_run_interrupt(session_id, &reason).await,
+            Ok(_) => {
+                delivery.deliver(&reason);
+                Ok(())
+            }
             Err(SessionStepError::Rejected(_)) => {
                 let state = self.existing_session_runtime_state(session_id).await.unwrap_or(RuntimeState::Destroyed);
                 Err(RuntimeDriverError::NotReady { state })
@@ -289,11 +315,12 @@ impl MeerkatMachine {
     }
 
     /// Applies a routed signal (the supervisor's interrupt request) to the session's kernel under its current
-    /// gate, and delivers the interrupt the kernel asks for.
+    /// gate, and delivers the interrupt the kernel asks for (reserved before the step, as for
+    /// [`MeerkatMachine::hard_cancel_current_run`]).
     ///
     /// # Errors
     ///
-    /// A missing or destroyed session, or the kernel's refusal.
+    /// A missing or destroyed session, the kernel's refusal, or `Backpressure` (nothing changed).
     pub async fn apply_routed_meerkat_signal(
         &self,
         session_id: &SessionId,
@@ -301,37 +328,59 @@ impl MeerkatMachine {
     ) -> Result<(), RuntimeDriverError> {
         self.refuse_destroyed(session_id).await?;
         let _gate = self.gate(session_id).await?;
+        let delivery = self.reserve_run_interrupt(session_id).await;
         let (_, effects) = self
             .run_session_step(session_id, "RoutedMeerkatSignal", StepPayload::default(), |tx| {
-                tx.apply_signal(signal).map(|_| ())
+                let effects = tx.apply_signal(signal)?;
+                let interrupt = effects
+                    .iter()
+                    .any(|effect| matches!(effect, dsl::MeerkatMachineEffect::RunInterruptRequested { .. }));
+                if interrupt && delivery.is_err() {
+                    return Err(tx.refuse("the run interrupt the signal requests cannot be delivered"));
+                }
+                Ok(())
             })
-            .await?;
+            .await
+            .map_err(|error| match (&error, &delivery) {
+                (SessionStepError::Rejected(KernelRejection::Outcome { .. }), Err(refusal)) => refusal.clone(),
+                _ => error.into(),
+            })?;
         let interrupt =
             effects.iter().any(|effect| matches!(effect, dsl::MeerkatMachineEffect::RunInterruptRequested { .. }));
-        if interrupt {
-            self.deliver_run_interrupt(session_id, "interrupt requested by the session supervisor").await?;
+        if interrupt && let Ok(delivery) = delivery {
+            delivery.deliver("interrupt requested by the session supervisor");
         }
         Ok(())
     }
 
-    /// Delivers a run interrupt the kernel requested (`RunInterruptRequested`) to the executor and its loop.
-    async fn deliver_run_interrupt(&self, session_id: &SessionId, reason: &str) -> Result<(), RuntimeDriverError> {
-        let (effect_tx, interrupt_handle) = {
+    /// Reserves the delivery of a run interrupt (gate held): a slot in the loop's effect channel, and the
+    /// executor's interrupt handle. Nothing is sent yet.
+    async fn reserve_run_interrupt(&self, session_id: &SessionId) -> Result<InterruptDelivery, RuntimeDriverError> {
+        let (effect_tx, interrupt_handle, state) = {
             let sessions = self.sessions.read().await;
             let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
-            (entry.effect_sender(), entry.interrupt_handle())
+            (entry.effect_sender(), entry.interrupt_handle(), RuntimeState::from_dsl(entry.dsl_phase()))
         };
-        if let Some(handle) = &interrupt_handle {
-            handle.interrupt(reason);
+        let permit = match effect_tx {
+            Some(effect_tx) => match effect_tx.try_reserve_owned() {
+                Ok(permit) => Some(permit),
+                Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                    return Err(RuntimeDriverError::Backpressure {
+                        what: BackpressureBound::EffectChannel,
+                        limit: crate::options::RUNTIME_LOOP_EFFECT_CAPACITY,
+                    });
+                }
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
+                    self.clear_dead_runtime_attachment(session_id).await;
+                    None
+                }
+            },
+            None => None,
+        };
+        if permit.is_none() && interrupt_handle.is_none() {
+            return Err(RuntimeDriverError::NotReady { state });
         }
-        match effect_tx {
-            Some(effect_tx) => {
-                self.send_runtime_effect(session_id, &effect_tx, RuntimeEffect::Interrupt { reason: reason.to_owned() })
-                    .await
-            }
-            None if interrupt_handle.is_some() => Ok(()),
-            None => Err(RuntimeDriverError::NotReady { state: RuntimeState::Idle }),
-        }
+        Ok(InterruptDelivery { permit, interrupt_handle })
     }
 
     /// Sends an effect to the loop without waiting (the loop may itself wait for the gate this operation holds).
@@ -348,7 +397,7 @@ impl MeerkatMachine {
                 Err(RuntimeDriverError::NotReady { state: RuntimeState::Idle })
             }
             Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => Err(RuntimeDriverError::Backpressure {
-                what: crate::error::BackpressureBound::EffectChannel,
+                what: BackpressureBound::EffectChannel,
                 limit: crate::options::RUNTIME_LOOP_EFFECT_CAPACITY,
             }),
         }

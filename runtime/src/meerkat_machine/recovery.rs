@@ -16,7 +16,7 @@ use crate::handles::HandleTeardownGate;
 use crate::identifiers::{InputId, LogicalRuntimeId, SessionId};
 use crate::input::InputLifecycleState;
 use crate::kernel::classify::authorize_stored_input_state_seed;
-use crate::kernel::glue::{lock_authority, new_shared_authority};
+use crate::kernel::glue::{SharedDslAuthority, lock_authority, new_shared_authority};
 use crate::kernel::meerkat_machine as dsl;
 use crate::report::RecoveryReport;
 use crate::runtime_state::{RuntimeControlProjection, RuntimeState};
@@ -54,9 +54,38 @@ fn replay_recovered_runtime_phase(
     tx.apply(input).map(|_| ())
 }
 
-/// Every stored input carries an admission sequence, no two the same, and none at `u64::MAX` (the next input's
-/// sequence could not be minted after it); anything else contradicts the store.
-fn check_admission_sequences(session_id: &SessionId, inputs: &[StoredInput]) -> Result<(), RuntimeDriverError> {
+/// The kernel a session recovers into: the initial state, with the next visibility revision the store recorded
+/// (revisions are never minted twice), admitted by the kernel's own invariant check.
+fn recovered_authority(
+    session_id: &SessionId,
+    next_visibility_revision: Option<u64>,
+) -> Result<SharedDslAuthority, RuntimeDriverError> {
+    let Some(next) = next_visibility_revision else {
+        return Ok(new_shared_authority());
+    };
+    let mut state = dsl::MeerkatMachineState::initial();
+    if next < state.next_staged_visibility_revision {
+        return Err(RuntimeDriverError::RecoveryCorruption {
+            reason: format!("store corruption: session '{session_id}' records next visibility revision {next}"),
+        });
+    }
+    state.next_staged_visibility_revision = next;
+    let authority = dsl::MeerkatMachineAuthority::recover_from_state(state).map_err(|error| {
+        RuntimeDriverError::RecoveryCorruption {
+            reason: format!("store corruption: session '{session_id}' does not recover through the kernel: {error}"),
+        }
+    })?;
+    Ok(Arc::new(std::sync::Mutex::new(authority)))
+}
+
+/// Every stored input carries an admission sequence, no two the same, none at `u64::MAX` (the next input's
+/// sequence could not be minted after it) and none at or past the stored next sequence; anything else
+/// contradicts the store.
+fn check_admission_sequences(
+    session_id: &SessionId,
+    inputs: &[StoredInput],
+    next_admission_sequence: Option<u64>,
+) -> Result<(), RuntimeDriverError> {
     let corrupt = |input_id: &InputId, what: String| RuntimeDriverError::RecoveryCorruption {
         reason: format!("store corruption: stored input '{input_id}' of session '{session_id}' has {what}"),
     };
@@ -68,6 +97,9 @@ fn check_admission_sequences(session_id: &SessionId, inputs: &[StoredInput]) -> 
             Some(u64::MAX) => return Err(corrupt(id, "the admission sequence u64::MAX".to_owned())),
             Some(sequence) if !seen.insert(sequence) => {
                 return Err(corrupt(id, format!("admission sequence {sequence}, which another stored input has")));
+            }
+            Some(sequence) if next_admission_sequence.is_some_and(|next| sequence >= next) => {
+                return Err(corrupt(id, format!("admission sequence {sequence}, past the stored next one")));
             }
             Some(_) => {}
         }
@@ -107,8 +139,14 @@ impl MeerkatMachine {
             None => None,
         };
         let stored_state = stored.as_ref().and_then(|stored| stored.runtime_state);
+        let (next_admission_sequence, next_visibility_revision, silent_intents) = match &stored {
+            Some(stored) => {
+                (stored.next_admission_sequence, stored.next_visibility_revision, stored.silent_intents.clone())
+            }
+            None => (None, None, None),
+        };
         let mut inputs: Vec<StoredInput> = stored.map(|stored| stored.inputs).unwrap_or_default();
-        check_admission_sequences(session_id, &inputs)?;
+        check_admission_sequences(session_id, &inputs, next_admission_sequence)?;
         for stored_input in &inputs {
             authorize_stored_input_state_seed(&stored_input.input.id, &stored_input.seed).map_err(|error| {
                 RuntimeDriverError::RecoveryCorruption {
@@ -119,7 +157,7 @@ impl MeerkatMachine {
                 }
             })?;
         }
-        let authority = new_shared_authority();
+        let authority = recovered_authority(session_id, next_visibility_revision)?;
         let dsl_session = dsl::SessionId::from_domain(session_id);
         let live: Vec<InputId> =
             inputs.iter().filter(|stored| !stored.seed.is_terminal()).map(|stored| stored.input.id.clone()).collect();
@@ -129,6 +167,12 @@ impl MeerkatMachine {
             self.journaling(),
             |tx| {
                 tx.apply(dsl::MeerkatMachineInput::RegisterSession { session_id: dsl_session.clone() })?;
+                if let Some(intents) = &silent_intents {
+                    tx.apply(dsl::MeerkatMachineInput::SetSilentIntents {
+                        session_id: dsl_session.clone(),
+                        intents: intents.iter().cloned().collect(),
+                    })?;
+                }
                 // Pending work is re-admitted; work that was staged or applied when the process stopped runs
                 // again (duplicates rather than losses, like the epoch cursors).
                 for input_id in &live {
@@ -165,7 +209,7 @@ impl MeerkatMachine {
             &self.options,
             Arc::clone(&self.counters),
         );
-        core.restore_recovered(inputs, stored_state);
+        core.restore_recovered(inputs, stored_state, next_admission_sequence, silent_intents);
         let inputs_pending = core.queued_len();
         let driver = match &self.store {
             Some(store) => DriverEntry::Persistent(PersistentRuntimeDriver::new(core, Arc::clone(store))),
