@@ -63,6 +63,6 @@ pub use input::{AcceptOutcome, Input, InputAbandonReason, InputLifecycleState, I
 pub use meerkat_machine::MeerkatMachine;
 pub use observability::{RejectionReason, RuntimeCounters, RuntimeCountersSnapshot};
 pub use options::RuntimeOptions;
-pub use report::{DestroyReport, RecoveryReport, RecycleReport, ResetReport, RetireReport};
+pub use report::{DestroyReport, RecoveryReport, RecycleReport, ResetReport, RetireReport, UnregisterReport};
 pub use runtime_state::RuntimeState;
 pub use store::{InMemoryRuntimeStore, RuntimeStore, RuntimeStoreError};

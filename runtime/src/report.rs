@@ -51,3 +51,11 @@ pub struct RecoveryReport {
     /// Stored inputs read back (terminal and pending).
     pub inputs_recovered: usize,
 }
+
+/// What an unregistration did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnregisterReport {
+    /// The runtime loop did not exit by the deadline and was aborted (its run in flight stays staged in a
+    /// persistent store, which a later recovery re-admits).
+    pub loop_aborted: bool,
+}

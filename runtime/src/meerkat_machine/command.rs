@@ -300,7 +300,7 @@ impl MeerkatMachine {
                     Output::Unit
                 }
                 Command::UnregisterSession { session_id } => {
-                    self.unregister_session_inner(&session_id).await?;
+                    self.unregister_session_inner(&session_id, None).await?;
                     Output::Unit
                 }
                 Command::SetSilentIntents { session_id, intents } => {

@@ -98,6 +98,61 @@ pub(crate) struct RuntimeSessionEntry {
     pub(crate) attachment_slot: RuntimeLoopAttachmentSlot,
     /// The session's kernel, shared with the driver and every handle.
     pub(crate) dsl_authority: SharedDslAuthority,
+    /// The loop an unregistration detached and waits for (kept here, not in the waiting future, so a dropped
+    /// unregistration leaves it for the next one).
+    pub(crate) draining_loop: DrainingLoop,
+}
+
+/// The join handle of a detached runtime loop that an unregistration waits for.
+pub(crate) type DrainingLoop = Arc<std::sync::Mutex<Option<JoinHandle<()>>>>;
+
+/// A draining loop's join handle taken out of its slot for one wait; dropped before the loop finished (the
+/// waiting future was dropped), it goes back into the slot.
+pub(crate) struct DrainingLoopWait {
+    slot: DrainingLoop,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl DrainingLoopWait {
+    /// Takes the handle out of `slot`, if there is one.
+    pub(crate) fn take(slot: &DrainingLoop) -> Self {
+        let handle = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        Self { slot: Arc::clone(slot), handle }
+    }
+
+    /// Waits for the loop at most `deadline` (for ever with `None`); on the deadline `before_abort` runs and the
+    /// loop's task is aborted. Returns whether it was aborted.
+    pub(crate) async fn finish(mut self, deadline: Option<std::time::Duration>, before_abort: impl FnOnce()) -> bool {
+        let Some(handle) = self.handle.as_mut() else { return false };
+        let finished = match deadline {
+            Some(deadline) => tokio::time::timeout(deadline, &mut *handle).await.ok(),
+            None => Some((&mut *handle).await),
+        };
+        let aborted = match finished {
+            Some(Ok(())) => false,
+            Some(Err(error)) => {
+                tracing::warn!(%error, "runtime loop ended abnormally during unregistration");
+                false
+            }
+            None => {
+                before_abort();
+                handle.abort();
+                // An aborted task finishes at its next await point; its result is the cancellation.
+                let _ = (&mut *handle).await;
+                true
+            }
+        };
+        self.handle = None;
+        aborted
+    }
+}
+
+impl Drop for DrainingLoopWait {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            *self.slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
+        }
+    }
 }
 
 impl RuntimeSessionEntry {

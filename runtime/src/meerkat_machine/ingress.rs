@@ -32,8 +32,10 @@ impl MeerkatMachine {
     ///
     /// # Errors
     ///
-    /// As the kernel's ingress column says: `ValidationFailed` where input is admitted (a duplicate id, live or
-    /// inside the dedupe window; a retiring run), `NotReady` where it is not, `Destroyed`; `Backpressure` when
+    /// As the kernel's ingress column says: `DuplicateInput` for an id live or inside the dedupe window,
+    /// `ValidationFailed` for another refusal where input is admitted (a retiring run), `NotReady` where it is
+    /// not, `Destroyed`; `Draining` while an unregistration is in progress; `InvalidId` for an empty id;
+    /// `UnknownSession`; `Backpressure` when
     /// the session's queue or its completion waiters are at their bound ([`crate::RuntimeOptions`]).
     pub async fn accept_input_with_completion(
         &self,
@@ -97,8 +99,16 @@ impl MeerkatMachine {
         let (completions, wake) = {
             let sessions = self.sessions.read().await;
             let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
-            if entry.dsl_phase() == dsl::MeerkatMachinePhase::Destroyed {
+            let (phase, registration) = {
+                let authority = lock_authority(&entry.dsl_authority);
+                (authority.state().lifecycle_phase, authority.state().registration_phase)
+            };
+            if phase == dsl::MeerkatMachinePhase::Destroyed {
                 return Err(RuntimeDriverError::Destroyed);
+            }
+            // An unregistration opened the drain window: nothing new will run here.
+            if registration == dsl::RegistrationPhase::Draining {
+                return Err(RuntimeDriverError::Draining);
             }
             (Arc::clone(&entry.completions), entry.wake_sender())
         };

@@ -228,6 +228,7 @@ impl MeerkatMachine {
             tool_visibility_owner: Arc::new(MachineToolVisibilityOwner::new()),
             attachment_slot: RuntimeLoopAttachmentSlot::Empty,
             dsl_authority: authority,
+            draining_loop: Arc::default(),
         };
         Ok(BuiltSession {
             entry,

@@ -1,15 +1,19 @@
 //! The session group: registering a session, the session's silent intents, the executor-exit bookkeeping of its
-//! attachment, and unregistering it through its drain window. Building a session's entry (and recovering it from
+//! attachment, and unregistering it through its drain window (with an optional deadline, cancel-safe). Building a session's entry (and recovering it from
 //! the store) is `recovery.rs`; attaching an executor and its runtime loop is `crate::runtime_loop`.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
+use super::entry::DrainingLoopWait;
 use super::machine::{MeerkatMachine, StepPayload};
-use crate::completion::{CompletionRegistry, SharedCompletionRegistry};
+use crate::completion::{CompletionOutcome, CompletionRegistry};
 use crate::epoch::EpochCursorState;
 use crate::error::{RuntimeControlPlaneError, RuntimeDriverError};
 use crate::identifiers::SessionId;
+use crate::kernel::glue::lock_authority;
 use crate::kernel::meerkat_machine as dsl;
+use crate::report::UnregisterReport;
 
 impl MeerkatMachine {
     /// Registers a session without an executor: inputs are accepted and queue, nothing drains them until
@@ -75,48 +79,98 @@ impl MeerkatMachine {
     }
 
     /// Unregisters a session: opens the drain window, lets a run in flight commit, waits for the loop to exit,
-    /// then closes the window and removes the session. Remaining completion waiters resolve as `Terminated`.
+    /// then closes the window and removes the session. Remaining completion waiters resolve as `Terminated`. Waits
+    /// for the loop as long as it takes; [`MeerkatMachine::unregister_session_with_deadline`] bounds the wait.
     ///
     /// # Errors
     ///
-    /// `Destroyed` for a session that is missing or destroyed; `ValidationFailed` if the kernel refuses.
+    /// `UnknownSession`; `Destroyed`; `ValidationFailed` if the kernel refuses.
     pub async fn unregister_session(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
-        self.unregister_session_inner(session_id).await
+        self.unregister_session_inner(session_id, None).await.map(|_| ())
     }
 
-    /// The unregistration behind [`MeerkatMachine::unregister_session`] and `UnregisterSession` (a missing
-    /// session is `NotReady { Destroyed }` here).
-    pub(crate) async fn unregister_session_inner(&self, session_id: &SessionId) -> Result<(), RuntimeDriverError> {
+    /// Unregisters a session, waiting at most `deadline` for its runtime loop: a loop still running then (a run
+    /// that never finishes) is aborted, and the teardown completes. Its waiters resolve as `Terminated`.
+    ///
+    /// Cancel safety: the future may be dropped at any await point, leaving one of three documented states:
+    /// untouched (dropped before the drain window opened); draining (the window is open, the loop detached: the
+    /// session refuses new input with `Draining`, and any unregistration finishes the teardown, waiting for the
+    /// same loop); or gone (unregistered). A kernel step is never left half-taken (see `step.rs`).
+    ///
+    /// # Errors
+    ///
+    /// As [`MeerkatMachine::unregister_session`].
+    pub async fn unregister_session_with_deadline(
+        &self,
+        session_id: &SessionId,
+        deadline: Duration,
+    ) -> Result<UnregisterReport, RuntimeDriverError> {
+        self.unregister_session_inner(session_id, Some(deadline)).await
+    }
+
+    /// The unregistration behind the public methods and `UnregisterSession`.
+    pub(crate) async fn unregister_session_inner(
+        &self,
+        session_id: &SessionId,
+        deadline: Option<Duration>,
+    ) -> Result<UnregisterReport, RuntimeDriverError> {
+        self.unregister_session_resolving(
+            session_id,
+            deadline,
+            &CompletionOutcome::Terminated { reason: "runtime session unregistered".to_owned() },
+        )
+        .await
+    }
+
+    /// Unregisters, resolving the remaining waiters with `outcome` (shutdown resolves them as `NoProgress`).
+    pub(crate) async fn unregister_session_resolving(
+        &self,
+        session_id: &SessionId,
+        deadline: Option<Duration>,
+        outcome: &CompletionOutcome,
+    ) -> Result<UnregisterReport, RuntimeDriverError> {
         if !self.contains_session(session_id).await {
             return Err(Self::missing(session_id));
         }
         self.refuse_destroyed(session_id).await?;
-        let (loop_handle, gate_identity) = {
+        let (draining_loop, completions, gate_identity) = {
             let _gate = self.gate(session_id).await?;
-            let dsl_session = dsl::SessionId::from_domain(session_id);
-            self.run_session_step(session_id, "BeginUnregisterSession", StepPayload::default(), |tx| {
-                tx.apply(dsl::MeerkatMachineInput::BeginUnregisterSession { session_id: dsl_session }).map(|_| ())
-            })
-            .await?;
+            let draining = {
+                let authority = self.session_dsl_authority(session_id).await?;
+                let phase = lock_authority(&authority).state().registration_phase;
+                phase == dsl::RegistrationPhase::Draining
+            };
+            if !draining {
+                let dsl_session = dsl::SessionId::from_domain(session_id);
+                self.run_session_step(session_id, "BeginUnregisterSession", StepPayload::default(), |tx| {
+                    tx.apply(dsl::MeerkatMachineInput::BeginUnregisterSession { session_id: dsl_session }).map(|_| ())
+                })
+                .await?;
+            }
+            // No await between the window opening and the loop's handle moving into the entry's slot.
             let mut sessions = self.sessions.write().await;
             let entry = sessions.get_mut(session_id).ok_or_else(|| Self::missing(session_id))?;
-            (entry.take_loop_join_handle(), Arc::clone(&entry.mutation_gate))
-        };
-        if let Some(handle) = loop_handle {
-            // The loop commits its run in flight (the gate admits the drain window) and observes its own exit.
-            if let Err(error) = handle.await {
-                tracing::warn!(%session_id, %error, "runtime loop ended abnormally during unregistration");
+            if let Some(handle) = entry.take_loop_join_handle() {
+                *entry.draining_loop.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
             }
-        }
+            (Arc::clone(&entry.draining_loop), Arc::clone(&entry.completions), Arc::clone(&entry.mutation_gate))
+        };
+        // The loop commits its run in flight (the gate admits the drain window) and observes its own exit; past
+        // the deadline its waiters are released first, then it is aborted.
+        let wait = DrainingLoopWait::take(&draining_loop);
+        let loop_aborted = wait
+            .finish(deadline, || {
+                CompletionRegistry::lock(&completions).resolve_all(outcome);
+            })
+            .await;
         let _gate = self.gate(session_id).await?;
-        let completions: SharedCompletionRegistry = {
+        {
             let sessions = self.sessions.read().await;
             let entry = sessions.get(session_id).ok_or_else(|| Self::missing(session_id))?;
             if !Arc::ptr_eq(&entry.mutation_gate, &gate_identity) {
                 return Err(RuntimeDriverError::Internal(format!("session {session_id} was replaced while draining")));
             }
-            Arc::clone(&entry.completions)
-        };
+        }
         let dsl_session = dsl::SessionId::from_domain(session_id);
         self.run_session_step(session_id, "UnregisterSession", StepPayload::default(), |tx| {
             if tx.state().executor_attached {
@@ -145,8 +199,8 @@ impl MeerkatMachine {
                 tracing::warn!(%session_id, %error, "failed to store the epoch cursors at unregistration");
             }
         }
-        CompletionRegistry::lock(&completions).resolve_all_terminated("runtime session unregistered");
-        Ok(())
+        CompletionRegistry::lock(&completions).resolve_all(outcome);
+        Ok(UnregisterReport { loop_aborted })
     }
 
     /// With the session's gate held: empties a slot whose loop is gone, and observes the executor's exit in the

@@ -49,6 +49,31 @@ pub(crate) struct StepPayload {
     pub(crate) boundary_sequence: Option<u64>,
 }
 
+/// A staged step the driver has not realized yet: rolled back (compare-and-restore) when dropped undecided.
+struct PendingStep<'a> {
+    authority: &'a SharedDslAuthority,
+    session_id: &'a SessionId,
+    context: &'static str,
+    staged: Option<StagedSessionDslInput>,
+}
+
+impl PendingStep<'_> {
+    fn roll_back(&mut self) {
+        if let Some(StagedSessionDslInput { staged, .. }) = self.staged.take()
+            && !roll_back_staged_dsl_input(self.authority, staged)
+        {
+            let (session_id, context) = (self.session_id, self.context);
+            tracing::warn!(%session_id, context, "kernel moved on before the step could be rolled back");
+        }
+    }
+}
+
+impl Drop for PendingStep<'_> {
+    fn drop(&mut self) {
+        self.roll_back();
+    }
+}
+
 /// The shared parts of one session a step works on.
 #[derive(Clone)]
 pub(crate) struct SessionParts {
@@ -129,21 +154,27 @@ impl StepCommitters {
         let SessionParts { authority, driver, completions } = parts;
         let (staged, result) = stage_dsl_transaction_on_authority(authority, context, self.journaling(), body)
             .map_err(SessionStepError::Rejected)?;
+        // Until the driver has realized it, the staged change is rolled back if this future is dropped (a caller's
+        // timeout or cancellation), so a dropped step leaves the kernel as the driver and the store see it.
+        let mut pending = PendingStep { authority, session_id, context, staged: Some(staged) };
         let mut driver_guard = driver.lock().await;
+        let effects_ref = pending.staged.as_ref().map(|staged| staged.effects.as_slice()).unwrap_or_default();
         let mutation = DriverMutation {
-            effects: &staged.effects,
+            effects: effects_ref,
             accepted: payload.accepted,
             run_id: payload.run_id,
             boundary_sequence: payload.boundary_sequence,
         };
         if let Err(error) = driver_guard.apply_mutation(mutation).await {
             drop(driver_guard);
-            let StagedSessionDslInput { staged, .. } = staged;
-            if !roll_back_staged_dsl_input(authority, staged) {
-                tracing::warn!(%session_id, context, "kernel moved on before the driver failure could be rolled back");
-            }
+            pending.roll_back();
             return Err(SessionStepError::Driver(error));
         }
+        let Some(staged) = pending.staged.take() else {
+            return Err(SessionStepError::Driver(RuntimeDriverError::Internal(format!(
+                "generated MeerkatMachine ({context}): the staged step went missing"
+            ))));
+        };
         drop(driver_guard);
         let effects = staged.effects.clone();
         if let Err(error) = self.commit_session_dsl_transition(session_id, staged, completions).await {
