@@ -389,16 +389,16 @@ impl EphemeralRuntimeDriver {
             }
         }
         if let Some(projection) = &plan.projection {
-            // A retire taken during a run is durable at once: the run returns to `Retired`, and a restart (which
-            // no run survives) must find the session retired.
-            let durable = if projection.phase == RuntimeState::Running
-                && projection.pre_run_phase == Some(RuntimeState::Retired)
-            {
-                RuntimeState::Retired
-            } else {
-                classify_runtime_lifecycle_durable_state(projection.phase)
-                    .map_err(|error| internal(error.to_string()))?
+            // No run survives a restart, so a running session is stored as the phase its run returns to: the
+            // phase it began from, or `Retired` for a retire taken during the run (durable at once). A stored
+            // `Running` is therefore a contradiction, which recovery refuses.
+            let observed = match (projection.phase, projection.pre_run_phase) {
+                (RuntimeState::Running, Some(returns_to)) => returns_to,
+                (RuntimeState::Running, None) => RuntimeState::Idle,
+                (phase, _) => phase,
             };
+            let durable =
+                classify_runtime_lifecycle_durable_state(observed).map_err(|error| internal(error.to_string()))?;
             if durable != self.durable_state {
                 plan.durable_state = Some(durable);
             }

@@ -94,6 +94,7 @@ impl MeerkatMachine {
         input: Input,
         with_completion: bool,
     ) -> Result<(OwnedMutexGuard<()>, Admitted), RuntimeDriverError> {
+        self.refuse_shut_down()?;
         RuntimeDriverError::require_id(IdKind::Input, input.id.as_str())?;
         let gate = self.gate(session_id).await?;
         let (completions, wake) = {

@@ -10,7 +10,7 @@
 //! `.await`). No code takes an outer lock while holding an inner one. Every std lock recovers from poison.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 
 use tokio::sync::{OwnedMutexGuard, RwLock};
@@ -52,6 +52,8 @@ pub struct MeerkatMachine {
     next_loop_id: AtomicU64,
     pub(crate) options: RuntimeOptions,
     pub(crate) counters: Arc<RuntimeCounters>,
+    /// Set by `shutdown`: no new sessions or inputs.
+    pub(crate) shut_down: AtomicBool,
 }
 
 impl std::fmt::Debug for MeerkatMachine {
@@ -70,6 +72,7 @@ impl MeerkatMachine {
             next_loop_id: AtomicU64::new(1),
             options,
             counters: Arc::new(RuntimeCounters::new()),
+            shut_down: AtomicBool::new(false),
         }
     }
 
@@ -159,6 +162,11 @@ impl MeerkatMachine {
     /// The error of a session that is not registered: `UnknownSession`, from every method.
     pub(crate) fn missing(session_id: &SessionId) -> RuntimeDriverError {
         RuntimeDriverError::unknown_session(session_id)
+    }
+
+    /// Refuses new sessions and inputs once the machine was shut down.
+    pub(crate) fn refuse_shut_down(&self) -> Result<(), RuntimeDriverError> {
+        if self.shut_down.load(Ordering::Acquire) { Err(RuntimeDriverError::ShutDown) } else { Ok(()) }
     }
 
     /// The kernel's phase of a registered session.

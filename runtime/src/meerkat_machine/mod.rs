@@ -5,7 +5,7 @@
 //! (`run_session_step`), the only shell code that changes a live session's kernel. Each group of operations has a
 //! file holding its public methods: `session` (registration, silent intents, unregistration), `recovery`
 //! (building an entry, cold and warm recovery), `control` (retire, reset, recycle, destroy, stop, cancel,
-//! interrupt), `ingress` (accepting inputs), `bindings` and `tool_visibility`. `command` is the command
+//! interrupt), `ingress` (accepting inputs), `bindings`, `tool_visibility` and `shutdown`. `command` is the command
 //! vocabulary and its thin adapter over the same typed methods. Below them sit `entry` (one session's state),
 //! `staging` (the all-or-nothing kernel transaction) and `composition` (routing committed effects to the
 //! supervisor); above them `supervisor_host`, the supervising side of the composition. Attaching an executor, and
@@ -21,6 +21,7 @@ mod ingress;
 pub(crate) mod machine;
 mod recovery;
 mod session;
+mod shutdown;
 pub(crate) mod staging;
 mod step;
 mod supervisor_host;
@@ -45,5 +46,6 @@ pub use command::{
 };
 pub use composition::MeerkatCompositionSignalDispatcher;
 pub use machine::{DslCommitObserver, MeerkatMachine};
+pub use shutdown::{ShutdownPolicy, ShutdownReport};
 pub use staging::DslJournalEntry;
 pub use supervisor_host::SessionSupervisorHost;

@@ -279,6 +279,7 @@ impl MeerkatMachine {
         &self,
         session_id: &SessionId,
     ) -> Result<Option<RecoveryReport>, RuntimeDriverError> {
+        self.refuse_shut_down()?;
         RuntimeDriverError::require_id(IdKind::Session, session_id.as_str())?;
         if self.sessions.read().await.contains_key(session_id) {
             return Ok(None);
