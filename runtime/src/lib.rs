@@ -13,8 +13,9 @@
 //! [`options`] the per-session bounds and [`observability`] the exported counters;
 //! [`handles`] the handle door and the handle types; [`epoch`] runtime epochs and the opaque
 //! [`epoch::SessionRuntimeBindings`]; [`report`] what control commands report; [`store`] the persistence seam
-//! with its in-memory implementation; [`sqlite_store`] the durable SQLite store; [`driver`] the per-session drivers; [`meerkat_machine`] the shell; and
-//! [`runtime_loop`] executor attachment, the loop, and the steps it asks of the shell.
+//! with its in-memory implementation, and [`sqlite_store`] the durable one on a SQLite file; [`driver`] the
+//! per-session drivers; [`meerkat_machine`] the shell; and [`runtime_loop`] executor attachment, the loop, and
+//! the steps it asks of the shell.
 
 mod kernel;
 

@@ -205,3 +205,34 @@ async fn the_files_rows_stay_bounded_under_a_steady_load() {
     assert!(counts.inputs <= bound && counts.terminal_inputs <= (sessions.len() * window) as u64, "{counts:?}");
     assert!(counts.terminal_inputs >= (sessions.len() * window) as u64 - 4, "the windows are kept: {counts:?}");
 }
+
+#[tokio::test]
+async fn a_smaller_window_after_a_restart_trims_the_stored_window() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("shrink.sqlite");
+    let session = SessionId::new("shrinking");
+    let with_window = |store: &Arc<SqliteRuntimeStore>, window| {
+        Arc::new(MeerkatMachine::persistent_with_options(
+            Arc::clone(store) as Arc<dyn RuntimeStore>,
+            RuntimeOptions { dedupe_window: window, ..RuntimeOptions::DEFAULT },
+        ))
+    };
+    {
+        let store = Arc::new(SqliteRuntimeStore::open(&path).expect("open"));
+        let machine = with_window(&store, 8);
+        machine.ensure_session_with_executor(session.clone(), Box::new(ImmediateExecutor)).await.expect("attach");
+        for n in 0..8 {
+            let input = Input::with_id(InputId::new(format!("in-{n}")), "work");
+            let (_, handle) = machine.accept_input_with_completion(&session, input).await.expect("accept");
+            assert_eq!(within(handle.wait()).await, CompletionOutcome::Completed);
+        }
+        machine.unregister_session(&session).await.expect("unregister");
+        assert_eq!(store.row_counts().await.expect("counts").terminal_inputs, 8);
+    }
+    let store = Arc::new(SqliteRuntimeStore::open(&path).expect("reopen"));
+    let machine = with_window(&store, 2);
+    machine.recover(&session).await.expect("recover");
+    let stored = store.load_runtime(&MeerkatMachine::logical_runtime_id(&session)).await.expect("load").expect("row");
+    let ids: Vec<&str> = stored.inputs.iter().map(|stored| stored.input.id.as_str()).collect();
+    assert_eq!(ids, ["in-6", "in-7"], "the rows the smaller window does not keep are deleted");
+}

@@ -20,7 +20,7 @@ use crate::kernel::glue::{lock_authority, new_shared_authority};
 use crate::kernel::meerkat_machine as dsl;
 use crate::report::RecoveryReport;
 use crate::runtime_state::{RuntimeControlProjection, RuntimeState};
-use crate::store::{RuntimeStoreError, StoredInput};
+use crate::store::{RuntimeStoreCommit, RuntimeStoreError, StoredInput};
 use crate::visibility::MachineToolVisibilityOwner;
 
 /// A session entry built outside the `sessions` lock, with what recovery found.
@@ -169,6 +169,7 @@ impl MeerkatMachine {
                 stored_input.seed.phase = InputLifecycleState::Queued;
             }
         }
+        self.evict_beyond_the_window(&runtime_id, &inputs).await?;
         let inputs_recovered = inputs.len();
         let projection = RuntimeControlProjection::from_dsl_state(lock_authority(&authority).state());
         let runtime_state = projection.phase;
@@ -204,6 +205,27 @@ impl MeerkatMachine {
             entry,
             journal: staged.journal,
             report: RecoveryReport { cold: true, stored_state, runtime_state, inputs_pending, inputs_recovered },
+        })
+    }
+
+    /// Deletes the stored terminal inputs the dedupe window does not keep (the oldest beyond
+    /// `RuntimeOptions::dedupe_window`, as when the window was larger when they were stored), so they do not stay
+    /// in the store for good. Deleting rows nothing reads is safe to repeat.
+    async fn evict_beyond_the_window(
+        &self,
+        runtime_id: &LogicalRuntimeId,
+        inputs: &[StoredInput],
+    ) -> Result<(), RuntimeDriverError> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let terminal: Vec<InputId> =
+            inputs.iter().filter(|stored| stored.seed.is_terminal()).map(|stored| stored.input.id.clone()).collect();
+        let excess = terminal.len().saturating_sub(self.options.dedupe_window);
+        if excess == 0 {
+            return Ok(());
+        }
+        let commit = RuntimeStoreCommit { evicted: terminal[..excess].to_vec(), ..RuntimeStoreCommit::default() };
+        store.commit(runtime_id, commit).await.map_err(|error| {
+            RuntimeDriverError::Internal(format!("failed to trim the stored dedupe window of {runtime_id}: {error}"))
         })
     }
 
