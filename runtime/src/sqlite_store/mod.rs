@@ -6,6 +6,11 @@
 //! answers each waiter, so an accept that returned `Ok` is on disk at the chosen [`SqliteDurability`], and many
 //! sessions committing at once share one fsync (group commit: throughput grows with concurrency).
 //!
+//! **One owner.** The connection takes SQLite's exclusive lock for as long as the store is open (no shared-memory
+//! index, no file-lock calls per transaction): one process writes a file, and a second store opened on it while
+//! the first is open fails with `Backend` ("database is locked") instead of interleaving its sessions' writes.
+//! Dropping the store (its last `Arc`) closes the connection and releases the file.
+//!
 //! **Layout.** [`schema`] has the versions and migrations. Payloads and seeds are JSON columns, so their Rust types
 //! can grow `#[serde(default)]` fields without a migration; a [`RuntimeStoreCommit`] field this store does not
 //! know by name is kept under its name in the runtime's `extensions` column (replaced by each commit that carries
@@ -48,6 +53,12 @@ pub enum SqliteDurability {
     /// Survives power loss: WAL, `synchronous = FULL` (the WAL is fsynced before each commit returns).
     PowerLoss,
 }
+
+/// The WAL is folded into the file once it holds this many pages (SQLite's default is 1,000): a checkpoint
+/// syncs the file, so fewer, larger checkpoints keep syncs off most commits at the cost of a longer WAL.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 8192;
+/// After a checkpoint the WAL file is truncated to at most this size.
+const WAL_SIZE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How a [`SqliteRuntimeStore`] is opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +170,9 @@ impl SqliteRuntimeStore {
         };
         connection
             .execute_batch(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000;"
+                "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; \
+                 PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}; \
+                 PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES};"
             ))
             .map_err(backend)?;
         let schema_found = schema::migrate(&mut connection)?;

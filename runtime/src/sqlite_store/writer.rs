@@ -158,6 +158,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, RuntimeStoreError> {
 }
 
 fn ensure_runtime_row(connection: &Connection, runtime_id: &LogicalRuntimeId) -> Result<(), RuntimeStoreError> {
+    // `INSERT OR IGNORE` through a cached statement: one index probe when the row exists.
     connection
         .prepare_cached("INSERT INTO runtimes (runtime_id) VALUES (?1) ON CONFLICT (runtime_id) DO NOTHING")
         .and_then(|mut statement| statement.execute(params![runtime_id.as_str()]))
