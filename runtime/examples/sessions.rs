@@ -1,6 +1,9 @@
-//! Many sessions on one `MeerkatMachine`: each gets a toy executor (it upper-cases its inputs), accepts inputs
-//! with completion and waits for them; then one session is retired and another destroyed, and a short summary is
-//! printed. Run with `cargo run -p meerkat-runtime --example sessions`.
+//! Many durable sessions on one `MeerkatMachine` over a SQLite file: each gets a toy executor (it upper-cases its
+//! inputs), accepts inputs with completion and waits for them; one session is retired, another destroyed, and one
+//! is left with queued work and no executor. Then the machine stops (its sessions unregister, the store closes),
+//! a new machine opens the same file, recovers every stored session through the kernel and prints what it found,
+//! and the parked session's queued work runs. Run with `cargo run -p meerkat-runtime --example sessions` (the
+//! file lives in a temporary directory, removed at the end).
 
 #![allow(clippy::print_stdout)]
 
@@ -9,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use meerkat_runtime::{
     BoxFuture, CompletionOutcome, CoreExecutor, CoreExecutorError, Input, MeerkatMachine, RunOutput, RunRequest,
-    RuntimeDriverError, SessionId,
+    RuntimeDriverError, RuntimeStore, SessionId, SqliteRuntimeStore,
 };
 
 /// Upper-cases every input of a run and counts what it applied.
@@ -32,12 +35,70 @@ impl CoreExecutor for UppercaseExecutor {
 
 const SESSIONS: usize = 64;
 const INPUTS_PER_SESSION: usize = 16;
+const PARKED_INPUTS: usize = 3;
 
 #[tokio::main]
-async fn main() -> Result<(), RuntimeDriverError> {
-    let machine = Arc::new(MeerkatMachine::ephemeral());
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("sessions.sqlite");
+    let parked = SessionId::new("parked");
+    {
+        let store: Arc<dyn RuntimeStore> = Arc::new(SqliteRuntimeStore::open(&path)?);
+        let machine = Arc::new(MeerkatMachine::persistent(store));
+        run_sessions(&machine, &parked).await?;
+        // Stop the machine: every session with an executor unregisters (its loop exits), then the machine and
+        // its store are dropped. The parked session's queue is only in the file now.
+        for session in (2..SESSIONS).map(session_name) {
+            machine.unregister_session(&session).await?;
+        }
+        machine.unregister_session(&session_name(0)).await?;
+    }
+    println!("stopped; file        {} bytes (+ WAL)", std::fs::metadata(&path)?.len());
+
+    let store = Arc::new(SqliteRuntimeStore::open(&path)?);
+    let machine = Arc::new(MeerkatMachine::persistent(Arc::clone(&store) as Arc<dyn RuntimeStore>));
+    let recovered = machine.recover_stored_sessions().await?;
+    let counts = store.row_counts().await?;
+    println!("restarted; recovered {} sessions from {} input rows", recovered.len(), counts.inputs);
+    let mut states: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (session, outcome) in &recovered {
+        let report = outcome.as_ref().map_err(|error| format!("{session} did not recover: {error}"))?;
+        *states.entry(report.runtime_state.to_string()).or_default() += 1;
+        if report.inputs_pending > 0 {
+            println!(
+                "  {:<18} {}, {} inputs pending",
+                session.to_string(),
+                report.runtime_state,
+                report.inputs_pending
+            );
+        }
+    }
+    let by_state: Vec<String> = states.iter().map(|(state, count)| format!("{count} {state}")).collect();
+    println!("  by state           {}", by_state.join(", "));
     let applied = Arc::new(AtomicUsize::new(0));
-    let sessions: Vec<SessionId> = (0..SESSIONS).map(|n| SessionId::new(format!("session-{n:02}"))).collect();
+    machine
+        .ensure_session_with_executor(parked.clone(), Box::new(UppercaseExecutor { applied: Arc::clone(&applied) }))
+        .await?;
+    let (_, last) = machine.accept_input_with_completion(&parked, Input::new("after the restart")).await?;
+    let outcome = last.wait().await;
+    println!(
+        "  {:<18} drained {} inputs after the restart ({outcome:?}); still active: {}",
+        parked.to_string(),
+        applied.load(Ordering::Relaxed),
+        machine.list_active_inputs(&parked).await?.len()
+    );
+    Ok(())
+}
+
+fn session_name(n: usize) -> SessionId {
+    SessionId::new(format!("session-{n:02}"))
+}
+
+/// The first life of the machine: every session runs its inputs; one retires, one is destroyed, one is parked
+/// with queued work and no executor.
+async fn run_sessions(machine: &Arc<MeerkatMachine>, parked: &SessionId) -> Result<(), RuntimeDriverError> {
+    let applied = Arc::new(AtomicUsize::new(0));
+    let sessions: Vec<SessionId> = (0..SESSIONS).map(session_name).collect();
     for session in &sessions {
         machine
             .ensure_session_with_executor(
@@ -49,7 +110,7 @@ async fn main() -> Result<(), RuntimeDriverError> {
 
     let mut tasks = Vec::new();
     for session in sessions.clone() {
-        let machine = Arc::clone(&machine);
+        let machine = Arc::clone(machine);
         tasks.push(tokio::spawn(async move {
             let mut handles = Vec::new();
             for n in 0..INPUTS_PER_SESSION {
@@ -98,9 +159,10 @@ async fn main() -> Result<(), RuntimeDriverError> {
         pending.input_id(),
         after_destroy.err().map_or("no".to_owned(), |error| error.to_string())
     );
-    for session in sessions.iter().skip(2) {
-        machine.unregister_session(session).await?;
+    machine.register_session(parked.clone()).await.map_err(|error| RuntimeDriverError::Internal(error.to_string()))?;
+    for n in 0..PARKED_INPUTS {
+        machine.accept_input_without_wake(parked, Input::new(format!("parked {n}"))).await?;
     }
-    println!("unregistered        {}", SESSIONS - 2);
+    println!("{:<19} {PARKED_INPUTS} inputs queued, no executor", parked.to_string());
     Ok(())
 }

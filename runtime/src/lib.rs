@@ -13,8 +13,9 @@
 //! [`options`] the per-session bounds and [`observability`] the exported counters;
 //! [`handles`] the handle door and the handle types; [`epoch`] runtime epochs and the opaque
 //! [`epoch::SessionRuntimeBindings`]; [`report`] what control commands report; [`store`] the persistence seam
-//! with its in-memory implementation; [`driver`] the per-session drivers; [`meerkat_machine`] the shell; and
-//! [`runtime_loop`] executor attachment, the loop, and the steps it asks of the shell.
+//! with its in-memory implementation, and [`sqlite_store`] the durable one on a SQLite file; [`driver`] the
+//! per-session drivers; [`meerkat_machine`] the shell; and [`runtime_loop`] executor attachment, the loop, and
+//! the steps it asks of the shell.
 
 mod kernel;
 
@@ -32,6 +33,7 @@ pub mod options;
 pub mod report;
 pub mod runtime_loop;
 pub mod runtime_state;
+pub mod sqlite_store;
 pub mod store;
 pub mod visibility;
 
@@ -65,4 +67,5 @@ pub use observability::{RejectionReason, RuntimeCounters, RuntimeCountersSnapsho
 pub use options::RuntimeOptions;
 pub use report::{DestroyReport, RecoveryReport, RecycleReport, ResetReport, RetireReport, UnregisterReport};
 pub use runtime_state::RuntimeState;
+pub use sqlite_store::{SqliteDurability, SqliteRuntimeStore, SqliteStoreOptions, StoreRowCounts, StoreWriteStats};
 pub use store::{InMemoryRuntimeStore, RuntimeStore, RuntimeStoreError};

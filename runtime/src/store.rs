@@ -2,7 +2,7 @@
 //! inputs (payload and stored state seed), the durable runtime state, and the epoch snapshot (epoch id and
 //! cursors). Each driver step writes one [`RuntimeStoreCommit`], which a durable store applies atomically (one
 //! transaction); recovery reads everything back with [`RuntimeStore::load_runtime`] and replays it through the
-//! kernel. [`InMemoryRuntimeStore`] is the in-process implementation; a SQLite one implements the same trait.
+//! kernel. [`InMemoryRuntimeStore`] is the in-process implementation; [`crate::SqliteRuntimeStore`] the durable one.
 //!
 //! Besides inputs and the runtime state, a commit carries the kernel facts the session acts on that no input
 //! record holds: the next admission sequence, the next visibility revision and the silent intents, each written
@@ -117,6 +117,22 @@ pub enum RuntimeStoreError {
         /// The input.
         input_id: InputId,
     },
+    /// Stored data does not parse or contradicts itself (or the file is not a sound database).
+    #[error("runtime store corrupt at {row}: {reason}")]
+    Corrupt {
+        /// The row (and column) that is corrupt, or the file.
+        row: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The store's data was written by a newer schema than this build knows.
+    #[error("runtime store schema version {found} is newer than this build's {supported}")]
+    SchemaVersion {
+        /// The version found.
+        found: i64,
+        /// The newest version this build reads.
+        supported: i64,
+    },
 }
 
 /// Durable storage of session runtimes. Implementations must apply each [`RuntimeStoreCommit`] atomically: after
@@ -147,6 +163,12 @@ pub trait RuntimeStore: Send + Sync {
         runtime_id: &'a LogicalRuntimeId,
         snapshot: OpsLifecycleSnapshot,
     ) -> BoxFuture<'a, Result<(), RuntimeStoreError>>;
+
+    /// Every logical runtime the store holds, for recovering a whole store
+    /// ([`crate::MeerkatMachine::recover_stored_sessions`]). A store that cannot list says so with an error.
+    fn list_runtimes(&self) -> BoxFuture<'_, Result<Vec<LogicalRuntimeId>, RuntimeStoreError>> {
+        Box::pin(async { Err(RuntimeStoreError::Backend("this runtime store cannot list its runtimes".to_owned())) })
+    }
 
     /// A durable identity of the store's backing data (e.g. a database path), when it has one.
     fn auth_authority_key(&self) -> Option<String> {
@@ -292,6 +314,15 @@ impl RuntimeStore for InMemoryRuntimeStore {
             let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
             records.entry(runtime_id.clone()).or_default().ops = Some(snapshot);
             Ok(())
+        })
+    }
+
+    fn list_runtimes(&self) -> BoxFuture<'_, Result<Vec<LogicalRuntimeId>, RuntimeStoreError>> {
+        Box::pin(async move {
+            let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut ids: Vec<LogicalRuntimeId> = records.keys().cloned().collect();
+            ids.sort();
+            Ok(ids)
         })
     }
 }

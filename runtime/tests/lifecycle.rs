@@ -5,6 +5,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeMap;
@@ -91,9 +92,13 @@ fn allow_all() -> dsl::ToolFilter {
     dsl::ToolFilter { mode: dsl::ToolFilterMode::AllowAll, names: Default::default() }
 }
 
-#[tokio::test]
-async fn a_failing_driver_mutation_restores_the_kernel_snapshot() {
-    let store = Arc::new(FailingStore::default());
+on_every_store!(
+    a_failing_driver_mutation_restores_the_kernel_snapshot,
+    cold_recovery_replays_stored_phases_through_the_kernel
+);
+
+async fn a_failing_driver_mutation_restores_the_kernel_snapshot(store: Arc<dyn RuntimeStore>) {
+    let store = Arc::new(FailingStore::over(store));
     let machine = MeerkatMachine::persistent(Arc::clone(&store) as Arc<dyn RuntimeStore>);
     let session = SessionId::new("fragile");
     machine.register_session(session.clone()).await.expect("register");
@@ -117,9 +122,7 @@ async fn a_failing_driver_mutation_restores_the_kernel_snapshot() {
     assert_eq!(machine.list_active_inputs(&session).await.expect("inputs").len(), 2);
 }
 
-#[tokio::test]
-async fn cold_recovery_replays_stored_phases_through_the_kernel() {
-    let store: Arc<dyn RuntimeStore> = Arc::new(InMemoryRuntimeStore::new());
+async fn cold_recovery_replays_stored_phases_through_the_kernel(store: Arc<dyn RuntimeStore>) {
     let (queued, retired, stopped, destroyed) =
         (SessionId::new("queued"), SessionId::new("retired"), SessionId::new("stopped"), SessionId::new("destroyed"));
     let first_epoch = {

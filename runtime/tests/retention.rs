@@ -5,6 +5,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -12,8 +13,8 @@ use std::sync::Arc;
 use common::{ImmediateExecutor, within};
 use meerkat_runtime::store::RuntimeStore;
 use meerkat_runtime::{
-    CompletionOutcome, InMemoryRuntimeStore, Input, InputAbandonReason, InputId, InputLifecycleState, MeerkatMachine,
-    RuntimeDriverError, RuntimeOptions, SessionId,
+    CompletionOutcome, Input, InputAbandonReason, InputId, InputLifecycleState, MeerkatMachine, RuntimeDriverError,
+    RuntimeOptions, SessionId,
 };
 
 fn options(dedupe_window: usize) -> RuntimeOptions {
@@ -152,9 +153,9 @@ async fn full_bounds_refuse_with_backpressure() {
     assert_eq!(machine.list_active_inputs(&session).await.expect("active").len(), 3, "nothing refused was kept");
 }
 
-#[tokio::test]
-async fn the_store_keeps_the_window_across_a_restart() {
-    let store = Arc::new(InMemoryRuntimeStore::new());
+on_every_store!(the_store_keeps_the_window_across_a_restart);
+
+async fn the_store_keeps_the_window_across_a_restart(store: Arc<dyn RuntimeStore>) {
     let session = SessionId::new("stored");
     {
         let machine = Arc::new(MeerkatMachine::persistent_with_options(store.clone(), options(2)));

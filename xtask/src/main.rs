@@ -6,7 +6,8 @@
 //! - `regen [--check]`: write (or, with `--check`, compare) the artifacts in `machines/generated/`;
 //! - `verify [MACHINE... | FILE...]`: bounded model checking over the reference interpreter;
 //! - `fuzz [--inputs N] [--seed S]`: a deterministic fuzz campaign over the front end;
-//! - `all`: check, regen, verify, then run the runtime example: the one command that shows everything working.
+//! - `all`: check, regen, verify, then run the runtime example: the one command that shows everything working;
+//! - `crash [--kills N] [--seed S]`: the SQLite store's crash test at full count (100 SIGKILLs by default).
 //!
 //! Every command exits with status 1 on a failure and prints why; none panics on bad input. The crate's tests
 //! guard the workspace too: `regen`'s test fails when `machines/generated/` is stale, and `tidy` holds the house
@@ -17,6 +18,7 @@
 
 mod all;
 mod check;
+mod crash;
 mod fuzz;
 mod itf;
 mod project;
@@ -52,6 +54,8 @@ enum Command {
     All,
     /// Fuzz the front end: random, token-soup and mutated specs, each checked on a small stack.
     Fuzz(fuzz::Args),
+    /// Kill a process accepting durable inputs at random moments and check every acknowledged input survived.
+    Crash(crash::Args),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args, output),
         Command::All => all::run(output),
         Command::Fuzz(args) => fuzz::run(&args, output),
+        Command::Crash(args) => crash::run(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

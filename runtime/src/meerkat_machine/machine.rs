@@ -35,6 +35,9 @@ use crate::runtime_state::RuntimeState;
 use crate::store::{OpsLifecycleSnapshot, RuntimeStore};
 use crate::visibility::MachineToolVisibilityOwner;
 
+/// The prefix of a session's logical runtime id (`session:<session id>`).
+pub(crate) const SESSION_RUNTIME_PREFIX: &str = "session:";
+
 /// Observes every kernel step the shell commits, in commit order per session (an audit journal; the tests replay
 /// it through a fresh authority). It runs under the session's mutation gate, so it must not call back into the
 /// machine.
@@ -126,7 +129,7 @@ impl MeerkatMachine {
 
     /// The control-plane identity of a session's runtime.
     pub fn logical_runtime_id(session_id: &SessionId) -> LogicalRuntimeId {
-        LogicalRuntimeId::new(format!("session:{session_id}"))
+        LogicalRuntimeId::new(format!("{SESSION_RUNTIME_PREFIX}{session_id}"))
     }
 
     /// The machine-scoped session claim registry.

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::entry::{RuntimeLoopAttachmentSlot, RuntimeSessionEntry};
-use super::machine::MeerkatMachine;
+use super::machine::{MeerkatMachine, SESSION_RUNTIME_PREFIX};
 use super::staging::{DslJournalEntry, DslTransaction, stage_dsl_transaction_on_authority};
 use crate::completion::CompletionRegistry;
 use crate::driver::{DriverEntry, EphemeralRuntimeDriver, PersistentRuntimeDriver};
@@ -20,7 +20,7 @@ use crate::kernel::glue::{SharedDslAuthority, lock_authority, new_shared_authori
 use crate::kernel::meerkat_machine as dsl;
 use crate::report::RecoveryReport;
 use crate::runtime_state::{RuntimeControlProjection, RuntimeState};
-use crate::store::StoredInput;
+use crate::store::{RuntimeStoreCommit, RuntimeStoreError, StoredInput};
 use crate::visibility::MachineToolVisibilityOwner;
 
 /// A session entry built outside the `sessions` lock, with what recovery found.
@@ -128,13 +128,54 @@ impl MeerkatMachine {
         Ok(report)
     }
 
+    /// Recovers every session the store holds (cold recovery of each one not registered yet), in the store's
+    /// order. Each session's outcome stands alone: a session whose rows are corrupt is `RecoveryCorruption` in
+    /// its own entry and the others still recover. A stored runtime that is not a session's is reported as
+    /// `RecoveryCorruption` under the id it has.
+    ///
+    /// # Errors
+    ///
+    /// `Internal` when the machine has no store or the store cannot list its runtimes.
+    pub async fn recover_stored_sessions(
+        &self,
+    ) -> Result<Vec<(SessionId, Result<RecoveryReport, RuntimeDriverError>)>, RuntimeDriverError> {
+        let Some(store) = &self.store else {
+            return Err(RuntimeDriverError::Internal("an ephemeral machine has no store to recover from".to_owned()));
+        };
+        let runtimes = store.list_runtimes().await.map_err(|error| match error {
+            RuntimeStoreError::Corrupt { row, reason } => RuntimeDriverError::RecoveryCorruption {
+                reason: format!("store corruption: {row} is refused: {reason}"),
+            },
+            error => RuntimeDriverError::Internal(format!("failed to list the stored runtimes: {error}")),
+        })?;
+        let mut outcomes = Vec::with_capacity(runtimes.len());
+        for runtime_id in runtimes {
+            let Some(session) = runtime_id.as_str().strip_prefix(SESSION_RUNTIME_PREFIX) else {
+                outcomes.push((
+                    SessionId::new(runtime_id.as_str()),
+                    Err(RuntimeDriverError::RecoveryCorruption {
+                        reason: format!("store corruption: stored runtime '{runtime_id}' is not a session's"),
+                    }),
+                ));
+                continue;
+            };
+            let session_id = SessionId::new(session);
+            let outcome = self.recover(&session_id).await;
+            outcomes.push((session_id, outcome));
+        }
+        Ok(outcomes)
+    }
+
     /// Builds a session's entry without touching the `sessions` map: a kernel claimed for the session, stored
     /// inputs and the stored phase replayed through it (a persistent machine), the driver, and the epoch.
     async fn build_session_entry(&self, session_id: &SessionId) -> Result<BuiltSession, RuntimeDriverError> {
         let runtime_id = Self::logical_runtime_id(session_id);
         let stored = match &self.store {
-            Some(store) => store.load_runtime(&runtime_id).await.map_err(|error| {
-                RuntimeDriverError::Internal(format!("failed to load runtime {runtime_id}: {error}"))
+            Some(store) => store.load_runtime(&runtime_id).await.map_err(|error| match error {
+                RuntimeStoreError::Corrupt { row, reason } => RuntimeDriverError::RecoveryCorruption {
+                    reason: format!("store corruption: session '{session_id}': {row} is refused: {reason}"),
+                },
+                error => RuntimeDriverError::Internal(format!("failed to load runtime {runtime_id}: {error}")),
             })?,
             None => None,
         };
@@ -198,6 +239,7 @@ impl MeerkatMachine {
                 stored_input.seed.phase = InputLifecycleState::Queued;
             }
         }
+        self.evict_beyond_the_window(&runtime_id, &inputs).await?;
         let inputs_recovered = inputs.len();
         let projection = RuntimeControlProjection::from_dsl_state(lock_authority(&authority).state());
         let runtime_state = projection.phase;
@@ -234,6 +276,27 @@ impl MeerkatMachine {
             entry,
             journal: staged.journal,
             report: RecoveryReport { cold: true, stored_state, runtime_state, inputs_pending, inputs_recovered },
+        })
+    }
+
+    /// Deletes the stored terminal inputs the dedupe window does not keep (the oldest beyond
+    /// `RuntimeOptions::dedupe_window`, as when the window was larger when they were stored), so they do not stay
+    /// in the store for good. Deleting rows nothing reads is safe to repeat.
+    async fn evict_beyond_the_window(
+        &self,
+        runtime_id: &LogicalRuntimeId,
+        inputs: &[StoredInput],
+    ) -> Result<(), RuntimeDriverError> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let terminal: Vec<InputId> =
+            inputs.iter().filter(|stored| stored.seed.is_terminal()).map(|stored| stored.input.id.clone()).collect();
+        let excess = terminal.len().saturating_sub(self.options.dedupe_window);
+        if excess == 0 {
+            return Ok(());
+        }
+        let commit = RuntimeStoreCommit { evicted: terminal[..excess].to_vec(), ..RuntimeStoreCommit::default() };
+        store.commit(runtime_id, commit).await.map_err(|error| {
+            RuntimeDriverError::Internal(format!("failed to trim the stored dedupe window of {runtime_id}: {error}"))
         })
     }
 

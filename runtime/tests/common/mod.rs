@@ -14,7 +14,7 @@ use meerkat_runtime::meerkat_machine::{DslCommitObserver, DslJournalEntry};
 use meerkat_runtime::store::{OpsLifecycleSnapshot, RuntimeStoreCommit, StoredRuntime};
 use meerkat_runtime::{
     BoxFuture, CoreExecutor, CoreExecutorError, InMemoryRuntimeStore, RunOutput, RunRequest, RuntimeStore,
-    RuntimeStoreError, SessionId,
+    RuntimeStoreError, SessionId, SqliteRuntimeStore,
 };
 use tokio::sync::{Semaphore, mpsc};
 
@@ -86,11 +86,61 @@ impl CoreExecutor for GatedExecutor {
     }
 }
 
-/// An in-memory store whose commits fail while `fail` is set.
-#[derive(Default)]
+/// The stores the persistent-driver tests run on: [`on_every_store!`] runs a test once per kind. A new store is
+/// one more variant here and one more module in the macro.
+#[derive(Clone, Copy, Debug)]
+pub enum StoreKind {
+    /// `InMemoryRuntimeStore`.
+    InMemory,
+    /// `SqliteRuntimeStore` on an in-memory database (the same schema, writer thread and group commit).
+    Sqlite,
+}
+
+impl StoreKind {
+    /// A fresh, empty store of this kind.
+    pub fn open(self) -> Arc<dyn RuntimeStore> {
+        match self {
+            StoreKind::InMemory => Arc::new(InMemoryRuntimeStore::new()),
+            StoreKind::Sqlite => Arc::new(SqliteRuntimeStore::open_in_memory().expect("sqlite store")),
+        }
+    }
+}
+
+/// Runs each named `async fn name(store: Arc<dyn RuntimeStore>)` of the test file as one test per [`StoreKind`]:
+/// `on_in_memory_store::name` and `on_sqlite_store::name`.
+#[allow(unused_macros)]
+macro_rules! on_every_store {
+    ($($test:ident),* $(,)?) => {
+        mod on_in_memory_store {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::common::StoreKind::InMemory.open()).await
+                }
+            )*
+        }
+        mod on_sqlite_store {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::common::StoreKind::Sqlite.open()).await
+                }
+            )*
+        }
+    };
+}
+
+/// A store whose commits fail while `fail` is set.
 pub struct FailingStore {
-    pub inner: InMemoryRuntimeStore,
+    pub inner: Arc<dyn RuntimeStore>,
     pub fail: AtomicBool,
+}
+
+impl FailingStore {
+    /// Fails on demand in front of `inner`.
+    pub fn over(inner: Arc<dyn RuntimeStore>) -> Self {
+        Self { inner, fail: AtomicBool::new(false) }
+    }
 }
 
 impl RuntimeStore for FailingStore {
