@@ -105,10 +105,8 @@ pub fn generate(machine: &CheckedMachine, bounds: &Bounds, walks: &Walks) -> Res
 
     let mut sequences = covering_sequences(&firsts);
     sequences.extend(random_walks(&interp, &initial, &messages, walks));
-    let unreached = (0..ir.transitions.len())
-        .map(|i| TransitionId(i as u32))
-        .filter(|t| !firsts.contains_key(t))
-        .collect();
+    let unreached =
+        (0..ir.transitions.len()).map(|i| TransitionId(i as u32)).filter(|t| !firsts.contains_key(t)).collect();
     Ok(TestSuite {
         sequences,
         transitions: ir.transitions.len(),

@@ -106,7 +106,12 @@ fn walks_are_reproducible_from_their_seed_and_only_take_accepted_messages() {
     let again = generate(&m, &Bounds::default(), &walks(7)).expect("explorable");
     let other = generate(&m, &Bounds::default(), &walks(8)).expect("explorable");
     let walks_of = |suite: &TestSuite| -> Vec<Vec<Message>> {
-        suite.sequences.iter().filter(|s| matches!(s.purpose, Purpose::Walk { .. })).map(|s| s.messages.clone()).collect()
+        suite
+            .sequences
+            .iter()
+            .filter(|s| matches!(s.purpose, Purpose::Walk { .. }))
+            .map(|s| s.messages.clone())
+            .collect()
     };
     assert_eq!(walks_of(&first), walks_of(&again));
     assert_ne!(walks_of(&first), walks_of(&other));
