@@ -57,14 +57,21 @@ impl Observation {
 /// What the implementation did with one message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Performed {
-    /// It took the message; `also` lists the further spec messages the same call applied, in order (empty
-    /// when the call is exactly the message).
+    /// It took the message; `before` and `also` list the further spec messages the same call applied before
+    /// and after it, in order (both empty when the call is exactly the message).
     Accepted {
-        /// Further messages applied by the same call.
+        /// Messages the call applied before this one.
+        before: Vec<Message>,
+        /// Messages the call applied after this one.
         also: Vec<Message>,
     },
     /// It refused the message and changed nothing.
     Refused,
+    /// The call applied spec messages, but not this one (a different payload, say): always a divergence.
+    Substituted {
+        /// What it applied instead, in order.
+        applied: Vec<Message>,
+    },
     /// It has no way to perform this message on its own in the current state; the sequence ends here.
     Unsupported {
         /// Why.
@@ -104,6 +111,11 @@ pub enum Disagreement {
     },
     /// Both accepted (or both refused), and the states differ afterwards.
     State,
+    /// The implementation's call applied other spec messages than the one asked for.
+    Substituted {
+        /// What it applied.
+        applied: Vec<Message>,
+    },
 }
 
 /// The first divergence of one sequence.
@@ -210,6 +222,19 @@ fn replay(
         };
         let performed = implementation.perform(message)?;
         let mut fired = Vec::new();
+        if let Performed::Accepted { before, .. } = &performed {
+            for extra in before {
+                match interp.apply(&mut reference, extra) {
+                    Ok(f) => fired.push(f.transition),
+                    Err(_) => {
+                        let observed = implementation.observe()?;
+                        let disagreement = Disagreement::ExtraRefused { message: extra.clone() };
+                        outcome.divergences.push(diverged(disagreement, &reference, observed));
+                        return Ok(());
+                    }
+                }
+            }
+        }
         let reference_accepted = match interp.apply(&mut reference, message) {
             Ok(f) => {
                 fired.push(f.transition);
@@ -221,6 +246,11 @@ fn replay(
         match performed {
             Performed::Unsupported { reason } => {
                 outcome.unsupported.push(Unsupported { sequence: index, step, message: message.clone(), reason });
+                return Ok(());
+            }
+            Performed::Substituted { applied } => {
+                let observed = implementation.observe()?;
+                outcome.divergences.push(diverged(Disagreement::Substituted { applied }, &reference, observed));
                 return Ok(());
             }
             Performed::Refused if reference_accepted => {
@@ -242,7 +272,7 @@ fn replay(
                 return Ok(());
             }
             Performed::Refused => {}
-            Performed::Accepted { also } => {
+            Performed::Accepted { also, .. } => {
                 for extra in &also {
                     match interp.apply(&mut reference, extra) {
                         Ok(f) => fired.push(f.transition),
@@ -292,6 +322,10 @@ pub fn render_divergence(machine: &Machine, divergence: &Divergence) -> String {
                     render_message(machine, message)
                 ),
                 Disagreement::State => "the states differ after it".to_string(),
+                Disagreement::Substituted { applied } => format!(
+                    "the implementation applied `{}` instead",
+                    applied.iter().map(|m| render_message(machine, m)).collect::<Vec<_>>().join("`, `")
+                ),
             };
             out.push_str(&format!("step {} of {}: `{message}`: {what}\n", step + 1, divergence.messages.len()));
         }

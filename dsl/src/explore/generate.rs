@@ -95,16 +95,36 @@ impl TestSuite {
 /// assert!(suite.unreached.is_empty());
 /// ```
 pub fn generate(machine: &CheckedMachine, bounds: &Bounds, walks: &Walks) -> Result<TestSuite, ExploreError> {
+    generate_for(machine, bounds, walks, &|_, _| true)
+}
+
+/// Which messages an implementation can be driven with in a state (in the spec's terms): generation for an
+/// implementation that applies some inputs only on its own schedule (a runtime loop begins runs when it sees
+/// queued input, not when asked) searches only the messages it can take, so the shortest sequences are ones it
+/// can replay.
+pub type Drivable<'a> = dyn Fn(&State, &Message) -> bool + 'a;
+
+/// [`generate`], trying in each state only the messages `drivable` allows there.
+///
+/// # Errors
+///
+/// As [`generate`].
+pub fn generate_for(
+    machine: &CheckedMachine,
+    bounds: &Bounds,
+    walks: &Walks,
+    drivable: &Drivable<'_>,
+) -> Result<TestSuite, ExploreError> {
     let ir = machine.ir();
     let interp = Interpreter::new(ir);
     let initial = interp.initial_state()?;
     let mut values = domains::Domains::new(&interp, bounds.max_values)?;
     let (messages, payload_cuts) = alphabet(ir, &mut values, bounds.max_messages);
     let depth = bounds.depth.or(ir.model.depth).unwrap_or(DEFAULT_DEPTH);
-    let (firsts, search_cut) = first_firings(&interp, &initial, &messages, bounds, depth);
+    let (firsts, search_cut) = first_firings(&interp, &initial, &messages, bounds, depth, drivable);
 
     let mut sequences = covering_sequences(&firsts);
-    sequences.extend(random_walks(&interp, &initial, &messages, walks));
+    sequences.extend(random_walks(&interp, &initial, &messages, walks, drivable));
     let unreached =
         (0..ir.transitions.len()).map(|i| TransitionId(i as u32)).filter(|t| !firsts.contains_key(t)).collect();
     Ok(TestSuite {
@@ -123,6 +143,7 @@ fn first_firings(
     messages: &[Message],
     bounds: &Bounds,
     depth: u64,
+    drivable: &Drivable<'_>,
 ) -> (BTreeMap<TransitionId, Vec<Message>>, bool) {
     // Each found state keeps its parent's index and the message that led to it.
     let mut links: Vec<(usize, usize)> = vec![(usize::MAX, 0)];
@@ -138,6 +159,9 @@ fn first_firings(
         for (node, state) in &frontier {
             let mut scratch = state.clone();
             for (m, message) in messages.iter().enumerate() {
+                if !drivable(state, message) {
+                    continue;
+                }
                 if applications >= bounds.max_applications {
                     cut = true;
                     break 'search;
@@ -208,7 +232,13 @@ fn covering_sequences(firsts: &BTreeMap<TransitionId, Vec<Message>>) -> Vec<Sequ
 }
 
 /// The walks: each step picks uniformly among the messages the current state accepts.
-fn random_walks(interp: &Interpreter<'_>, initial: &State, messages: &[Message], walks: &Walks) -> Vec<Sequence> {
+fn random_walks(
+    interp: &Interpreter<'_>,
+    initial: &State,
+    messages: &[Message],
+    walks: &Walks,
+    drivable: &Drivable<'_>,
+) -> Vec<Sequence> {
     let mut rng = StdRng::seed_from_u64(walks.seed);
     (0..walks.count)
         .map(|index| {
@@ -217,6 +247,7 @@ fn random_walks(interp: &Interpreter<'_>, initial: &State, messages: &[Message],
             for _ in 0..walks.length {
                 let accepted: Vec<(&Message, State)> = messages
                     .iter()
+                    .filter(|message| drivable(&state, message))
                     .filter_map(|message| {
                         let mut next = state.clone();
                         interp.apply(&mut next, message).ok().map(|_| (message, next))

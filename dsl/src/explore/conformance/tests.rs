@@ -90,7 +90,7 @@ impl Implementation for Double {
             }
             _ => false,
         };
-        Ok(if accepted { Performed::Accepted { also: Vec::new() } } else { Performed::Refused })
+        Ok(if accepted { Performed::Accepted { before: Vec::new(), also: Vec::new() } } else { Performed::Refused })
     }
 
     fn observe(&mut self) -> Result<Observation, AdapterError> {
@@ -178,7 +178,7 @@ impl Implementation for Coarse {
                 }
                 let bump = Message { trigger: Trigger::Input(crate::ir::InputId(2)), fields: Vec::new() };
                 self.inner.perform(&bump)?;
-                Ok(Performed::Accepted { also: vec![bump] })
+                Ok(Performed::Accepted { before: Vec::new(), also: vec![bump] })
             }
             _ => self.inner.perform(message),
         }

@@ -126,3 +126,23 @@ fn walks_are_reproducible_from_their_seed_and_only_take_accepted_messages() {
         }
     }
 }
+
+#[test]
+fn generation_for_an_implementation_searches_only_the_messages_it_can_take() {
+    let m = machine(FORK);
+    // An implementation that cannot take `Back` from `Left` (phase 1): `Back` is reached from `Right` instead.
+    let drivable = |state: &State, message: &Message| !(state.phase.0 == 1 && render_message(&m, message) == "Back");
+    let suite =
+        generate_for(&m, &Bounds::default(), &Walks { count: 3, length: 6, seed: 1 }, &drivable).expect("explorable");
+    let covering: Vec<Vec<String>> = suite.covering().map(|s| rendered(&m, &s.messages)).collect();
+    assert!(covering.contains(&vec!["GoRight".to_string(), "Back".to_string()]), "{covering:?}");
+    assert!(suite.unreached.is_empty());
+    let interp = Interpreter::new(m.ir());
+    for walk in suite.sequences.iter().filter(|s| matches!(s.purpose, Purpose::Walk { .. })) {
+        let mut state = interp.initial_state().expect("initial");
+        for message in &walk.messages {
+            assert!(drivable(&state, message), "a walk took a message the implementation cannot take");
+            interp.apply(&mut state, message).expect("accepted");
+        }
+    }
+}
