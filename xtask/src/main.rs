@@ -5,8 +5,10 @@
 //!   `machines/*.machine`, as one package);
 //! - `regen [--check]`: write (or, with `--check`, compare) the artifacts in `machines/generated/`;
 //! - `verify [MACHINE... | FILE...]`: bounded model checking over the reference interpreter;
+//! - `conformance [MACHINE...] [--seed S]`: replay tests generated from the specs on their implementations (the
+//!   runtime for MeerkatMachine) and report coverage and divergences;
 //! - `fuzz [--inputs N] [--seed S]`: a deterministic fuzz campaign over the front end;
-//! - `all`: check, regen, verify, then run the runtime example: the one command that shows everything working.
+//! - `all`: check, regen, verify, conformance, then run the runtime example: the one command that shows everything working.
 //!
 //! Every command exits with status 1 on a failure and prints why; none panics on bad input. The crate's tests
 //! guard the workspace too: `regen`'s test fails when `machines/generated/` is stale, and `tidy` holds the house
@@ -17,6 +19,7 @@
 
 mod all;
 mod check;
+mod conformance;
 mod fuzz;
 mod itf;
 mod project;
@@ -50,6 +53,8 @@ enum Command {
     Verify(verify::Args),
     /// Check, regenerate, verify, then run the runtime example: the main job, in one command.
     All,
+    /// Replay tests generated from the specs on their implementations and compare with the interpreter.
+    Conformance(conformance::Args),
     /// Fuzz the front end: random, token-soup and mutated specs, each checked on a small stack.
     Fuzz(fuzz::Args),
 }
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args, output),
         Command::All => all::run(output),
         Command::Fuzz(args) => fuzz::run(&args, output),
+        Command::Conformance(args) => conformance::run(&args, output),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
