@@ -17,6 +17,7 @@ use crate::span::SourceId;
 
 use grammar::{Rule, SpecParser};
 
+pub use grammar::{KEYWORDS, PUNCTUATION};
 pub use lower_expr::string_literal;
 
 /// Parses one spec file. On failure returns every syntax error found (one per broken item where recovery works).
