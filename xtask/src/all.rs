@@ -1,5 +1,5 @@
 //! `cargo xtask all`: the main job in one command. It checks every spec, regenerates `machines/generated/`,
-//! model-checks every machine, then runs the runtime example (`cargo run -p meerkat-runtime --example sessions`)
+//! model-checks every machine, replays the conformance tests on the runtime, then runs the runtime example (`cargo run -p meerkat-runtime --example sessions`)
 //! when it exists, and ends with a one-line-per-step summary. It stops at the first step that fails.
 
 use std::process::Command;
@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use meerkat_dsl::explore::Bounds;
 
 use crate::project::{self, Output, plural};
-use crate::{regen, verify};
+use crate::{conformance, regen, verify};
 
 /// The runtime example, relative to the workspace root.
 const EXAMPLE: &str = "runtime/examples/sessions.rs";
@@ -75,6 +75,15 @@ fn steps(output: Output, summary: &mut Vec<(String, Status, String)>) -> Result<
     println!();
     summary.push(("verify".into(), verify.ok.into(), verify.summary));
     if !verify.ok {
+        return Ok(false);
+    }
+
+    heading(output, "cargo xtask conformance");
+    let args = conformance::Args { machines: Vec::new(), seed: conformance::DEFAULT_SEED, walks: 8, length: 24 };
+    let conformance = conformance::conformance(&args, output)?;
+    println!();
+    summary.push(("conform".into(), conformance.ok.into(), conformance.summary));
+    if !conformance.ok {
         return Ok(false);
     }
 

@@ -5,8 +5,10 @@
 //!   `machines/*.machine`, as one package);
 //! - `regen [--check]`: write (or, with `--check`, compare) the artifacts in `machines/generated/`;
 //! - `verify [MACHINE... | FILE...]`: bounded model checking over the reference interpreter;
+//! - `conformance [MACHINE...] [--seed S]`: replay tests generated from the specs on their implementations (the
+//!   runtime for MeerkatMachine) and report coverage and divergences;
 //! - `fuzz [--inputs N] [--seed S]`: a deterministic fuzz campaign over the front end;
-//! - `all`: check, regen, verify, then run the runtime example: the one command that shows everything working;
+//! - `all`: check, regen, verify, conformance, then run the runtime example: the one command that shows everything working;
 //! - `crash [--kills N] [--seed S]`: the SQLite store's crash test at full count (100 SIGKILLs by default).
 //!
 //! Every command exits with status 1 on a failure and prints why; none panics on bad input. The crate's tests
@@ -18,6 +20,7 @@
 
 mod all;
 mod check;
+mod conformance;
 mod crash;
 mod fuzz;
 mod itf;
@@ -52,6 +55,8 @@ enum Command {
     Verify(verify::Args),
     /// Check, regenerate, verify, then run the runtime example: the main job, in one command.
     All,
+    /// Replay tests generated from the specs on their implementations and compare with the interpreter.
+    Conformance(conformance::Args),
     /// Fuzz the front end: random, token-soup and mutated specs, each checked on a small stack.
     Fuzz(fuzz::Args),
     /// Kill a process accepting durable inputs at random moments and check every acknowledged input survived.
@@ -79,6 +84,7 @@ fn main() -> ExitCode {
         Command::All => all::run(output),
         Command::Fuzz(args) => fuzz::run(&args, output),
         Command::Crash(args) => crash::run(&args),
+        Command::Conformance(args) => conformance::run(&args, output),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -156,6 +156,8 @@ impl Gen<'_> {
         // Inputs and signals from interpreter messages; effects to emitted values.
         out.extend(self.message_from_interp(&m.inputs, input, quote!(Input), quote!(InputId)));
         out.extend(self.message_from_interp(&m.signals, signal, quote!(Signal), quote!(SignalId)));
+        out.extend(message_to_interp(&m.inputs, input, quote!(Input), quote!(InputId)));
+        out.extend(message_to_interp(&m.signals, signal, quote!(Signal), quote!(SignalId)));
         let effect_arms = m.effects.iter().enumerate().map(|(i, e)| {
             let name = names::ident(&e.name);
             let id = Literal::u32_unsuffixed(i as u32);
@@ -232,6 +234,38 @@ impl Gen<'_> {
                 pub fn from_interp(__k_message: &::meerkat_dsl::interp::Message) -> ::std::option::Option<Self> {
                     #body
                 }
+            }
+        }
+    }
+}
+
+/// `MInput::to_interp` / `MSignal::to_interp`: the interpreter's message of a kernel message (a conformance
+/// harness reads what a runtime applied to its kernel as the spec's messages).
+fn message_to_interp(
+    messages: &[Message],
+    ty: &proc_macro2::Ident,
+    kind: TokenStream,
+    id_ty: TokenStream,
+) -> TokenStream {
+    let arms = messages.iter().enumerate().map(|(i, msg)| {
+        let name = names::ident(&msg.name);
+        let id = Literal::u32_unsuffixed(i as u32);
+        let fnames: Vec<_> = msg.fields.iter().map(|f| names::ident(&f.name)).collect();
+        let binds: Vec<_> = (0..msg.fields.len()).map(|k| format_ident!("__k_field_{}", k)).collect();
+        let values = msg.fields.iter().zip(&binds).map(|(f, b)| to_value(&quote!(#b), true, &f.ty, 0));
+        let pattern =
+            if msg.fields.is_empty() { quote!(#ty::#name) } else { quote!(#ty::#name { #(#fnames: #binds),* }) };
+        quote!(#pattern => ::meerkat_dsl::interp::Message {
+            trigger: ::meerkat_dsl::ir::Trigger::#kind(::meerkat_dsl::ir::#id_ty(#id)),
+            fields: ::std::vec::Vec::from([#(#values),*]),
+        },)
+    });
+    let body = if messages.is_empty() { quote!(match *self {}) } else { quote!(match self { #(#arms)* }) };
+    quote! {
+        impl #ty {
+            /// The interpreter's message of this kernel message.
+            pub fn to_interp(&self) -> ::meerkat_dsl::interp::Message {
+                #body
             }
         }
     }

@@ -25,7 +25,9 @@
 //!
 //! The explorer only reads the interpreter: it does no IO and never panics on a checked machine.
 
+pub mod conformance;
 pub mod domains;
+pub mod generate;
 pub mod replay;
 mod report;
 mod search;
