@@ -6,6 +6,8 @@
 //! - `regen [--check]`: write (or, with `--check`, compare) the artifacts in `machines/generated/`;
 //! - `verify [MACHINE... | FILE...]`: bounded model checking over the reference interpreter;
 //! - `fuzz [--inputs N] [--seed S]`: a deterministic fuzz campaign over the front end;
+//! - `fmt [FILES...] [--check]`: format spec files in place (default: the machines, the test specs and the
+//!   language reference's examples); with `--check`, fail when one is not formatted;
 //! - `all`: check, regen, verify, then run the runtime example: the one command that shows everything working.
 //!
 //! Every command exits with status 1 on a failure and prints why; none panics on bad input. The crate's tests
@@ -17,6 +19,7 @@
 
 mod all;
 mod check;
+mod fmt;
 mod fuzz;
 mod itf;
 mod project;
@@ -52,6 +55,8 @@ enum Command {
     All,
     /// Fuzz the front end: random, token-soup and mutated specs, each checked on a small stack.
     Fuzz(fuzz::Args),
+    /// Format spec files in place (with --check: only report the ones that are not formatted).
+    Fmt(fmt::Args),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args, output),
         Command::All => all::run(output),
         Command::Fuzz(args) => fuzz::run(&args, output),
+        Command::Fmt(args) => fmt::run(&args, output),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
