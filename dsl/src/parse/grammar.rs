@@ -1,5 +1,5 @@
 //! The pest-derived parser of `grammar.pest`, and the facts about spec text that both halves of parsing share:
-//! the reserved words, how deeply a spec may nest, and where the content of a stretch of text ends. Its `Rule` enum stays inside
+//! the keywords, punctuation and reserved words, how deeply a spec may nest, and where the content of a stretch of text ends. Its `Rule` enum stays inside
 //! `parse`.
 
 #![allow(missing_docs)]
@@ -32,6 +32,60 @@ pub(super) const RESERVED_WORDS: &[&str] = &[
     "false",
     "None",
     "Some",
+];
+
+/// Every word the grammar spells out, reserved or contextual (`model`, `property`, `unfired`, ...), in the order
+/// the grammar's items introduce them: the list the fuzzers and editor tooling draw on. A test keeps it equal to
+/// the word literals of `grammar.pest`.
+pub const KEYWORDS: &[&str] = &[
+    "machine",
+    "composition",
+    "route",
+    "enum",
+    "record",
+    "newtype",
+    "phases",
+    "initial",
+    "terminal",
+    "state",
+    "input",
+    "signal",
+    "effect",
+    "internal",
+    "pure",
+    "fn",
+    "guard",
+    "invariant",
+    "property",
+    "reachable",
+    "transition",
+    "on",
+    "from",
+    "any",
+    "except",
+    "stay",
+    "when",
+    "otherwise",
+    "let",
+    "if",
+    "else",
+    "match",
+    "emit",
+    "true",
+    "false",
+    "None",
+    "Some",
+    "model",
+    "depth",
+    "domain",
+    "unfired",
+];
+
+/// Every operator and delimiter the grammar spells out, comment openers included. A test keeps it equal to the
+/// punctuation literals of `grammar.pest`.
+pub const PUNCTUATION: &[&str] = &[
+    "{", "}", "(", ")", "[", "]", "<", ">", ",", ";", ":", "::", ".", "..=", "->", "=>", "=", "==", "!=", "<=", ">=",
+    "&&", "||", "!", "+", "-", "*", "/", "%", "+=", "-=", "|", "//", "///", "/*", "*/",
 ];
 
 /// How deeply expressions and `if` statements may nest. A flat chain is one level however long it is: the
@@ -106,5 +160,61 @@ mod tests {
         assert_eq!(content_end(text), 5);
         assert_eq!(content_end("\"x // y\"  "), 8);
         assert_eq!(content_end("   "), 0);
+    }
+
+    use std::collections::BTreeSet;
+
+    use super::{KEYWORDS, PUNCTUATION, RESERVED_WORDS};
+
+    /// The string literals of `grammar.pest` that spell a token (no escapes, no whitespace), split into words and
+    /// punctuation. Comments are skipped; escapes inside literals are stepped over.
+    fn grammar_literals() -> (BTreeSet<String>, BTreeSet<String>) {
+        let grammar = include_str!("../grammar.pest");
+        let (mut words, mut punctuation) = (BTreeSet::new(), BTreeSet::new());
+        for line in grammar.lines().filter(|line| !line.trim_start().starts_with("//")) {
+            let mut chars = line.chars();
+            while let Some(c) = chars.next() {
+                if c != '"' {
+                    continue;
+                }
+                let (mut literal, mut plain) = (String::new(), true);
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => {
+                            plain = false;
+                            chars.next();
+                        }
+                        c if c.is_whitespace() => plain = false,
+                        c => literal.push(c),
+                    }
+                }
+                if !plain || literal.is_empty() || literal == "_" {
+                    continue;
+                }
+                if literal.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    words.insert(literal);
+                } else {
+                    punctuation.insert(literal);
+                }
+            }
+        }
+        (words, punctuation)
+    }
+
+    #[test]
+    fn keywords_and_punctuation_are_exactly_the_grammars_literals() {
+        let (words, punctuation) = grammar_literals();
+        assert_eq!(KEYWORDS.iter().map(|w| w.to_string()).collect::<BTreeSet<_>>(), words);
+        assert_eq!(PUNCTUATION.iter().map(|p| p.to_string()).collect::<BTreeSet<_>>(), punctuation);
+        assert_eq!(KEYWORDS.len(), words.len(), "KEYWORDS lists a word twice");
+        assert_eq!(PUNCTUATION.len(), punctuation.len(), "PUNCTUATION lists a token twice");
+    }
+
+    #[test]
+    fn every_reserved_word_is_a_keyword() {
+        for word in RESERVED_WORDS {
+            assert!(KEYWORDS.contains(word), "{word} is reserved but not a keyword of the grammar");
+        }
     }
 }
