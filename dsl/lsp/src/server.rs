@@ -198,7 +198,7 @@ impl Server {
         if !is_identifier(new_name) {
             return Err(refuse(format!("`{new_name}` is not a name")));
         }
-        if RESERVED.contains(&new_name) {
+        if meerkat_dsl::parse::RESERVED_WORDS.contains(&new_name) {
             return Err(refuse(format!("`{new_name}` is a reserved word")));
         }
         if let Some(clash) = document.index.symbols.iter().find(|s| s.name == new_name && s.machine == declared.machine)
@@ -311,32 +311,6 @@ impl Server {
         Some(vec![TextEdit::new(whole, formatted)])
     }
 }
-
-/// The words a name cannot be.
-const RESERVED: &[&str] = &[
-    "machine",
-    "enum",
-    "fn",
-    "guard",
-    "invariant",
-    "transition",
-    "on",
-    "from",
-    "any",
-    "except",
-    "stay",
-    "when",
-    "otherwise",
-    "let",
-    "if",
-    "else",
-    "match",
-    "emit",
-    "true",
-    "false",
-    "None",
-    "Some",
-];
 
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();

@@ -17,7 +17,7 @@ use crate::span::SourceId;
 
 use grammar::{Rule, SpecParser};
 
-pub use grammar::{KEYWORDS, PUNCTUATION};
+pub use grammar::{KEYWORDS, PUNCTUATION, RESERVED_WORDS};
 pub use lower_expr::string_literal;
 
 /// Where a file that parses has its type expressions and its closures: what the formatter needs to know
