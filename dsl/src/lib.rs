@@ -18,6 +18,7 @@ pub mod ast;
 pub mod check;
 pub mod diagnostic;
 pub mod explore;
+pub mod format;
 pub mod interp;
 pub mod ir;
 pub mod parse;

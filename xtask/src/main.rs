@@ -8,6 +8,8 @@
 //! - `conformance [MACHINE...] [--seed S]`: replay tests generated from the specs on their implementations (the
 //!   runtime for MeerkatMachine) and report coverage and divergences;
 //! - `fuzz [--inputs N] [--seed S]`: a deterministic fuzz campaign over the front end;
+//! - `fmt [FILES...] [--check]`: format spec files in place (default: the machines, the test specs and the
+//!   language reference's examples); with `--check`, fail when one is not formatted;
 //! - `all`: check, regen, verify, conformance, then run the runtime example: the one command that shows everything working;
 //! - `crash [--kills N] [--seed S]`: the SQLite store's crash test at full count (100 SIGKILLs by default).
 //!
@@ -22,6 +24,7 @@ mod all;
 mod check;
 mod conformance;
 mod crash;
+mod fmt;
 mod fuzz;
 mod itf;
 mod project;
@@ -61,6 +64,8 @@ enum Command {
     Fuzz(fuzz::Args),
     /// Kill a process accepting durable inputs at random moments and check every acknowledged input survived.
     Crash(crash::Args),
+    /// Format spec files in place (with --check: only report the ones that are not formatted).
+    Fmt(fmt::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(&args, output),
         Command::Crash(args) => crash::run(&args),
         Command::Conformance(args) => conformance::run(&args, output),
+        Command::Fmt(args) => fmt::run(&args, output),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

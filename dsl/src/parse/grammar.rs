@@ -9,7 +9,7 @@
 pub(super) struct SpecParser;
 
 /// The reserved words: keywords of the grammar that cannot be names.
-pub(super) const RESERVED_WORDS: &[&str] = &[
+pub const RESERVED_WORDS: &[&str] = &[
     "machine",
     "enum",
     "fn",

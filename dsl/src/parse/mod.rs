@@ -17,8 +17,32 @@ use crate::span::SourceId;
 
 use grammar::{Rule, SpecParser};
 
-pub use grammar::{KEYWORDS, PUNCTUATION};
+pub use grammar::{KEYWORDS, PUNCTUATION, RESERVED_WORDS};
 pub use lower_expr::string_literal;
+
+/// Where a file that parses has its type expressions and its closures: what the formatter needs to know
+/// beyond tokens (whether `<` opens a type argument or compares, whether `|` delimits a closure's parameters).
+pub(crate) struct SyntaxRoles {
+    /// The spans of the outermost type expressions.
+    pub(crate) types: Vec<crate::span::Span>,
+    /// The spans of the closures.
+    pub(crate) closures: Vec<crate::span::Span>,
+}
+
+/// The [`SyntaxRoles`] of `text`, or `None` when it does not parse.
+pub(crate) fn syntax_roles(text: &str) -> Option<SyntaxRoles> {
+    let pairs = SpecParser::parse(Rule::file, text).ok()?;
+    let mut roles = SyntaxRoles { types: Vec::new(), closures: Vec::new() };
+    for pair in pairs.flatten() {
+        let span = crate::span::Span::new(pair.as_span().start(), pair.as_span().end());
+        match pair.as_rule() {
+            Rule::type_expr => roles.types.push(span),
+            Rule::closure => roles.closures.push(span),
+            _ => {}
+        }
+    }
+    Some(roles)
+}
 
 /// Parses one spec file. On failure returns every syntax error found (one per broken item where recovery works).
 pub fn parse(text: &str, source: SourceId) -> Result<File, Vec<Diagnostic>> {

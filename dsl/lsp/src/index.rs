@@ -1,0 +1,363 @@
+//! The names of one spec file: every declaration (types, variants, phases, fields, messages, helpers and their
+//! parameters, guards, invariants, properties, transitions, machines, compositions) and every place a name is
+//! written, resolved to the declarations it can mean. Resolution is by name within the machine around it,
+//! narrowed by what is written next to it (`Lamp::Red`, `self.x`, `Machine.Effect`, a transition's payload, a
+//! helper's parameters); a name that still means more than one declaration keeps all of them, so references
+//! find it and rename refuses it.
+
+use meerkat_dsl::Span;
+use meerkat_dsl::ast::{self, File, MachineItem, MessageKind, TopItem};
+use meerkat_dsl::format::lex::{TokenKind, lex};
+
+/// What a declaration declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymbolKind {
+    /// A machine.
+    Machine,
+    /// A composition.
+    Composition,
+    /// An enum, record or newtype.
+    Type,
+    /// An enum's variant.
+    Variant,
+    /// A phase.
+    Phase,
+    /// A field of the state.
+    StateField,
+    /// A field of a record.
+    RecordField,
+    /// An input, signal or effect.
+    Message,
+    /// A field of a message's payload.
+    PayloadField,
+    /// A helper function.
+    Helper,
+    /// A helper's parameter.
+    Param,
+    /// A named guard.
+    Guard,
+    /// An invariant.
+    Invariant,
+    /// A `property` or `reachable` goal.
+    Property,
+    /// A named transition.
+    Transition,
+}
+
+/// One declaration.
+#[derive(Clone, Debug)]
+pub struct Symbol {
+    /// The declared name.
+    pub name: String,
+    /// What it declares.
+    pub kind: SymbolKind,
+    /// The name where it is declared.
+    pub name_span: Span,
+    /// The whole declaration.
+    pub span: Span,
+    /// A one-line summary for hover: the type, the signature or the declaration's head.
+    pub detail: String,
+    /// The doc comment.
+    pub docs: Option<String>,
+    /// The machine it belongs to, an index into [`Index::machines`] (none for machines and compositions).
+    pub machine: Option<usize>,
+    /// The type, message or helper it belongs to (for variants, fields and parameters).
+    pub owner: Option<String>,
+}
+
+/// A machine's extent.
+#[derive(Clone, Debug)]
+pub struct MachineScope {
+    /// Its name.
+    pub name: String,
+    /// Its whole text.
+    pub span: Span,
+    /// Its transitions' triggers: `(the transition's span, the message name)`.
+    pub triggers: Vec<(Span, String)>,
+}
+
+/// A written name and the declarations it can mean.
+#[derive(Clone, Debug)]
+pub struct Occurrence {
+    /// Where it is written.
+    pub span: Span,
+    /// Indexes into [`Index::symbols`]; more than one when the name is ambiguous.
+    pub symbols: Vec<usize>,
+}
+
+/// The names of one file.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    /// Every declaration, in file order.
+    pub symbols: Vec<Symbol>,
+    /// The machines.
+    pub machines: Vec<MachineScope>,
+    /// Every written name that resolves, in file order.
+    pub occurrences: Vec<Occurrence>,
+}
+
+impl Index {
+    /// Indexes a parsed file.
+    pub fn new(text: &str, file: &File) -> Self {
+        let mut index = Index::default();
+        for item in &file.items {
+            match item {
+                TopItem::Machine(machine) => index.machine(text, machine),
+                TopItem::Composition(composition) => index.push(Symbol {
+                    name: composition.name.name.clone(),
+                    kind: SymbolKind::Composition,
+                    name_span: composition.name.span,
+                    span: composition.span,
+                    detail: format!("composition {}", composition.name.name),
+                    docs: composition.docs.text(),
+                    machine: None,
+                    owner: None,
+                }),
+            }
+        }
+        index.resolve(text);
+        index
+    }
+
+    /// The occurrence at byte `offset`, if a name is written there.
+    pub fn occurrence_at(&self, offset: usize) -> Option<&Occurrence> {
+        let i = self.occurrences.partition_point(|o| o.span.end < offset);
+        self.occurrences.get(i).filter(|o| o.span.start <= offset && offset <= o.span.end)
+    }
+
+    /// Every occurrence that can mean symbol `symbol`.
+    pub fn references(&self, symbol: usize) -> impl Iterator<Item = &Occurrence> {
+        self.occurrences.iter().filter(move |o| o.symbols.contains(&symbol))
+    }
+
+    /// The machine whose text holds `offset`.
+    pub fn machine_at(&self, offset: usize) -> Option<usize> {
+        self.machines.iter().position(|m| m.span.start <= offset && offset <= m.span.end)
+    }
+
+    /// The message that triggers the transition around `offset`, if any.
+    pub fn trigger_at(&self, offset: usize) -> Option<&str> {
+        let machine = self.machines.get(self.machine_at(offset)?)?;
+        machine.triggers.iter().find(|(span, _)| span.start <= offset && offset <= span.end).map(|(_, m)| m.as_str())
+    }
+
+    fn push(&mut self, symbol: Symbol) {
+        self.symbols.push(symbol);
+    }
+
+    fn machine(&mut self, text: &str, machine: &ast::Machine) {
+        let m = self.machines.len();
+        self.machines.push(MachineScope { name: machine.name.name.clone(), span: machine.span, triggers: Vec::new() });
+        let head = |span: Span| first_line(span.text(text));
+        self.push(Symbol {
+            name: machine.name.name.clone(),
+            kind: SymbolKind::Machine,
+            name_span: machine.name.span,
+            span: machine.span,
+            detail: format!("machine {}", machine.name.name),
+            docs: machine.docs.text(),
+            machine: None,
+            owner: None,
+        });
+        let add = |index: &mut Index,
+                   ident: &ast::Ident,
+                   kind,
+                   span,
+                   detail: String,
+                   docs: &ast::Docs,
+                   owner: Option<&str>| {
+            index.push(Symbol {
+                name: ident.name.clone(),
+                kind,
+                name_span: ident.span,
+                span,
+                detail,
+                docs: docs.text(),
+                machine: Some(m),
+                owner: owner.map(str::to_string),
+            });
+        };
+        let field = |f: &ast::FieldDecl| format!("{}: {}", f.name.name, f.ty.span.text(text));
+        for item in &machine.items {
+            match item {
+                MachineItem::Enum(decl) => {
+                    add(self, &decl.name, SymbolKind::Type, decl.span, head(decl.span), &decl.docs, None);
+                    for variant in &decl.variants {
+                        let detail = format!("{}::{}", decl.name.name, variant.name.name);
+                        let owner = Some(decl.name.name.as_str());
+                        add(self, &variant.name, SymbolKind::Variant, variant.name.span, detail, &variant.docs, owner);
+                    }
+                }
+                MachineItem::Record(decl) => {
+                    add(self, &decl.name, SymbolKind::Type, decl.span, head(decl.span), &decl.docs, None);
+                    for f in &decl.fields {
+                        let owner = Some(decl.name.name.as_str());
+                        add(self, &f.name, SymbolKind::RecordField, f.span, field(f), &f.docs, owner);
+                    }
+                }
+                MachineItem::Newtype(decl) => {
+                    add(self, &decl.name, SymbolKind::Type, decl.span, head(decl.span), &decl.docs, None)
+                }
+                MachineItem::Phases(decl) => {
+                    for phase in &decl.phases {
+                        let kind = match phase.kind {
+                            ast::PhaseKind::Initial => "initial phase",
+                            ast::PhaseKind::Terminal => "terminal phase",
+                            ast::PhaseKind::Normal => "phase",
+                        };
+                        let detail = format!("{kind} {}", phase.name.name);
+                        add(self, &phase.name, SymbolKind::Phase, phase.name.span, detail, &phase.docs, Some("Phase"));
+                    }
+                }
+                MachineItem::State(decl) => {
+                    for f in &decl.fields {
+                        let detail = format!("state {}", field(f));
+                        add(self, &f.name, SymbolKind::StateField, f.span, detail, &f.docs, None);
+                    }
+                }
+                MachineItem::Message(decl) => {
+                    let detail = if decl.kind == MessageKind::Effect {
+                        decl.span.text(text).to_string()
+                    } else {
+                        head(decl.span)
+                    };
+                    add(self, &decl.name, SymbolKind::Message, decl.span, detail, &decl.docs, None);
+                    for f in &decl.fields {
+                        let owner = Some(decl.name.name.as_str());
+                        let detail =
+                            format!("{}: {} (payload of {})", f.name.name, f.ty.span.text(text), decl.name.name);
+                        add(self, &f.name, SymbolKind::PayloadField, f.span, detail, &f.docs, owner);
+                    }
+                }
+                MachineItem::Helper(decl) => {
+                    let detail = decl.span.text(text).to_string();
+                    add(self, &decl.name, SymbolKind::Helper, decl.span, detail, &decl.docs, None);
+                    for param in &decl.params {
+                        let detail = format!(
+                            "{}: {} (parameter of {})",
+                            param.name.name,
+                            param.ty.span.text(text),
+                            decl.name.name
+                        );
+                        let span = param.name.span.to(param.ty.span);
+                        let owner = Some(decl.name.name.as_str());
+                        add(self, &param.name, SymbolKind::Param, span, detail, &ast::Docs::default(), owner);
+                        // A parameter is visible only inside its helper: record the helper's span as its scope.
+                        if let Some(symbol) = self.symbols.last_mut() {
+                            symbol.span = decl.span;
+                            symbol.name_span = param.name.span;
+                        }
+                    }
+                }
+                MachineItem::Guard(decl) => add(
+                    self,
+                    &decl.name,
+                    SymbolKind::Guard,
+                    decl.span,
+                    decl.span.text(text).to_string(),
+                    &decl.docs,
+                    None,
+                ),
+                MachineItem::Invariant(decl) => {
+                    let detail = decl.span.text(text).to_string();
+                    add(self, &decl.name, SymbolKind::Invariant, decl.span, detail, &decl.docs, None)
+                }
+                MachineItem::Property(decl) => {
+                    let detail = decl.span.text(text).to_string();
+                    add(self, &decl.name, SymbolKind::Property, decl.span, detail, &decl.docs, None)
+                }
+                MachineItem::Transition(decl) => {
+                    if let Some(machine) = self.machines.get_mut(m) {
+                        machine.triggers.push((decl.span, decl.trigger.name.clone()));
+                    }
+                    if let Some(name) = &decl.name {
+                        let detail = decl.header_span.text(text).to_string();
+                        add(self, name, SymbolKind::Transition, decl.span, detail, &decl.docs, None);
+                    }
+                }
+                MachineItem::Model(_) => {}
+            }
+        }
+    }
+
+    /// Resolves every name written in the file.
+    fn resolve(&mut self, text: &str) {
+        let Ok(tokens) = lex(text) else { return };
+        let code: Vec<_> = tokens.iter().filter(|t| !t.is_comment()).collect();
+        for (i, token) in code.iter().enumerate() {
+            if token.kind != TokenKind::Word {
+                continue;
+            }
+            let span = Span::new(token.start, token.start + token.text.len());
+            let before = |n: usize| i.checked_sub(n).and_then(|j| code.get(j)).map_or("", |t| t.text);
+            let after = code.get(i + 1).map_or("", |t| t.text);
+            let symbols = self.meanings(token.text, span, before(1), before(2), after);
+            if !symbols.is_empty() {
+                self.occurrences.push(Occurrence { span, symbols });
+            }
+        }
+    }
+
+    /// The declarations the name `name` written at `span` can mean, given the tokens around it.
+    fn meanings(&self, name: &str, span: Span, before: &str, before2: &str, after: &str) -> Vec<usize> {
+        if let Some(own) = self.symbols.iter().position(|s| s.name_span == span) {
+            return vec![own];
+        }
+        let named = |pred: &dyn Fn(&Symbol) -> bool| -> Vec<usize> {
+            self.symbols.iter().enumerate().filter(|(_, s)| s.name == name && pred(s)).map(|(i, _)| i).collect()
+        };
+        let machine = self.machine_at(span.start);
+        // `Machine.Effect` in a route, and `Message.field` in a model block.
+        if before == "." {
+            if let Some(other) = self.machines.iter().position(|m| m.name == before2) {
+                return named(&|s| s.machine == Some(other) && s.kind == SymbolKind::Message);
+            }
+            if before2 == "self" {
+                return named(&|s| s.machine == machine && s.kind == SymbolKind::StateField);
+            }
+            let owned = named(&|s| s.machine == machine && s.owner.as_deref() == Some(before2));
+            if !owned.is_empty() {
+                return owned;
+            }
+            return named(&|s| {
+                s.machine == machine && matches!(s.kind, SymbolKind::RecordField | SymbolKind::PayloadField)
+            });
+        }
+        if before == "::" {
+            return named(&|s| s.machine == machine && s.owner.as_deref() == Some(before2));
+        }
+        if after == "." && before != "." && self.machines.iter().any(|m| m.name == name) && machine.is_none() {
+            return named(&|s| s.kind == SymbolKind::Machine);
+        }
+        if machine.is_none() {
+            return named(&|s| s.kind == SymbolKind::Machine);
+        }
+        let params = named(&|s| s.kind == SymbolKind::Param && s.span.start <= span.start && span.end <= s.span.end);
+        if !params.is_empty() {
+            return params;
+        }
+        if let Some(trigger) = self.trigger_at(span.start) {
+            let payload = named(&|s| {
+                s.machine == machine && s.owner.as_deref() == Some(trigger) && s.kind == SymbolKind::PayloadField
+            });
+            if !payload.is_empty() && after != ":" {
+                return payload;
+            }
+        }
+        named(&|s| {
+            s.machine == machine
+                && !matches!(s.kind, SymbolKind::Param | SymbolKind::RecordField | SymbolKind::PayloadField)
+        })
+        .into_iter()
+        .chain(if after == ":" {
+            named(&|s| s.machine == machine && matches!(s.kind, SymbolKind::RecordField | SymbolKind::PayloadField))
+        } else {
+            Vec::new()
+        })
+        .collect()
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or("").trim_end_matches('{').trim_end().to_string()
+}

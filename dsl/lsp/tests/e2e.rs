@@ -1,0 +1,269 @@
+//! End to end: start the `meerkat-lsp` binary and speak JSON-RPC to it over stdio as an editor does
+//! (initialize, didOpen, didChange, hover, definition, references, rename, completion, document symbols,
+//! formatting, shutdown), asserting its answers on the repository's own specs.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, reason = "a test fails loudly")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// A running server and the notifications it sent while we waited for responses.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: i64,
+    notifications: Vec<Value>,
+}
+
+impl Client {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_meerkat-lsp"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Client { child, stdin, stdout, next_id: 1, notifications: Vec::new() }
+    }
+
+    fn send(&mut self, message: &Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn receive(&mut self) -> Value {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "the server closed its output");
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length: ") {
+                length = n.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.stdout.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// Sends a request and returns its response, keeping the notifications that came before it.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let message = self.receive();
+            if message.get("id") == Some(&json!(id)) {
+                return message;
+            }
+            self.notifications.push(message);
+        }
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// The next diagnostics the server publishes.
+    fn diagnostics(&mut self) -> Vec<Value> {
+        let message = if self.notifications.is_empty() { self.receive() } else { self.notifications.remove(0) };
+        assert_eq!(message["method"], "textDocument/publishDiagnostics", "{message}");
+        message["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+}
+
+fn spec(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/../../machines/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// The LSP position (line, UTF-16 column) of the `nth` occurrence of `needle`, plus `skip` characters.
+fn position(text: &str, needle: &str, nth: usize, skip: usize) -> Value {
+    let offset = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no `{needle}` #{nth}")).0 + skip;
+    let line = text[..offset].matches('\n').count();
+    let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    json!({ "line": line, "character": column })
+}
+
+fn at(uri: &str, position: Value) -> Value {
+    json!({ "textDocument": { "uri": uri }, "position": position })
+}
+
+fn initialize() -> Client {
+    let mut client = Client::start();
+    let response = client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    let capabilities = &response["result"]["capabilities"];
+    for capability in ["hoverProvider", "definitionProvider", "referencesProvider", "renameProvider"] {
+        assert_eq!(capabilities[capability], json!(true), "{capability}");
+    }
+    assert!(
+        capabilities["completionProvider"].is_object() && capabilities["documentFormattingProvider"] == json!(true)
+    );
+    client.notify("initialized", json!({}));
+    client
+}
+
+fn shutdown(mut client: Client) {
+    let response = client.request("shutdown", Value::Null);
+    assert_eq!(response["result"], Value::Null);
+    client.notify("exit", Value::Null);
+    let status = client.child.wait().unwrap();
+    assert!(status.success(), "the server exits cleanly: {status}");
+}
+
+#[test]
+fn a_session_on_the_traffic_light() {
+    let uri = "file:///work/machines/traffic_light.machine";
+    let text = spec("traffic_light.machine");
+    let mut client = initialize();
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "meerkat", "version": 1, "text": text } }),
+    );
+    assert_eq!(client.diagnostics(), Vec::<Value>::new(), "the traffic light checks clean");
+
+    // A typo in a target phase: an error with its code, its range and help.
+    let broken = text.replacen("from Red -> Green when", "from Red -> Gren when", 1);
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": broken }] }),
+    );
+    let diagnostics = client.diagnostics();
+    let typo =
+        diagnostics.iter().find(|d| d["message"].as_str().unwrap().contains("Gren")).expect("the typo is reported");
+    assert!(typo["code"].as_str().unwrap().starts_with('E'), "{typo}");
+    assert_eq!(typo["severity"], 1);
+    assert_eq!(typo["range"]["start"], position(&broken, "Gren", 0, 0));
+    assert_eq!(typo["range"]["end"], position(&broken, "Gren", 0, 4));
+    assert!(typo["message"].as_str().unwrap().contains("help:"), "the hint travels with the message: {typo}");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": text }] }),
+    );
+    assert_eq!(client.diagnostics(), Vec::<Value>::new());
+
+    // Hover: a state field's type and doc comment; a guard's definition.
+    let hover = client.request("textDocument/hover", at(uri, position(&text, "ticks >= 3", 0, 1)));
+    let value = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("state ticks: u64") && value.contains("Ticks spent in the current phase."), "{value}");
+    let hover = client.request("textDocument/hover", at(uri, position(&text, "when green_elapsed", 0, 6)));
+    let value = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("guard green_elapsed = green_done(ticks, requested)"), "{value}");
+    let hover = client.request("textDocument/hover", at(uri, position(&text, "emit Show", 0, 6)));
+    assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("effect Show { lamp: Lamp }"));
+
+    // Go to definition: a message, a variant behind its enum, a helper's parameter.
+    let definition = client.request("textDocument/definition", at(uri, position(&text, "on PressButton", 0, 4)));
+    assert_eq!(definition["result"][0]["range"]["start"], position(&text, "input PressButton", 0, 6));
+    let definition = client.request("textDocument/definition", at(uri, position(&text, "Lamp::Green", 0, 7)));
+    assert_eq!(definition["result"].as_array().unwrap().len(), 1);
+    assert_eq!(definition["result"][0]["range"]["start"], position(&text, "Amber, Green }", 0, 7));
+    let definition = client.request("textDocument/definition", at(uri, position(&text, "ticks + 1", 0, 0)));
+    assert_eq!(definition["result"][0]["range"]["start"], position(&text, "green_done(ticks", 0, 11));
+
+    // References of the state field `ticks`: its declaration and eleven uses, not the helper's parameter.
+    let references = client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "ticks: u64 = 0", 0, 0),
+                "context": { "includeDeclaration": true } }),
+    );
+    let references = references["result"].as_array().unwrap();
+    assert_eq!(references.len(), 12, "{references:?}");
+    assert!(!references.iter().any(|r| r["range"]["start"]["line"] == 39), "the parameter is another name");
+
+    // Rename: every reference of `cycles`, and refusals with reasons.
+    let rename = client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "cycles += 1", 0, 0), "newName": "laps" }),
+    );
+    let edits = rename["result"]["changes"][uri].as_array().unwrap();
+    assert_eq!(edits.len(), 3, "{edits:?}");
+    assert!(edits.iter().all(|e| e["newText"] == "laps"));
+    let refused = client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "cycles += 1", 0, 0), "newName": "ticks" }),
+    );
+    assert!(refused["error"]["message"].as_str().unwrap().contains("already declared"), "{refused}");
+    let refused = client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "cycles += 1", 0, 0), "newName": "match" }),
+    );
+    assert!(refused["error"]["message"].as_str().unwrap().contains("reserved"), "{refused}");
+
+    // Completion inside the switch-off transition: its payload field first, then the machine's names.
+    let completion = client.request(
+        "textDocument/completion",
+        at(uri, position(&text, "requested = false;\n        emit Projected\n    }\n\n    model", 0, 0)),
+    );
+    let labels: Vec<&str> =
+        completion["result"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels.first(), Some(&"reason"), "{labels:?}");
+    for name in ["ticks", "Lamp", "Amber", "green_done", "green_elapsed", "Projected", "ChangeToGreen"] {
+        assert!(labels.contains(&name), "{name} in {labels:?}");
+    }
+
+    // The outline: the machine, its items, and the variants under their enum.
+    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let machine = &symbols["result"][0];
+    assert_eq!(machine["name"], "TrafficLight");
+    let children = machine["children"].as_array().unwrap();
+    let names: Vec<&str> = children.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    for name in ["Lamp", "Red", "cycles", "Tick", "Show", "green_done", "green_elapsed", "off_is_dark", "ChangeToRed"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let lamp = children.iter().find(|c| c["name"] == "Lamp").unwrap();
+    assert_eq!(lamp["children"].as_array().unwrap().len(), 3);
+
+    // Formatting: the formatted file needs no edit; a squeezed one gets the formatter's text back.
+    let none = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(none["result"], json!([]));
+    let squeezed = text.replace("ticks += 1 }", "ticks+=1}");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 4 }, "contentChanges": [{ "text": squeezed }] }),
+    );
+    assert_eq!(client.diagnostics(), Vec::<Value>::new());
+    let edit = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(edit["result"][0]["newText"], json!(text));
+    shutdown(client);
+}
+
+#[test]
+fn a_session_on_the_meerkat_machine() {
+    let uri = "file:///work/machines/meerkat.machine";
+    let text = spec("meerkat.machine");
+    let mut client = initialize();
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "meerkat", "version": 1, "text": text } }),
+    );
+    let errors: Vec<Value> = client.diagnostics().into_iter().filter(|d| d["severity"] == 1).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // A helper's hover is its definition; its references include its uses in guards and transitions.
+    let use_site = position(&text, "is_session(session_id)", 1, 0);
+    let hover = client.request("textDocument/hover", at(uri, use_site.clone()));
+    assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("fn is_session("), "{hover}");
+    let definition = client.request("textDocument/definition", at(uri, use_site.clone()));
+    assert_eq!(definition["result"][0]["range"]["start"], position(&text, "fn is_session", 0, 3));
+    let references = client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": use_site, "context": { "includeDeclaration": false } }),
+    );
+    let uses = text.matches("is_session(").count() - 1;
+    assert_eq!(references["result"].as_array().unwrap().len(), uses);
+    shutdown(client);
+}
