@@ -46,13 +46,21 @@ pub(crate) enum Constant<'m> {
 impl Constant<'_> {
     /// Whether the two constants are the same value. Both are canonical constants, so structural equality is
     /// value equality.
-    fn same(self, other: Constant<'_>) -> bool {
+    pub(crate) fn same(self, other: Constant<'_>) -> bool {
         match (self, other) {
             (Constant::None, Constant::None) => true,
             (Constant::None, Constant::Expr(e)) | (Constant::Expr(e), Constant::None) => {
                 matches!(e.kind, ExprKind::None)
             }
             (Constant::Expr(a), Constant::Expr(b)) => same(a, b),
+        }
+    }
+
+    /// A hash that agrees with [`Constant::same`]: the same value hashes alike.
+    pub(crate) fn shape_hash(self) -> u64 {
+        match self {
+            Constant::None => hash_with(hash_none),
+            Constant::Expr(e) => shape_hash(e),
         }
     }
 
@@ -506,6 +514,67 @@ pub(crate) fn same(a: &Expr, b: &Expr) -> bool {
             same(s1, s2) && a1.len() == a2.len() && a1.iter().zip(a2).all(|(x, y)| same_arm(x, y))
         }
         _ => false,
+    }
+}
+
+/// A hash of an expression's shape that agrees with [`same`]: two expressions that are the same hash alike
+/// (the converse need not hold, so users of the hash still confirm with [`same`]). It lets the analyses bucket
+/// facts by subject in linear time instead of comparing every pair. Types and the bodies of the rarer, nested
+/// forms are left out of the hash, which only makes it coarser.
+pub(crate) fn shape_hash(expr: &Expr) -> u64 {
+    hash_with(|h| hash_shape(expr, h))
+}
+
+fn hash_with(write: impl FnOnce(&mut std::collections::hash_map::DefaultHasher)) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    write(&mut hasher);
+    hasher.finish()
+}
+
+fn hash_none(h: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    4u8.hash(h);
+}
+
+fn hash_shape(expr: &Expr, h: &mut impl std::hash::Hasher) {
+    use ExprKind as K;
+    use std::hash::Hash;
+    match &expr.kind {
+        // `source` and the phase field are the same inside guards (see [`same`]), so they hash alike.
+        K::Phase | K::Source => 0u8.hash(h),
+        K::Bool(x) => (1u8, x).hash(h),
+        K::U64(x) => (2u8, x).hash(h),
+        K::Str(x) => (3u8, x).hash(h),
+        K::None => hash_none(h),
+        K::Some(x) => {
+            5u8.hash(h);
+            hash_shape(x, h);
+        }
+        K::Not(x) => {
+            6u8.hash(h);
+            hash_shape(x, h);
+        }
+        K::PhaseLit(x) => (7u8, x.index()).hash(h),
+        K::Variant(t, v) => (8u8, t.index(), v).hash(h),
+        K::Field(x) => (9u8, x.index()).hash(h),
+        K::Payload(x) => (10u8, x).hash(h),
+        K::Param(x) => (11u8, x).hash(h),
+        K::Call(_, xs) | K::Record(_, xs) | K::SeqLit(xs) | K::SetLit(xs) => {
+            (12u8, xs.len()).hash(h);
+            xs.iter().for_each(|x| hash_shape(x, h));
+        }
+        K::Project(x, _) | K::Newtype(_, x) | K::Method(x, _, _) => {
+            13u8.hash(h);
+            hash_shape(x, h);
+        }
+        K::Binary(_, l, r) => {
+            14u8.hash(h);
+            hash_shape(l, h);
+            hash_shape(r, h);
+        }
+        // Locals, guards and the nested forms hash by kind only.
+        _ => (15u8, std::mem::discriminant(&expr.kind)).hash(h),
     }
 }
 

@@ -17,13 +17,19 @@
 //! In particular an unguarded transition and a guarded competitor are an E0302 error, not a dead transition:
 //! whenever the guarded one's conditions hold, both pass. The fix is to mark the unguarded one `otherwise`.
 //!
+//! Pairs are not all compared: within the competitors for one (phase, trigger), those whose ranges or constants
+//! for a common subject (`x == 3` / `x == 4`) exclude each other are skipped, as they are disjoint by the first
+//! rule, so the check stays near-linear on specs with thousands of such competitors.
+//!
 //! Each pair is reported once, listing the phases; E0302 wins over W0004 when they differ by phase. The
 //! primary span is the later transition's header, with the earlier one as a secondary label.
 
-use crate::diagnostic::{Code, Diagnostic, Label};
-use crate::ir::{Machine, PhaseId, Transition};
+use std::collections::{BTreeMap, HashMap};
 
-use super::conditions::{self, Fact, negated_label};
+use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::{Expr, Machine, PhaseId, Transition, Trigger};
+
+use super::conditions::{self, Constant, Fact, Located, negated_label};
 use super::unreachable_phases::reachable;
 
 /// Which transition's facts entail the other's, in one phase.
@@ -48,36 +54,194 @@ enum Outcome {
 /// One diagnostic per pair of competing transitions that may both pass, in declaration order of the pairs.
 pub(crate) fn guard_overlap(machine: &Machine) -> Vec<Diagnostic> {
     let reached = reachable(machine);
-    let mut out = Vec::new();
-    for (i, earlier) in machine.transitions.iter().enumerate() {
-        if earlier.otherwise {
+    competing_pairs(machine, &reached)
+        .into_iter()
+        .filter_map(|(i, j)| pair_diagnostic(machine, &reached, (&machine.transitions[i], &machine.transitions[j])))
+        .collect()
+}
+
+/// The diagnostic for one pair of non-`otherwise` transitions on the same trigger, if they may both pass in a
+/// reachable phase they share.
+fn pair_diagnostic(
+    machine: &Machine,
+    reached: &[bool],
+    (earlier, later): (&Transition, &Transition),
+) -> Option<Diagnostic> {
+    let mut proven: Vec<(PhaseId, Proof)> = Vec::new();
+    let mut unknown: Vec<PhaseId> = Vec::new();
+    for phase in &earlier.sources {
+        if !later.sources.contains(phase) || !reached.get(phase.index()).copied().unwrap_or(false) {
             continue;
         }
-        for later in machine.transitions.iter().skip(i + 1) {
-            if later.otherwise || later.trigger != earlier.trigger {
-                continue;
-            }
-            let mut proven: Vec<(PhaseId, Proof)> = Vec::new();
-            let mut unknown: Vec<PhaseId> = Vec::new();
-            for phase in &earlier.sources {
-                if !later.sources.contains(phase) || !reached[phase.index()] {
-                    continue;
+        match outcome(machine, earlier, later, *phase) {
+            Outcome::Disjoint => {}
+            Outcome::Overlap(proof) => proven.push((*phase, proof)),
+            Outcome::Unknown => unknown.push(*phase),
+        }
+    }
+    if let Some(&(phase, proof)) = proven.first() {
+        let phases: Vec<PhaseId> = proven.iter().map(|(p, _)| *p).collect();
+        Some(overlap(machine, (earlier, later), phase, proof, &phases, &unknown))
+    } else if !unknown.is_empty() {
+        Some(possible_overlap(machine, earlier, later, &unknown))
+    } else {
+        None
+    }
+}
+
+/// The pairs `(earlier, later)` of indices of non-`otherwise` transitions that compete for one trigger in a
+/// reachable phase and that a shared discriminant does not already prove exclusive there, sorted and without
+/// repeats. Every other pair is disjoint in every phase it shares, so [`pair_diagnostic`] would report nothing
+/// for it: this is what keeps the rule near-linear on specs with many competitors, such as one transition per
+/// value of `x` (`when x == 0`, `when x == 1`, ...), which a comparison of every pair made quadratic.
+fn competing_pairs(machine: &Machine, reached: &[bool]) -> Vec<(usize, usize)> {
+    let mut groups: BTreeMap<(Trigger, PhaseId), Vec<usize>> = BTreeMap::new();
+    for (i, transition) in machine.transitions.iter().enumerate() {
+        if transition.otherwise {
+            continue;
+        }
+        for phase in &transition.sources {
+            if reached.get(phase.index()).copied().unwrap_or(false) {
+                let members = groups.entry((transition.trigger, *phase)).or_default();
+                if members.last() != Some(&i) {
+                    members.push(i);
                 }
-                match outcome(machine, earlier, later, *phase) {
-                    Outcome::Disjoint => {}
-                    Outcome::Overlap(proof) => proven.push((*phase, proof)),
-                    Outcome::Unknown => unknown.push(*phase),
-                }
-            }
-            if let Some(&(phase, proof)) = proven.first() {
-                let phases: Vec<PhaseId> = proven.iter().map(|(p, _)| *p).collect();
-                out.push(overlap(machine, (earlier, later), phase, proof, &phases, &unknown));
-            } else if !unknown.is_empty() {
-                out.push(possible_overlap(machine, earlier, later, &unknown));
             }
         }
     }
-    out
+    let mut pairs = Vec::new();
+    for ((_, phase), members) in &groups {
+        pairs_in_group(machine, *phase, members, &mut pairs);
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// How a transition's guards pin the discriminant of its group.
+enum Key<'m> {
+    /// `lo <= subject <= hi`.
+    Range(u64, u64),
+    /// `subject == value`.
+    Value(Constant<'m>),
+}
+
+/// A subject the facts of several competitors constrain, and how many of them do.
+struct Subject<'m> {
+    expr: &'m Expr,
+    ranged: bool,
+    members: usize,
+    last_member: usize,
+}
+
+/// Pushes the pairs of `members` (transitions competing in `phase`, in declaration order) that may both pass.
+/// The group's discriminant is the subject that the most members pin with a range (`x == 3`, `x < 10`) or an
+/// equality with a constant (`mode == On`): members whose ranges do not intersect, or whose constants differ,
+/// conflict on it and are left out. Members that do not pin it are paired with every other member.
+fn pairs_in_group(machine: &Machine, phase: PhaseId, members: &[usize], out: &mut Vec<(usize, usize)>) {
+    if members.len() < 2 {
+        return;
+    }
+    let facts: Vec<Vec<Located<'_>>> =
+        members.iter().map(|i| conditions::transition_facts(machine, &machine.transitions[*i], Some(phase))).collect();
+    let Some(subject) = discriminant(&facts) else {
+        for (a, first) in members.iter().enumerate() {
+            out.extend(members.iter().skip(a + 1).map(|second| (*first, *second)));
+        }
+        return;
+    };
+    let keys: Vec<Option<Key<'_>>> = facts.iter().map(|f| key(f, &subject)).collect();
+    let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
+    let mut values: HashMap<u64, Vec<(Constant<'_>, Vec<usize>)>> = HashMap::new();
+    let mut wild: Vec<usize> = Vec::new();
+    for (member, key) in members.iter().zip(keys) {
+        match key {
+            Some(Key::Range(lo, hi)) => ranges.push((lo, hi, *member)),
+            Some(Key::Value(value)) => {
+                let bucket = values.entry(value.shape_hash()).or_default();
+                match bucket.iter_mut().find(|(v, _)| v.same(value)) {
+                    Some((_, same_value)) => same_value.push(*member),
+                    None => bucket.push((value, vec![*member])),
+                }
+            }
+            None => wild.push(*member),
+        }
+    }
+    let ordered = |a: usize, b: usize| (a.min(b), a.max(b));
+    for w in &wild {
+        out.extend(members.iter().filter(|m| *m != w).map(|m| ordered(*w, *m)));
+    }
+    ranges.sort_unstable();
+    let mut active: Vec<(u64, usize)> = Vec::new();
+    for (lo, hi, member) in ranges {
+        active.retain(|(other_hi, _)| *other_hi >= lo);
+        out.extend(active.iter().map(|(_, other)| ordered(*other, member)));
+        active.push((hi, member));
+    }
+    for (_, same_value) in values.values().flatten() {
+        for (a, first) in same_value.iter().enumerate() {
+            out.extend(same_value.iter().skip(a + 1).map(|second| ordered(*first, *second)));
+        }
+    }
+}
+
+/// The subject pinned by the most members' facts (the first seen among equals), if at least two pin it.
+fn discriminant<'m>(facts: &[Vec<Located<'m>>]) -> Option<Subject<'m>> {
+    let mut subjects: HashMap<(bool, u64), Vec<Subject<'m>>> = HashMap::new();
+    let mut order: Vec<(bool, u64, usize)> = Vec::new();
+    for (member, member_facts) in facts.iter().enumerate() {
+        for located in member_facts {
+            let Some((expr, ranged)) = pinned(&located.fact) else { continue };
+            let bucket = subjects.entry((ranged, conditions::shape_hash(expr))).or_default();
+            match bucket.iter_mut().find(|s| conditions::same(s.expr, expr)) {
+                Some(subject) if subject.last_member != member => {
+                    subject.members += 1;
+                    subject.last_member = member;
+                }
+                Some(_) => {}
+                None => {
+                    order.push((ranged, conditions::shape_hash(expr), bucket.len()));
+                    bucket.push(Subject { expr, ranged, members: 1, last_member: member });
+                }
+            }
+        }
+    }
+    // The first subject seen among those pinned by the most members, so the choice does not depend on hashing.
+    let mut best: Option<(bool, u64, usize, usize)> = None;
+    for (ranged, hash, index) in order {
+        let count = subjects.get(&(ranged, hash)).and_then(|b| b.get(index)).map_or(0, |s| s.members);
+        if best.is_none_or(|(_, _, _, c)| count > c) {
+            best = Some((ranged, hash, index, count));
+        }
+    }
+    let (ranged, hash, index, count) = best?;
+    if count < 2 {
+        return None;
+    }
+    let mut bucket = subjects.remove(&(ranged, hash))?;
+    (index < bucket.len()).then(|| bucket.swap_remove(index))
+}
+
+/// The subject a fact pins and whether it pins it with a range (`true`) or an equality with a constant.
+fn pinned<'m>(fact: &Fact<'m>) -> Option<(&'m Expr, bool)> {
+    match fact {
+        Fact::Range { subject, .. } => Some((subject, true)),
+        Fact::Is { subject, equal: true, .. } => Some((subject, false)),
+        _ => None,
+    }
+}
+
+/// How the first fact of a member that pins `subject` the way the discriminant does pins it.
+fn key<'m>(facts: &[Located<'m>], subject: &Subject<'m>) -> Option<Key<'m>> {
+    facts.iter().find_map(|located| match &located.fact {
+        Fact::Range { subject: s, lo, hi } if subject.ranged && conditions::same(s, subject.expr) => {
+            Some(Key::Range(*lo, *hi))
+        }
+        Fact::Is { subject: s, value, equal: true } if !subject.ranged && conditions::same(s, subject.expr) => {
+            Some(Key::Value(*value))
+        }
+        _ => None,
+    })
 }
 
 /// Classifies a pair of competitors in `phase`.
@@ -367,6 +531,65 @@ mod tests {
         ));
         // The expansion stops after its budget; `g39` is still proven to contradict `!ready`.
         assert!(guard_overlap(&m).is_empty());
+    }
+
+    /// What comparing every pair, as the rule once did, reports.
+    fn every_pair(m: &Machine) -> Vec<String> {
+        let reached = reachable(m);
+        let mut out = Vec::new();
+        for (i, earlier) in m.transitions.iter().enumerate() {
+            for later in m.transitions.iter().skip(i + 1) {
+                if earlier.otherwise || later.otherwise || earlier.trigger != later.trigger {
+                    continue;
+                }
+                out.extend(pair_diagnostic(m, &reached, (earlier, later)).map(|d| d.message));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn skipping_pairs_on_a_discriminant_reports_what_every_pair_does() {
+        let specs = [
+            // One subject pinned by ranges and equalities, some overlapping, one unguarded competitor.
+            "machine M { phases { initial A, B } state { x: u64 = 0, ready: bool = false } input Go input Back
+               transition Zero on Go from A -> B when x == 0
+               transition One on Go from A -> B when x == 1, ready
+               transition AlsoOne on Go from A, B -> stay when x == 1
+               transition Low on Go from A -> B when x < 3
+               transition High on Go from A -> B when x > 7
+               transition Any on Go from A -> B
+               transition Ready on Go from B -> A when ready
+               on Back from B -> A }",
+            // Enum equalities, and members that pin another subject.
+            "machine M { enum Mode { On, Off, Idle } phases { initial A }
+               state { mode: Mode = On, n: u64 = 0 } input Go
+               transition On1 on Go from A -> stay when mode == On
+               transition Off1 on Go from A -> stay when mode == Off
+               transition On2 on Go from A -> stay when mode == On, n > 2
+               transition NotOn on Go from A -> stay when mode != On
+               transition Small on Go from A -> stay when n < 2 }",
+        ];
+        for spec in specs {
+            let m = machine(spec);
+            let found: Vec<String> = guard_overlap(&m).into_iter().map(|d| d.message).collect();
+            assert!(!found.is_empty());
+            assert_eq!(found, every_pair(&m));
+        }
+    }
+
+    #[test]
+    fn many_competitors_on_distinct_values_compare_no_pairs() {
+        let mut spec = String::from("machine M { phases { initial A } state { x: u64 = 0 } input Go ");
+        for i in 0..200 {
+            spec.push_str(&format!("transition T{i} on Go from A -> stay when x == {i} "));
+        }
+        spec.push_str("transition Late on Go from A -> stay when x == 7 }");
+        let m = machine(&spec);
+        let reached = reachable(&m);
+        // Only `T7` and `Late` share a value.
+        assert_eq!(competing_pairs(&m, &reached), vec![(7, 200)]);
+        assert_eq!(guard_overlap(&m).len(), 1);
     }
 
     #[test]
