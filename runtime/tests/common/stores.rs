@@ -4,12 +4,15 @@
 
 use std::sync::Arc;
 
-use meerkat_runtime::{InMemoryRuntimeStore, RuntimeStore};
+use meerkat_runtime::{InMemoryRuntimeStore, RuntimeStore, SqliteRuntimeStore};
 
 /// Builds a fresh, empty store.
 pub type StoreFactory = fn() -> Arc<dyn RuntimeStore>;
 
 /// Every store the durability tests must hold on, by name.
 pub fn stores() -> Vec<(&'static str, StoreFactory)> {
-    vec![("in-memory", || Arc::new(InMemoryRuntimeStore::new()))]
+    vec![
+        ("in-memory", || Arc::new(InMemoryRuntimeStore::new())),
+        ("sqlite", || Arc::new(SqliteRuntimeStore::open_in_memory().unwrap_or_else(|e| panic!("sqlite store: {e}")))),
+    ]
 }
