@@ -1,11 +1,11 @@
 //! One open document, analysed: its text, its line index, its diagnostics (as the checker reports them, turned
 //! into LSP diagnostics with code, range, related information and help) and its name index. Everything is
-//! recomputed on every change; `benches/change.rs` measures what that costs on `machines/meerkat.machine`.
+//! recomputed on every change from one parse of the text; `benches/change.rs` measures what that costs on `machines/meerkat.machine`.
 
 use lsp_types::{
     Diagnostic as LspDiagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Url,
 };
-use meerkat_dsl::{Diagnostic, Severity, check_source};
+use meerkat_dsl::{Diagnostic, Severity, check_source_keeping_ast};
 
 use crate::index::Index;
 use crate::position::LineIndex;
@@ -30,14 +30,16 @@ impl Document {
     pub fn analyse(uri: Url, text: String) -> Self {
         let lines = LineIndex::new(&text);
         let name = uri.path_segments().and_then(|mut s| s.next_back()).unwrap_or("spec.machine").to_string();
-        let found: Vec<Diagnostic> = match check_source(&name, &text) {
+        // One parse serves both the checker and the name index.
+        let (checked, file) = check_source_keeping_ast(&name, text.as_str());
+        let found: Vec<Diagnostic> = match checked {
             Ok(package) => package.warnings.into_vec(),
             Err(error) => error.diagnostics.into_vec(),
         };
         let diagnostics = found.iter().map(|d| to_lsp(&uri, &text, &lines, d)).collect();
-        let index = match meerkat_dsl::parse::parse(&text, meerkat_dsl::SourceId(0)) {
-            Ok(file) => Index::new(&text, &file),
-            Err(_) => Index::default(),
+        let index = match file {
+            Some(file) => Index::new(&text, &file),
+            None => Index::default(),
         };
         Document { uri, text, lines, diagnostics, index }
     }

@@ -5,6 +5,8 @@
 //! helper's parameters); a name that still means more than one declaration keeps all of them, so references
 //! find it and rename refuses it.
 
+use std::collections::HashMap;
+
 use meerkat_dsl::Span;
 use meerkat_dsl::ast::{self, File, MachineItem, MessageKind, TopItem};
 use meerkat_dsl::format::lex::{TokenKind, lex};
@@ -135,10 +137,12 @@ impl Index {
         self.machines.iter().position(|m| m.span.start <= offset && offset <= m.span.end)
     }
 
-    /// The message that triggers the transition around `offset`, if any.
+    /// The message that triggers the transition around `offset`, if any. Transitions are recorded in file order
+    /// and do not overlap, so the search is a binary one.
     pub fn trigger_at(&self, offset: usize) -> Option<&str> {
         let machine = self.machines.get(self.machine_at(offset)?)?;
-        machine.triggers.iter().find(|(span, _)| span.start <= offset && offset <= span.end).map(|(_, m)| m.as_str())
+        let i = machine.triggers.partition_point(|(span, _)| span.end < offset);
+        machine.triggers.get(i).filter(|(span, _)| span.start <= offset).map(|(_, m)| m.as_str())
     }
 
     fn push(&mut self, symbol: Symbol) {
@@ -284,6 +288,7 @@ impl Index {
     fn resolve(&mut self, text: &str) {
         let Ok(tokens) = lex(text) else { return };
         let code: Vec<_> = tokens.iter().filter(|t| !t.is_comment()).collect();
+        let declarations = Declarations::new(&self.symbols);
         for (i, token) in code.iter().enumerate() {
             if token.kind != TokenKind::Word {
                 continue;
@@ -291,7 +296,7 @@ impl Index {
             let span = Span::new(token.start, token.start + token.text.len());
             let before = |n: usize| i.checked_sub(n).and_then(|j| code.get(j)).map_or("", |t| t.text);
             let after = code.get(i + 1).map_or("", |t| t.text);
-            let symbols = self.meanings(token.text, span, before(1), before(2), after);
+            let symbols = self.meanings(&declarations, token.text, span, before(1), before(2), after);
             if !symbols.is_empty() {
                 self.occurrences.push(Occurrence { span, symbols });
             }
@@ -299,12 +304,24 @@ impl Index {
     }
 
     /// The declarations the name `name` written at `span` can mean, given the tokens around it.
-    fn meanings(&self, name: &str, span: Span, before: &str, before2: &str, after: &str) -> Vec<usize> {
-        if let Some(own) = self.symbols.iter().position(|s| s.name_span == span) {
+    fn meanings(
+        &self,
+        declarations: &Declarations<'_>,
+        name: &str,
+        span: Span,
+        before: &str,
+        before2: &str,
+        after: &str,
+    ) -> Vec<usize> {
+        if let Some(&own) = declarations.by_name_span.get(&span) {
             return vec![own];
         }
+        let candidates = declarations.by_name.get(name).map_or(&[][..], Vec::as_slice);
+        if candidates.is_empty() {
+            return Vec::new();
+        }
         let named = |pred: &dyn Fn(&Symbol) -> bool| -> Vec<usize> {
-            self.symbols.iter().enumerate().filter(|(_, s)| s.name == name && pred(s)).map(|(i, _)| i).collect()
+            candidates.iter().copied().filter(|&i| self.symbols.get(i).is_some_and(pred)).collect()
         };
         let machine = self.machine_at(span.start);
         // `Machine.Effect` in a route, and `Message.field` in a model block.
@@ -355,6 +372,26 @@ impl Index {
             Vec::new()
         })
         .collect()
+    }
+}
+
+/// The declarations looked up by what resolution asks of them, built once per index: by name (each list in
+/// file order, as the symbols are) and by the span where the name is declared.
+struct Declarations<'a> {
+    by_name: HashMap<&'a str, Vec<usize>>,
+    by_name_span: HashMap<Span, usize>,
+}
+
+impl<'a> Declarations<'a> {
+    fn new(symbols: &'a [Symbol]) -> Self {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_name_span = HashMap::new();
+        for (i, symbol) in symbols.iter().enumerate() {
+            by_name.entry(symbol.name.as_str()).or_default().push(i);
+            // The first declaration at a span wins, as the former linear search found it.
+            by_name_span.entry(symbol.name_span).or_insert(i);
+        }
+        Declarations { by_name, by_name_span }
     }
 }
 

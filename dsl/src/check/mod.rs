@@ -154,11 +154,48 @@ pub fn check_package(sources: Vec<Source>) -> Result<CheckedPackage, CheckError>
         diagnostics.sort();
         return Err(CheckError { sources, diagnostics });
     }
+    check_files(sources, &files, diagnostics)
+}
 
+/// Checks one spec file and hands back its syntax tree too (none when it does not parse), for a caller that
+/// needs both, such as the language server, without parsing the file twice. The result is what
+/// [`check_source`] returns.
+pub fn check_source_keeping_ast(
+    name: impl Into<String>,
+    text: impl Into<String>,
+) -> (Result<CheckedPackage, CheckError>, Option<ast::File>) {
+    let sources = vec![Source::new(name, text)];
+    let id = SourceId(0);
+    let parsed = sources.first().map(|source| crate::parse::parse(&source.text, id));
+    match parsed {
+        Some(Ok(file)) => {
+            let files = vec![(id, file)];
+            let result = check_files(sources, &files, Diagnostics::new());
+            (result, files.into_iter().next().map(|(_, file)| file))
+        }
+        Some(Err(errors)) => {
+            let mut diagnostics = Diagnostics::new();
+            diagnostics.extend(errors);
+            if !diagnostics.has_errors() {
+                return (check_files(sources, &[], diagnostics), None);
+            }
+            diagnostics.sort();
+            (Err(CheckError { sources, diagnostics }), None)
+        }
+        None => (check_files(sources, &[], Diagnostics::new()), None),
+    }
+}
+
+/// Checks parsed files (every one of them parsed without a syntax error), adding to `diagnostics`.
+fn check_files(
+    sources: Vec<Source>,
+    files: &[(SourceId, ast::File)],
+    mut diagnostics: Diagnostics,
+) -> Result<CheckedPackage, CheckError> {
     let mut machines: Vec<ir::Machine> = Vec::new();
     let mut machine_asts: Vec<(SourceId, &ast::Machine)> = Vec::new();
     let mut composition_asts: Vec<(SourceId, &ast::Composition)> = Vec::new();
-    for (id, file) in &files {
+    for (id, file) in files {
         for item in &file.items {
             match item {
                 ast::TopItem::Machine(m) => machine_asts.push((*id, m)),
