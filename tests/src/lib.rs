@@ -198,3 +198,11 @@ pub mod kernels {
 pub mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
 }
+
+/// The kernels of random valid specs (`build/random_specs.rs`), one module per machine. Their expressions are
+/// drawn at random, so clippy's style lints about what a person would write (`x * 1`, `if c { a } else { a }`)
+/// say nothing about the generator.
+#[allow(clippy::all, unused)]
+pub mod random {
+    include!(concat!(env!("OUT_DIR"), "/random.rs"));
+}

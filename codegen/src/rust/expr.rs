@@ -181,6 +181,17 @@ pub(crate) fn receiver(code: &Code) -> TokenStream {
     }
 }
 
+/// A `u64` expression as a method receiver. An `if` or `match` whose arms end in integer literals has no type
+/// of its own for rustc (`{integer}`), and a method call on it would not compile, so it gets one.
+pub(crate) fn u64_receiver(code: &Code) -> TokenStream {
+    if code.prec == Prec::Block {
+        let ts = &code.ts;
+        quote!(::core::convert::identity::<u64>(#ts))
+    } else {
+        receiver(code)
+    }
+}
+
 impl Gen<'_> {
     /// The Rust type of a spec type.
     pub(crate) fn ty(&self, t: &Type) -> TokenStream {
@@ -551,7 +562,7 @@ impl Gen<'_> {
                     BinOp::Div => quote!(checked_div),
                     _ => quote!(checked_rem),
                 };
-                let lt = receiver(&l);
+                let lt = u64_receiver(&l);
                 let rt = r.ts;
                 self.unwrap(cx, quote!(#lt.#method(#rt))).with_struct(l.bare_struct)
             }
