@@ -436,7 +436,12 @@ impl Gen<'_> {
             }
             K::SeqLit(items) => {
                 if items.is_empty() {
-                    Code::owned(quote!(::std::vec::Vec::new()), Prec::Postfix)
+                    // Typed: `Vec`'s `PartialEq<Vec<U>>` leaves rustc no way to infer `T` in `s == Vec::new()`.
+                    let elem = match &e.ty {
+                        Type::Seq(elem) => self.ty(elem),
+                        _ => quote!(_),
+                    };
+                    Code::owned(quote!(::std::vec::Vec::<#elem>::new()), Prec::Postfix)
                 } else {
                     let items: Vec<TokenStream> = items.iter().map(|i| self.owned_expr(cx, i).ts).collect();
                     Code::owned(quote!(::std::vec![#(#items),*]), Prec::Postfix)
@@ -551,8 +556,8 @@ impl Gen<'_> {
                 if matches!(op, BinOp::Div | BinOp::Rem) && r.int.is_some_and(|n| n != 0) {
                     let token = if op == BinOp::Div { quote!(/) } else { quote!(%) };
                     let (lt, rt) = (operand(&l, Prec::Mul), operand(&r, Prec::Cast));
-                    // An integer literal on the left must name its type.
-                    let lt = if l.int.is_some() { receiver(&l) } else { lt };
+                    // An integer literal, or an `if` or `match` of them, on the left must name its type.
+                    let lt = if l.int.is_some() || l.prec == Prec::Block { u64_receiver(&l) } else { lt };
                     return Code::owned(quote!(#lt #token #rt), Prec::Mul).with_struct(l.bare_struct);
                 }
                 let method = match op {
