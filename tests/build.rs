@@ -8,6 +8,9 @@
 //!   `differential_test!` per machine, for `tests/differential.rs`.
 //! - The specs of `build/corpus.rs`, written to `$OUT_DIR/corpus_specs/` and compiled the same way into
 //!   `$OUT_DIR/corpus.rs` and `$OUT_DIR/corpus_differential.rs`, for `tests/corpus.rs`.
+//! - `MEERKAT_RANDOM_SPECS` (default 16) random valid specs of `build/random_specs.rs` from seed
+//!   `MEERKAT_RANDOM_SEED` (default 1), written to `$OUT_DIR/random_specs/` and compiled the same way into
+//!   `$OUT_DIR/random.rs` and `$OUT_DIR/random_differential.rs`, for `tests/random_specs.rs`.
 //! - `specs/bank.machine` again into `$OUT_DIR/bench_checks_on/` and `$OUT_DIR/bench_checks_off/` (post-transition
 //!   invariants on and off, no conversions), for the benchmark.
 //!
@@ -21,6 +24,8 @@ use meerkat_codegen::Config;
 
 #[path = "build/corpus.rs"]
 mod corpus;
+#[path = "build/random_specs.rs"]
+mod random_specs;
 
 /// Spec folders whose every `.machine` file is compiled, and single files.
 const SPEC_DIRS: &[&str] = &["../dsl/test_data/ok", "specs"];
@@ -62,6 +67,13 @@ fn run() -> Result<(), String> {
     let corpus = write_specs(&corpus_dir, corpus::specs())?;
     compile_group(&corpus, "corpus", &out_dir, "name-hygiene corpus machine")?;
 
+    println!("cargo:rerun-if-env-changed=MEERKAT_RANDOM_SPECS");
+    println!("cargo:rerun-if-env-changed=MEERKAT_RANDOM_SEED");
+    let count = env_number("MEERKAT_RANDOM_SPECS", 16)?;
+    let seed = env_number("MEERKAT_RANDOM_SEED", 1)?;
+    let random = write_specs(&out_dir.join("random_specs"), random_specs::specs(seed, count))?;
+    compile_group(&random, "random", &out_dir, "random spec")?;
+
     for (dir, checks) in [("bench_checks_on", true), ("bench_checks_off", false)] {
         Config::new()
             .post_transition_invariants(checks)
@@ -70,6 +82,14 @@ fn run() -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The number in environment variable `name`, or `default` when it is not set.
+fn env_number(name: &str, default: u64) -> Result<u64, String> {
+    match std::env::var(name) {
+        Ok(text) => text.parse().map_err(|e| format!("{name}={text:?} is not a number: {e}")),
+        Err(_) => Ok(default),
+    }
 }
 
 /// Writes generated specs as `<dir>/<stem>.machine` (when changed) and returns their paths.

@@ -155,8 +155,8 @@ impl Config {
         self
     }
 
-    /// Whether kernels also convert to and from the reference interpreter's values (`to_interp`,
-    /// `from_interp`), for differential tests. Default `false`; when on, the consuming crate must depend on
+    /// Whether kernels also convert to and from the reference interpreter's values (inherent
+    /// `to_interp` methods, `meerkat_dsl::interp::FromInterp` impls), for differential tests. Default `false`; when on, the consuming crate must depend on
     /// `meerkat-dsl`.
     ///
     /// ```

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use meerkat_dsl::explore::conformance::{AdapterError, Implementation, Observation, Performed};
-use meerkat_dsl::interp::Message;
+use meerkat_dsl::interp::{FromInterp, Message};
 use meerkat_runtime::identifiers::LogicalRuntimeId;
 use meerkat_runtime::meerkat_machine::{DslCommitObserver, DslJournalEntry, SessionToolVisibilityState, dsl};
 use meerkat_runtime::{BoxFuture, CoreExecutor, CoreExecutorError, Input, InputId, MeerkatMachine, RunOutput};

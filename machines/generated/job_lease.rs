@@ -14,13 +14,6 @@ pub enum JobLeasePhase {
 }
 
 impl JobLeasePhase {
-    /// Every phase, in declaration order.
-    pub const ALL: [JobLeasePhase; 3] = [
-        JobLeasePhase::Open,
-        JobLeasePhase::Draining,
-        JobLeasePhase::Closed,
-    ];
-
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static ::core::primitive::str {
         match self {
@@ -110,7 +103,7 @@ impl JobLeaseState {
         JobLeaseState {
             phase: JobLeasePhase::Open,
             clock: 0,
-            queued: ::std::vec::Vec::new(),
+            queued: ::std::vec::Vec::<JobId>::new(),
             leases: ::std::collections::BTreeMap::new(),
             attempts: ::std::collections::BTreeMap::new(),
             ended: ::std::collections::BTreeMap::new(),

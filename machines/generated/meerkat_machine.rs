@@ -22,17 +22,6 @@ pub enum MeerkatMachinePhase {
 }
 
 impl MeerkatMachinePhase {
-    /// Every phase, in declaration order.
-    pub const ALL: [MeerkatMachinePhase; 7] = [
-        MeerkatMachinePhase::Initializing,
-        MeerkatMachinePhase::Idle,
-        MeerkatMachinePhase::Attached,
-        MeerkatMachinePhase::Running,
-        MeerkatMachinePhase::Retired,
-        MeerkatMachinePhase::Stopped,
-        MeerkatMachinePhase::Destroyed,
-    ];
-
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static ::core::primitive::str {
         match self {

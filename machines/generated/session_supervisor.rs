@@ -12,12 +12,6 @@ pub enum SessionSupervisorPhase {
 }
 
 impl SessionSupervisorPhase {
-    /// Every phase, in declaration order.
-    pub const ALL: [SessionSupervisorPhase; 2] = [
-        SessionSupervisorPhase::Supervising,
-        SessionSupervisorPhase::Closed,
-    ];
-
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static ::core::primitive::str {
         match self {

@@ -16,14 +16,6 @@ pub enum TrafficLightPhase {
 }
 
 impl TrafficLightPhase {
-    /// Every phase, in declaration order.
-    pub const ALL: [TrafficLightPhase; 4] = [
-        TrafficLightPhase::Red,
-        TrafficLightPhase::Green,
-        TrafficLightPhase::Amber,
-        TrafficLightPhase::Off,
-    ];
-
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static ::core::primitive::str {
         match self {

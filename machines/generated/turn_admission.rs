@@ -14,13 +14,6 @@ pub enum TurnAdmissionPhase {
 }
 
 impl TurnAdmissionPhase {
-    /// Every phase, in declaration order.
-    pub const ALL: [TurnAdmissionPhase; 3] = [
-        TurnAdmissionPhase::Ready,
-        TurnAdmissionPhase::Running,
-        TurnAdmissionPhase::Ended,
-    ];
-
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static ::core::primitive::str {
         match self {
@@ -88,7 +81,7 @@ impl TurnAdmissionState {
         TurnAdmissionState {
             phase: TurnAdmissionPhase::Ready,
             current: ::core::option::Option::None,
-            waiting: ::std::vec::Vec::new(),
+            waiting: ::std::vec::Vec::<TurnId>::new(),
             capacity: 2,
             started: 0,
         }

@@ -236,6 +236,8 @@ pub fn specs() -> Vec<(String, String)> {
     }
     specs.push(("hyg_sealed".to_string(), sealed()));
     specs.push(("hyg_deep".to_string(), deep(DEEP)));
+    specs.push(("hyg_enum_inputs".to_string(), enum_items("HygEnumInputs", "input")));
+    specs.push(("hyg_enum_signals".to_string(), enum_items("HygEnumSignals", "signal")));
     specs
 }
 
@@ -318,7 +320,7 @@ fn records(machine: &str, names: &[&str]) -> String {
 /// closure parameter, a pattern binding, an enum, a variant, a phase, an input, an effect and a transition.
 fn bindings(machine: &str, names: &[&str]) -> String {
     let state = join(names, |x| format!("{x}: u64 = 0"));
-    let variants = join(names, message_name);
+    let variants = join(names, |n| n.to_string());
     let phases = join(names, phase_name);
     let mut items = String::new();
     for (i, x) in names.iter().enumerate() {
@@ -341,7 +343,7 @@ fn bindings(machine: &str, names: &[&str]) -> String {
 ",
             first = names[0],
             next_phase = phase_name(next),
-            input = message_name(x),
+            input = x,
         ));
     }
     format!(
@@ -388,25 +390,42 @@ fn sealed() -> String {
     .to_string()
 }
 
-/// Associated items of the generated phase and message enums. A phase, input or effect named like one is not
-/// covered yet: the variant would take the item's path (`MPhase::ALL`, `MInput::from_interp`), so the bindings
-/// template gives such phases and messages a suffix (they keep every other role).
-const ENUM_ITEMS: &[&str] =
-    &["ALL", "name", "is_terminal", "is_pure", "is_runtime_internal", "from_interp", "to_interp"];
-
-/// A name as a phase name: as written, unless it is a word the phase list reads as a marker or an associated
-/// item of the phase enum.
+/// A name as a phase name: as written, unless it is a word the phase list reads as a marker.
 fn phase_name(name: &str) -> String {
-    if ["initial", "terminal"].contains(&name) || ENUM_ITEMS.contains(&name) {
-        format!("{name}_phase")
-    } else {
-        name.to_string()
-    }
+    if ["initial", "terminal"].contains(&name) { format!("{name}_phase") } else { name.to_string() }
 }
 
-/// A name as an input name: as written, unless it is an associated item of the message enums.
-fn message_name(name: &str) -> String {
-    if ENUM_ITEMS.contains(&name) { format!("{name}_msg") } else { name.to_string() }
+/// Associated items of the generated enums (the phase enum's `name` and `is_terminal`, the message enums' `name`,
+/// `is_pure` and `is_runtime_internal`, the interpreter conversions, the old `ALL`), which a variant of the same
+/// name would shadow if the kernel reached them by path.
+const ENUM_ITEMS: &[&str] =
+    &["ALL", "name", "is_terminal", "is_pure", "is_runtime_internal", "from_interp", "to_interp", "PHASES"];
+
+/// Each associated item of the generated enums as a phase, an effect, a variant and an input or (`kind` is
+/// `"signal"`) a signal, at once.
+fn enum_items(machine: &str, kind: &str) -> String {
+    let phases = join(ENUM_ITEMS, |x| x.to_string());
+    let mut items = String::new();
+    for (i, x) in ENUM_ITEMS.iter().enumerate() {
+        let next = ENUM_ITEMS[(i + 1) % ENUM_ITEMS.len()];
+        items.push_str(&format!(
+            "    {kind} {x} {{ v: u64 }}
+    effect {x} {{ v: u64, kind: Kind }}
+    transition on_{x} on {x} from {x} -> {next} when n < 40 {{ n += v; emit {x} {{ v, kind: Kind::{x} }} }}
+"
+        ));
+    }
+    let variants = join(ENUM_ITEMS, |x| x.to_string());
+    format!(
+        "machine {machine} {{
+    enum Kind {{ {variants} }}
+    phases {{ initial {phases} }}
+    state {{ n: u64 = 0 }}
+{items}    invariant bounded = n <= 100
+    model {{ domain u64 = 0..=2 }}
+}}
+"
+    )
 }
 
 /// The type depth of the deep entry: just under the checker's bound of 64 levels counted through named types.

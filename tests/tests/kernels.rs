@@ -251,7 +251,10 @@ fn the_owner_token_identifies_an_authority() {
 
 #[test]
 fn phases_and_messages_describe_themselves() {
-    assert_eq!(SinkPhase::ALL, [SinkPhase::Idle, SinkPhase::Active, SinkPhase::Draining, SinkPhase::Done]);
+    assert_eq!(
+        <SinkState as meerkat_kernel::Kernel>::PHASES,
+        [SinkPhase::Idle, SinkPhase::Active, SinkPhase::Draining, SinkPhase::Done]
+    );
     assert_eq!(SinkPhase::Draining.name(), "Draining");
     assert_eq!(SinkPhase::Draining.to_string(), "Draining");
     assert!(SinkPhase::Done.is_terminal() && !SinkPhase::Idle.is_terminal());

@@ -229,7 +229,7 @@ macro_rules! schema_matches_serde {
                 let reached = states(&m, &report.messages, 3, 40);
                 let (mut checked_states, mut checked_messages, mut checked_effects) = (0, 0, 0);
                 for state in &reached {
-                    let kernel_state = k::$state::from_interp(state).expect("state converts");
+                    let kernel_state = <k::$state as ::meerkat_dsl::interp::FromInterp>::from_interp(state).expect("state converts");
                     assert_valid(&schema, &format!("#/$defs/{name}State"), &kernel_state);
                     checked_states += 1;
                     for message in &report.messages {
@@ -238,14 +238,14 @@ macro_rules! schema_matches_serde {
                         };
                         let transition = match message.trigger {
                             Trigger::Input(_) => {
-                                let input = k::$input::from_interp(message).expect("input converts");
+                                let input = <k::$input as ::meerkat_dsl::interp::FromInterp>::from_interp(message).expect("input converts");
                                 assert_valid(&schema, &format!("#/$defs/{name}Input"), &input);
                                 k::$mutator::apply(&mut authority, input)
                             }
                             // A machine without signals has an empty signal enum, so this arm ends early.
                             #[allow(unreachable_code, unused_variables)]
                             Trigger::Signal(_) => {
-                                let signal = k::$signal::from_interp(message).expect("signal converts");
+                                let signal = <k::$signal as ::meerkat_dsl::interp::FromInterp>::from_interp(message).expect("signal converts");
                                 assert_valid(&schema, &format!("#/$defs/{name}Signal"), &signal);
                                 authority.apply_signal(signal)
                             }

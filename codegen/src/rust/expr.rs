@@ -181,6 +181,17 @@ pub(crate) fn receiver(code: &Code) -> TokenStream {
     }
 }
 
+/// A `u64` expression as a method receiver. An `if` or `match` whose arms end in integer literals has no type
+/// of its own for rustc (`{integer}`), and a method call on it would not compile, so it gets one.
+pub(crate) fn u64_receiver(code: &Code) -> TokenStream {
+    if code.prec == Prec::Block {
+        let ts = &code.ts;
+        quote!(::core::convert::identity::<u64>(#ts))
+    } else {
+        receiver(code)
+    }
+}
+
 impl Gen<'_> {
     /// The Rust type of a spec type.
     pub(crate) fn ty(&self, t: &Type) -> TokenStream {
@@ -425,7 +436,12 @@ impl Gen<'_> {
             }
             K::SeqLit(items) => {
                 if items.is_empty() {
-                    Code::owned(quote!(::std::vec::Vec::new()), Prec::Postfix)
+                    // Typed: `Vec`'s `PartialEq<Vec<U>>` leaves rustc no way to infer `T` in `s == Vec::new()`.
+                    let elem = match &e.ty {
+                        Type::Seq(elem) => self.ty(elem),
+                        _ => quote!(_),
+                    };
+                    Code::owned(quote!(::std::vec::Vec::<#elem>::new()), Prec::Postfix)
                 } else {
                     let items: Vec<TokenStream> = items.iter().map(|i| self.owned_expr(cx, i).ts).collect();
                     Code::owned(quote!(::std::vec![#(#items),*]), Prec::Postfix)
@@ -540,8 +556,8 @@ impl Gen<'_> {
                 if matches!(op, BinOp::Div | BinOp::Rem) && r.int.is_some_and(|n| n != 0) {
                     let token = if op == BinOp::Div { quote!(/) } else { quote!(%) };
                     let (lt, rt) = (operand(&l, Prec::Mul), operand(&r, Prec::Cast));
-                    // An integer literal on the left must name its type.
-                    let lt = if l.int.is_some() { receiver(&l) } else { lt };
+                    // An integer literal, or an `if` or `match` of them, on the left must name its type.
+                    let lt = if l.int.is_some() || l.prec == Prec::Block { u64_receiver(&l) } else { lt };
                     return Code::owned(quote!(#lt #token #rt), Prec::Mul).with_struct(l.bare_struct);
                 }
                 let method = match op {
@@ -551,7 +567,7 @@ impl Gen<'_> {
                     BinOp::Div => quote!(checked_div),
                     _ => quote!(checked_rem),
                 };
-                let lt = receiver(&l);
+                let lt = u64_receiver(&l);
                 let rt = r.ts;
                 self.unwrap(cx, quote!(#lt.#method(#rt))).with_struct(l.bare_struct)
             }

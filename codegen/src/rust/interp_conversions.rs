@@ -96,9 +96,13 @@ impl Gen<'_> {
                     pub fn to_interp(&self) -> ::meerkat_dsl::interp::Value {
                         #to
                     }
+                }
+
+                impl ::meerkat_dsl::interp::FromInterp for #name {
+                    type Source = ::meerkat_dsl::interp::Value;
 
                     /// This type's value of an interpreter value, if it is one.
-                    pub fn from_interp(__k_value: &::meerkat_dsl::interp::Value) -> ::std::option::Option<Self> {
+                    fn from_interp(__k_value: &::meerkat_dsl::interp::Value) -> ::std::option::Option<Self> {
                         #from
                     }
                 }
@@ -112,9 +116,13 @@ impl Gen<'_> {
                 pub fn to_interp(self) -> ::meerkat_dsl::ir::PhaseId {
                     ::meerkat_dsl::ir::PhaseId(self as u32)
                 }
+            }
+
+            impl ::meerkat_dsl::interp::FromInterp for #phase {
+                type Source = ::meerkat_dsl::ir::PhaseId;
 
                 /// The phase of an interpreter id, if there is one.
-                pub fn from_interp(__k_id: ::meerkat_dsl::ir::PhaseId) -> ::std::option::Option<Self> {
+                fn from_interp(__k_id: &::meerkat_dsl::ir::PhaseId) -> ::std::option::Option<Self> {
                     <#state as ::meerkat_kernel::Kernel>::PHASES.get(__k_id.index()).copied()
                 }
             }
@@ -141,12 +149,16 @@ impl Gen<'_> {
                         fields: ::std::vec::Vec::from([#(#to_fields),*]),
                     }
                 }
+            }
+
+            impl ::meerkat_dsl::interp::FromInterp for #state {
+                type Source = ::meerkat_dsl::interp::State;
 
                 /// The state of an interpreter state, if it fits this machine.
-                pub fn from_interp(__k_state: &::meerkat_dsl::interp::State) -> ::std::option::Option<Self> {
+                fn from_interp(__k_state: &::meerkat_dsl::interp::State) -> ::std::option::Option<Self> {
                     let [#(#binds),*] = __k_state.fields.as_slice() else { return None };
                     Some(#state {
-                        #phase_field: #phase::from_interp(__k_state.phase)?,
+                        #phase_field: <#phase as ::meerkat_dsl::interp::FromInterp>::from_interp(&__k_state.phase)?,
                         #(#from_fields),*
                     })
                 }
@@ -189,7 +201,7 @@ impl Gen<'_> {
         out
     }
 
-    /// `MInput::from_interp` / `MSignal::from_interp`.
+    /// `FromInterp for MInput` / `FromInterp for MSignal`.
     fn message_from_interp(
         &self,
         messages: &[Message],
@@ -229,9 +241,11 @@ impl Gen<'_> {
             }
         };
         quote! {
-            impl #ty {
+            impl ::meerkat_dsl::interp::FromInterp for #ty {
+                type Source = ::meerkat_dsl::interp::Message;
+
                 /// This machine's message for an interpreter message, if it is one of this kind.
-                pub fn from_interp(__k_message: &::meerkat_dsl::interp::Message) -> ::std::option::Option<Self> {
+                fn from_interp(__k_message: &::meerkat_dsl::interp::Message) -> ::std::option::Option<Self> {
                     #body
                 }
             }
@@ -273,8 +287,8 @@ fn message_to_interp(
 
 /// An expression of type `Value` for `x`: a place of type `T`, or (`is_ref`) an expression of type `&T`.
 fn to_value(x: &TokenStream, is_ref: bool, ty: &Type, depth: usize) -> TokenStream {
-    let v = format_ident!("v{}", depth);
-    let k = format_ident!("k{}", depth);
+    let v = format_ident!("__k_v{}", depth);
+    let k = format_ident!("__k_k{}", depth);
     let copied = if is_ref { quote!(*#x) } else { quote!(#x) };
     match ty {
         Type::Bool => quote!(::meerkat_dsl::interp::Value::Bool(#copied)),
@@ -305,21 +319,21 @@ fn to_value(x: &TokenStream, is_ref: bool, ty: &Type, depth: usize) -> TokenStre
 /// An expression of type `T` for `x` (an expression of type `&Value`) that returns `None` from the enclosing
 /// function or closure when the value does not fit.
 fn from_value(g: &Gen<'_>, x: &TokenStream, ty: &Type, depth: usize) -> TokenStream {
-    let v = format_ident!("v{}", depth);
-    let k = format_ident!("k{}", depth);
+    let v = format_ident!("__k_v{}", depth);
+    let k = format_ident!("__k_k{}", depth);
     match ty {
-        Type::Bool => quote!(match #x { ::meerkat_dsl::interp::Value::Bool(b) => *b, _ => return None }),
+        Type::Bool => quote!(match #x { ::meerkat_dsl::interp::Value::Bool(__k_b) => *__k_b, _ => return None }),
         Type::U64 => quote!(match #x { ::meerkat_dsl::interp::Value::U64(__k_n) => *__k_n, _ => return None }),
         Type::String => {
             quote!(match #x { ::meerkat_dsl::interp::Value::Str(__k_s) => __k_s.clone(), _ => return None })
         }
         Type::Phase => {
             let phase = &g.n.phase;
-            quote!(match #x { ::meerkat_dsl::interp::Value::Phase(__k_p) => #phase::from_interp(*__k_p)?, _ => return None })
+            quote!(match #x { ::meerkat_dsl::interp::Value::Phase(__k_p) => <#phase as ::meerkat_dsl::interp::FromInterp>::from_interp(__k_p)?, _ => return None })
         }
         Type::Named(id) => {
             let name = g.type_ident(*id);
-            quote!(#name::from_interp(#x)?)
+            quote!(<#name as ::meerkat_dsl::interp::FromInterp>::from_interp(#x)?)
         }
         Type::Option(inner) => {
             let inner = from_value(g, &quote!(#v.as_ref()), inner, depth + 1);
@@ -338,7 +352,7 @@ fn from_value(g: &Gen<'_>, x: &TokenStream, ty: &Type, depth: usize) -> TokenStr
                 // `|v| Some(T::from_interp(v)?)` is just the function.
                 Type::Named(id) => {
                     let name = g.type_ident(*id);
-                    quote!(#name::from_interp)
+                    quote!(<#name as ::meerkat_dsl::interp::FromInterp>::from_interp)
                 }
                 _ => {
                     let inner = from_value(g, &quote!(#v), inner, depth + 1);

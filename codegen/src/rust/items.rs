@@ -2,7 +2,7 @@
 //! and the helpers, guards, invariants, `fire_*` methods and dispatchers as private methods of the state.
 
 use meerkat_dsl::ir::{Message, Type, TypeKind};
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Gen;
@@ -21,11 +21,6 @@ impl Gen<'_> {
             let docs = Self::docs(p.docs.as_deref(), || format!("Phase `{}`.", p.name));
             quote!(#docs #name,)
         });
-        let all = m.phases.iter().map(|p| {
-            let name = names::ident(&p.name);
-            quote!(#ty::#name)
-        });
-        let count = Literal::usize_unsuffixed(m.phases.len());
         let name_arms = m.phases.iter().map(|p| {
             let name = names::ident(&p.name);
             let text = &p.name;
@@ -52,9 +47,6 @@ impl Gen<'_> {
             }
 
             impl #ty {
-                /// Every phase, in declaration order.
-                pub const ALL: [#ty; #count] = [#(#all),*];
-
                 /// The phase's name as declared in the spec.
                 pub fn name(self) -> &'static str {
                     match self {

@@ -206,7 +206,7 @@ impl Gen<'_> {
         let signals = m.signals.iter().map(|s| s.name.as_str());
         let transitions = m.transitions.iter().map(|t| t.name.as_str());
         let guards = self.guard_labels();
-        // Listed, not `#phase::ALL`: a phase named `ALL` would be the variant.
+        // Listed by variant: the phase enum has no associated items a phase name could shadow.
         let phase_list = n.phase_variants(m);
         let invariants = m.invariants.iter().map(|i| i.name.as_str());
         let checks = m.invariants.iter().enumerate().map(|(i, inv)| {

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Gen;
-use super::expr::{Code, Cx, Form, Prec, element_type, head, operand, receiver};
+use super::expr::{Code, Cx, Form, Prec, element_type, head, operand, receiver, u64_receiver};
 
 impl Gen<'_> {
     pub(crate) fn method(&self, cx: &mut Cx<'_>, recv_expr: &Expr, builtin: Builtin, args: &[Expr]) -> Code {
@@ -128,7 +128,7 @@ impl Gen<'_> {
             }
             Builtin::Min | Builtin::Max => {
                 let owned = self.owned(recv.clone(), rty);
-                let r = receiver(&owned);
+                let r = u64_receiver(&owned);
                 let o = match arg(self, cx) {
                     Some((o, ty)) => self.owned(o, &ty).ts,
                     None => quote!(0),

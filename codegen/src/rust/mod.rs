@@ -9,6 +9,13 @@
 //! `MState`, which implements `::meerkat_kernel::Kernel`. The file holds only what the spec says: the types, the
 //! `fire_*` methods, the dispatch, helpers, guards and invariants.
 //!
+//! Enum variants are spec names and share the path namespace of their enum's inherent associated items, where a
+//! variant wins (`MPhase::ALL` would be a phase named `ALL`, whatever else is declared). So an enum that carries
+//! spec-named variants (phases, declared enums, inputs, signals, effects) gets inherent items only as methods with
+//! a receiver (`name`, `is_terminal`, `is_pure`, `is_runtime_internal`, `to_interp`), which method-call syntax
+//! reaches past any variant; everything reached by path is a trait item named by qualified path
+//! (`<MState as ::meerkat_kernel::Kernel>::PHASES`, `<MInput as ::meerkat_dsl::interp::FromInterp>::from_interp`).
+//!
 //! How the code is organised:
 //! - `names` allocates identifiers; `analysis` computes the facts that shape the code (what can fail, what is
 //!   used, static bounds on effects and candidates, how each transition collects its effects);
@@ -53,8 +60,8 @@ pub struct RustOptions {
     pub spec_path: String,
     /// How to regenerate the file, named in the header comment. Default `cargo xtask regen`.
     pub regenerate_with: String,
-    /// Also emit conversions to and from the reference interpreter's values (`to_interp` / `from_interp`),
-    /// for differential tests. The consumer must then depend on `meerkat-dsl`. Default `false`.
+    /// Also emit conversions to and from the reference interpreter's values (inherent
+    /// `to_interp` methods, `meerkat_dsl::interp::FromInterp` impls), for differential tests. The consumer must then depend on `meerkat-dsl`. Default `false`.
     pub interp_conversions: bool,
     /// Check invariants incrementally after each transition: skip those it writes nothing of, and check
     /// `m.all(..)` / `m.any(..)` over a map it writes by entries only on the entries written (see the

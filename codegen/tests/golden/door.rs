@@ -14,13 +14,6 @@ pub enum DoorPhase {
 }
 
 impl DoorPhase {
-    /// Every phase, in declaration order.
-    pub const ALL: [DoorPhase; 3] = [
-        DoorPhase::Closed,
-        DoorPhase::Open,
-        DoorPhase::Removed,
-    ];
-
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static ::core::primitive::str {
         match self {

@@ -12,9 +12,6 @@ pub enum VaultPhase {
 }
 
 impl VaultPhase {
-    /// Every phase, in declaration order.
-    pub const ALL: [VaultPhase; 2] = [VaultPhase::Open, VaultPhase::Sealed];
-
     /// The phase's name as declared in the spec.
     pub fn name(self) -> &'static ::core::primitive::str {
         match self {
@@ -80,7 +77,7 @@ impl VaultState {
             phase: VaultPhase::Open,
             deposits: ::std::collections::BTreeMap::new(),
             owners: ::std::collections::BTreeSet::new(),
-            history: ::std::vec::Vec::new(),
+            history: ::std::vec::Vec::<::core::primitive::u64>::new(),
             total: 0,
         }
     }

@@ -57,6 +57,19 @@ pub struct Emitted {
     pub fields: Vec<Value>,
 }
 
+/// A kernel value made from the interpreter's value of it, if it is one: what generated kernels with interpreter
+/// conversions implement for their phase, declared types, state, inputs and signals (`Source` is [`PhaseId`],
+/// [`Value`], [`State`] or [`Message`]). A trait rather than an inherent function so that a variant named
+/// `from_interp` cannot take its path: `<T as FromInterp>::from_interp` always names this function.
+pub trait FromInterp: Sized {
+    /// What the interpreter holds for a value of this type.
+    type Source: ?Sized;
+
+    /// The value `source` stands for, or `None` when it is not one of this type (another machine's, another
+    /// type's, or a payload of the wrong shape).
+    fn from_interp(source: &Self::Source) -> Option<Self>;
+}
+
 /// What happened when a message was applied.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Fired {
