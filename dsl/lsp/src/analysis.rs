@@ -8,7 +8,7 @@
 use lsp_types::{
     Diagnostic as LspDiagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Url,
 };
-use meerkat_dsl::{Diagnostic, Severity, Source, SourceId, check_package, check_source_keeping_ast};
+use meerkat_dsl::{Diagnostic, Severity, Source, check_package_keeping_asts, check_source_keeping_ast};
 
 use crate::index::Index;
 use crate::position::LineIndex;
@@ -45,16 +45,12 @@ impl Package {
                 let (checked, tree) = check_source_keeping_ast(names.concat(), text.as_str());
                 (diagnostics_of(checked), vec![tree])
             }
-            // Several: the checker parses them again, since it keeps no syntax tree of a package.
+            // Several: checked together, each file parsed once for the checker and the name index.
             _ => {
-                let trees = files
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, text))| meerkat_dsl::parse::parse(text, source_id(i)).ok())
-                    .collect();
                 let sources =
                     files.iter().zip(&names).map(|((_, text), name)| Source::new(name.clone(), text.clone())).collect();
-                (diagnostics_of(check_package(sources)), trees)
+                let (checked, trees) = check_package_keeping_asts(sources);
+                (diagnostics_of(checked), trees)
             }
         };
         let index = {
@@ -90,10 +86,6 @@ fn diagnostics_of(checked: Result<meerkat_dsl::CheckedPackage, meerkat_dsl::Chec
 
 fn file_name(uri: &Url) -> String {
     uri.path_segments().and_then(|mut s| s.next_back()).unwrap_or("spec.machine").to_string()
-}
-
-fn source_id(i: usize) -> SourceId {
-    SourceId(u32::try_from(i).unwrap_or(u32::MAX))
 }
 
 /// One checker diagnostic as an LSP diagnostic: the primary label is the range, secondary labels are related
