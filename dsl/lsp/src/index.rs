@@ -1,16 +1,18 @@
-//! The names of one package of spec files (the `.machine` files of one folder, or a single file): every declaration (types, variants, phases, fields, messages, helpers and their
-//! parameters, guards, invariants, properties, transitions, machines, compositions) and every place a name is
-//! written, resolved to the declarations it can mean, in whichever file of the package they are. Resolution is
-//! by name within the machine around it,
-//! narrowed by what is written next to it (`Lamp::Red`, `self.x`, `Machine.Effect`, a transition's payload, a
-//! helper's parameters); a name that still means more than one declaration keeps all of them, so references
-//! find it and rename refuses it.
+//! The names of one package of spec files (the `.machine` files of one folder, or a single file): every
+//! declaration (types, variants, phases, fields, messages, helpers and their parameters, local bindings, guards,
+//! invariants, properties, transitions, machines, compositions) and every place a name is written, resolved to
+//! the declarations it can mean, in whichever file of the package they are. Resolution is by name within the
+//! machine around it, narrowed by what is written next to it (`Lamp::Red`, `self.x`, `Machine.Effect`, a
+//! transition's payload, the innermost parameter or local binding whose scope holds it); a name that still
+//! means more than one declaration keeps all of them, so references find it and rename refuses it.
 
 use std::collections::HashMap;
 
 use meerkat_dsl::Span;
 use meerkat_dsl::ast::{self, File, MachineItem, MessageKind, TopItem};
 use meerkat_dsl::format::lex::{TokenKind, lex};
+
+use crate::locals::Locals;
 
 /// What a declaration declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub enum SymbolKind {
     Helper,
     /// A helper's parameter.
     Param,
+    /// A local binding: a `let` name, a closure parameter or a name a `Some(x)` pattern binds.
+    Local,
     /// A named guard.
     Guard,
     /// An invariant.
@@ -56,7 +60,7 @@ pub struct Symbol {
     pub kind: SymbolKind,
     /// The name where it is declared.
     pub name_span: Span,
-    /// The whole declaration.
+    /// The whole declaration; for parameters and local bindings, their scope (where the name means them).
     pub span: Span,
     /// A one-line summary for hover: the type, the signature or the declaration's head.
     pub detail: String,
@@ -313,6 +317,46 @@ impl Index {
                 MachineItem::Model(_) => {}
             }
         }
+        let mut locals = Locals::new(text);
+        for item in &machine.items {
+            match item {
+                MachineItem::State(decl) => {
+                    decl.fields.iter().filter_map(|f| f.default.as_ref()).for_each(|e| locals.expr(e))
+                }
+                MachineItem::Message(decl) => {
+                    decl.fields.iter().filter_map(|f| f.default.as_ref()).for_each(|e| locals.expr(e))
+                }
+                MachineItem::Helper(decl) => locals.expr(&decl.body),
+                MachineItem::Guard(decl) => locals.expr(&decl.expr),
+                MachineItem::Invariant(decl) => locals.expr(&decl.expr),
+                MachineItem::Property(decl) => locals.expr(&decl.expr),
+                MachineItem::Transition(decl) => {
+                    if let ast::Dispatch::When(guards) = &decl.dispatch {
+                        guards.iter().for_each(|e| locals.expr(e));
+                    }
+                    if let ast::Target::Computed(e) = &decl.target {
+                        locals.expr(e);
+                    }
+                    if let Some(body) = &decl.body {
+                        locals.block(body);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for local in locals.found {
+            self.push(Symbol {
+                name: local.name.name,
+                kind: SymbolKind::Local,
+                name_span: local.name.span,
+                span: local.scope,
+                detail: local.detail,
+                docs: None,
+                machine: Some(m),
+                owner: None,
+                file,
+            });
+        }
     }
 
     /// Resolves every name written in file `file`, in the order they are written.
@@ -381,11 +425,19 @@ impl Index {
         if machine.is_none() {
             return named(&|s| s.kind == SymbolKind::Machine);
         }
-        let params = named(&|s| {
-            s.kind == SymbolKind::Param && s.file == file && s.span.start <= span.start && span.end <= s.span.end
+        // A parameter or local binding whose scope holds the name; the innermost one shadows the others.
+        let bound = named(&|s| {
+            matches!(s.kind, SymbolKind::Param | SymbolKind::Local)
+                && s.file == file
+                && s.span.start <= span.start
+                && span.end <= s.span.end
         });
-        if !params.is_empty() {
-            return params;
+        let innermost = bound.iter().filter_map(|&i| self.symbols.get(i)).map(|s| s.span.end - s.span.start).min();
+        if let Some(width) = innermost {
+            return bound
+                .into_iter()
+                .filter(|&i| self.symbols.get(i).is_some_and(|s| s.span.end - s.span.start == width))
+                .collect();
         }
         if let Some(trigger) = self.trigger_at(file, span.start) {
             let payload = named(&|s| {
@@ -397,7 +449,10 @@ impl Index {
         }
         named(&|s| {
             s.machine == machine
-                && !matches!(s.kind, SymbolKind::Param | SymbolKind::RecordField | SymbolKind::PayloadField)
+                && !matches!(
+                    s.kind,
+                    SymbolKind::Param | SymbolKind::Local | SymbolKind::RecordField | SymbolKind::PayloadField
+                )
         })
         .into_iter()
         .chain(if after == ":" {

@@ -1,11 +1,12 @@
 //! The language server of machine spec files (`meerkat-lsp`): it re-checks a document on every change and
 //! publishes its diagnostics, and answers hover, go to definition, find references, rename, completion,
 //! document symbols and formatting, over the `.machine` files of a folder as one package. `analysis` holds one
-//! analysed package, `index` its names, `position` the
-//! offset ↔ position conversion and `server` the protocol loop.
+//! analysed package, `index` its names, `locals` the local bindings of expressions, `position` the offset ↔
+//! position conversion and `server` the protocol loop.
 
 pub mod analysis;
 pub mod index;
+pub mod locals;
 pub mod position;
 pub mod server;
 

@@ -382,7 +382,17 @@ impl Server {
         if meerkat_dsl::parse::RESERVED_WORDS.contains(&new_name) {
             return Err(refuse(format!("`{new_name}` is a reserved word")));
         }
-        if let Some(clash) = index.symbols.iter().find(|s| s.name == new_name && s.machine == declared.machine) {
+        // Two parameters or local bindings clash only where both are visible; any other name of the machine
+        // clashes, since the renamed name would shadow it or be shadowed by it.
+        let is_bound = |s: &Symbol| matches!(s.kind, SymbolKind::Param | SymbolKind::Local);
+        let overlaps =
+            |a: &Symbol, b: &Symbol| a.file == b.file && a.span.start < b.span.end && b.span.start < a.span.end;
+        let clashes = |s: &&Symbol| {
+            s.name == new_name
+                && s.machine == declared.machine
+                && !(is_bound(s) && is_bound(declared) && !overlaps(s, declared))
+        };
+        if let Some(clash) = index.symbols.iter().find(clashes) {
             return Err(refuse(format!("`{new_name}` is already declared here ({})", kind_name(clash.kind))));
         }
         let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
@@ -433,7 +443,9 @@ impl Server {
         for symbol in &index.symbols {
             let in_scope = match symbol.kind {
                 SymbolKind::Machine | SymbolKind::Composition => true,
-                SymbolKind::Param => symbol.file == file && symbol.span.start <= offset && offset <= symbol.span.end,
+                SymbolKind::Param | SymbolKind::Local => {
+                    symbol.file == file && symbol.span.start <= offset && offset <= symbol.span.end
+                }
                 SymbolKind::PayloadField | SymbolKind::RecordField => false,
                 _ => symbol.machine == machine,
             };
@@ -471,7 +483,7 @@ impl Server {
                 .symbols
                 .iter()
                 .filter(|s| machine.is_some() && s.machine == machine)
-                .filter(|s| s.owner.is_none() || s.kind == SymbolKind::Phase)
+                .filter(|s| (s.owner.is_none() && s.kind != SymbolKind::Local) || s.kind == SymbolKind::Phase)
                 .map(|item| {
                     let members: Vec<DocumentSymbol> = index
                         .symbols
@@ -544,6 +556,7 @@ fn kind_name(kind: SymbolKind) -> &'static str {
         SymbolKind::PayloadField => "a payload field",
         SymbolKind::Helper => "a helper",
         SymbolKind::Param => "a parameter",
+        SymbolKind::Local => "a local binding",
         SymbolKind::Guard => "a guard",
         SymbolKind::Invariant => "an invariant",
         SymbolKind::Property => "a property",
@@ -559,7 +572,7 @@ fn completion_kind(kind: SymbolKind) -> CompletionItemKind {
         SymbolKind::StateField | SymbolKind::RecordField | SymbolKind::PayloadField => CompletionItemKind::FIELD,
         SymbolKind::Message => CompletionItemKind::EVENT,
         SymbolKind::Helper => CompletionItemKind::FUNCTION,
-        SymbolKind::Param => CompletionItemKind::VARIABLE,
+        SymbolKind::Param | SymbolKind::Local => CompletionItemKind::VARIABLE,
         SymbolKind::Guard | SymbolKind::Invariant | SymbolKind::Property => CompletionItemKind::CONSTANT,
         SymbolKind::Transition => CompletionItemKind::METHOD,
     }
@@ -573,7 +586,7 @@ fn outline_kind(kind: SymbolKind) -> Lsk {
         SymbolKind::StateField | SymbolKind::RecordField | SymbolKind::PayloadField => Lsk::FIELD,
         SymbolKind::Message => Lsk::EVENT,
         SymbolKind::Helper => Lsk::FUNCTION,
-        SymbolKind::Param => Lsk::VARIABLE,
+        SymbolKind::Param | SymbolKind::Local => Lsk::VARIABLE,
         SymbolKind::Guard | SymbolKind::Invariant | SymbolKind::Property => Lsk::CONSTANT,
         SymbolKind::Transition => Lsk::METHOD,
     }

@@ -399,3 +399,69 @@ fn a_session_on_a_package_of_two_files() {
     assert!(client.published(2).values().all(Vec::is_empty));
     shutdown(client);
 }
+
+#[test]
+fn local_bindings_resolve_within_their_scope() {
+    let uri = "file:///work/machines/job_lease.machine";
+    // A `let` added to the completion transition, so every kind of local binding is in the file.
+    let text =
+        spec("job_lease.machine").replacen("leases.remove(job);", "let gone = job;\n        leases.remove(gone);", 1);
+    let mut client = initialize();
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "meerkat", "version": 1, "text": text } }),
+    );
+    let errors: Vec<Value> = client.diagnostics().into_iter().filter(|d| d["severity"] == 1).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    // `if let Some(job)` in the claim transition: definition, hover and references stay inside its block.
+    let bound = position(&text, "Some(job) = queued.first()", 0, 5);
+    let use_site = position(&text, "attempts_of(job) + 1", 0, 12);
+    let definition = client.request("textDocument/definition", at(uri, use_site.clone()));
+    assert_eq!(definition["result"].as_array().unwrap().len(), 1, "{definition}");
+    assert_eq!(definition["result"][0]["range"]["start"], bound);
+    let hover = client.request("textDocument/hover", at(uri, use_site.clone()));
+    assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("if let Some(job)"), "{hover}");
+    let references = client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": use_site, "context": { "includeDeclaration": true } }),
+    );
+    let block_start = text.find("if let Some(job) = queued.first()").unwrap();
+    let block = &text[block_start..block_start + text[block_start..].find("\n        }\n").unwrap()];
+    let lines: Vec<u64> = references["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines.len(), block.matches("job").count(), "every `job` of the block and no other: {lines:?}");
+    let first = bound["line"].as_u64().unwrap();
+    assert!(lines.iter().all(|&l| first <= l && l <= first + 5), "{lines:?}");
+
+    // A closure parameter: its use goes to it, and a rename edits the closure only.
+    let closure = "queued.all(|job| !ended.contains_key(job))";
+    let use_site = position(&text, closure, 0, closure.len() - 4);
+    let definition = client.request("textDocument/definition", at(uri, use_site.clone()));
+    assert_eq!(definition["result"][0]["range"]["start"], position(&text, closure, 0, 12));
+    let rename = client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": use_site, "newName": "queued_job" }),
+    );
+    let edits = rename["result"]["changes"][uri].as_array().unwrap();
+    assert_eq!(edits.len(), 2, "{edits:?}");
+    assert!(edits.iter().all(|e| e["range"]["start"]["line"] == position(&text, closure, 0, 0)["line"]));
+
+    // A `let`: its use goes to it and hover shows its declaration.
+    let use_site = position(&text, "remove(gone)", 0, 7);
+    let definition = client.request("textDocument/definition", at(uri, use_site.clone()));
+    assert_eq!(definition["result"][0]["range"]["start"], position(&text, "let gone", 0, 4));
+    let hover = client.request("textDocument/hover", at(uri, use_site));
+    assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("let gone = job"), "{hover}");
+    // Renaming it to a state field's name would shadow the field, so it is refused.
+    let refused = client.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "let gone", 0, 4), "newName": "queued" }),
+    );
+    assert!(refused["error"]["message"].as_str().unwrap().contains("already declared"), "{refused}");
+    shutdown(client);
+}
