@@ -11,6 +11,7 @@ use lsp_types::{
 use meerkat_dsl::{Diagnostic, Severity, Source, check_package_keeping_asts, check_source_keeping_ast};
 
 use crate::index::Index;
+use crate::locals::LocalTypes;
 use crate::position::LineIndex;
 
 /// One analysed file of a package.
@@ -39,24 +40,25 @@ impl Package {
     /// Parses, checks and indexes the files `(uri, text)` of one package.
     pub fn analyse(files: Vec<(Url, String)>) -> Self {
         let names: Vec<String> = files.iter().map(|(uri, _)| file_name(uri)).collect();
-        let (found, trees): (Vec<Diagnostic>, Vec<Option<meerkat_dsl::ast::File>>) = match files.as_slice() {
+        let (checked, trees) = match files.as_slice() {
             // One file: one parse serves both the checker and the name index.
             [(_, text)] => {
                 let (checked, tree) = check_source_keeping_ast(names.concat(), text.as_str());
-                (diagnostics_of(checked), vec![tree])
+                (checked, vec![tree])
             }
             // Several: checked together, each file parsed once for the checker and the name index.
             _ => {
                 let sources =
                     files.iter().zip(&names).map(|((_, text), name)| Source::new(name.clone(), text.clone())).collect();
-                let (checked, trees) = check_package_keeping_asts(sources);
-                (diagnostics_of(checked), trees)
+                check_package_keeping_asts(sources)
             }
         };
+        let types = checked.as_ref().map(LocalTypes::new).unwrap_or_default();
+        let found = diagnostics_of(checked);
         let index = {
             let parsed: Vec<(&str, Option<&meerkat_dsl::ast::File>)> =
                 files.iter().zip(&trees).map(|((_, text), tree)| (text.as_str(), tree.as_ref())).collect();
-            Index::new(&parsed)
+            Index::new(&parsed, &types)
         };
         let mut documents: Vec<Document> = files
             .into_iter()

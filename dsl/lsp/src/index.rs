@@ -12,7 +12,7 @@ use meerkat_dsl::Span;
 use meerkat_dsl::ast::{self, File, MachineItem, MessageKind, TopItem};
 use meerkat_dsl::format::lex::{TokenKind, lex};
 
-use crate::locals::Locals;
+use crate::locals::{LocalTypes, Locals};
 
 /// What a declaration declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,11 +112,12 @@ pub struct Index {
 impl Index {
     /// Indexes the files of a package: each one's text and its syntax tree (none when it does not parse, which
     /// leaves it without names). A file's number is its place in `files`.
-    pub fn new(files: &[(&str, Option<&File>)]) -> Self {
+    /// `types` holds the checker's types of local bindings, when the package checked.
+    pub fn new(files: &[(&str, Option<&File>)], types: &LocalTypes) -> Self {
         let mut index = Index::default();
         for (number, (text, parsed)) in files.iter().enumerate() {
             if let Some(parsed) = parsed {
-                index.file(number, text, parsed);
+                index.file(number, text, parsed, types);
             }
         }
         let declarations = Declarations::new(&index.symbols);
@@ -130,10 +131,10 @@ impl Index {
         index
     }
 
-    fn file(&mut self, number: usize, text: &str, file: &File) {
+    fn file(&mut self, number: usize, text: &str, file: &File, types: &LocalTypes) {
         for item in &file.items {
             match item {
-                TopItem::Machine(machine) => self.machine(number, text, machine),
+                TopItem::Machine(machine) => self.machine(number, text, machine, types),
                 TopItem::Composition(composition) => self.push(Symbol {
                     name: composition.name.name.clone(),
                     kind: SymbolKind::Composition,
@@ -177,7 +178,7 @@ impl Index {
         self.symbols.push(symbol);
     }
 
-    fn machine(&mut self, file: usize, text: &str, machine: &ast::Machine) {
+    fn machine(&mut self, file: usize, text: &str, machine: &ast::Machine, types: &LocalTypes) {
         let m = self.machines.len();
         self.machines.push(MachineScope {
             name: machine.name.name.clone(),
@@ -317,19 +318,35 @@ impl Index {
                 MachineItem::Model(_) => {}
             }
         }
-        let mut locals = Locals::new(text);
+        // Each body's bindings, collected apart so the checker's types of that body can be matched to them.
+        let mut found = Vec::new();
         for item in &machine.items {
-            match item {
+            let mut locals = Locals::new(text);
+            let body = match item {
                 MachineItem::State(decl) => {
-                    decl.fields.iter().filter_map(|f| f.default.as_ref()).for_each(|e| locals.expr(e))
+                    decl.fields.iter().filter_map(|f| f.default.as_ref()).for_each(|e| locals.expr(e));
+                    None
                 }
                 MachineItem::Message(decl) => {
-                    decl.fields.iter().filter_map(|f| f.default.as_ref()).for_each(|e| locals.expr(e))
+                    decl.fields.iter().filter_map(|f| f.default.as_ref()).for_each(|e| locals.expr(e));
+                    None
                 }
-                MachineItem::Helper(decl) => locals.expr(&decl.body),
-                MachineItem::Guard(decl) => locals.expr(&decl.expr),
-                MachineItem::Invariant(decl) => locals.expr(&decl.expr),
-                MachineItem::Property(decl) => locals.expr(&decl.expr),
+                MachineItem::Helper(decl) => {
+                    locals.expr(&decl.body);
+                    Some(decl.span)
+                }
+                MachineItem::Guard(decl) => {
+                    locals.expr(&decl.expr);
+                    Some(decl.span)
+                }
+                MachineItem::Invariant(decl) => {
+                    locals.expr(&decl.expr);
+                    Some(decl.span)
+                }
+                MachineItem::Property(decl) => {
+                    locals.expr(&decl.expr);
+                    Some(decl.span)
+                }
                 MachineItem::Transition(decl) => {
                     if let ast::Dispatch::When(guards) = &decl.dispatch {
                         guards.iter().for_each(|e| locals.expr(e));
@@ -340,11 +357,16 @@ impl Index {
                     if let Some(body) = &decl.body {
                         locals.block(body);
                     }
+                    Some(decl.span)
                 }
-                _ => {}
+                _ => None,
+            };
+            if let Some(span) = body {
+                types.annotate(file, span, &mut locals.found);
             }
+            found.append(&mut locals.found);
         }
-        for local in locals.found {
+        for local in found {
             self.push(Symbol {
                 name: local.name.name,
                 kind: SymbolKind::Local,

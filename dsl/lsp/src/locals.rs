@@ -1,9 +1,55 @@
 //! The local bindings of a machine's expressions and statements: `let` names, closure parameters and the names
 //! `Some(x)` patterns bind (in `match` arms and `if let`), each with its scope, the text it is visible in. A
-//! helper's parameters are not here: the index records them with their helper.
+//! helper's parameters are not here: the index records them with their helper. The checker knows each body's
+//! locals' types (in the order it binds them, without places); [`LocalTypes`] gives them back per body.
+
+use std::collections::HashMap;
 
 use meerkat_dsl::Span;
 use meerkat_dsl::ast::{Arg, Block, Condition, Expr, ExprKind, Ident, PatternKind, Stmt, StmtKind};
+use meerkat_dsl::{CheckedPackage, SourceId};
+
+/// The types the checker gave the locals of each body (a helper, guard, invariant, property or transition),
+/// by its file and span: `(name, type)` in the order the checker bound them. Empty when the package does not
+/// check, since the checker then hands back no machines.
+#[derive(Debug, Default)]
+pub struct LocalTypes {
+    bodies: HashMap<(SourceId, Span), Vec<(String, String)>>,
+}
+
+impl LocalTypes {
+    /// The local types of every body of a checked package.
+    pub fn new(package: &CheckedPackage) -> Self {
+        let mut bodies = HashMap::new();
+        for checked in &package.machines {
+            let machine = checked.ir();
+            let mut add = |span: Span, locals: &[meerkat_dsl::ir::Local]| {
+                let typed = locals.iter().map(|l| (l.name.clone(), machine.type_name(&l.ty))).collect();
+                bodies.insert((machine.source, span), typed);
+            };
+            machine.helpers.iter().for_each(|h| add(h.span, &h.locals));
+            machine.guards.iter().for_each(|g| add(g.span, &g.locals));
+            machine.invariants.iter().for_each(|i| add(i.span, &i.locals));
+            machine.properties.iter().for_each(|p| add(p.span, &p.locals));
+            machine.transitions.iter().for_each(|t| add(t.span, &t.locals));
+        }
+        LocalTypes { bodies }
+    }
+
+    /// Gives the bindings `found` of the body at `span` of file `file` their types, when the checker bound the
+    /// same names in the same order (otherwise their declaration text stays what hover shows).
+    pub fn annotate(&self, file: usize, span: Span, found: &mut [Local]) {
+        let id = SourceId(u32::try_from(file).unwrap_or(u32::MAX));
+        let Some(typed) = self.bodies.get(&(id, span)) else { return };
+        let same = typed.len() == found.len() && typed.iter().zip(found.iter()).all(|((n, _), l)| *n == l.name.name);
+        if !same {
+            return;
+        }
+        for ((name, ty), local) in typed.iter().zip(found.iter_mut()) {
+            local.detail = format!("{name}: {ty}\n// {}", local.detail);
+        }
+    }
+}
 
 /// One local binding.
 #[derive(Clone, Debug)]
@@ -12,7 +58,7 @@ pub struct Local {
     pub name: Ident,
     /// Where the name means this binding.
     pub scope: Span,
-    /// What hover shows: the binding's declaration (with its type when one is written).
+    /// What hover shows: its type when the checker knows it, and the binding's declaration.
     pub detail: String,
 }
 

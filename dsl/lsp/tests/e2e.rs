@@ -421,7 +421,8 @@ fn local_bindings_resolve_within_their_scope() {
     assert_eq!(definition["result"].as_array().unwrap().len(), 1, "{definition}");
     assert_eq!(definition["result"][0]["range"]["start"], bound);
     let hover = client.request("textDocument/hover", at(uri, use_site.clone()));
-    assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("if let Some(job)"), "{hover}");
+    let value = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("job: JobId") && value.contains("if let Some(job)"), "the checker's type: {value}");
     let references = client.request(
         "textDocument/references",
         json!({ "textDocument": { "uri": uri }, "position": use_site, "context": { "includeDeclaration": true } }),
@@ -456,7 +457,11 @@ fn local_bindings_resolve_within_their_scope() {
     let definition = client.request("textDocument/definition", at(uri, use_site.clone()));
     assert_eq!(definition["result"][0]["range"]["start"], position(&text, "let gone", 0, 4));
     let hover = client.request("textDocument/hover", at(uri, use_site));
-    assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("let gone = job"), "{hover}");
+    let value = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("gone: JobId") && value.contains("let gone = job"), "{value}");
+    let closure_hover = client.request("textDocument/hover", at(uri, position(&text, closure, 0, 12)));
+    let value = closure_hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("job: JobId") && value.contains("closure parameter"), "{value}");
     // Renaming it to a state field's name would shadow the field, so it is refused.
     let refused = client.request(
         "textDocument/rename",
