@@ -470,3 +470,20 @@ fn local_bindings_resolve_within_their_scope() {
     assert!(refused["error"]["message"].as_str().unwrap().contains("already declared"), "{refused}");
     shutdown(client);
 }
+
+#[test]
+fn a_client_that_can_watch_files_is_asked_to_watch_spec_files() {
+    let mut client = Client::start();
+    let capabilities = json!({ "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } });
+    let response =
+        client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": capabilities }));
+    assert!(response["result"]["capabilities"].is_object(), "{response}");
+    client.notify("initialized", json!({}));
+    let register = client.receive();
+    assert_eq!(register["method"], "client/registerCapability", "{register}");
+    let registration = &register["params"]["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    assert_eq!(registration["registerOptions"]["watchers"][0]["globPattern"], "**/*.machine");
+    client.send(&json!({ "jsonrpc": "2.0", "id": register["id"], "result": null }));
+    shutdown(client);
+}
