@@ -124,3 +124,33 @@ fn to_lsp(uri: &Url, text: &str, lines: &LineIndex, d: &Diagnostic) -> LspDiagno
         ..LspDiagnostic::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::SymbolKind;
+
+    #[test]
+    fn every_local_binding_of_the_repository_specs_gets_the_checkers_type() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../machines");
+        let mut files: Vec<(Url, String)> = std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "machine"))
+            .filter_map(|path| {
+                let uri = Url::parse(&format!("file:///machines/{}", path.file_name()?.to_str()?)).ok()?;
+                Some((uri, std::fs::read_to_string(&path).ok()?))
+            })
+            .collect();
+        files.sort();
+        assert!(files.len() >= 2, "machines/ holds a package");
+        let package = Package::analyse(files);
+        let locals: Vec<_> = package.index.symbols.iter().filter(|s| s.kind == SymbolKind::Local).collect();
+        assert!(!locals.is_empty());
+        let untyped: Vec<&str> =
+            locals.iter().filter(|s| !s.detail.contains("\n// ")).map(|s| s.detail.as_str()).collect();
+        assert!(untyped.is_empty(), "{} of {} without a type: {untyped:?}", untyped.len(), locals.len());
+    }
+}
