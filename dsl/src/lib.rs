@@ -25,6 +25,9 @@ pub mod parse;
 pub mod print;
 pub mod span;
 
-pub use check::{CheckError, CheckedMachine, CheckedPackage, check_package, check_source, check_source_keeping_ast};
+pub use check::{
+    CheckError, CheckedMachine, CheckedPackage, check_package, check_package_keeping_asts, check_source,
+    check_source_keeping_ast,
+};
 pub use diagnostic::{Code, Diagnostic, Diagnostics, RenderOptions, Severity, render_finding};
 pub use span::{Source, SourceId, Span};

@@ -1,15 +1,18 @@
-//! The names of one spec file: every declaration (types, variants, phases, fields, messages, helpers and their
-//! parameters, guards, invariants, properties, transitions, machines, compositions) and every place a name is
-//! written, resolved to the declarations it can mean. Resolution is by name within the machine around it,
-//! narrowed by what is written next to it (`Lamp::Red`, `self.x`, `Machine.Effect`, a transition's payload, a
-//! helper's parameters); a name that still means more than one declaration keeps all of them, so references
-//! find it and rename refuses it.
+//! The names of one package of spec files (the `.machine` files of one folder, or a single file): every
+//! declaration (types, variants, phases, fields, messages, helpers and their parameters, local bindings, guards,
+//! invariants, properties, transitions, machines, compositions) and every place a name is written, resolved to
+//! the declarations it can mean, in whichever file of the package they are. Resolution is by name within the
+//! machine around it, narrowed by what is written next to it (`Lamp::Red`, `self.x`, `Machine.Effect`, a
+//! transition's payload, the innermost parameter or local binding whose scope holds it); a name that still
+//! means more than one declaration keeps all of them, so references find it and rename refuses it.
 
 use std::collections::HashMap;
 
 use meerkat_dsl::Span;
 use meerkat_dsl::ast::{self, File, MachineItem, MessageKind, TopItem};
 use meerkat_dsl::format::lex::{TokenKind, lex};
+
+use crate::locals::{LocalTypes, Locals};
 
 /// What a declaration declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +39,8 @@ pub enum SymbolKind {
     Helper,
     /// A helper's parameter.
     Param,
+    /// A local binding: a `let` name, a closure parameter or a name a `Some(x)` pattern binds.
+    Local,
     /// A named guard.
     Guard,
     /// An invariant.
@@ -55,7 +60,7 @@ pub struct Symbol {
     pub kind: SymbolKind,
     /// The name where it is declared.
     pub name_span: Span,
-    /// The whole declaration.
+    /// The whole declaration; for parameters and local bindings, their scope (where the name means them).
     pub span: Span,
     /// A one-line summary for hover: the type, the signature or the declaration's head.
     pub detail: String,
@@ -65,6 +70,8 @@ pub struct Symbol {
     pub machine: Option<usize>,
     /// The type, message or helper it belongs to (for variants, fields and parameters).
     pub owner: Option<String>,
+    /// The file it is declared in, an index into the package's files.
+    pub file: usize,
 }
 
 /// A machine's extent.
@@ -72,6 +79,8 @@ pub struct Symbol {
 pub struct MachineScope {
     /// Its name.
     pub name: String,
+    /// The file it is written in.
+    pub file: usize,
     /// Its whole text.
     pub span: Span,
     /// Its transitions' triggers: `(the transition's span, the message name)`.
@@ -81,31 +90,52 @@ pub struct MachineScope {
 /// A written name and the declarations it can mean.
 #[derive(Clone, Debug)]
 pub struct Occurrence {
+    /// The file it is written in.
+    pub file: usize,
     /// Where it is written.
     pub span: Span,
     /// Indexes into [`Index::symbols`]; more than one when the name is ambiguous.
     pub symbols: Vec<usize>,
 }
 
-/// The names of one file.
+/// The names of one package.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     /// Every declaration, in file order.
     pub symbols: Vec<Symbol>,
     /// The machines.
     pub machines: Vec<MachineScope>,
-    /// Every written name that resolves, in file order.
+    /// Every written name that resolves, ordered by file, then by place in the file.
     pub occurrences: Vec<Occurrence>,
 }
 
 impl Index {
-    /// Indexes a parsed file.
-    pub fn new(text: &str, file: &File) -> Self {
+    /// Indexes the files of a package: each one's text and its syntax tree (none when it does not parse, which
+    /// leaves it without names). A file's number is its place in `files`.
+    /// `types` holds the checker's types of local bindings, when the package checked.
+    pub fn new(files: &[(&str, Option<&File>)], types: &LocalTypes) -> Self {
         let mut index = Index::default();
+        for (number, (text, parsed)) in files.iter().enumerate() {
+            if let Some(parsed) = parsed {
+                index.file(number, text, parsed, types);
+            }
+        }
+        let declarations = Declarations::new(&index.symbols);
+        let mut occurrences = Vec::new();
+        for (number, (text, parsed)) in files.iter().enumerate() {
+            if parsed.is_some() {
+                occurrences.extend(index.resolve(&declarations, number, text));
+            }
+        }
+        index.occurrences = occurrences;
+        index
+    }
+
+    fn file(&mut self, number: usize, text: &str, file: &File, types: &LocalTypes) {
         for item in &file.items {
             match item {
-                TopItem::Machine(machine) => index.machine(text, machine),
-                TopItem::Composition(composition) => index.push(Symbol {
+                TopItem::Machine(machine) => self.machine(number, text, machine, types),
+                TopItem::Composition(composition) => self.push(Symbol {
                     name: composition.name.name.clone(),
                     kind: SymbolKind::Composition,
                     name_span: composition.name.span,
@@ -114,17 +144,16 @@ impl Index {
                     docs: composition.docs.text(),
                     machine: None,
                     owner: None,
+                    file: number,
                 }),
             }
         }
-        index.resolve(text);
-        index
     }
 
-    /// The occurrence at byte `offset`, if a name is written there.
-    pub fn occurrence_at(&self, offset: usize) -> Option<&Occurrence> {
-        let i = self.occurrences.partition_point(|o| o.span.end < offset);
-        self.occurrences.get(i).filter(|o| o.span.start <= offset && offset <= o.span.end)
+    /// The occurrence at byte `offset` of file `file`, if a name is written there.
+    pub fn occurrence_at(&self, file: usize, offset: usize) -> Option<&Occurrence> {
+        let i = self.occurrences.partition_point(|o| (o.file, o.span.end) < (file, offset));
+        self.occurrences.get(i).filter(|o| o.file == file && o.span.start <= offset && offset <= o.span.end)
     }
 
     /// Every occurrence that can mean symbol `symbol`.
@@ -132,15 +161,15 @@ impl Index {
         self.occurrences.iter().filter(move |o| o.symbols.contains(&symbol))
     }
 
-    /// The machine whose text holds `offset`.
-    pub fn machine_at(&self, offset: usize) -> Option<usize> {
-        self.machines.iter().position(|m| m.span.start <= offset && offset <= m.span.end)
+    /// The machine whose text holds byte `offset` of file `file`.
+    pub fn machine_at(&self, file: usize, offset: usize) -> Option<usize> {
+        self.machines.iter().position(|m| m.file == file && m.span.start <= offset && offset <= m.span.end)
     }
 
     /// The message that triggers the transition around `offset`, if any. Transitions are recorded in file order
     /// and do not overlap, so the search is a binary one.
-    pub fn trigger_at(&self, offset: usize) -> Option<&str> {
-        let machine = self.machines.get(self.machine_at(offset)?)?;
+    pub fn trigger_at(&self, file: usize, offset: usize) -> Option<&str> {
+        let machine = self.machines.get(self.machine_at(file, offset)?)?;
         let i = machine.triggers.partition_point(|(span, _)| span.end < offset);
         machine.triggers.get(i).filter(|(span, _)| span.start <= offset).map(|(_, m)| m.as_str())
     }
@@ -149,9 +178,14 @@ impl Index {
         self.symbols.push(symbol);
     }
 
-    fn machine(&mut self, text: &str, machine: &ast::Machine) {
+    fn machine(&mut self, file: usize, text: &str, machine: &ast::Machine, types: &LocalTypes) {
         let m = self.machines.len();
-        self.machines.push(MachineScope { name: machine.name.name.clone(), span: machine.span, triggers: Vec::new() });
+        self.machines.push(MachineScope {
+            name: machine.name.name.clone(),
+            file,
+            span: machine.span,
+            triggers: Vec::new(),
+        });
         let head = |span: Span| first_line(span.text(text));
         self.push(Symbol {
             name: machine.name.name.clone(),
@@ -162,6 +196,7 @@ impl Index {
             docs: machine.docs.text(),
             machine: None,
             owner: None,
+            file,
         });
         let add = |index: &mut Index,
                    ident: &ast::Ident,
@@ -179,6 +214,7 @@ impl Index {
                 docs: docs.text(),
                 machine: Some(m),
                 owner: owner.map(str::to_string),
+                file,
             });
         };
         let field = |f: &ast::FieldDecl| format!("{}: {}", f.name.name, f.ty.span.text(text));
@@ -282,13 +318,74 @@ impl Index {
                 MachineItem::Model(_) => {}
             }
         }
+        // Each body's bindings, collected apart so the checker's types of that body can be matched to them.
+        let mut found = Vec::new();
+        for item in &machine.items {
+            let mut locals = Locals::new(text);
+            let body = match item {
+                MachineItem::State(decl) => {
+                    decl.fields.iter().filter_map(|f| f.default.as_ref()).for_each(|e| locals.expr(e));
+                    None
+                }
+                MachineItem::Message(decl) => {
+                    decl.fields.iter().filter_map(|f| f.default.as_ref()).for_each(|e| locals.expr(e));
+                    None
+                }
+                MachineItem::Helper(decl) => {
+                    locals.expr(&decl.body);
+                    Some(decl.span)
+                }
+                MachineItem::Guard(decl) => {
+                    locals.expr(&decl.expr);
+                    Some(decl.span)
+                }
+                MachineItem::Invariant(decl) => {
+                    locals.expr(&decl.expr);
+                    Some(decl.span)
+                }
+                MachineItem::Property(decl) => {
+                    locals.expr(&decl.expr);
+                    Some(decl.span)
+                }
+                MachineItem::Transition(decl) => {
+                    if let ast::Dispatch::When(guards) = &decl.dispatch {
+                        guards.iter().for_each(|e| locals.expr(e));
+                    }
+                    if let ast::Target::Computed(e) = &decl.target {
+                        locals.expr(e);
+                    }
+                    if let Some(body) = &decl.body {
+                        locals.block(body);
+                    }
+                    Some(decl.span)
+                }
+                _ => None,
+            };
+            if let Some(span) = body {
+                types.annotate(file, span, &mut locals.found);
+            }
+            found.append(&mut locals.found);
+        }
+        for local in found {
+            self.push(Symbol {
+                name: local.name.name,
+                kind: SymbolKind::Local,
+                name_span: local.name.span,
+                span: local.scope,
+                detail: local.detail,
+                docs: None,
+                machine: Some(m),
+                owner: None,
+                file,
+            });
+        }
     }
 
-    /// Resolves every name written in the file.
-    fn resolve(&mut self, text: &str) {
-        let Ok(tokens) = lex(text) else { return };
+    /// Resolves every name written in file `file`, in the order they are written.
+    fn resolve(&self, declarations: &Declarations<'_>, file: usize, text: &str) -> Vec<Occurrence> {
+        let mut found = Vec::new();
+        let Ok(tokens) = lex(text) else { return found };
         let code: Vec<_> = tokens.iter().filter(|t| !t.is_comment()).collect();
-        let declarations = Declarations::new(&self.symbols);
         for (i, token) in code.iter().enumerate() {
             if token.kind != TokenKind::Word {
                 continue;
@@ -296,24 +393,25 @@ impl Index {
             let span = Span::new(token.start, token.start + token.text.len());
             let before = |n: usize| i.checked_sub(n).and_then(|j| code.get(j)).map_or("", |t| t.text);
             let after = code.get(i + 1).map_or("", |t| t.text);
-            let symbols = self.meanings(&declarations, token.text, span, before(1), before(2), after);
+            let symbols = self.meanings(declarations, file, token.text, span, [before(1), before(2), after]);
             if !symbols.is_empty() {
-                self.occurrences.push(Occurrence { span, symbols });
+                found.push(Occurrence { file, span, symbols });
             }
         }
+        found
     }
 
-    /// The declarations the name `name` written at `span` can mean, given the tokens around it.
+    /// The declarations the name `name` written at `span` of file `file` can mean, given the tokens around it:
+    /// `[the one before, the one before that, the one after]`.
     fn meanings(
         &self,
         declarations: &Declarations<'_>,
+        file: usize,
         name: &str,
         span: Span,
-        before: &str,
-        before2: &str,
-        after: &str,
+        [before, before2, after]: [&str; 3],
     ) -> Vec<usize> {
-        if let Some(&own) = declarations.by_name_span.get(&span) {
+        if let Some(&own) = declarations.by_name_span.get(&(file, span)) {
             return vec![own];
         }
         let candidates = declarations.by_name.get(name).map_or(&[][..], Vec::as_slice);
@@ -323,7 +421,7 @@ impl Index {
         let named = |pred: &dyn Fn(&Symbol) -> bool| -> Vec<usize> {
             candidates.iter().copied().filter(|&i| self.symbols.get(i).is_some_and(pred)).collect()
         };
-        let machine = self.machine_at(span.start);
+        let machine = self.machine_at(file, span.start);
         // `Machine.Effect` in a route, and `Message.field` in a model block.
         if before == "." {
             if let Some(other) = self.machines.iter().position(|m| m.name == before2) {
@@ -349,11 +447,21 @@ impl Index {
         if machine.is_none() {
             return named(&|s| s.kind == SymbolKind::Machine);
         }
-        let params = named(&|s| s.kind == SymbolKind::Param && s.span.start <= span.start && span.end <= s.span.end);
-        if !params.is_empty() {
-            return params;
+        // A parameter or local binding whose scope holds the name; the innermost one shadows the others.
+        let bound = named(&|s| {
+            matches!(s.kind, SymbolKind::Param | SymbolKind::Local)
+                && s.file == file
+                && s.span.start <= span.start
+                && span.end <= s.span.end
+        });
+        let innermost = bound.iter().filter_map(|&i| self.symbols.get(i)).map(|s| s.span.end - s.span.start).min();
+        if let Some(width) = innermost {
+            return bound
+                .into_iter()
+                .filter(|&i| self.symbols.get(i).is_some_and(|s| s.span.end - s.span.start == width))
+                .collect();
         }
-        if let Some(trigger) = self.trigger_at(span.start) {
+        if let Some(trigger) = self.trigger_at(file, span.start) {
             let payload = named(&|s| {
                 s.machine == machine && s.owner.as_deref() == Some(trigger) && s.kind == SymbolKind::PayloadField
             });
@@ -363,7 +471,10 @@ impl Index {
         }
         named(&|s| {
             s.machine == machine
-                && !matches!(s.kind, SymbolKind::Param | SymbolKind::RecordField | SymbolKind::PayloadField)
+                && !matches!(
+                    s.kind,
+                    SymbolKind::Param | SymbolKind::Local | SymbolKind::RecordField | SymbolKind::PayloadField
+                )
         })
         .into_iter()
         .chain(if after == ":" {
@@ -375,11 +486,11 @@ impl Index {
     }
 }
 
-/// The declarations looked up by what resolution asks of them, built once per index: by name (each list in
-/// file order, as the symbols are) and by the span where the name is declared.
+/// The declarations looked up by what resolution asks of them, built once per file resolved: by name (each
+/// list in package order, as the symbols are) and by the file and span where the name is declared.
 struct Declarations<'a> {
     by_name: HashMap<&'a str, Vec<usize>>,
-    by_name_span: HashMap<Span, usize>,
+    by_name_span: HashMap<(usize, Span), usize>,
 }
 
 impl<'a> Declarations<'a> {
@@ -389,7 +500,7 @@ impl<'a> Declarations<'a> {
         for (i, symbol) in symbols.iter().enumerate() {
             by_name.entry(symbol.name.as_str()).or_default().push(i);
             // The first declaration at a span wins, as the former linear search found it.
-            by_name_span.entry(symbol.name_span).or_insert(i);
+            by_name_span.entry((symbol.file, symbol.name_span)).or_insert(i);
         }
         Declarations { by_name, by_name_span }
     }

@@ -3,24 +3,29 @@
 //! show; a rename that cannot be done safely gets a request error with the reason.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use anyhow::Result;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _, PublishDiagnostics,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
+    PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References, Rename, Request as _,
+    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References, RegisterCapability,
+    Rename, Request as _,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionParams, CompletionResponse,
-    DocumentFormattingParams, DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams,
+    DidChangeWatchedFilesParams, DidChangeWatchedFilesRegistrationOptions, DocumentFormattingParams, DocumentSymbol,
+    DocumentSymbolParams, DocumentSymbolResponse, FileSystemWatcher, GlobPattern, GotoDefinitionParams,
     GotoDefinitionResponse, Hover, HoverContents, HoverParams, HoverProviderCapability, Location, MarkupContent,
-    MarkupKind, OneOf, PublishDiagnosticsParams, ReferenceParams, RenameParams, ServerCapabilities, SymbolKind as Lsk,
-    TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url, WorkspaceEdit,
+    MarkupKind, OneOf, PublishDiagnosticsParams, ReferenceParams, Registration, RegistrationParams, RenameParams,
+    ServerCapabilities, SymbolKind as Lsk, TextDocumentPositionParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextEdit, Url, WorkspaceEdit,
 };
 
-use crate::analysis::Document;
+use crate::analysis::Package;
 use crate::index::{Symbol, SymbolKind};
 
 /// What the server offers.
@@ -41,9 +46,17 @@ pub fn capabilities() -> ServerCapabilities {
     }
 }
 
-/// Serves one client on `connection` until it shuts down.
-pub fn serve(connection: &Connection) -> Result<()> {
+/// Serves one client on `connection` until it shuts down. `initialize` holds the client's `initialize`
+/// parameters: when the client can watch files for the server, it is asked to report changes to spec files.
+pub fn serve(connection: &Connection, initialize: &serde_json::Value) -> Result<()> {
     let mut server = Server::default();
+    let can_watch = initialize
+        .pointer("/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    if can_watch {
+        connection.sender.send(Message::Request(watch_spec_files()))?;
+    }
     for message in &connection.receiver {
         match message {
             Message::Request(request) => {
@@ -54,7 +67,7 @@ pub fn serve(connection: &Connection) -> Result<()> {
                 connection.sender.send(Message::Response(response))?;
             }
             Message::Notification(notification) => {
-                if let Some(publish) = server.notification(notification) {
+                for publish in server.notification(notification) {
                     connection.sender.send(Message::Notification(publish))?;
                 }
             }
@@ -64,41 +77,193 @@ pub fn serve(connection: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// The open documents.
+/// The request that asks the client to report created, changed and deleted `.machine` files.
+fn watch_spec_files() -> Request {
+    let options = DidChangeWatchedFilesRegistrationOptions {
+        watchers: vec![FileSystemWatcher { glob_pattern: GlobPattern::String("**/*.machine".to_string()), kind: None }],
+    };
+    let registration = Registration {
+        id: "meerkat-spec-files".to_string(),
+        method: DidChangeWatchedFiles::METHOD.to_string(),
+        register_options: serde_json::to_value(options).ok(),
+    };
+    Request::new(
+        RequestId::from("meerkat-watch".to_string()),
+        RegisterCapability::METHOD.to_string(),
+        RegistrationParams { registrations: vec![registration] },
+    )
+}
+
+/// The open documents and the packages they belong to.
 #[derive(Default)]
 pub struct Server {
-    documents: HashMap<Url, Document>,
+    /// The editor's text of every open document.
+    open: HashMap<Url, String>,
+    /// The files of each package, by its key (its folder, or the document's URI when it has none).
+    members: HashMap<String, Vec<Url>>,
+    /// Each package with an open document, analysed.
+    packages: HashMap<String, Package>,
+    /// The package of every file of an analysed package.
+    package_of: HashMap<Url, String>,
+    /// Files of packages that are not open, as read from disk (read again when the client reports a change).
+    disk: HashMap<Url, String>,
 }
 
 impl Server {
-    /// Opens or replaces a document; returns its diagnostics notification.
-    pub fn set_text(&mut self, uri: Url, text: String) -> Notification {
-        let document = Document::analyse(uri.clone(), text);
-        let params = PublishDiagnosticsParams::new(uri.clone(), document.diagnostics.clone(), None);
-        self.documents.insert(uri, document);
-        Notification::new(PublishDiagnostics::METHOD.to_string(), params)
+    /// Opens or replaces a document; returns the diagnostics notifications of every file of its package.
+    pub fn set_text(&mut self, uri: Url, text: String) -> Vec<Notification> {
+        let known = self.package_of.get(&uri).cloned();
+        self.open.insert(uri.clone(), text);
+        let key = match known {
+            Some(key) => key,
+            None => self.discover(&uri),
+        };
+        self.reanalyse(&key)
     }
 
-    fn notification(&mut self, notification: Notification) -> Option<Notification> {
+    /// Lists the package of `uri` (the `.machine` files of its folder, with `uri` itself) and returns its key.
+    fn discover(&mut self, uri: &Url) -> String {
+        let folder = uri.to_file_path().ok().and_then(|path| path.parent().map(Path::to_path_buf));
+        let (key, members) = match folder.as_deref().and_then(|folder| spec_files(folder, uri)) {
+            Some(members) => (folder.map_or_else(String::new, |f| f.display().to_string()), members),
+            None => (uri.to_string(), vec![uri.clone()]),
+        };
+        self.members.insert(key.clone(), members);
+        key
+    }
+
+    /// Analyses package `key` again from the open texts and the files on disk; returns the diagnostics of each
+    /// of its files, and empty ones for files that left it.
+    fn reanalyse(&mut self, key: &str) -> Vec<Notification> {
+        let members = self.members.get(key).cloned().unwrap_or_default();
+        let mut files = Vec::new();
+        for uri in &members {
+            let text = match self.open.get(uri) {
+                Some(text) => text.clone(),
+                None => match self.disk.get(uri) {
+                    Some(text) => text.clone(),
+                    None => match uri.to_file_path().ok().and_then(|path| std::fs::read_to_string(path).ok()) {
+                        Some(text) => {
+                            self.disk.insert(uri.clone(), text.clone());
+                            text
+                        }
+                        // A file that cannot be read is left out; the checker cannot say anything about it.
+                        None => continue,
+                    },
+                },
+            };
+            files.push((uri.clone(), text));
+        }
+        let package = Package::analyse(files);
+        let mut notifications = Vec::new();
+        if let Some(old) = self.packages.get(key) {
+            for gone in old.documents.iter().filter(|d| package.file_of(&d.uri).is_none()) {
+                self.package_of.remove(&gone.uri);
+                notifications.push(publish(gone.uri.clone(), Vec::new()));
+            }
+        }
+        for document in &package.documents {
+            self.package_of.insert(document.uri.clone(), key.to_string());
+            notifications.push(publish(document.uri.clone(), document.diagnostics.clone()));
+        }
+        self.packages.insert(key.to_string(), package);
+        notifications
+    }
+
+    /// Closes a document: its package is analysed again with the file's text on disk, or dropped (and its
+    /// diagnostics cleared) when no other file of it is open.
+    fn close(&mut self, uri: &Url) -> Vec<Notification> {
+        self.open.remove(uri);
+        self.disk.remove(uri);
+        let Some(key) = self.package_of.get(uri).cloned() else { return vec![publish(uri.clone(), Vec::new())] };
+        let still_open =
+            self.members.get(&key).is_some_and(|members| members.iter().any(|m| self.open.contains_key(m)));
+        if still_open {
+            return self.reanalyse(&key);
+        }
+        let mut cleared = Vec::new();
+        if let Some(package) = self.packages.remove(&key) {
+            for document in package.documents {
+                self.package_of.remove(&document.uri);
+                self.disk.remove(&document.uri);
+                cleared.push(publish(document.uri, Vec::new()));
+            }
+        }
+        self.members.remove(&key);
+        cleared
+    }
+
+    /// Files changed on disk: every analysed package in their folders is listed, read and analysed again.
+    fn files_changed(&mut self, changed: &[Url]) -> Vec<Notification> {
+        let mut keys: Vec<String> = Vec::new();
+        for uri in changed {
+            self.disk.remove(uri);
+            let folder = uri.to_file_path().ok().and_then(|path| path.parent().map(|f| f.display().to_string()));
+            for key in [self.package_of.get(uri).cloned(), folder].into_iter().flatten() {
+                if self.packages.contains_key(&key) && !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        let mut notifications = Vec::new();
+        for key in keys {
+            let open = self.members.get(&key).and_then(|members| members.iter().find(|m| self.open.contains_key(*m)));
+            if let Some(uri) = open.cloned() {
+                let folder = uri.to_file_path().ok().and_then(|path| path.parent().map(Path::to_path_buf));
+                if let Some(members) = folder.as_deref().and_then(|folder| spec_files(folder, &uri)) {
+                    let open_members: Vec<Url> = self
+                        .members
+                        .get(&key)
+                        .into_iter()
+                        .flatten()
+                        .filter(|m| self.open.contains_key(*m))
+                        .cloned()
+                        .collect();
+                    let mut members = members;
+                    members.extend(open_members);
+                    members.sort();
+                    members.dedup();
+                    self.members.insert(key.clone(), members);
+                }
+            }
+            notifications.extend(self.reanalyse(&key));
+        }
+        notifications
+    }
+
+    fn notification(&mut self, notification: Notification) -> Vec<Notification> {
         match notification.method.as_str() {
             DidOpenTextDocument::METHOD => {
-                let params: lsp_types::DidOpenTextDocumentParams = serde_json::from_value(notification.params).ok()?;
-                Some(self.set_text(params.text_document.uri, params.text_document.text))
+                let Ok(params) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(notification.params)
+                else {
+                    return Vec::new();
+                };
+                self.set_text(params.text_document.uri, params.text_document.text)
             }
             DidChangeTextDocument::METHOD => {
-                let params: lsp_types::DidChangeTextDocumentParams =
-                    serde_json::from_value(notification.params).ok()?;
+                let Ok(params) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(notification.params)
+                else {
+                    return Vec::new();
+                };
                 // Full synchronisation: the last change holds the whole text.
-                let text = params.content_changes.into_iter().last()?.text;
-                Some(self.set_text(params.text_document.uri, text))
+                let Some(change) = params.content_changes.into_iter().last() else { return Vec::new() };
+                self.set_text(params.text_document.uri, change.text)
             }
             DidCloseTextDocument::METHOD => {
-                let params: lsp_types::DidCloseTextDocumentParams = serde_json::from_value(notification.params).ok()?;
-                self.documents.remove(&params.text_document.uri);
-                let cleared = PublishDiagnosticsParams::new(params.text_document.uri, Vec::new(), None);
-                Some(Notification::new(PublishDiagnostics::METHOD.to_string(), cleared))
+                let Ok(params) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(notification.params)
+                else {
+                    return Vec::new();
+                };
+                self.close(&params.text_document.uri)
             }
-            _ => None,
+            DidChangeWatchedFiles::METHOD => {
+                let Ok(params) = serde_json::from_value::<DidChangeWatchedFilesParams>(notification.params) else {
+                    return Vec::new();
+                };
+                let changed: Vec<Url> = params.changes.into_iter().map(|change| change.uri).collect();
+                self.files_changed(&changed)
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -121,23 +286,33 @@ impl Server {
         }
     }
 
-    /// The document and byte offset of a position.
-    fn at(&self, position: &TextDocumentPositionParams) -> Option<(&Document, usize)> {
-        let document = self.documents.get(&position.text_document.uri)?;
-        Some((document, document.lines.offset(&document.text, position.position)))
+    /// The package of an open document and the document's number in it.
+    fn document(&self, uri: &Url) -> Option<(&Package, usize)> {
+        if !self.open.contains_key(uri) {
+            return None;
+        }
+        let package = self.packages.get(self.package_of.get(uri)?)?;
+        Some((package, package.file_of(uri)?))
     }
 
-    fn symbols_at(&self, position: &TextDocumentPositionParams) -> Option<(&Document, Vec<usize>)> {
-        let (document, offset) = self.at(position)?;
-        let occurrence = document.index.occurrence_at(offset)?;
-        Some((document, occurrence.symbols.clone()))
+    /// The package, document number and byte offset of a position.
+    fn at(&self, position: &TextDocumentPositionParams) -> Option<(&Package, usize, usize)> {
+        let (package, file) = self.document(&position.text_document.uri)?;
+        let document = package.documents.get(file)?;
+        Some((package, file, document.lines.offset(&document.text, position.position)))
+    }
+
+    fn symbols_at(&self, position: &TextDocumentPositionParams) -> Option<(&Package, Vec<usize>)> {
+        let (package, file, offset) = self.at(position)?;
+        let occurrence = package.index.occurrence_at(file, offset)?;
+        Some((package, occurrence.symbols.clone()))
     }
 
     fn hover(&self, params: &HoverParams) -> Option<Hover> {
-        let (document, symbols) = self.symbols_at(&params.text_document_position_params)?;
+        let (package, symbols) = self.symbols_at(&params.text_document_position_params)?;
         let sections: Vec<String> = symbols
             .iter()
-            .filter_map(|&s| document.index.symbols.get(s))
+            .filter_map(|&s| package.index.symbols.get(s))
             .map(|symbol| {
                 let mut text = format!("```machine\n{}\n```", symbol.detail);
                 if let Some(docs) = &symbol.docs {
@@ -155,75 +330,93 @@ impl Server {
         })
     }
 
-    fn location(document: &Document, span: meerkat_dsl::Span) -> Location {
-        Location::new(document.uri.clone(), document.lines.range(&document.text, span))
+    /// The location of `span` in file `file` of `package`.
+    fn location(package: &Package, file: usize, span: meerkat_dsl::Span) -> Option<Location> {
+        let document = package.documents.get(file)?;
+        Some(Location::new(document.uri.clone(), document.lines.range(&document.text, span)))
     }
 
     fn definition(&self, params: &GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
-        let (document, symbols) = self.symbols_at(&params.text_document_position_params)?;
+        let (package, symbols) = self.symbols_at(&params.text_document_position_params)?;
         let locations: Vec<Location> = symbols
             .iter()
-            .filter_map(|&s| document.index.symbols.get(s))
-            .map(|symbol| Self::location(document, symbol.name_span))
+            .filter_map(|&s| package.index.symbols.get(s))
+            .filter_map(|symbol| Self::location(package, symbol.file, symbol.name_span))
             .collect();
         Some(GotoDefinitionResponse::Array(locations))
     }
 
     fn references(&self, params: &ReferenceParams) -> Option<Vec<Location>> {
-        let (document, symbols) = self.symbols_at(&params.text_document_position)?;
-        let mut spans: Vec<meerkat_dsl::Span> =
-            symbols.iter().flat_map(|&s| document.index.references(s)).map(|o| o.span).collect();
+        let (package, symbols) = self.symbols_at(&params.text_document_position)?;
+        let index = &package.index;
+        let mut places: Vec<(usize, meerkat_dsl::Span)> =
+            symbols.iter().flat_map(|&s| index.references(s)).map(|o| (o.file, o.span)).collect();
         if !params.context.include_declaration {
-            spans.retain(|span| {
-                !symbols.iter().any(|&s| document.index.symbols.get(s).is_some_and(|d| d.name_span == *span))
+            places.retain(|&(file, span)| {
+                !symbols.iter().any(|&s| index.symbols.get(s).is_some_and(|d| d.file == file && d.name_span == span))
             });
         }
-        spans.sort();
-        spans.dedup();
-        Some(spans.into_iter().map(|span| Self::location(document, span)).collect())
+        places.sort();
+        places.dedup();
+        Some(places.into_iter().filter_map(|(file, span)| Self::location(package, file, span)).collect())
     }
 
     fn rename(&self, params: &RenameParams) -> Result<Option<WorkspaceEdit>, (ErrorCode, String)> {
         let refuse = |message: String| (ErrorCode::RequestFailed, message);
-        let Some((document, symbols)) = self.symbols_at(&params.text_document_position) else {
+        let Some((package, symbols)) = self.symbols_at(&params.text_document_position) else {
             return Err(refuse("there is no name to rename here".to_string()));
         };
+        let index = &package.index;
         let new_name = params.new_name.as_str();
         let Some((&symbol, [])) = symbols.split_first() else {
             return Err(refuse(
                 "this name can mean more than one declaration here; rename the declaration itself".to_string(),
             ));
         };
-        let declared = &document.index.symbols[symbol];
+        let Some(declared) = index.symbols.get(symbol) else {
+            return Err(refuse("there is no name to rename here".to_string()));
+        };
         if !is_identifier(new_name) {
             return Err(refuse(format!("`{new_name}` is not a name")));
         }
         if meerkat_dsl::parse::RESERVED_WORDS.contains(&new_name) {
             return Err(refuse(format!("`{new_name}` is a reserved word")));
         }
-        if let Some(clash) = document.index.symbols.iter().find(|s| s.name == new_name && s.machine == declared.machine)
-        {
+        // Two parameters or local bindings clash only where both are visible; any other name of the machine
+        // clashes, since the renamed name would shadow it or be shadowed by it.
+        let is_bound = |s: &Symbol| matches!(s.kind, SymbolKind::Param | SymbolKind::Local);
+        let overlaps =
+            |a: &Symbol, b: &Symbol| a.file == b.file && a.span.start < b.span.end && b.span.start < a.span.end;
+        let clashes = |s: &&Symbol| {
+            s.name == new_name
+                && s.machine == declared.machine
+                && !(is_bound(s) && is_bound(declared) && !overlaps(s, declared))
+        };
+        if let Some(clash) = index.symbols.iter().find(clashes) {
             return Err(refuse(format!("`{new_name}` is already declared here ({})", kind_name(clash.kind))));
         }
-        let mut edits = Vec::new();
-        for occurrence in document.index.references(symbol) {
+        let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
+        for occurrence in index.references(symbol) {
+            let Some(document) = package.documents.get(occurrence.file) else { continue };
             if occurrence.symbols.len() > 1 {
                 let (line, column) = meerkat_dsl::span::line_col(&document.text, occurrence.span.start);
                 return Err(refuse(format!(
-                    "`{}` at {line}:{column} could also mean another declaration, so renaming it is not safe",
-                    declared.name
+                    "`{}` at {}:{line}:{column} could also mean another declaration, so renaming it is not safe",
+                    declared.name,
+                    document.uri.path_segments().and_then(|mut s| s.next_back()).unwrap_or("")
                 )));
             }
-            edits.push(TextEdit::new(document.lines.range(&document.text, occurrence.span), new_name.to_string()));
+            let edit = TextEdit::new(document.lines.range(&document.text, occurrence.span), new_name.to_string());
+            changes.entry(document.uri.clone()).or_default().push(edit);
         }
-        Ok(Some(WorkspaceEdit::new(HashMap::from([(document.uri.clone(), edits)]))))
+        Ok(Some(WorkspaceEdit::new(changes)))
     }
 
     fn completion(&self, params: &CompletionParams) -> Option<CompletionResponse> {
-        let (document, offset) = self.at(&params.text_document_position)?;
-        let index = &document.index;
-        let machine = index.machine_at(offset);
-        let trigger = index.trigger_at(offset);
+        let (package, file, offset) = self.at(&params.text_document_position)?;
+        let index = &package.index;
+        let machine = index.machine_at(file, offset);
+        let trigger = index.trigger_at(file, offset);
         let mut items: Vec<CompletionItem> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut offer = |symbol: &Symbol, items: &mut Vec<CompletionItem>| {
@@ -250,7 +443,9 @@ impl Server {
         for symbol in &index.symbols {
             let in_scope = match symbol.kind {
                 SymbolKind::Machine | SymbolKind::Composition => true,
-                SymbolKind::Param => symbol.span.start <= offset && offset <= symbol.span.end,
+                SymbolKind::Param | SymbolKind::Local => {
+                    symbol.file == file && symbol.span.start <= offset && offset <= symbol.span.end
+                }
                 SymbolKind::PayloadField | SymbolKind::RecordField => false,
                 _ => symbol.machine == machine,
             };
@@ -262,8 +457,9 @@ impl Server {
     }
 
     fn symbols(&self, params: &DocumentSymbolParams) -> Option<DocumentSymbolResponse> {
-        let document = self.documents.get(&params.text_document.uri)?;
-        let index = &document.index;
+        let (package, file) = self.document(&params.text_document.uri)?;
+        let document = package.documents.get(file)?;
+        let index = &package.index;
         let make = |symbol: &Symbol, children: Option<Vec<DocumentSymbol>>| {
             #[allow(deprecated, reason = "`deprecated` is a required field of the protocol's type")]
             DocumentSymbol {
@@ -278,13 +474,16 @@ impl Server {
             }
         };
         let mut outline = Vec::new();
-        for top in index.symbols.iter().filter(|s| s.machine.is_none()) {
-            let machine = index.machines.iter().position(|m| m.name == top.name && top.kind == SymbolKind::Machine);
+        for top in index.symbols.iter().filter(|s| s.machine.is_none() && s.file == file) {
+            let machine = index
+                .machines
+                .iter()
+                .position(|m| m.file == file && m.name == top.name && top.kind == SymbolKind::Machine);
             let items: Vec<DocumentSymbol> = index
                 .symbols
                 .iter()
                 .filter(|s| machine.is_some() && s.machine == machine)
-                .filter(|s| s.owner.is_none() || s.kind == SymbolKind::Phase)
+                .filter(|s| (s.owner.is_none() && s.kind != SymbolKind::Local) || s.kind == SymbolKind::Phase)
                 .map(|item| {
                     let members: Vec<DocumentSymbol> = index
                         .symbols
@@ -301,7 +500,8 @@ impl Server {
     }
 
     fn formatting(&self, params: &DocumentFormattingParams) -> Option<Vec<TextEdit>> {
-        let document = self.documents.get(&params.text_document.uri)?;
+        let (package, file) = self.document(&params.text_document.uri)?;
+        let document = package.documents.get(file)?;
         // A file that does not parse is not formatted; its diagnostics already say why.
         let formatted = meerkat_dsl::format::format(&document.text).ok()?;
         if formatted == document.text {
@@ -310,6 +510,31 @@ impl Server {
         let whole = document.lines.range(&document.text, meerkat_dsl::Span::new(0, document.text.len()));
         Some(vec![TextEdit::new(whole, formatted)])
     }
+}
+
+/// The diagnostics notification of one file.
+fn publish(uri: Url, diagnostics: Vec<lsp_types::Diagnostic>) -> Notification {
+    Notification::new(PublishDiagnostics::METHOD.to_string(), PublishDiagnosticsParams::new(uri, diagnostics, None))
+}
+
+/// The `.machine` files of `folder`, as URIs sorted by name, with `uri` (written as the editor wrote it) among
+/// them; none when the folder cannot be listed.
+fn spec_files(folder: &Path, uri: &Url) -> Option<Vec<Url>> {
+    let own = uri.to_file_path().ok();
+    let mut files: Vec<(std::path::PathBuf, Url)> = Vec::new();
+    for entry in std::fs::read_dir(folder).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "machine") && own.as_ref() != Some(&path) {
+            if let Ok(url) = Url::from_file_path(&path) {
+                files.push((path, url));
+            }
+        }
+    }
+    if let Some(own) = own {
+        files.push((own, uri.clone()));
+    }
+    files.sort();
+    Some(files.into_iter().map(|(_, url)| url).collect())
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -331,6 +556,7 @@ fn kind_name(kind: SymbolKind) -> &'static str {
         SymbolKind::PayloadField => "a payload field",
         SymbolKind::Helper => "a helper",
         SymbolKind::Param => "a parameter",
+        SymbolKind::Local => "a local binding",
         SymbolKind::Guard => "a guard",
         SymbolKind::Invariant => "an invariant",
         SymbolKind::Property => "a property",
@@ -346,7 +572,7 @@ fn completion_kind(kind: SymbolKind) -> CompletionItemKind {
         SymbolKind::StateField | SymbolKind::RecordField | SymbolKind::PayloadField => CompletionItemKind::FIELD,
         SymbolKind::Message => CompletionItemKind::EVENT,
         SymbolKind::Helper => CompletionItemKind::FUNCTION,
-        SymbolKind::Param => CompletionItemKind::VARIABLE,
+        SymbolKind::Param | SymbolKind::Local => CompletionItemKind::VARIABLE,
         SymbolKind::Guard | SymbolKind::Invariant | SymbolKind::Property => CompletionItemKind::CONSTANT,
         SymbolKind::Transition => CompletionItemKind::METHOD,
     }
@@ -360,7 +586,7 @@ fn outline_kind(kind: SymbolKind) -> Lsk {
         SymbolKind::StateField | SymbolKind::RecordField | SymbolKind::PayloadField => Lsk::FIELD,
         SymbolKind::Message => Lsk::EVENT,
         SymbolKind::Helper => Lsk::FUNCTION,
-        SymbolKind::Param => Lsk::VARIABLE,
+        SymbolKind::Param | SymbolKind::Local => Lsk::VARIABLE,
         SymbolKind::Guard | SymbolKind::Invariant | SymbolKind::Property => Lsk::CONSTANT,
         SymbolKind::Transition => Lsk::METHOD,
     }

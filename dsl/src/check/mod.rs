@@ -186,6 +186,39 @@ pub fn check_source_keeping_ast(
     }
 }
 
+/// Checks a set of spec files as one package, as [`check_package`] does, and hands back each file's syntax
+/// tree too (in the order of `sources`; none for a file that does not parse), for a caller that needs both,
+/// such as the language server, without parsing the files twice.
+pub fn check_package_keeping_asts(
+    sources: Vec<Source>,
+) -> (Result<CheckedPackage, CheckError>, Vec<Option<ast::File>>) {
+    let mut diagnostics = Diagnostics::new();
+    let mut files = Vec::new();
+    let mut trees = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        let id = SourceId(index as u32);
+        match crate::parse::parse(&source.text, id) {
+            Ok(file) => {
+                files.push((id, file));
+                trees.push(Some(files.len() - 1));
+            }
+            Err(errors) => {
+                diagnostics.extend(errors);
+                trees.push(None);
+            }
+        }
+    }
+    let result = if diagnostics.has_errors() {
+        diagnostics.sort();
+        Err(CheckError { sources, diagnostics })
+    } else {
+        check_files(sources, &files, diagnostics)
+    };
+    let mut parsed: Vec<Option<ast::File>> = files.into_iter().map(|(_, file)| Some(file)).collect();
+    let trees = trees.into_iter().map(|slot| slot.and_then(|i| parsed.get_mut(i).and_then(Option::take))).collect();
+    (result, trees)
+}
+
 /// Checks parsed files (every one of them parsed without a syntax error), adding to `diagnostics`.
 fn check_files(
     sources: Vec<Source>,
@@ -262,4 +295,26 @@ fn check_files(
         compositions,
         warnings: diagnostics,
     })
+}
+
+#[cfg(test)]
+mod keeping_asts_tests {
+    use super::*;
+
+    const MACHINE: &str = "machine A {\n    phases { initial Idle, terminal Done }\n    input Go\n    effect Went\n    on Go from Idle -> Done { emit Went }\n}\n";
+    const ROUTE: &str = "composition C {\n    route A.Went -> A.Go\n}\n";
+
+    #[test]
+    fn a_package_keeps_every_tree_and_checks_as_check_package_does() {
+        let sources = vec![Source::new("a.machine", MACHINE), Source::new("c.machine", ROUTE)];
+        let (checked, trees) = check_package_keeping_asts(sources.clone());
+        assert_eq!(checked.is_ok(), check_package(sources).is_ok());
+        assert!(matches!(trees.as_slice(), [Some(a), Some(c)] if a.items.len() == 1 && c.items.len() == 1));
+
+        let broken = vec![Source::new("a.machine", MACHINE), Source::new("c.machine", "composition {")];
+        let (checked, trees) = check_package_keeping_asts(broken);
+        let error = checked.err().map(|e| e.diagnostics.into_vec()).unwrap_or_default();
+        assert!(!error.is_empty() && error.iter().all(|d| d.source == SourceId(1)), "{error:?}");
+        assert!(matches!(trees.as_slice(), [Some(_), None]), "the file that parses keeps its tree");
+    }
 }
